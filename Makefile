@@ -1,0 +1,45 @@
+# Toro/C: one kernel, two platforms.
+#   make                 build both platforms (build/posix, build/bare)
+#   make run             build and run ToroHello on both platforms
+#   make test            every test: unit, integration, QEMU
+#   make qemu APP=X      boot build/bare/X.elf with its serial console here
+#   make qemu-gdb APP=X  the same, stopped for gdb (see README)
+# Each platform's rules live beside its code: hal/posix/posix.mk, hal/bare/bare.mk.
+
+CC      ?= cc
+BUILD   := build
+APPS    := ToroHello ToroCpus
+
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
+CSTD    := -std=gnu11
+OPT     ?= -O2
+
+# Platform-independent sources: no file here may ask which platform it is on.
+KERNEL_SRCS := $(wildcard kernel/*.c)
+FS_SRCS     := $(wildcard fs/*.c fs/ext2/*.c)
+CORE_SRCS   := $(KERNEL_SRCS) $(FS_SRCS)
+CORE_INC    := -Ikernel -Ifs -Ihal
+
+.PHONY: all posix bare run test unit integration deps clean qemu qemu-gdb image bench
+all: posix bare
+
+include hal/posix/posix.mk
+include hal/bare/bare.mk
+-include tests/tests.mk
+
+deps:
+	@scripts/install-deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@echo "== posix: $(BUILD)/posix/bin/ToroHello"
+	@$(BUILD)/posix/bin/ToroHello
+	@echo "== bare: QEMU $(BUILD)/bare/ToroHello.elf"
+	@scripts/qemu-run.sh $(BUILD)/bare/ToroHello.elf
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@tests/run-all.sh
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,204 @@
+/*
+ * hal.h: everything the kernel asks of a platform.
+ *
+ * The kernel (kernel/, fs/) is built once per platform against this header
+ * and never asks which platform it runs on. hal/bare implements it on an
+ * x86-64 machine booted by QEMU; hal/posix implements it inside a Linux
+ * process (CPUs are host threads, disks are image files).
+ *
+ * Vocabulary used below:
+ *   "any CPU"      callable from any kernel CPU, in thread or interrupt context.
+ *   "irq context"  a handler the HAL runs with interrupts disabled on the CPU
+ *                  the event was delivered to; it must not block.
+ *   "may block"    the call may put the calling kernel thread to sleep; only
+ *                  from thread context.
+ * Nothing here blocks unless it says so. Handle types are only declared; each
+ * HAL owns their layout.
+ */
+#ifndef HAL_H
+#define HAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HAL_MAX_CPUS 64
+
+/* ---- Entry points the kernel provides and the HAL calls ---------------- */
+
+/*
+ * kernel_main: called once, on CPU 0, on the boot stack, with interrupts
+ * disabled, after the HAL has set up its console, clock, memory map and CPU
+ * count. argc/argv are the service's arguments (posix: the command line less
+ * the HAL's own options; bare: the boot command line split at spaces, argv[0]
+ * being the service name). Never returns: the kernel ends with hal_shutdown().
+ */
+void kernel_main(int argc, char **argv);
+
+/*
+ * kernel_cpu_main: the first code a secondary CPU runs in the kernel, after
+ * hal_cpu_start(), on that CPU's own boot stack with interrupts disabled.
+ * Never returns.
+ */
+void kernel_cpu_main(void);
+
+/* ---- Console ----------------------------------------------------------- */
+
+/*
+ * hal_console_write: write len bytes to the console (bare: COM1; posix:
+ * stdout). Any CPU, any context, never blocks on a kernel lock; output of one
+ * call is not interleaved with another CPU's call.
+ */
+void hal_console_write(const char *buf, size_t len);
+
+/* ---- Time -------------------------------------------------------------- */
+
+/*
+ * hal_clock_ns: monotonic nanoseconds since the platform's entry point
+ * (bare: the first instruction of the kernel image; posix: process start as
+ * seen by the HAL). Any CPU; consistent across CPUs.
+ */
+uint64_t hal_clock_ns(void);
+
+/* ---- CPUs and interrupts ----------------------------------------------- */
+
+/* hal_cpu_count: number of usable CPUs, 1..HAL_MAX_CPUS. Fixed after boot. */
+unsigned hal_cpu_count(void);
+
+/* hal_cpu_id: index of the calling CPU, 0..hal_cpu_count()-1. Any CPU. */
+unsigned hal_cpu_id(void);
+
+/*
+ * hal_cpu_start: start CPU cpu (1..count-1) running kernel_cpu_main().
+ * Called from CPU 0 in kernel_main; returns once the CPU is running (or
+ * -errno if it could not be started).
+ */
+int hal_cpu_start(unsigned cpu);
+
+/*
+ * hal_cpu_idle: stop the calling CPU until an interrupt, a hal_cpu_kick()
+ * aimed at it, or the clock reaches deadline_ns (0: no deadline). Called with
+ * interrupts disabled; enables them while waiting (pending device handlers
+ * run then) and returns with them disabled again. A kick sent after the
+ * caller disabled interrupts makes the call return at once, so "check for
+ * work, then idle" loses no wake-up. May return early for no reason.
+ */
+void hal_cpu_idle(uint64_t deadline_ns);
+
+/* hal_cpu_kick: make CPU cpu return from hal_cpu_idle(). Any CPU. */
+void hal_cpu_kick(unsigned cpu);
+
+/*
+ * hal_irq_save / hal_irq_restore: disable device interrupts on the calling
+ * CPU, returning the previous state; restore puts it back. They nest.
+ */
+unsigned long hal_irq_save(void);
+void hal_irq_restore(unsigned long state);
+
+/* hal_irq_enabled: true when the calling CPU takes interrupts now. */
+bool hal_irq_enabled(void);
+
+/* hal_irq_enable: let the calling CPU take interrupts (a new thread's first
+ * act). Pending device handlers may run before it returns. */
+void hal_irq_enable(void);
+
+/* ---- Execution contexts ------------------------------------------------ */
+
+struct hal_context;
+
+/*
+ * hal_context_create: prepare a context that, when first switched to, calls
+ * entry(arg) on the given stack with interrupts disabled (as if returning
+ * from hal_context_switch). The HAL keeps its
+ * context record inside the stack (no allocation). entry must never return;
+ * the kernel switches away from a finished thread for good instead.
+ * stack is 16-byte aligned; size is at least 16 KiB.
+ */
+struct hal_context *hal_context_create(void *stack, size_t size,
+                                       void (*entry)(void *), void *arg);
+
+/*
+ * hal_context_boot: the context of the calling CPU's boot stack, for the
+ * first switch away from it (and back: the scheduler loop runs there).
+ */
+struct hal_context *hal_context_boot(void);
+
+/*
+ * hal_context_switch: save the running context into from and resume to.
+ * Called with interrupts disabled; returns (in from) with them disabled.
+ * Both contexts belong to the calling CPU.
+ */
+void hal_context_switch(struct hal_context *from, struct hal_context *to);
+
+/* ---- Memory ------------------------------------------------------------ */
+
+struct hal_mem_region {
+	uintptr_t base;  /* page aligned */
+	size_t size;     /* multiple of 4096 */
+	bool zeroed;     /* reads as zeros now (a fresh anonymous mapping) */
+};
+
+/*
+ * hal_mem_regions: RAM the kernel may use for its allocator (boot image,
+ * boot stacks and HAL tables already excluded), in up to max entries.
+ * Returns the number of regions. Called once, by kernel_main.
+ */
+size_t hal_mem_regions(struct hal_mem_region *out, size_t max);
+
+/* ---- Block devices ----------------------------------------------------- */
+
+struct hal_blkdev;
+
+struct hal_blk_info {
+	uint64_t sectors;       /* device size in sectors */
+	uint32_t sector_size;   /* 512 or 4096 */
+	bool read_only;
+	char name[32];          /* "hda", "disk0: ToroFiles.img" ... for messages */
+};
+
+/* hal_blk_count / hal_blk_get: the disks the platform found, index 0..n-1. */
+unsigned hal_blk_count(void);
+struct hal_blkdev *hal_blk_get(unsigned index);
+void hal_blk_info(struct hal_blkdev *dev, struct hal_blk_info *info);
+
+/*
+ * Completion callback of a block request: status 0 or -errno (-EIO for a
+ * device error or timeout). Runs in irq context on the CPU that submitted.
+ */
+typedef void (*hal_blk_done_fn)(void *arg, int status);
+
+enum hal_blk_op { HAL_BLK_READ, HAL_BLK_WRITE, HAL_BLK_FLUSH };
+
+/*
+ * hal_blk_submit: start a transfer of count sectors at sector between the
+ * device and buf (a kernel allocation, sector-size aligned, count *
+ * sector_size bytes). FLUSH ignores sector, buf and count and completes once
+ * every earlier completed write is durable. Never blocks; done is called
+ * exactly once, possibly before hal_blk_submit returns. Returns 0, or -errno
+ * (the request was not started and done will not be called): -EINVAL for a
+ * range outside the device, -EROFS for a write to a read-only device.
+ */
+int hal_blk_submit(struct hal_blkdev *dev, enum hal_blk_op op, uint64_t sector,
+                   void *buf, uint32_t count, hal_blk_done_fn done, void *arg);
+
+/*
+ * Network interfaces will join here the same way (a handle type, a submit
+ * call and a completion in irq context) with the TCP/IP issue.
+ */
+
+/* ---- Diagnostics and the end ------------------------------------------- */
+
+/*
+ * hal_dump_state: print the calling CPU's registers and a short backtrace
+ * on the console, for panic(). Any CPU.
+ */
+void hal_dump_state(void);
+
+/*
+ * hal_shutdown: stop every CPU and end the machine (bare: QEMU exits through
+ * isa-debug-exit; posix: the process, or hal_posix_run, returns status).
+ * status is the service's exit status, 0..255. Any CPU; never returns.
+ */
+void hal_shutdown(int status) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * console.c: the posix console (stdout), the clock and diagnostics.
+ */
+#include <errno.h>
+#include <execinfo.h>
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hal.h"
+#include "posix.h"
+
+void hal_console_write(const char *buf, size_t len)
+{
+	/* One write(2) per call keeps lines from CPUs whole; retry the rest. */
+	while (len > 0) {
+		ssize_t n = write(STDOUT_FILENO, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+static uint64_t clock_origin_ns;    /* set once before any CPU starts */
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void posix_clock_init(void)
+{
+	clock_origin_ns = monotonic_ns();
+}
+
+uint64_t hal_clock_ns(void)
+{
+	return monotonic_ns() - clock_origin_ns;
+}
+
+void hal_dump_state(void)
+{
+	void *frames[32];
+	int n = backtrace(frames, 32);
+	static const char head[] = "backtrace (addr2line -e <binary> to resolve):\n";
+	hal_console_write(head, sizeof(head) - 1);
+	backtrace_symbols_fd(frames, n, STDOUT_FILENO);
+}

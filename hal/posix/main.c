@@ -1,0 +1,14 @@
+/*
+ * main.c: a service as a Linux process. The HAL takes its options
+ * (--cpus N, --mem MiB); the kernel and the service get the rest.
+ */
+#include "posix.h"
+
+int main(int argc, char **argv)
+{
+	struct posix_config cfg = { 0 };
+	argc = hal_posix_parse_options(&cfg, argc, argv);
+	if (argc < 0)
+		return 2;
+	return hal_posix_run(&cfg, argc, argv);
+}

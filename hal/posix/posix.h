@@ -1,0 +1,47 @@
+/*
+ * posix.h: what hal/posix offers beyond hal.h, to its own files and to the
+ * programs that host the kernel (a service binary's main, the unit tests,
+ * toro-fs, torofuse).
+ */
+#ifndef HAL_POSIX_H
+#define HAL_POSIX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct posix_config {
+	unsigned cpus;          /* 0: every host CPU */
+	size_t mem_bytes;       /* 0: the default (1 GiB, reserved lazily) */
+};
+
+/*
+ * hal_posix_run: boot the kernel in this process with cfg, run the service
+ * (toro_main) with argc/argv, and return its exit status once it calls
+ * hal_shutdown. One kernel at a time per process.
+ */
+int hal_posix_run(const struct posix_config *cfg, int argc, char **argv);
+
+/*
+ * hal_posix_parse_options: take the HAL's options (--cpus N, --mem MiB) out
+ * of argv into cfg. Returns the new argc, or -1 after printing a message for
+ * a malformed option.
+ */
+int hal_posix_parse_options(struct posix_config *cfg, int argc, char **argv);
+
+/*
+ * hal_posix_raise_irq: from any host thread (an I/O completion thread), run
+ * handler(arg) on kernel CPU cpu in irq context, as a device interrupt
+ * would: at once if that CPU is idle, else when it next enables interrupts.
+ * Returns -ENOMEM if the event could not be queued.
+ */
+int hal_posix_raise_irq(unsigned cpu, void (*handler)(void *), void *arg);
+
+/* Between the files of hal/posix. */
+void posix_cpus_init(unsigned count);
+void posix_cpus_start_boot(int argc, char **argv);
+int posix_cpus_wait_shutdown(void);
+void posix_memory_init(size_t bytes);
+void posix_memory_fini(void);
+void posix_clock_init(void);
+
+#endif

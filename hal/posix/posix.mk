@@ -1,0 +1,50 @@
+# Rules for the posix platform: the kernel as a Linux process.
+# Artifacts: build/posix/libtoro.a (kernel + fs + hal/posix),
+#            build/posix/bin/<APP> for each service in examples/<APP>/.
+# SAN=1 builds the same into build/posix-san with ASan and UBSan.
+
+ifeq ($(SAN),1)
+POSIX_DIR   := $(BUILD)/posix-san
+POSIX_SAN   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+POSIX_DIR   := $(BUILD)/posix
+POSIX_SAN   :=
+endif
+
+POSIX_CFLAGS  := $(CSTD) $(WARN) $(OPT) -g -pthread -D_GNU_SOURCE -MMD -MP \
+                 $(CORE_INC) -Ihal/posix $(POSIX_SAN)
+POSIX_LDLIBS  := -pthread -laio $(POSIX_SAN)
+
+POSIX_HAL_SRCS := $(wildcard hal/posix/*.c) $(wildcard hal/posix/*.S)
+POSIX_LIB_OBJS := $(patsubst %,$(POSIX_DIR)/obj/%.o,$(CORE_SRCS) $(POSIX_HAL_SRCS))
+POSIX_LIB      := $(POSIX_DIR)/libtoro.a
+POSIX_APPS     := $(patsubst %,$(POSIX_DIR)/bin/%,$(APPS))
+
+posix: $(POSIX_LIB) $(POSIX_APPS)
+
+$(POSIX_DIR)/obj/%.c.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(POSIX_CFLAGS) -c $< -o $@
+
+$(POSIX_DIR)/obj/%.S.o: %.S
+	@mkdir -p $(@D)
+	$(CC) $(POSIX_CFLAGS) -c $< -o $@
+
+$(POSIX_LIB): $(POSIX_LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+.SECONDEXPANSION:
+# A service is a normal C program; its main becomes toro_main, which the
+# kernel runs as the first thread.
+$(POSIX_DIR)/app/%.o: $$(wildcard examples/%/*.c)
+	@mkdir -p $(@D)
+	$(CC) $(POSIX_CFLAGS) -r -nostdlib $(filter %.c,$^) -o $@.tmp
+	objcopy --redefine-sym main=toro_main $@.tmp $@
+	@rm -f $@.tmp
+
+$(POSIX_DIR)/bin/%: $(POSIX_DIR)/app/%.o $(POSIX_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(POSIX_SAN) -o $@ $< $(POSIX_LIB) $(POSIX_LDLIBS)
+
+-include $(POSIX_LIB_OBJS:.o=.d)

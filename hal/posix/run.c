@@ -1,0 +1,67 @@
+/*
+ * run.c: booting the kernel inside this process, and the HAL's options.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hal.h"
+#include "posix.h"
+
+static unsigned host_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		return 1;
+	return n > HAL_MAX_CPUS ? HAL_MAX_CPUS : (unsigned)n;
+}
+
+int hal_posix_run(const struct posix_config *cfg, int argc, char **argv)
+{
+	unsigned n = cfg->cpus ? cfg->cpus : host_cpus();
+	if (n > HAL_MAX_CPUS)
+		n = HAL_MAX_CPUS;
+	posix_clock_init();
+	posix_memory_init(cfg->mem_bytes);
+	posix_cpus_init(n);
+	posix_cpus_start_boot(argc, argv);
+	return posix_cpus_wait_shutdown();
+}
+
+static int parse_number(const char *opt, const char *text, unsigned long max,
+                        unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = text ? strtoul(text, &end, 10) : 0;
+	if (!text || errno || *end || v == 0 || v > max) {
+		fprintf(stderr, "%s: expected a number from 1 to %lu, got '%s'\n",
+		        opt, max, text ? text : "");
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int hal_posix_parse_options(struct posix_config *cfg, int argc, char **argv)
+{
+	int out = 1;
+	for (int i = 1; i < argc; i++) {
+		unsigned long v;
+		if (strcmp(argv[i], "--cpus") == 0) {
+			if (parse_number("--cpus", i + 1 < argc ? argv[++i] : NULL, HAL_MAX_CPUS, &v) < 0)
+				return -1;
+			cfg->cpus = (unsigned)v;
+		} else if (strcmp(argv[i], "--mem") == 0) {
+			if (parse_number("--mem", i + 1 < argc ? argv[++i] : NULL, 1ul << 20, &v) < 0)
+				return -1;
+			cfg->mem_bytes = (size_t)v << 20;
+		} else {
+			argv[out++] = argv[i];
+		}
+	}
+	argv[out] = NULL;
+	return out;
+}

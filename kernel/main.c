@@ -1,0 +1,72 @@
+/*
+ * main.c: the kernel's life, from the HAL's first call to the service's end.
+ *
+ * kernel_main (CPU 0): memory, scheduler, the other CPUs, then the service's
+ * main as the first thread on CPU 0; its return value ends the machine.
+ * Kernel options are taken out of argv before the service sees it:
+ *   --boot-time   print the time from platform entry to the service's main.
+ */
+#include <string.h>
+
+#include "alloc.h"
+#include "console.h"
+#include "hal.h"
+#include "thread.h"
+
+int toro_main(int argc, char **argv);   /* the service's main, renamed */
+
+struct boot_args {
+	int argc;
+	char **argv;
+	bool print_boot_time;
+};
+
+static int run_service(void *arg)
+{
+	struct boot_args *b = arg;
+	if (b->print_boot_time)
+		kprintf("toro: entry to main %lu us\n", (unsigned long)(hal_clock_ns() / 1000));
+	int status = toro_main(b->argc, b->argv);
+	hal_shutdown(status & 0xff);
+}
+
+/* Remove the kernel's own options from argv; argv stays NULL-terminated. */
+static void take_kernel_options(struct boot_args *b)
+{
+	int out = 0;
+	for (int i = 0; i < b->argc; i++) {
+		if (i > 0 && strcmp(b->argv[i], "--boot-time") == 0)
+			b->print_boot_time = true;
+		else
+			b->argv[out++] = b->argv[i];
+	}
+	b->argc = out;
+	b->argv[out] = NULL;
+}
+
+void kernel_main(int argc, char **argv)
+{
+	static struct boot_args boot;   /* CPU 0 only, before any thread */
+
+	alloc_init();
+	sched_init();
+	boot.argc = argc;
+	boot.argv = argv;
+	take_kernel_options(&boot);
+
+	for (unsigned cpu = 1; cpu < hal_cpu_count(); cpu++) {
+		int rc = hal_cpu_start(cpu);
+		if (rc < 0)
+			panic("kernel_main: CPU %u did not start (%d)", cpu, rc);
+	}
+	struct thread *main_thread = thread_create(0, run_service, &boot, 0);
+	if (!main_thread)
+		panic("kernel_main: no memory for the service's main thread");
+	thread_detach(main_thread);
+	sched_run();
+}
+
+void kernel_cpu_main(void)
+{
+	sched_run();
+}

@@ -1,0 +1,40 @@
+/*
+ * waitq.h: wait queues, the one way a thread sleeps until something happens.
+ *
+ * The condition a thread waits for is guarded by the queue's lock:
+ *
+ *	spin_lock(&wq->lock);
+ *	while (!condition)
+ *		waitq_wait_locked(wq, 0);
+ *	spin_unlock(&wq->lock);
+ *
+ * and the waker changes the condition and calls waitq_wake_*_locked() under
+ * the same lock (or waitq_wake_* without it, for conditions it set before).
+ */
+#ifndef KERNEL_WAITQ_H
+#define KERNEL_WAITQ_H
+
+#include <stdint.h>
+
+#include "list.h"
+#include "spinlock.h"
+
+struct waitq {
+	struct spinlock lock;
+	struct list waiters;       /* struct waiter, guarded by lock */
+};
+
+void waitq_init(struct waitq *wq, const char *name);
+
+/* waitq_wait_locked: caller holds wq->lock; releases it while sleeping and
+ * holds it again on return. deadline_ns 0 waits without limit. Returns 0 when
+ * woken, -ETIMEDOUT when the deadline passed. May block. */
+int waitq_wait_locked(struct waitq *wq, uint64_t deadline_ns);
+
+/* Wake the oldest waiter / every waiter. Any CPU, irq context. */
+void waitq_wake_one_locked(struct waitq *wq);
+void waitq_wake_all_locked(struct waitq *wq);
+void waitq_wake_one(struct waitq *wq);
+void waitq_wake_all(struct waitq *wq);
+
+#endif
