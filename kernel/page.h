@@ -11,7 +11,7 @@
 #include "list.h"
 
 #define PAGE_SHIFT     12
-#define PAGE_MAX_ORDER 10              /* largest run: 4 MiB */
+#define PAGE_MAX_ORDER 14              /* largest run: 64 MiB */
 
 enum page_kind {
 	PAGE_UNUSED,    /* inside a free run, not its head */
