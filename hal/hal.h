@@ -60,6 +60,12 @@ void hal_console_write(const char *buf, size_t len);
  */
 uint64_t hal_clock_ns(void);
 
+/*
+ * hal_realtime_ns: wall-clock nanoseconds since 1970-01-01 UTC, for file
+ * times (bare: the CMOS clock read at boot plus hal_clock_ns). Any CPU.
+ */
+int64_t hal_realtime_ns(void);
+
 /* ---- CPUs and interrupts ----------------------------------------------- */
 
 /* hal_cpu_count: number of usable CPUs, 1..HAL_MAX_CPUS. Fixed after boot. */

@@ -51,6 +51,10 @@ struct thread {
 	uint64_t deadline_ns;      /* when BLOCKED with a deadline */
 	bool timed_out;            /* the deadline, not a waker, ended the wait */
 
+	/* The thread's own: the owner recorded on files it creates (0 unless a
+	 * tool acting for a host user, like torofuse, sets it). */
+	uint32_t uid, gid;
+
 	int state;                 /* enum thread_state; atomic */
 	int refs;                  /* atomic: struct freed at zero */
 

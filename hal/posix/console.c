@@ -43,6 +43,13 @@ uint64_t hal_clock_ns(void)
 	return monotonic_ns() - clock_origin_ns;
 }
 
+int64_t hal_realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
 void hal_dump_state(void)
 {
 	void *frames[32];

@@ -9,9 +9,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define POSIX_MAX_DISKS 8
+
 struct posix_config {
 	unsigned cpus;          /* 0: every host CPU */
 	size_t mem_bytes;       /* 0: the default (1 GiB, reserved lazily) */
+	unsigned ndisks;        /* image files, in order: disk 0, 1, ... */
+	const char *disk_path[POSIX_MAX_DISKS];
+	bool disk_read_only[POSIX_MAX_DISKS];
 };
 
 /*
@@ -22,7 +27,8 @@ struct posix_config {
 int hal_posix_run(const struct posix_config *cfg, int argc, char **argv);
 
 /*
- * hal_posix_parse_options: take the HAL's options (--cpus N, --mem MiB) out
+ * hal_posix_parse_options: take the HAL's options (--cpus N, --mem MiB,
+ * --disk PATH[,ro] repeatable) out
  * of argv into cfg. Returns the new argc, or -1 after printing a message for
  * a malformed option.
  */

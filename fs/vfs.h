@@ -1,0 +1,64 @@
+/*
+ * vfs.h: the kernel's file API: mount table, path resolution, open files.
+ *
+ * Paths are absolute ("/web/index.html"); "." and ".." and symbolic links
+ * are resolved (at most 40 links: -ELOOP), a component over 255 bytes is
+ * -ENAMETOOLONG, a path over 4096 bytes too. Every call returns 0 (or a
+ * count, or a descriptor) on success and -errno on failure, with errno
+ * values and O_* / S_IF* / DT_* constants as on Linux. Any thread, any
+ * CPU; calls may block. The application API (Sys* in toro.h) and the tools
+ * (toro-fs, torofuse) stand on this.
+ */
+#ifndef FS_VFS_H
+#define FS_VFS_H
+
+#include <stdint.h>
+
+#include "fs.h"
+
+#define VFS_NAME_MAX 255
+#define VFS_PATH_MAX 4096
+#define VFS_SYMLOOP_MAX 40
+
+/* Mount the file system of type fstype ("ext2") found on dev at path (the
+ * first mount is "/"); flags: FS_MOUNT_RDONLY. */
+int vfs_mount(const char *path, const char *fstype, struct blkdev *dev, unsigned flags);
+int vfs_unmount(const char *path);      /* -EBUSY while files are open there */
+int vfs_sync(void);
+
+/* Open files. flags: O_RDONLY/O_WRONLY/O_RDWR, O_CREAT, O_EXCL, O_TRUNC,
+ * O_APPEND, O_DIRECTORY, O_NOFOLLOW. Returns a descriptor >= 0. */
+int vfs_open(const char *path, int flags, uint32_t mode);
+int vfs_close(int fd);
+ssize_t vfs_read(int fd, void *buf, size_t len);
+ssize_t vfs_write(int fd, const void *buf, size_t len);
+ssize_t vfs_pread(int fd, void *buf, size_t len, uint64_t off);
+ssize_t vfs_pwrite(int fd, const void *buf, size_t len, uint64_t off);
+int64_t vfs_seek(int fd, int64_t off, int whence);     /* SEEK_SET/CUR/END */
+int vfs_fstat(int fd, struct vfs_stat *out);
+int vfs_ftruncate(int fd, uint64_t size);
+int vfs_fsync(int fd);
+/* vfs_readdir: entries of the directory open as fd, continuing where the
+ * last call stopped; returns 0 at the end. */
+int vfs_readdir(int fd, vfs_filldir_fn fill, void *ctx);
+
+/* By path. */
+int vfs_stat(const char *path, struct vfs_stat *out);
+int vfs_lstat(const char *path, struct vfs_stat *out);
+int vfs_mkdir(const char *path, uint32_t mode);
+int vfs_mknod(const char *path, uint32_t mode, uint64_t rdev);
+int vfs_rmdir(const char *path);
+int vfs_unlink(const char *path);
+int vfs_rename(const char *from, const char *to);
+int vfs_link(const char *existing, const char *new_path);
+int vfs_symlink(const char *target, const char *link_path);
+ssize_t vfs_readlink(const char *path, char *buf, size_t size);
+int vfs_truncate(const char *path, uint64_t size);
+int vfs_chmod(const char *path, uint32_t mode);
+int vfs_chown(const char *path, uint32_t uid, uint32_t gid);  /* (uint32_t)-1: keep */
+int vfs_utimens(const char *path, int64_t atime_ns, int64_t mtime_ns);  /* VFS_UTIME_OMIT: keep */
+int vfs_statfs(const char *path, struct vfs_statfs *out);
+
+#define VFS_UTIME_OMIT INT64_MIN
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * blkdev.h: block devices for the kernel, over hal_blk_submit.
+ *
+ * The calls below are synchronous for the caller and asynchronous for its
+ * CPU: the request is submitted, the calling thread sleeps on a wait queue,
+ * the completion (irq context) wakes it, and meanwhile the CPU runs other
+ * threads or halts.
+ */
+#ifndef KERNEL_BLKDEV_H
+#define KERNEL_BLKDEV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct hal_blkdev;
+
+struct blkdev {
+	struct hal_blkdev *hal;
+	uint64_t sectors;
+	uint32_t sector_size;
+	bool read_only;
+	char name[32];
+};
+
+/* blkdev_count / blkdev_get: the platform's disks, index 0..count-1;
+ * blkdev_get returns NULL for a bad index. The records live for the boot. */
+unsigned blkdev_count(void);
+struct blkdev *blkdev_get(unsigned index);
+
+/* Transfer count sectors at sector; buf: kmalloc'ed, sector_size aligned.
+ * 0 or -errno (-EIO device error, -EINVAL out of range, -EROFS). May block. */
+int blkdev_read(struct blkdev *dev, uint64_t sector, void *buf, uint32_t count);
+int blkdev_write(struct blkdev *dev, uint64_t sector, const void *buf, uint32_t count);
+/* blkdev_flush: every completed write is durable when it returns 0. */
+int blkdev_flush(struct blkdev *dev);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * harness.c: the service side of run_in_kernel.
+ */
+#include "harness.h"
+
+static kernel_body current_body;    /* set before boot, read by CPU 0 */
+static void *current_arg;
+
+int toro_main(int argc, char **argv)
+{
+	return current_body(current_arg);
+}
+
+int run_in_kernel_cfg(const struct posix_config *cfg, kernel_body body, void *arg)
+{
+	static char name[] = "test";
+	static char *argv[] = { name, NULL };
+	current_body = body;
+	current_arg = arg;
+	return hal_posix_run(cfg, 1, argv);
+}
+
+int run_in_kernel(unsigned cpus, kernel_body body, void *arg)
+{
+	struct posix_config cfg = { .cpus = cpus };
+	return run_in_kernel_cfg(&cfg, body, arg);
+}
