@@ -136,6 +136,13 @@ struct hal_context *hal_context_boot(void);
  */
 void hal_context_switch(struct hal_context *from, struct hal_context *to);
 
+/*
+ * hal_context_destroy: ctx will never run again and its stack is about to
+ * be freed (tools that track stacks, like ASan and valgrind, are told).
+ * Called from another context of the same CPU.
+ */
+void hal_context_destroy(struct hal_context *ctx);
+
 /* ---- Memory ------------------------------------------------------------ */
 
 struct hal_mem_region {

@@ -80,6 +80,7 @@ void thread_exit(int status)
 /* Called by the scheduler once t has switched away for the last time. */
 void thread_finish(struct thread *t)
 {
+	hal_context_destroy(t->ctx);
 	kfree(t->stack);
 	t->stack = NULL;
 	thread_put(t);

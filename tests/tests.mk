@@ -8,5 +8,5 @@ unit-build: $(UNIT_BINS)
 
 $(POSIX_DIR)/tests/%: tests/unit/%.c tests/unit/harness.c tests/unit/harness.h $(POSIX_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(POSIX_CFLAGS) -Itests/unit -o $@ $< tests/unit/harness.c $(POSIX_LIB) \
+	$(CC) $(filter-out -MMD -MP,$(POSIX_CFLAGS)) -Itests/unit -o $@ $< tests/unit/harness.c $(POSIX_LIB) \
 		$(POSIX_LDLIBS) -lcriterion

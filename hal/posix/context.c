@@ -9,6 +9,7 @@
 #include "posix.h"
 
 #if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #define ASAN_FIBERS 1
 #endif
@@ -76,6 +77,17 @@ struct hal_context *hal_context_create(void *stack, size_t size,
 	*--sp = 0;                      /* r15 */
 	ctx->sp = sp;
 	return ctx;
+}
+
+void hal_context_destroy(struct hal_context *ctx)
+{
+#ifdef VALGRIND_STACKS
+	VALGRIND_STACK_DEREGISTER(ctx->valgrind_id);
+#endif
+#ifdef ASAN_FIBERS
+	/* Frames the thread left poisoned would trip the stack's next owner. */
+	__asan_unpoison_memory_region(ctx->stack, ctx->size);
+#endif
 }
 
 void hal_context_switch(struct hal_context *from, struct hal_context *to)

@@ -15,8 +15,11 @@ POSIX_CFLAGS  := $(CSTD) $(WARN) $(OPT) -g -pthread -D_GNU_SOURCE -MMD -MP \
                  $(CORE_INC) -Ihal/posix $(POSIX_SAN)
 POSIX_LDLIBS  := -pthread -laio $(POSIX_SAN)
 
-POSIX_HAL_SRCS := $(wildcard hal/posix/*.c) $(wildcard hal/posix/*.S)
+# main.c is the process entry of a service binary only: tests and tools
+# bring their own main, so it stays out of the library.
+POSIX_HAL_SRCS := $(filter-out hal/posix/main.c,$(wildcard hal/posix/*.c)) $(wildcard hal/posix/*.S)
 POSIX_LIB_OBJS := $(patsubst %,$(POSIX_DIR)/obj/%.o,$(CORE_SRCS) $(POSIX_HAL_SRCS))
+POSIX_MAIN_OBJ := $(POSIX_DIR)/obj/hal/posix/main.c.o
 POSIX_LIB      := $(POSIX_DIR)/libtoro.a
 POSIX_APPS     := $(patsubst %,$(POSIX_DIR)/bin/%,$(APPS))
 
@@ -32,7 +35,7 @@ $(POSIX_DIR)/obj/%.S.o: %.S
 
 $(POSIX_LIB): $(POSIX_LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	ar rcsT $@ $^
 
 .SECONDEXPANSION:
 # A service is a normal C program; its main becomes toro_main, which the
@@ -43,8 +46,8 @@ $(POSIX_DIR)/app/%.o: $$(wildcard examples/%/*.c)
 	objcopy --redefine-sym main=toro_main $@.tmp $@
 	@rm -f $@.tmp
 
-$(POSIX_DIR)/bin/%: $(POSIX_DIR)/app/%.o $(POSIX_LIB)
+$(POSIX_DIR)/bin/%: $(POSIX_DIR)/app/%.o $(POSIX_MAIN_OBJ) $(POSIX_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(POSIX_SAN) -o $@ $< $(POSIX_LIB) $(POSIX_LDLIBS)
+	$(CC) $(POSIX_SAN) -o $@ $< $(POSIX_MAIN_OBJ) $(POSIX_LIB) $(POSIX_LDLIBS)
 
--include $(POSIX_LIB_OBJS:.o=.d)
+-include $(POSIX_LIB_OBJS:.o=.d) $(POSIX_MAIN_OBJ:.o=.d)
