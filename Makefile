@@ -20,12 +20,14 @@ FS_SRCS     := $(wildcard fs/*.c fs/ext2/*.c)
 CORE_SRCS   := $(KERNEL_SRCS) $(FS_SRCS)
 CORE_INC    := -Ikernel -Ifs -Ihal
 
-.PHONY: all posix bare run test unit integration deps clean qemu qemu-gdb image bench
+.PHONY: all posix bare run test test-build deps clean qemu qemu-gdb
 all: posix bare
 
 include hal/posix/posix.mk
 include hal/bare/bare.mk
--include tests/tests.mk
+include tests/tests.mk
+-include tools/tools.mk
+-include fusemount/fusemount.mk
 
 deps:
 	@scripts/install-deps.sh
@@ -37,8 +39,14 @@ run: deps
 	@echo "== bare: QEMU $(BUILD)/bare/ToroHello.elf"
 	@scripts/qemu-run.sh $(BUILD)/bare/ToroHello.elf
 
+# Everything the tests run: both platforms, unit tests and test services,
+# and the unit tests again with ASan and UBSan.
+test-build:
+	@$(MAKE) --no-print-directory all unit-build test-apps-posix
+	@$(MAKE) --no-print-directory SAN=1 posix unit-build
+
 test: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory test-build
 	@tests/run-all.sh
 
 clean:

@@ -10,3 +10,18 @@ $(POSIX_DIR)/tests/%: tests/unit/%.c tests/unit/harness.c tests/unit/harness.h $
 	@mkdir -p $(@D)
 	$(CC) $(filter-out -MMD -MP,$(POSIX_CFLAGS)) -Itests/unit -o $@ $< tests/unit/harness.c $(POSIX_LIB) \
 		$(POSIX_LDLIBS) -lcriterion
+
+# Test services: tests/apps/<NAME>/*.c -> build/posix/tests/apps/<NAME>
+# (hal/bare/bare.mk builds the same sources into build/bare/tests/).
+TEST_APPS       := $(notdir $(wildcard tests/apps/*))
+POSIX_TEST_APPS := $(filter-out PageFault,$(TEST_APPS))
+
+.PHONY: test-apps-posix
+test-apps-posix: $(patsubst %,$(POSIX_DIR)/tests/apps/%,$(POSIX_TEST_APPS))
+
+$(POSIX_DIR)/tests/apps/%: $$(wildcard tests/apps/%/*.c) $(POSIX_MAIN_OBJ) $(POSIX_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(POSIX_CFLAGS) -r -nostdlib $(filter %.c,$^) -o $@.o.tmp
+	objcopy --redefine-sym main=toro_main $@.o.tmp $@.o
+	$(CC) $(POSIX_SAN) -o $@ $@.o $(POSIX_MAIN_OBJ) $(POSIX_LIB) $(POSIX_LDLIBS)
+	@rm -f $@.o.tmp $@.o

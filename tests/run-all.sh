@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Runs every test of the project and prints one summary:
+#   unit tests (Criterion), in the normal build and under ASan+UBSan;
+#   integration scripts tests/integration/*.sh (real tools, QEMU, FUSE).
+# Each suite's own closing line is read; a suite that crashes, hangs past
+# its time limit or prints no closing line counts as one failure.
+# Usage: tests/run-all.sh [PATTERN]   (run only suites whose name matches)
+set -u
+cd "$(dirname "$0")/.."
+only=${1:-}
+total_pass=0
+total_fail=0
+report=()
+
+record() {   # suite passed failed
+	total_pass=$((total_pass + $2))
+	total_fail=$((total_fail + $3))
+	report+=("$(printf '%-44s %5d passed %5d failed' "$1" "$2" "$3")")
+}
+
+run_unit() {   # binary label
+	local bin=$1 label=$2 log
+	log=$(mktemp)
+	timeout 900 "$bin" --jobs 2 >"$log" 2>&1
+	local rc=$?
+	cat "$log"
+	local line
+	line=$(grep 'Synthesis: Tested' "$log" | tail -1)
+	rm -f "$log"
+	if [ -z "$line" ]; then
+		record "$label (no summary, exit $rc)" 0 1
+		return
+	fi
+	local passing failing crashing
+	passing=$(sed -n 's/.*Passing: \([0-9]*\).*/\1/p' <<<"$line")
+	failing=$(sed -n 's/.*Failing: \([0-9]*\).*/\1/p' <<<"$line")
+	crashing=$(sed -n 's/.*Crashing: \([0-9]*\).*/\1/p' <<<"$line")
+	local failed=$((failing + crashing))
+	[ $rc -ne 0 ] && [ $failed -eq 0 ] && failed=1
+	record "$label" "$passing" "$failed"
+}
+
+run_script() {   # script
+	local script=$1 log
+	log=$(mktemp)
+	timeout 1800 bash "$script" >"$log" 2>&1 </dev/null
+	local rc=$?
+	cat "$log"
+	local line
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+	rm -f "$log"
+	if [ -z "$line" ]; then
+		record "$script (no summary, exit $rc)" 0 1
+		return
+	fi
+	local p f
+	p=$(cut -d' ' -f1 <<<"$line")
+	f=$(cut -d' ' -f3 <<<"$line")
+	[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	record "$script" "$p" "$f"
+}
+
+for bin in build/posix/tests/test_*; do
+	[ -x "$bin" ] || continue
+	[[ "$bin" == *"$only"* ]] || continue
+	echo "=== unit: $bin"
+	run_unit "$bin" "unit $(basename "$bin")"
+done
+for bin in build/posix-san/tests/test_*; do
+	[ -x "$bin" ] || continue
+	[[ "$bin" == *"$only"* ]] || continue
+	echo "=== unit (ASan+UBSan): $bin"
+	run_unit "$bin" "unit $(basename "$bin") [asan]"
+done
+for script in tests/integration/*.sh; do
+	[[ "$script" == *"$only"* ]] || continue
+	echo "=== integration: $script"
+	run_script "$script"
+done
+
+echo
+echo "=== summary"
+printf '%s\n' "${report[@]}"
+echo "TOTAL: $total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ] && [ "$total_pass" -gt 0 ]
