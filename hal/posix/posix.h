@@ -49,5 +49,9 @@ int posix_cpus_wait_shutdown(void);
 void posix_memory_init(size_t bytes);
 void posix_memory_fini(void);
 void posix_clock_init(void);
+/* blk.c: open cfg's disk images (a message on stderr and -errno when one
+ * cannot be opened) / close them, after the kernel has stopped. */
+int posix_disks_open(const struct posix_config *cfg);
+void posix_disks_close(void);
 
 #endif

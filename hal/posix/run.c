@@ -23,11 +23,15 @@ int hal_posix_run(const struct posix_config *cfg, int argc, char **argv)
 	unsigned n = cfg->cpus ? cfg->cpus : host_cpus();
 	if (n > HAL_MAX_CPUS)
 		n = HAL_MAX_CPUS;
+	if (posix_disks_open(cfg) < 0)
+		return 2;       /* posix_disks_open said which image and why */
 	posix_clock_init();
 	posix_memory_init(cfg->mem_bytes);
 	posix_cpus_init(n);
 	posix_cpus_start_boot(argc, argv);
-	return posix_cpus_wait_shutdown();
+	int status = posix_cpus_wait_shutdown();
+	posix_disks_close();
+	return status;
 }
 
 static int parse_number(const char *opt, const char *text, unsigned long max,
@@ -58,6 +62,26 @@ int hal_posix_parse_options(struct posix_config *cfg, int argc, char **argv)
 			if (parse_number("--mem", i + 1 < argc ? argv[++i] : NULL, 1ul << 20, &v) < 0)
 				return -1;
 			cfg->mem_bytes = (size_t)v << 20;
+		} else if (strcmp(argv[i], "--disk") == 0) {
+			const char *spec = i + 1 < argc ? argv[++i] : NULL;
+			if (!spec || !*spec) {
+				fprintf(stderr, "--disk: expected PATH[,ro]\n");
+				return -1;
+			}
+			if (cfg->ndisks >= POSIX_MAX_DISKS) {
+				fprintf(stderr, "--disk: at most %d disks\n", POSIX_MAX_DISKS);
+				return -1;
+			}
+			size_t n = strlen(spec);
+			bool ro = n > 3 && strcmp(spec + n - 3, ",ro") == 0;
+			char *path = strdup(spec);      /* lives as long as the process */
+			if (!path)
+				return -1;
+			if (ro)
+				path[n - 3] = '\0';
+			cfg->disk_path[cfg->ndisks] = path;
+			cfg->disk_read_only[cfg->ndisks] = ro;
+			cfg->ndisks++;
 		} else {
 			argv[out++] = argv[i];
 		}
