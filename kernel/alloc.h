@@ -5,7 +5,8 @@
  * platform's memory regions (buddy system, one lock); alloc.c keeps, per CPU,
  * slabs of small objects in size classes. An object freed on another CPU goes
  * back to the CPU that owns its slab. Any alignment up to a page is honoured.
- * Out of memory is a NULL return, never a panic. Not for irq context.
+ * Out of memory is a NULL return, never a panic. Safe in irq context (the
+ * per-CPU part runs with interrupts off).
  */
 #ifndef KERNEL_ALLOC_H
 #define KERNEL_ALLOC_H
