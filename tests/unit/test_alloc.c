@@ -183,7 +183,9 @@ static int cross_free_body(void *arg)
 	struct thread *c = thread_create(1, consumer, x, 0);
 	thread_join(p);
 	thread_join(c);
-	/* The owner takes its objects back at its next allocation. */
+	/* CPU 1 frees the consumer's struct after its last switch, a moment
+	 * after the join; the owner takes objects back at its next kmalloc. */
+	thread_sleep_ms(20);
 	kfree(kmalloc(32));
 	alloc_stats(-1, &r->after);
 	kfree(x);
