@@ -1,0 +1,66 @@
+/*
+ * boot.c: from entry.S to kernel_main, on CPU 0 with interrupts off.
+ * Order: per-CPU record (hal_cpu_id), serial console, command line and
+ * memory map out of hvm_start_info (before anything reuses low memory),
+ * IDT, ACPI, local APIC, clock rates, CPU list and boot stacks, I/O APIC.
+ */
+#include <string.h>
+
+#include "bare.h"
+
+
+#define CMDLINE_MAX 1024
+#define ARGV_MAX    64
+
+extern const char bare_app_name[];      /* appname.c, built per service */
+
+static char cmdline[CMDLINE_MAX];
+static char *argv[ARGV_MAX + 1];
+
+/* Split the command line at spaces; argv[0] is the service's name. */
+static int split_cmdline(const struct hvm_start_info *si)
+{
+	int argc = 0;
+	argv[argc++] = (char *)bare_app_name;
+	if (!si->cmdline_paddr)
+		goto out;
+	const char *src = (const char *)(uintptr_t)si->cmdline_paddr;
+	size_t len = strnlen(src, CMDLINE_MAX - 1);
+	memcpy(cmdline, src, len);
+	cmdline[len] = 0;
+	for (char *p = cmdline; *p && argc < ARGV_MAX;) {
+		while (*p == ' ')
+			*p++ = 0;
+		if (!*p)
+			break;
+		argv[argc++] = p;
+		while (*p && *p != ' ')
+			p++;
+	}
+out:
+	argv[argc] = NULL;
+	return argc;
+}
+
+void __attribute__((noreturn)) bare_main(uint32_t start_info)
+{
+	const struct hvm_start_info *si = (const void *)(uintptr_t)start_info;
+
+	bare_cpu_set_gs(&bare_cpus[0]);
+	serial_init();
+	if (si->magic != HVM_START_MAGIC) {
+		bare_printf("boot: no PVH start info (magic %x)\n", si->magic);
+		hal_shutdown(BARE_FAULT_STATUS);
+	}
+	int argc = split_cmdline(si);
+	memory_init(si);
+	trap_init();
+	trap_load();
+	acpi_init(si);
+	lapic_init();
+	clock_calibrate();
+	smp_init();
+	ioapic_init();
+	kernel_main(argc, argv);
+	hal_shutdown(0);
+}

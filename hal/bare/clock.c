@@ -1,0 +1,69 @@
+/*
+ * clock.c: hal_clock_ns from the TSC, counted from the first instruction
+ * of the image (entry.S saved that TSC), and the rates of the TSC and the
+ * local APIC timer.
+ *
+ * Both rates are measured once, on CPU 0, against PIT channel 2 (1.193182
+ * MHz) over CALIBRATE_PIT_TICKS ticks: short, because it delays every boot,
+ * yet ~600 ticks give a rate within about 0.2 %. QEMU (TCG and KVM) keeps
+ * the TSCs of all CPUs in step, so one rate and one origin serve them all.
+ */
+#include "bare.h"
+
+#define PIT_HZ               1193182u
+#define CALIBRATE_PIT_TICKS  600u       /* ~0.5 ms */
+
+uint64_t bare_tsc_hz;
+uint64_t bare_apic_timer_hz;
+static uint64_t ns_per_tick_32;         /* ns per TSC tick, 32.32 fixed point */
+
+static uint16_t pit2_read(void)
+{
+	outb(0x43, 0x80);                   /* latch channel 2 */
+	uint8_t lo = inb(0x42);
+	uint8_t hi = inb(0x42);
+	return (uint16_t)(lo | hi << 8);
+}
+
+void clock_calibrate(void)
+{
+	/* Channel 2: gate on, speaker off; mode 0 counting down from 0xffff. */
+	outb(0x61, (inb(0x61) & ~0x02) | 0x01);
+	outb(0x43, 0xb0);
+	outb(0x42, 0xff);
+	outb(0x42, 0xff);
+
+	lapic_timer_oneshot(0xffffffff);    /* masked: only counts */
+	uint16_t start = pit2_read();
+	while (pit2_read() == start)        /* begin on a tick edge */
+		cpu_relax();
+	start = pit2_read();
+	uint64_t tsc0 = rdtsc();
+	uint32_t apic0 = lapic_timer_current();
+	uint16_t now;
+	do
+		now = pit2_read();
+	while ((uint16_t)(start - now) < CALIBRATE_PIT_TICKS);
+	uint64_t tsc1 = rdtsc();
+	uint32_t apic1 = lapic_timer_current();
+	lapic_timer_oneshot(0);
+
+	uint64_t ticks = (uint16_t)(start - now);
+	bare_tsc_hz = (tsc1 - tsc0) * PIT_HZ / ticks;
+	bare_apic_timer_hz = (uint64_t)(apic0 - apic1) * PIT_HZ / ticks;
+	ns_per_tick_32 = ((uint64_t)1000000000 << 32) / bare_tsc_hz;
+	lapic_timer_set_rate(bare_apic_timer_hz);
+}
+
+uint64_t hal_clock_ns(void)
+{
+	uint64_t d = rdtsc() - bare_boot_tsc;
+	return (uint64_t)(((unsigned __int128)d * ns_per_tick_32) >> 32);
+}
+
+void bare_udelay(uint64_t us)
+{
+	uint64_t end = rdtsc() + us * bare_tsc_hz / 1000000;
+	while ((int64_t)(rdtsc() - end) < 0)
+		cpu_relax();
+}
