@@ -1,8 +1,7 @@
 /*
  * bare.h: what the files of hal/bare share (never seen by the kernel).
  *
- * Boot order (boot.c): serial, start info (command line, memory map), IDT,
- * ACPI tables, local APIC, clock calibration, I/O APIC, then kernel_main.
+ * Boot order: see boot.c.
  * Per-CPU state is a struct bare_cpu; GS base points at the running CPU's
  * record, so hal_cpu_id() is one load.
  */
@@ -139,7 +138,8 @@ typedef void (*trap_handler)(struct trap_frame *f);
 void trap_set_handler(unsigned vector, trap_handler fn);
 
 /* clock.c */
-void clock_calibrate(void);         /* TSC and APIC timer rates (CPU 0) */
+void clock_calibrate_begin(void);   /* TSC and APIC timer rates (CPU 0)... */
+void clock_calibrate_end(void);     /* ...measured between these two calls */
 extern uint64_t bare_tsc_hz, bare_apic_timer_hz;
 void bare_udelay(uint64_t us);      /* busy wait on the TSC */
 

@@ -1,8 +1,9 @@
 /*
  * boot.c: from entry.S to kernel_main, on CPU 0 with interrupts off.
- * Order: per-CPU record (hal_cpu_id), serial console, command line and
- * memory map out of hvm_start_info (before anything reuses low memory),
- * IDT, ACPI, local APIC, clock rates, CPU list and boot stacks, I/O APIC.
+ * Order: per-CPU record (hal_cpu_id), serial console, IDT, ACPI, local
+ * APIC; then, while the clock rates are being measured, the command line
+ * and memory map out of hvm_start_info (nothing has reused low memory yet),
+ * the CPU list with its boot stacks, and the I/O APIC.
  */
 #include <string.h>
 
@@ -52,15 +53,16 @@ void __attribute__((noreturn)) bare_main(uint32_t start_info)
 		bare_printf("boot: no PVH start info (magic %x)\n", si->magic);
 		hal_shutdown(BARE_FAULT_STATUS);
 	}
-	int argc = split_cmdline(si);
-	memory_init(si);
 	trap_init();
 	trap_load();
 	acpi_init(si);
 	lapic_init();
-	clock_calibrate();
+	clock_calibrate_begin();
+	int argc = split_cmdline(si);
+	memory_init(si);
 	smp_init();
 	ioapic_init();
+	clock_calibrate_end();
 	kernel_main(argc, argv);
 	hal_shutdown(0);
 }

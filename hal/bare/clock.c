@@ -4,9 +4,11 @@
  * local APIC timer.
  *
  * Both rates are measured once, on CPU 0, against PIT channel 2 (1.193182
- * MHz) over CALIBRATE_PIT_TICKS ticks: short, because it delays every boot,
- * yet ~600 ticks give a rate within about 0.2 %. QEMU (TCG and KVM) keeps
- * the TSCs of all CPUs in step, so one rate and one origin serve them all.
+ * MHz) over at least CALIBRATE_PIT_TICKS ticks (~0.5 ms, a rate within
+ * about 0.2 %). The window spans the rest of the HAL's boot
+ * (clock_calibrate_begin ... _end) so that little of it is spent waiting.
+ * QEMU (TCG and KVM) keeps the TSCs of all CPUs in step, so one rate and
+ * one origin serve them all.
  */
 #include "bare.h"
 
@@ -25,32 +27,46 @@ static uint16_t pit2_read(void)
 	return (uint16_t)(lo | hi << 8);
 }
 
-void clock_calibrate(void)
+/* A PIT count, with the TSC at the middle of reading it (port reads are
+ * slow, in TCG above all) and the APIC timer's count right after. Both ends
+ * of the window use this one function so they take the same path. */
+static uint16_t sample(uint64_t *tsc, uint32_t *apic)
+{
+	uint64_t before = rdtsc();
+	uint16_t count = pit2_read();
+	*tsc = before + (rdtsc() - before) / 2;
+	*apic = lapic_timer_current();
+	return count;
+}
+
+static uint16_t cal_pit0;
+static uint64_t cal_tsc0;
+static uint32_t cal_apic0;
+
+void clock_calibrate_begin(void)
 {
 	/* Channel 2: gate on, speaker off; mode 0 counting down from 0xffff. */
 	outb(0x61, (inb(0x61) & ~0x02) | 0x01);
 	outb(0x43, 0xb0);
 	outb(0x42, 0xff);
 	outb(0x42, 0xff);
-
 	lapic_timer_oneshot(0xffffffff);    /* masked: only counts */
-	uint16_t start = pit2_read();
-	while (pit2_read() == start)        /* begin on a tick edge */
-		cpu_relax();
-	start = pit2_read();
-	uint64_t tsc0 = rdtsc();
-	uint32_t apic0 = lapic_timer_current();
+	cal_pit0 = sample(&cal_tsc0, &cal_apic0);
+}
+
+void clock_calibrate_end(void)
+{
+	uint64_t tsc1;
+	uint32_t apic1;
 	uint16_t now;
 	do
-		now = pit2_read();
-	while ((uint16_t)(start - now) < CALIBRATE_PIT_TICKS);
-	uint64_t tsc1 = rdtsc();
-	uint32_t apic1 = lapic_timer_current();
+		now = sample(&tsc1, &apic1);
+	while ((uint16_t)(cal_pit0 - now) < CALIBRATE_PIT_TICKS);
 	lapic_timer_oneshot(0);
 
-	uint64_t ticks = (uint16_t)(start - now);
-	bare_tsc_hz = (tsc1 - tsc0) * PIT_HZ / ticks;
-	bare_apic_timer_hz = (uint64_t)(apic0 - apic1) * PIT_HZ / ticks;
+	uint64_t ticks = (uint16_t)(cal_pit0 - now);
+	bare_tsc_hz = (tsc1 - cal_tsc0) * PIT_HZ / ticks;
+	bare_apic_timer_hz = (uint64_t)(cal_apic0 - apic1) * PIT_HZ / ticks;
 	ns_per_tick_32 = ((uint64_t)1000000000 << 32) / bare_tsc_hz;
 	lapic_timer_set_rate(bare_apic_timer_hz);
 }

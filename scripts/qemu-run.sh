@@ -1,0 +1,79 @@
+#!/bin/sh
+# qemu-run.sh: boot a bare Toro/C image in QEMU with its serial console here.
+#
+#   scripts/qemu-run.sh ELF [--smp N] [--mem SIZE] [--disk IMG] [--append ARGS]
+#                           [--gdb] [--timeout SECONDS]
+#
+# The service's serial output goes to stdout. The exit status is the
+# service's: the kernel ends QEMU through isa-debug-exit, which exits with
+# (status << 1) | 1, mapped back here; a process status has 8 bits, so only
+# statuses 0..127 come through whole (128..255 arrive as status - 128).
+# Other endings:
+#   124  --timeout expired (QEMU killed)
+#   125  QEMU ended without isa-debug-exit (triple fault, reset, poweroff)
+#   126  QEMU could not start (bad arguments, missing file)
+# Uses KVM when /dev/kvm is usable, TCG otherwise.
+set -u
+
+usage() {
+	echo "usage: $0 ELF [--smp N] [--mem SIZE] [--disk IMG] [--append ARGS] [--gdb] [--timeout S]" >&2
+	exit 2
+}
+
+[ $# -ge 1 ] || usage
+elf=$1
+shift
+smp=1
+mem=256M
+disk=
+append=
+gdb=
+timeout=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--smp) smp=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--disk) disk=$2; shift 2 ;;
+	--append) append=$2; shift 2 ;;
+	--gdb) gdb=1; shift ;;
+	--timeout) timeout=$2; shift 2 ;;
+	*) usage ;;
+	esac
+done
+[ -f "$elf" ] || { echo "qemu-run: no such image: $elf" >&2; exit 126; }
+
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	accel=kvm
+	cpu=host
+else
+	accel=tcg
+	cpu=max
+fi
+
+set -- -accel "$accel" -cpu "$cpu" -smp "$smp" -m "$mem" \
+	-display none -vga none -nic none -serial stdio -monitor none \
+	-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	-kernel "$elf"
+[ -n "$append" ] && set -- "$@" -append "$append"
+[ -n "$disk" ] && set -- "$@" -drive "file=$disk,format=raw,if=ide"
+if [ -n "$gdb" ]; then
+	set -- "$@" -s -S
+	echo "qemu-run: waiting for gdb on :1234 (gdb ${elf%.elf}.debug.elf -ex 'target remote :1234')" >&2
+fi
+
+if [ -n "$timeout" ]; then
+	timeout --foreground -k 2 "$timeout" qemu-system-x86_64 "$@"
+else
+	qemu-system-x86_64 "$@"
+fi
+rc=$?
+
+case $rc in
+124|137) echo "qemu-run: timed out after ${timeout}s" >&2; exit 124 ;;
+0) echo "qemu-run: QEMU ended without isa-debug-exit" >&2; exit 125 ;;
+esac
+if [ $((rc & 1)) -eq 1 ]; then
+	exit $((rc >> 1))
+fi
+echo "qemu-run: QEMU failed (exit $rc)" >&2
+exit 126
