@@ -57,6 +57,9 @@ int vfs_truncate(const char *path, uint64_t size);
 int vfs_chmod(const char *path, uint32_t mode);
 int vfs_chown(const char *path, uint32_t uid, uint32_t gid);  /* (uint32_t)-1: keep */
 int vfs_utimens(const char *path, int64_t atime_ns, int64_t mtime_ns);  /* VFS_UTIME_OMIT: keep */
+/* lchown / lutimens: the same on a symbolic link itself (not followed). */
+int vfs_lchown(const char *path, uint32_t uid, uint32_t gid);
+int vfs_lutimens(const char *path, int64_t atime_ns, int64_t mtime_ns);
 int vfs_statfs(const char *path, struct vfs_statfs *out);
 
 #define VFS_UTIME_OMIT INT64_MIN
