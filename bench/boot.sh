@@ -1,0 +1,67 @@
+#!/bin/sh
+# boot.sh: how fast a Toro/C service starts (a benchmark, not a test).
+#   1. posix: build/posix/bin/ToroHello against /bin/true, mean wall time
+#   2. QEMU: build/bare/ToroHello.elf against a null kernel (bench/nullkernel:
+#      one serial line, then isa-debug-exit), same runner, same flags
+#   3. the kernel's own entry-to-main time (--boot-time), posix and bare
+#   4. the size of build/bare/ToroHello.elf
+# Targets: entry to main under 1 ms, ToroHello.elf under 64 KiB.
+#   bench/boot.sh [RUNS]      (default 50 posix runs, RUNS/5 QEMU runs)
+cd "$(dirname "$0")/.." || exit 1
+RUNS=${1:-50}
+QRUNS=$((RUNS / 5))
+[ "$QRUNS" -ge 3 ] || QRUNS=3
+SMP=${SMP:-1}
+
+make -s posix bare >/dev/null || exit 1
+NULL=build/bare/nullkernel.elf
+cc -nostdlib -static -no-pie -Wl,-T,hal/bare/linker.ld -Wl,--build-id=none \
+	-Wl,-z,max-page-size=4096 -o $NULL bench/nullkernel/nullkernel.S || exit 1
+
+now_ns() { date +%s%N; }
+
+# mean_us N CMD...: mean wall time of N runs of CMD, in microseconds.
+mean_us() {
+	n=$1
+	shift
+	t0=$(now_ns)
+	i=0
+	while [ $i -lt "$n" ]; do
+		"$@" >/dev/null 2>&1
+		i=$((i + 1))
+	done
+	t1=$(now_ns)
+	echo $(((t1 - t0) / n / 1000))
+}
+
+# entry_us N CMD...: mean of the "toro: entry to main <N> us" lines.
+entry_us() {
+	n=$1
+	shift
+	i=0
+	while [ $i -lt "$n" ]; do
+		"$@" 2>/dev/null | sed -n 's/^toro: entry to main \([0-9]*\) us.*/\1/p'
+		i=$((i + 1))
+	done | awk '{ s += $1; c++ } END { if (c) printf "%d", s / c; else printf "n/a" }'
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+QEMU="scripts/qemu-run.sh"
+accel=TCG
+[ -r /dev/kvm ] && [ -w /dev/kvm ] && accel=KVM
+
+posix_hello=$(mean_us "$RUNS" build/posix/bin/ToroHello)
+posix_true=$(mean_us "$RUNS" /bin/true)
+qemu_hello=$(mean_us "$QRUNS" $QEMU build/bare/ToroHello.elf --smp "$SMP" --timeout 30)
+qemu_null=$(mean_us "$QRUNS" $QEMU $NULL --smp "$SMP" --timeout 30)
+entry_posix=$(entry_us "$RUNS" build/posix/bin/ToroHello --boot-time)
+entry_bare=$(entry_us "$QRUNS" $QEMU build/bare/ToroHello.elf --smp "$SMP" --timeout 30 --append --boot-time)
+size=$(stat -c %s build/bare/ToroHello.elf)
+
+printf '%-44s %12s %12s %8s\n' "measure ($RUNS posix / $QRUNS QEMU runs, $accel, -smp $SMP)" "Toro/C" "baseline" "ratio"
+printf '%-44s %9d us %9d us %8s\n' "posix ToroHello vs /bin/true (wall)" "$posix_hello" "$posix_true" "$(ratio "$posix_hello" "$posix_true")"
+printf '%-44s %9d us %9d us %8s\n' "QEMU ToroHello.elf vs null kernel (wall)" "$qemu_hello" "$qemu_null" "$(ratio "$qemu_hello" "$qemu_null")"
+printf '%-44s %9s us %12s %8s\n' "entry to main, posix (target < 1000 us)" "$entry_posix" "" ""
+printf '%-44s %9s us %12s %8s\n' "entry to main, bare (target < 1000 us)" "$entry_bare" "" ""
+printf '%-44s %9d B  %9d B  %8s\n' "ToroHello.elf size (target < 65536 B)" "$size" 65536 "$(ratio "$size" 65536)"
