@@ -6,10 +6,14 @@
 #include <stdint.h>
 #include <string.h>
 
+/* memcpy and memset move 8 bytes a step, then the tail: as fast as the
+ * byte forms on hardware, and 8 times fewer steps for QEMU's TCG. */
 void *memcpy(void *dst, const void *src, size_t n)
 {
 	void *d = dst;
-	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
+	size_t q = n / 8, r = n % 8;
+	__asm__ volatile("rep movsq\n\tmovq %3, %%rcx\n\trep movsb"
+	                 : "+D"(d), "+S"(src), "+c"(q) : "r"(r) : "memory");
 	return dst;
 }
 
@@ -29,7 +33,10 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
 	void *d = dst;
-	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+	size_t q = n / 8, r = n % 8;
+	uint64_t v = 0x0101010101010101ull * (unsigned char)c;
+	__asm__ volatile("rep stosq\n\tmovq %3, %%rcx\n\trep stosb"
+	                 : "+D"(d), "+c"(q) : "a"(v), "r"(r) : "memory");
 	return dst;
 }
 
