@@ -1,0 +1,326 @@
+/*
+ * main.c: torofuse, an ext2 image mounted on the host through the kernel's
+ * own VFS and ext2 driver (the way LKL's lklfuse and fuse2fs do it).
+ *
+ *   torofuse IMAGE MOUNTPOINT [-o OPTIONS] [-f] [-d] [-s]
+ *
+ * Order of events: options; a lock on the image (flock: exclusive, shared
+ * for ro) so a second torofuse on the same image is refused; unless -f, a
+ * fork, the parent waiting for the child to say whether the mount worked
+ * (so the command returns once the mount is usable, with its status); the
+ * kernel boots and mounts the image (gate_start); libfuse mounts and serves
+ * with many threads; SIGINT, SIGTERM, SIGHUP or `fusermount3 -u` end the
+ * loop; open files are closed, the image unmounted (flushed, marked clean),
+ * the kernel ends; the lock goes with the process, so a script can wait for
+ * the flush with `flock IMAGE true`.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gate.h"
+#include "ops.h"
+
+struct options {
+	char *image;
+	char *mountpoint;
+	int foreground;
+	int debug;
+	int single;
+	int read_only;
+	int allow_other;
+	int default_permissions;
+	int help;
+	int version;
+	unsigned cpus;
+	unsigned mem_mib;
+	unsigned workers;
+	unsigned max_write_kib;
+	char *timeout;
+	char *fstype;
+};
+
+enum { KEY_FG, KEY_DEBUG, KEY_SINGLE, KEY_RO, KEY_RW, KEY_ALLOW_OTHER,
+       KEY_DEFAULT_PERMS, KEY_HELP, KEY_VERSION };
+
+#define OPT(t, f) { t, offsetof(struct options, f), 1 }
+static const struct fuse_opt option_spec[] = {
+	OPT("cpus=%u", cpus),
+	OPT("mem=%u", mem_mib),
+	OPT("workers=%u", workers),
+	OPT("max_write_kib=%u", max_write_kib),
+	OPT("cache_timeout=%s", timeout),
+	OPT("fstype=%s", fstype),
+	FUSE_OPT_KEY("-f", KEY_FG),
+	FUSE_OPT_KEY("-d", KEY_DEBUG),
+	FUSE_OPT_KEY("debug", KEY_DEBUG),
+	FUSE_OPT_KEY("-s", KEY_SINGLE),
+	FUSE_OPT_KEY("ro", KEY_RO),
+	FUSE_OPT_KEY("rw", KEY_RW),
+	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
+	FUSE_OPT_KEY("default_permissions", KEY_DEFAULT_PERMS),
+	FUSE_OPT_KEY("-h", KEY_HELP),
+	FUSE_OPT_KEY("--help", KEY_HELP),
+	FUSE_OPT_KEY("-V", KEY_VERSION),
+	FUSE_OPT_KEY("--version", KEY_VERSION),
+	FUSE_OPT_END
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	"usage: torofuse IMAGE MOUNTPOINT [-o OPTIONS] [-f] [-d] [-s]\n"
+	"Mount the ext2 file system in IMAGE at MOUNTPOINT through Toro/C's VFS.\n"
+	"  -f                 stay in the foreground\n"
+	"  -d, -o debug       print every FUSE request (implies -f)\n"
+	"  -s                 serve one request at a time\n"
+	"  -o ro              read only\n"
+	"  -o allow_other     let other users in (turns on default_permissions)\n"
+	"  -o default_permissions  the host kernel checks permissions\n"
+	"  -o cpus=N          kernel CPUs (default: every host CPU)\n"
+	"  -o mem=MiB         kernel memory (default: the HAL's)\n"
+	"  -o workers=N       kernel worker threads per CPU (default 8)\n"
+	"  -o cache_timeout=S how long the host caches names and attributes (1)\n"
+	"  -o max_write_kib=K largest write request (1024)\n"
+	"FUSE's other mount options pass through (see mount.fuse3(8)).\n"
+	"Stop with fusermount3 -u MOUNTPOINT, SIGINT or SIGTERM.\n");
+}
+
+static int opt_proc(void *data, const char *arg, int key, struct fuse_args *out)
+{
+	struct options *o = data;
+	switch (key) {
+	case FUSE_OPT_KEY_NONOPT:
+		if (!o->image) {
+			o->image = strdup(arg);
+			return 0;
+		}
+		if (!o->mountpoint) {
+			o->mountpoint = strdup(arg);
+			return 0;
+		}
+		fprintf(stderr, "torofuse: unexpected argument '%s'\n", arg);
+		return -1;
+	case KEY_FG: o->foreground = 1; return 0;
+	case KEY_DEBUG: o->debug = o->foreground = 1; return 1;
+	case KEY_SINGLE: o->single = 1; return 0;
+	case KEY_RO: o->read_only = 1; return 1;
+	case KEY_RW: o->read_only = 0; return 1;
+	case KEY_ALLOW_OTHER: o->allow_other = 1; return 1;
+	case KEY_DEFAULT_PERMS: o->default_permissions = 1; return 1;
+	case KEY_HELP: o->help = 1; return 0;
+	case KEY_VERSION: o->version = 1; return 0;
+	default: return 1;
+	}
+}
+
+/* "-o fsname=..." escapes commas and backslashes of the image's path. */
+static char *fsname_option(const char *image)
+{
+	size_t n = strlen(image);
+	char *s = malloc(2 * n + 32);
+	if (!s)
+		return NULL;
+	char *p = s + sprintf(s, "fsname=");
+	for (size_t i = 0; i < n; i++) {
+		if (image[i] == ',' || image[i] == '\\')
+			*p++ = '\\';
+		*p++ = image[i];
+	}
+	strcpy(p, ",subtype=torofuse");
+	return s;
+}
+
+/* Tell the waiting parent how it went (one byte: the exit status). */
+static void tell_parent(int fd, int status)
+{
+	if (fd < 0)
+		return;
+	unsigned char b = (unsigned char)status;
+	ssize_t rc = write(fd, &b, 1);
+	(void)rc;
+	close(fd);
+}
+
+/* Fork; the parent waits for the child's verdict and exits with it. */
+static int daemonize(void)
+{
+	int p[2];
+	if (pipe(p) < 0) {
+		perror("torofuse: pipe");
+		exit(1);
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		perror("torofuse: fork");
+		exit(1);
+	}
+	if (pid > 0) {
+		close(p[1]);
+		unsigned char b = 1;
+		if (read(p[0], &b, 1) != 1)
+			b = 1;          /* the child died before telling */
+		_exit(b);
+	}
+	close(p[0]);
+	setsid();
+	return p[1];
+}
+
+static void detach_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR);
+	if (fd < 0)
+		return;
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
+}
+
+static const char *mount_error(int rc)
+{
+	switch (-rc) {
+	case EIO: case EUCLEAN: case EINVAL:
+		return "not a valid ext2 file system, or corrupt (check it with e2fsck -f)";
+	case EROFS:
+		return "the file system can only be mounted read-only (try -o ro)";
+	default:
+		return strerror(-rc);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	if (fuse_opt_parse(&args, &o, option_spec, opt_proc) < 0)
+		return 2;
+	if (o.help) {
+		usage(stdout);
+		return 0;
+	}
+	if (o.version) {
+		printf("torofuse (Toro/C), libfuse %s\n", fuse_pkgversion());
+		return 0;
+	}
+	if (!o.image || !o.mountpoint) {
+		usage(stderr);
+		return 2;
+	}
+	if (o.allow_other && !o.default_permissions)
+		fuse_opt_add_arg(&args, "-odefault_permissions");
+	char *fsname = fsname_option(o.image);
+	if (!fsname || fuse_opt_add_arg(&args, "-o") < 0 || fuse_opt_add_arg(&args, fsname) < 0)
+		return 1;
+	if (o.timeout)
+		ops_settings.timeout = atof(o.timeout);
+	if (o.max_write_kib)
+		ops_settings.max_write = o.max_write_kib * 1024;
+
+	struct gate_config gc = {
+		.image = o.image,
+		.read_only = o.read_only,
+		.fstype = o.fstype ? o.fstype : "ext2",
+		.cpus = o.cpus,
+		.mem_bytes = (size_t)o.mem_mib << 20,
+		.workers_per_cpu = o.workers,
+	};
+
+	/* The image: there, and ours alone. */
+	int lock_fd = -1;
+	if (strcmp(gc.fstype, "ramfs") != 0) {
+		lock_fd = open(o.image, (o.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+		if (lock_fd < 0) {
+			fprintf(stderr, "torofuse: %s: %s\n", o.image, strerror(errno));
+			return 1;
+		}
+		if (flock(lock_fd, (o.read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+			if (errno == EWOULDBLOCK)
+				fprintf(stderr, "torofuse: %s is already mounted by another torofuse "
+				        "(the image is locked); unmount it first\n", o.image);
+			else
+				fprintf(stderr, "torofuse: cannot lock %s: %s\n", o.image, strerror(errno));
+			return 1;
+		}
+	}
+	struct stat st;
+	if (stat(o.mountpoint, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "torofuse: mount point %s: %s\n", o.mountpoint,
+		        errno ? strerror(errno) : "not a directory");
+		return 1;
+	}
+
+	int parent_fd = o.foreground ? -1 : daemonize();
+
+	int rc = gate_start(&gc);
+	if (rc < 0) {
+		fprintf(stderr, "torofuse: cannot mount %s: %s\n", o.image, mount_error(rc));
+		tell_parent(parent_fd, 1);
+		return 1;
+	}
+
+	struct fuse *f = fuse_new(&args, &torofuse_ops, sizeof(torofuse_ops), NULL);
+	if (!f) {
+		gate_stop();
+		tell_parent(parent_fd, 2);
+		return 2;
+	}
+	if (fuse_mount(f, o.mountpoint) != 0) {
+		fuse_destroy(f);
+		gate_stop();
+		tell_parent(parent_fd, 1);
+		return 1;
+	}
+	struct fuse_session *se = fuse_get_session(f);
+	if (fuse_set_signal_handlers(se) != 0) {
+		fuse_unmount(f);
+		fuse_destroy(f);
+		gate_stop();
+		tell_parent(parent_fd, 1);
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (parent_fd >= 0) {
+		if (chdir("/") < 0)
+			perror("torofuse: chdir");
+		detach_stdio();
+		tell_parent(parent_fd, 0);
+	}
+
+	int loop_rc;
+	if (o.single) {
+		loop_rc = fuse_loop(f);
+	} else {
+		struct fuse_loop_config *lc = fuse_loop_cfg_create();
+		fuse_loop_cfg_set_clone_fd(lc, 0);
+		fuse_loop_cfg_set_idle_threads(lc, 16);
+		fuse_loop_cfg_set_max_threads(lc, 64);
+		loop_rc = fuse_loop_mt(f, lc);
+		fuse_loop_cfg_destroy(lc);
+	}
+
+	fuse_remove_signal_handlers(se);
+	fuse_unmount(f);
+	fuse_destroy(f);            /* may still call operations: the gate is up */
+	ops_close_all();
+	rc = gate_stop();
+	if (rc < 0) {
+		fprintf(stderr, "torofuse: unmounting %s failed: %s; check it with e2fsck -f\n",
+		        o.image, strerror(-rc));
+		return 1;
+	}
+	if (lock_fd >= 0)
+		close(lock_fd);
+	fuse_opt_free_args(&args);
+	free(fsname);
+	return loop_rc < 0 ? 1 : 0;
+}

@@ -1,0 +1,559 @@
+/*
+ * ops.c: the FUSE operations (libfuse high-level API: calls by path).
+ *
+ * Each operation runs on a libfuse host thread: it packs its arguments into
+ * a struct op on its stack, and gate_call() runs the matching k_* function
+ * in a kernel worker thread as the calling user (fuse_get_context). The k_*
+ * functions are the only code here that runs in the kernel; they make VFS
+ * calls and touch nothing of libfuse's except the readdir filler (plain
+ * memory, while its owner thread waits).
+ *
+ * A FUSE file handle (fi->fh) is a VFS descriptor. fds[] remembers which
+ * descriptors FUSE holds, and their open flags, so O_APPEND writes go
+ * through vfs_write and descriptors left open when the connection ends are
+ * closed before the unmount.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "gate.h"
+#include "ops.h"
+#include "vfs.h"
+
+struct ops_settings ops_settings = { 1.0, 1u << 20 };
+
+/* Arguments of one operation, and what it returns besides its status. */
+struct op {
+	const char *path, *path2;
+	int fd, flags;
+	uint32_t mode, uid, gid;
+	uint64_t size, off, rdev;
+	int64_t atime, mtime;
+	char *buf;
+	const char *cbuf;
+	size_t len;
+	struct vfs_stat *st;
+	struct vfs_statfs *sfs;
+	void *fill_buf;             /* readdir */
+	fuse_fill_dir_t filler;
+};
+
+static long call(long (*fn)(void *), struct op *o)
+{
+	struct fuse_context *ctx = fuse_get_context();
+	uint32_t uid = ctx ? ctx->uid : 0, gid = ctx ? ctx->gid : 0;
+	return gate_call(fn, o, uid, gid);
+}
+
+/* ---- Open descriptors ------------------------------------------------------ */
+
+#define MAX_FDS 4096                /* the VFS's descriptor table */
+
+static pthread_mutex_t fds_lock = PTHREAD_MUTEX_INITIALIZER;
+static int fd_flags[MAX_FDS];       /* guarded by fds_lock; -1: not ours */
+static bool fds_ready;
+
+static void fd_track(int fd, int flags)
+{
+	if (fd < 0 || fd >= MAX_FDS)
+		return;
+	pthread_mutex_lock(&fds_lock);
+	if (!fds_ready) {
+		for (int i = 0; i < MAX_FDS; i++)
+			fd_flags[i] = -1;
+		fds_ready = true;
+	}
+	fd_flags[fd] = flags;
+	pthread_mutex_unlock(&fds_lock);
+}
+
+static void fd_untrack(int fd)
+{
+	if (fd < 0 || fd >= MAX_FDS)
+		return;
+	pthread_mutex_lock(&fds_lock);
+	fd_flags[fd] = -1;
+	pthread_mutex_unlock(&fds_lock);
+}
+
+static bool fd_append(int fd)
+{
+	if (fd < 0 || fd >= MAX_FDS)
+		return false;
+	pthread_mutex_lock(&fds_lock);
+	bool append = fds_ready && fd_flags[fd] >= 0 && (fd_flags[fd] & O_APPEND);
+	pthread_mutex_unlock(&fds_lock);
+	return append;
+}
+
+/* ---- Conversions ------------------------------------------------------------- */
+
+/* dev_t <-> the VFS's Linux encoding (old for small numbers, new beyond). */
+static uint64_t rdev_to_vfs(dev_t d)
+{
+	uint64_t ma = major(d), mi = minor(d);
+	return (mi & 0xff) | (ma << 8) | ((mi & ~0xffull) << 12);
+}
+
+static dev_t rdev_from_vfs(uint64_t r)
+{
+	return makedev((r & 0xfff00) >> 8, (r & 0xff) | ((r >> 12) & 0xfff00));
+}
+
+static void stat_from_vfs(struct stat *s, const struct vfs_stat *v)
+{
+	memset(s, 0, sizeof(*s));
+	s->st_ino = v->ino;
+	s->st_mode = v->mode;
+	s->st_nlink = v->nlink;
+	s->st_uid = v->uid;
+	s->st_gid = v->gid;
+	s->st_size = (off_t)v->size;
+	s->st_blocks = (blkcnt_t)v->blocks;
+	s->st_blksize = v->blksize ? v->blksize : 4096;
+	s->st_rdev = (S_ISCHR(v->mode) || S_ISBLK(v->mode)) ? rdev_from_vfs(v->rdev) : 0;
+	s->st_atim.tv_sec = v->atime_ns / 1000000000;
+	s->st_atim.tv_nsec = v->atime_ns % 1000000000;
+	s->st_mtim.tv_sec = v->mtime_ns / 1000000000;
+	s->st_mtim.tv_nsec = v->mtime_ns % 1000000000;
+	s->st_ctim.tv_sec = v->ctime_ns / 1000000000;
+	s->st_ctim.tv_nsec = v->ctime_ns % 1000000000;
+	if (v->atime_ns < 0 && s->st_atim.tv_nsec) { s->st_atim.tv_sec--; s->st_atim.tv_nsec += 1000000000; }
+	if (v->mtime_ns < 0 && s->st_mtim.tv_nsec) { s->st_mtim.tv_sec--; s->st_mtim.tv_nsec += 1000000000; }
+	if (v->ctime_ns < 0 && s->st_ctim.tv_nsec) { s->st_ctim.tv_sec--; s->st_ctim.tv_nsec += 1000000000; }
+}
+
+static int64_t time_to_vfs(const struct timespec *t)
+{
+	if (t->tv_nsec == UTIME_OMIT)
+		return VFS_UTIME_OMIT;
+	struct timespec now;
+	if (t->tv_nsec == UTIME_NOW) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		t = &now;
+	}
+	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+/* The open flags the VFS knows; the rest (O_LARGEFILE, O_NOCTTY, O_CLOEXEC,
+ * O_SYNC...) mean nothing to it here. */
+static int open_flags(int flags)
+{
+	return flags & (O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND |
+	                O_DIRECTORY | O_NOFOLLOW);
+}
+
+/* ---- Kernel side --------------------------------------------------------------- */
+
+static long k_lstat(void *a) { struct op *o = a; return vfs_lstat(o->path, o->st); }
+static long k_stat(void *a) { struct op *o = a; return vfs_stat(o->path, o->st); }
+static long k_fstat(void *a) { struct op *o = a; return vfs_fstat(o->fd, o->st); }
+static long k_readlink(void *a) { struct op *o = a; return vfs_readlink(o->path, o->buf, o->len); }
+static long k_mknod(void *a) { struct op *o = a; return vfs_mknod(o->path, o->mode, o->rdev); }
+static long k_mkdir(void *a) { struct op *o = a; return vfs_mkdir(o->path, o->mode); }
+static long k_unlink(void *a) { struct op *o = a; return vfs_unlink(o->path); }
+static long k_rmdir(void *a) { struct op *o = a; return vfs_rmdir(o->path); }
+static long k_symlink(void *a) { struct op *o = a; return vfs_symlink(o->path, o->path2); }
+static long k_rename(void *a) { struct op *o = a; return vfs_rename(o->path, o->path2); }
+static long k_link(void *a) { struct op *o = a; return vfs_link(o->path, o->path2); }
+static long k_chmod(void *a) { struct op *o = a; return vfs_chmod(o->path, o->mode); }
+static long k_chown(void *a) { struct op *o = a; return vfs_chown(o->path, o->uid, o->gid); }
+static long k_truncate(void *a) { struct op *o = a; return vfs_truncate(o->path, o->size); }
+static long k_ftruncate(void *a) { struct op *o = a; return vfs_ftruncate(o->fd, o->size); }
+static long k_open(void *a) { struct op *o = a; return vfs_open(o->path, o->flags, o->mode); }
+static long k_close(void *a) { struct op *o = a; return vfs_close(o->fd); }
+static long k_fsync(void *a) { struct op *o = a; return vfs_fsync(o->fd); }
+static long k_statfs(void *a) { struct op *o = a; return vfs_statfs(o->path, o->sfs); }
+static long k_utimens(void *a) { struct op *o = a; return vfs_utimens(o->path, o->atime, o->mtime); }
+
+/* Read len bytes at off, fewer only at the end of the file. */
+static long k_read(void *a)
+{
+	struct op *o = a;
+	size_t done = 0;
+	while (done < o->len) {
+		ssize_t n = vfs_pread(o->fd, o->buf + done, o->len - done, o->off + done);
+		if (n < 0)
+			return done ? (long)done : n;
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (long)done;
+}
+
+static long k_write(void *a)
+{
+	struct op *o = a;
+	size_t done = 0;
+	while (done < o->len) {
+		ssize_t n = o->flags & O_APPEND
+		            ? vfs_write(o->fd, o->cbuf + done, o->len - done)
+		            : vfs_pwrite(o->fd, o->cbuf + done, o->len - done, o->off + done);
+		if (n < 0)
+			return done ? (long)done : n;
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (long)done;
+}
+
+static int fill_one(void *ctx, const char *name, size_t len, uint64_t ino, unsigned type)
+{
+	struct op *o = ctx;
+	char nm[VFS_NAME_MAX + 1];
+	if (len > VFS_NAME_MAX)
+		len = VFS_NAME_MAX;
+	memcpy(nm, name, len);
+	nm[len] = '\0';
+	struct stat st;
+	memset(&st, 0, sizeof(st));
+	st.st_ino = ino;
+	st.st_mode = (mode_t)(type << 12);
+	if (o->filler(o->fill_buf, nm, &st, 0, 0) != 0) {
+		o->flags = 1;           /* libfuse is out of memory */
+		return 1;
+	}
+	return 0;
+}
+
+/* The whole directory from its start, in one go (libfuse keeps it). */
+static long k_readdir(void *a)
+{
+	struct op *o = a;
+	int64_t rc = vfs_seek(o->fd, 0, SEEK_SET);
+	if (rc < 0)
+		return rc;
+	o->flags = 0;
+	rc = vfs_readdir(o->fd, fill_one, o);
+	if (rc == 0 && o->flags)
+		rc = -ENOMEM;
+	return rc;
+}
+
+/* ---- The operations ------------------------------------------------------------- */
+
+static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
+{
+	struct vfs_stat vs;
+	struct op o = { .path = path, .st = &vs };
+	long rc;
+	if (fi) {
+		o.fd = (int)fi->fh;
+		rc = call(k_fstat, &o);
+	} else {
+		rc = call(k_lstat, &o);
+	}
+	if (rc == 0)
+		stat_from_vfs(st, &vs);
+	return (int)rc;
+}
+
+static int op_readlink(const char *path, char *buf, size_t size)
+{
+	if (size == 0)
+		return -EINVAL;
+	struct op o = { .path = path, .buf = buf, .len = size - 1 };
+	long n = call(k_readlink, &o);
+	if (n < 0)
+		return (int)n;
+	buf[(size_t)n < size - 1 ? (size_t)n : size - 1] = '\0';
+	return 0;
+}
+
+static int op_mknod(const char *path, mode_t mode, dev_t rdev)
+{
+	struct op o = { .path = path, .mode = mode, .rdev = rdev_to_vfs(rdev) };
+	if ((mode & S_IFMT) == 0)
+		o.mode |= S_IFREG;
+	return (int)call(k_mknod, &o);
+}
+
+static int op_mkdir(const char *path, mode_t mode)
+{
+	struct op o = { .path = path, .mode = mode & 07777 };
+	return (int)call(k_mkdir, &o);
+}
+
+static int op_unlink(const char *path)
+{
+	struct op o = { .path = path };
+	return (int)call(k_unlink, &o);
+}
+
+static int op_rmdir(const char *path)
+{
+	struct op o = { .path = path };
+	return (int)call(k_rmdir, &o);
+}
+
+static int op_symlink(const char *target, const char *path)
+{
+	struct op o = { .path = target, .path2 = path };
+	return (int)call(k_symlink, &o);
+}
+
+static int op_rename(const char *from, const char *to, unsigned flags)
+{
+	if (flags)                  /* RENAME_NOREPLACE, RENAME_EXCHANGE: no atomic way */
+		return -EINVAL;
+	struct op o = { .path = from, .path2 = to };
+	return (int)call(k_rename, &o);
+}
+
+static int op_link(const char *from, const char *to)
+{
+	struct op o = { .path = from, .path2 = to };
+	return (int)call(k_link, &o);
+}
+
+static int op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	if (!path)
+		return -ENOENT;         /* an unlinked open file: no fchmod in the VFS */
+	struct op o = { .path = path, .mode = mode & 07777 };
+	return (int)call(k_chmod, &o);
+}
+
+static int op_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
+{
+	if (!path)
+		return -ENOENT;
+	struct op o = { .path = path, .uid = uid, .gid = gid };
+	return (int)call(k_chown, &o);
+}
+
+static int op_truncate(const char *path, off_t size, struct fuse_file_info *fi)
+{
+	if (size < 0)
+		return -EINVAL;
+	struct op o = { .path = path, .size = (uint64_t)size };
+	if (fi) {
+		o.fd = (int)fi->fh;
+		return (int)call(k_ftruncate, &o);
+	}
+	return (int)call(k_truncate, &o);
+}
+
+static int open_common(const char *path, struct fuse_file_info *fi, int flags, uint32_t mode)
+{
+	struct op o = { .path = path, .flags = flags, .mode = mode };
+	long fd = call(k_open, &o);
+	if (fd < 0)
+		return (int)fd;
+	fi->fh = (uint64_t)fd;
+	fd_track((int)fd, flags);
+	return 0;
+}
+
+static int op_open(const char *path, struct fuse_file_info *fi)
+{
+	return open_common(path, fi, open_flags(fi->flags), 0);
+}
+
+static int op_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	return open_common(path, fi, open_flags(fi->flags) | O_CREAT, mode & 07777);
+}
+
+static int op_read(const char *path, char *buf, size_t size, off_t off,
+                   struct fuse_file_info *fi)
+{
+	if (off < 0)
+		return -EINVAL;
+	struct op o = { .fd = (int)fi->fh, .buf = buf, .len = size, .off = (uint64_t)off };
+	return (int)call(k_read, &o);
+}
+
+static int op_write(const char *path, const char *buf, size_t size, off_t off,
+                    struct fuse_file_info *fi)
+{
+	if (off < 0)
+		return -EINVAL;
+	struct op o = { .fd = (int)fi->fh, .cbuf = buf, .len = size, .off = (uint64_t)off };
+	if (fd_append(o.fd))
+		o.flags = O_APPEND;
+	return (int)call(k_write, &o);
+}
+
+static int op_statfs(const char *path, struct statvfs *out)
+{
+	struct vfs_statfs s;
+	struct op o = { .path = path && *path ? path : "/", .sfs = &s };
+	long rc = call(k_statfs, &o);
+	if (rc < 0)
+		return (int)rc;
+	memset(out, 0, sizeof(*out));
+	out->f_bsize = s.bsize;
+	out->f_frsize = s.bsize;
+	out->f_blocks = s.blocks;
+	out->f_bfree = s.bfree;
+	out->f_bavail = s.bavail;
+	out->f_files = s.files;
+	out->f_ffree = s.ffree;
+	out->f_favail = s.ffree;
+	out->f_namemax = s.namemax;
+	out->f_flag = s.read_only ? ST_RDONLY : 0;
+	return 0;
+}
+
+static int op_flush(const char *path, struct fuse_file_info *fi)
+{
+	return 0;                   /* writes are in the kernel's cache already */
+}
+
+static int op_release(const char *path, struct fuse_file_info *fi)
+{
+	struct op o = { .fd = (int)fi->fh };
+	fd_untrack(o.fd);
+	call(k_close, &o);
+	return 0;
+}
+
+static int op_fsync(const char *path, int datasync, struct fuse_file_info *fi)
+{
+	struct op o = { .fd = (int)fi->fh };
+	return (int)call(k_fsync, &o);
+}
+
+static int op_opendir(const char *path, struct fuse_file_info *fi)
+{
+	return open_common(path, fi, O_RDONLY | O_DIRECTORY, 0);
+}
+
+static int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
+                      struct fuse_file_info *fi, enum fuse_readdir_flags flags)
+{
+	struct op o = { .fd = (int)fi->fh, .fill_buf = buf, .filler = filler };
+	return (int)call(k_readdir, &o);
+}
+
+/* Is the caller (primary gid, or a supplementary group) in group gid? */
+static bool in_group(gid_t primary, uint32_t gid)
+{
+	if (primary == gid)
+		return true;
+	gid_t groups[256];
+	int n = fuse_getgroups(256, groups);
+	for (int i = 0; i < n && i < 256; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+static int op_access(const char *path, int mask)
+{
+	struct vfs_stat vs;
+	struct op o = { .path = path, .st = &vs };
+	long rc = call(k_stat, &o);
+	if (rc < 0 || mask == F_OK)
+		return (int)rc;
+	struct fuse_context *ctx = fuse_get_context();
+	unsigned perm;
+	if (ctx->uid == 0) {
+		/* root: anything but executing a file without any x bit */
+		if ((mask & X_OK) && !S_ISDIR(vs.mode) && !(vs.mode & 0111))
+			return -EACCES;
+		return 0;
+	}
+	if (ctx->uid == vs.uid)
+		perm = (vs.mode >> 6) & 7;
+	else if (in_group(ctx->gid, vs.gid))
+		perm = (vs.mode >> 3) & 7;
+	else
+		perm = vs.mode & 7;
+	return ((unsigned)mask & ~perm & 7) ? -EACCES : 0;
+}
+
+static int op_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
+{
+	if (!path)
+		return -ENOENT;
+	struct op o = { .path = path };
+	struct timespec now[2] = { { 0, UTIME_NOW }, { 0, UTIME_NOW } };
+	if (!tv)
+		tv = now;
+	o.atime = time_to_vfs(&tv[0]);
+	o.mtime = time_to_vfs(&tv[1]);
+	return (int)call(k_utimens, &o);
+}
+
+static int op_fallocate(const char *path, int mode, off_t off, off_t len,
+                        struct fuse_file_info *fi)
+{
+	return -EOPNOTSUPP;
+}
+
+static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+{
+	cfg->use_ino = 1;           /* our inode numbers: hard links, du, find */
+	cfg->readdir_ino = 1;
+	cfg->hard_remove = 1;       /* the VFS keeps unlinked open files */
+	cfg->nullpath_ok = 0;
+	cfg->entry_timeout = ops_settings.timeout;
+	cfg->attr_timeout = ops_settings.timeout;
+	cfg->negative_timeout = 0;
+	if (ops_settings.max_write)
+		conn->max_write = ops_settings.max_write;
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	return NULL;
+}
+
+const struct fuse_operations torofuse_ops = {
+	.getattr = op_getattr,
+	.readlink = op_readlink,
+	.mknod = op_mknod,
+	.mkdir = op_mkdir,
+	.unlink = op_unlink,
+	.rmdir = op_rmdir,
+	.symlink = op_symlink,
+	.rename = op_rename,
+	.link = op_link,
+	.chmod = op_chmod,
+	.chown = op_chown,
+	.truncate = op_truncate,
+	.open = op_open,
+	.read = op_read,
+	.write = op_write,
+	.statfs = op_statfs,
+	.flush = op_flush,
+	.release = op_release,
+	.fsync = op_fsync,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.releasedir = op_release,
+	.fsyncdir = op_fsync,
+	.init = op_init,
+	.access = op_access,
+	.create = op_create,
+	.utimens = op_utimens,
+	.fallocate = op_fallocate,
+};
+
+void ops_close_all(void)
+{
+	pthread_mutex_lock(&fds_lock);
+	bool ready = fds_ready;
+	pthread_mutex_unlock(&fds_lock);
+	if (!ready)
+		return;
+	for (int fd = 0; fd < MAX_FDS; fd++) {
+		pthread_mutex_lock(&fds_lock);
+		bool open = fd_flags[fd] >= 0;
+		fd_flags[fd] = -1;
+		pthread_mutex_unlock(&fds_lock);
+		if (open) {
+			struct op o = { .fd = fd };
+			gate_call(k_close, &o, 0, 0);
+		}
+	}
+}
