@@ -4,6 +4,8 @@
 #   ToroHello -smp 2        prints Hello World, status 0
 #   ToroCpus  -smp 2, 4     one line from each other CPU, status 0
 #   PageFault               exception report: vector 14, CR2, non-zero status
+#   Panic                   panic report with registers and backtrace, status 70
+#   Sleep -smp 2            threads sleep on both CPUs (idle with deadlines)
 # Prints PASS/FAIL per check and ends with "N passed, M failed".
 cd "$(dirname "$0")/../.." || exit 1
 BARE=build/bare
@@ -70,6 +72,21 @@ if [ "$status" != 0 ] && [ "$status" -lt 124 ] &&
 	pass "PageFault: vector 14 reported with CR2 0x7f0000000000, status $status"
 else
 	fail "PageFault: status $status"
+fi
+
+boot $BARE/tests/Panic.elf
+if [ "$status" = 70 ] && has 'panic on CPU 0: Panic: on purpose' && has 'RAX ' &&
+   has 'backtrace'; then
+	pass "Panic: report with registers and backtrace, status 70"
+else
+	fail "Panic: status $status"
+fi
+
+boot $BARE/tests/Sleep.elf --smp 2
+if [ "$status" = 0 ] && has '^Sleep: ok$' && [ "$(count '^Sleep: CPU . slept')" = 2 ]; then
+	pass "Sleep -smp 2: timed sleeps on both CPUs, status 0"
+else
+	fail "Sleep -smp 2: status $status"
 fi
 
 echo "$passed passed, $failed failed"
