@@ -20,12 +20,25 @@ struct hal_context {
 	uintptr_t sp;               /* saved rsp while not running (switch.S) */
 };
 
+/* The 64-bit task state segment: only its interrupt stack table is used. */
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];            /* ist[0] is IST1 */
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+} __attribute__((packed));
+
 struct bare_cpu {
 	unsigned id;                /* first field: hal_cpu_id() reads %gs:0 */
 	uint32_t apic_id;
 	struct hal_context boot_ctx;
 	uintptr_t stack_top;        /* boot stack */
+	uintptr_t fault_stack_top;  /* IST1: NMI, #DF, #MC run here */
 	int running;                /* set by the CPU itself, atomic */
+	struct tss tss;
 };
 
 extern struct bare_cpu bare_cpus[HAL_MAX_CPUS];
@@ -132,7 +145,7 @@ struct trap_frame {
 };
 
 void trap_init(void);               /* build the IDT (CPU 0) */
-void trap_load(void);               /* lidt on the calling CPU */
+void trap_load(void);               /* lidt and TSS on the calling CPU */
 void gdt_load(void);                /* entry.S: reload the GDT and segments */
 typedef void (*trap_handler)(struct trap_frame *f);
 void trap_set_handler(unsigned vector, trap_handler fn);
@@ -175,6 +188,7 @@ void smp_init(void);                /* CPU list from the MADT (CPU 0) */
 
 /* trap.c: diagnostics */
 void bare_backtrace(uint64_t rbp);
+#define FAULT_STACK_SIZE 4096
 #define BARE_FAULT_STATUS 71        /* exit status after a CPU exception */
 
 #endif

@@ -128,15 +128,18 @@ bare_boot_tsc:
 pvh_start_info:
 	.long 0
 
-	.section .rodata
+	.data
 	.balign 16
 	.globl gdt
-/* 0x08 64-bit code, 0x10 data, 0x18 32-bit code (AP trampoline) */
+/* 0x08 64-bit code, 0x10 data, 0x18 32-bit code (AP trampoline), then
+ * from GDT_TSS0 one 16-byte TSS descriptor per CPU (trap.c fills them). */
 gdt:
 	.quad 0
 	.quad 0x00af9a000000ffff
 	.quad 0x00cf92000000ffff
 	.quad 0x00cf9a000000ffff
+	.quad 0                         /* pads the TSS descriptors to 16 */
+	.skip 16 * 64                   /* HAL_MAX_CPUS */
 gdt_end:
 	.globl gdt_ptr
 gdt_ptr:

@@ -1,7 +1,7 @@
 /*
  * smp.c: the secondary CPUs. CPU 0 is the one that booted (the BSP); the
  * others are the MADT's enabled local APICs in table order. Each gets a
- * 16 KiB boot stack at boot; hal_cpu_start() wakes one with INIT-SIPI(-SIPI)
+ * 16 KiB boot stack and a fault stack (IST1) at boot; hal_cpu_start() wakes one with INIT-SIPI(-SIPI)
  * through the real-mode trampoline (trampoline.S) copied to TRAMP_BASE and
  * waits until it runs on its own stack with its GS base, IDT and local APIC
  * set up, just before it enters kernel_cpu_main().
@@ -44,6 +44,7 @@ void smp_init(void)
 		c->id = bare_cpu_count++;
 		c->apic_id = acpi_cpu_apic_ids[i];
 		c->stack_top = (uintptr_t)bare_early_alloc(BOOT_STACK_SIZE) + BOOT_STACK_SIZE;
+		c->fault_stack_top = (uintptr_t)bare_early_alloc(FAULT_STACK_SIZE) + FAULT_STACK_SIZE;
 	}
 }
 

@@ -20,6 +20,12 @@ struct idt_gate {
 } __attribute__((packed));
 
 extern char trap_stubs[];       /* vectors.S: 16 bytes per vector */
+extern uint64_t gdt[];          /* entry.S */
+
+#define GDT_TSS0 5              /* first TSS descriptor: selector 0x28 */
+
+/* CPU 0's fault stack (the others' come from smp.c). */
+static char fault_stack0[FAULT_STACK_SIZE] __attribute__((aligned(16)));
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 static trap_handler handlers[256];
@@ -43,10 +49,27 @@ void trap_init(void)
 			.off_lo = (uint16_t)addr,
 			.selector = 0x08,
 			.type = 0x8e,
+			/* NMI, #DF and #MC may come with a broken stack: IST1 */
+			.ist = (v == 2 || v == 8 || v == 18) ? 1 : 0,
 			.off_mid = (uint16_t)(addr >> 16),
 			.off_hi = (uint32_t)(addr >> 32),
 		};
 	}
+}
+
+/* Point this CPU's TSS descriptor at its TSS and load it. */
+static void tss_load(struct bare_cpu *c)
+{
+	if (!c->fault_stack_top)
+		c->fault_stack_top = (uintptr_t)fault_stack0 + sizeof(fault_stack0);
+	c->tss.ist[0] = c->fault_stack_top;
+	c->tss.iomap_base = sizeof(struct tss);
+	uint64_t base = (uintptr_t)&c->tss, limit = sizeof(struct tss) - 1;
+	unsigned slot = GDT_TSS0 + 2 * c->id;
+	gdt[slot] = (limit & 0xffff) | (base & 0xffffff) << 16 | 0x89ull << 40 |
+	            ((limit >> 16) & 0xf) << 48 | ((base >> 24) & 0xff) << 56;
+	gdt[slot + 1] = base >> 32;
+	__asm__ volatile("ltr %w0" : : "r"(slot * 8));
 }
 
 void trap_load(void)
@@ -56,6 +79,7 @@ void trap_load(void)
 		uint64_t base;
 	} __attribute__((packed)) ptr = { sizeof(idt) - 1, (uintptr_t)idt };
 	__asm__ volatile("lidt %0" : : "m"(ptr));
+	tss_load(bare_this_cpu());
 }
 
 void trap_set_handler(unsigned vector, trap_handler fn)

@@ -4,6 +4,7 @@
 #   ToroHello -smp 2        prints Hello World, status 0
 #   ToroCpus  -smp 2, 4     one line from each other CPU, status 0
 #   PageFault               exception report: vector 14, CR2, non-zero status
+#   DoubleFault             #DF on its own stack (IST1): report, non-zero status
 #   Panic                   panic report with registers and backtrace, status 70
 #   Sleep -smp 2            threads sleep on both CPUs (idle with deadlines)
 # Prints PASS/FAIL per check and ends with "N passed, M failed".
@@ -72,6 +73,13 @@ if [ "$status" != 0 ] && [ "$status" -lt 124 ] &&
 	pass "PageFault: vector 14 reported with CR2 0x7f0000000000, status $status"
 else
 	fail "PageFault: status $status"
+fi
+
+boot $BARE/tests/DoubleFault.elf
+if [ "$status" != 0 ] && [ "$status" -lt 124 ] && has 'exception 8 (#DF double fault)'; then
+	pass "DoubleFault: vector 8 reported from the fault stack, status $status"
+else
+	fail "DoubleFault: status $status"
 fi
 
 boot $BARE/tests/Panic.elf
