@@ -7,6 +7,7 @@
 #   DoubleFault             #DF on its own stack (IST1): report, non-zero status
 #   Panic                   panic report with registers and backtrace, status 70
 #   Sleep -smp 2            threads sleep on both CPUs (idle with deadlines)
+#   IrqRoute -smp 2         PIT IRQ routed through the I/O APIC to CPU 1
 # Prints PASS/FAIL per check and ends with "N passed, M failed".
 cd "$(dirname "$0")/../.." || exit 1
 BARE=build/bare
@@ -95,6 +96,13 @@ if [ "$status" = 0 ] && has '^Sleep: ok$' && [ "$(count '^Sleep: CPU . slept')" 
 	pass "Sleep -smp 2: timed sleeps on both CPUs, status 0"
 else
 	fail "Sleep -smp 2: status $status"
+fi
+
+boot $BARE/tests/IrqRoute.elf --smp 2
+if [ "$status" = 0 ] && has '^IrqRoute: ok$'; then
+	pass "IrqRoute -smp 2: ISA IRQ 0 handled on CPU 1, status 0"
+else
+	fail "IrqRoute -smp 2: status $status"
 fi
 
 echo "$passed passed, $failed failed"
