@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "console.h"
+#include "vfs.h"
 
 typedef uint64_t TThreadID;             /* 0: no thread */
 typedef int (*TThreadFunc)(void *param);
@@ -44,6 +45,40 @@ void ToroFreeMem(void *ptr);
 
 /* WriteConsoleF: printf to the console, one call one uninterrupted write. */
 #define WriteConsoleF kprintf
+
+/*
+ * Files (fs/sysfile.c). Toro's calls and argument orders; paths are absolute
+ * ("/web/index.html"); a descriptor is an int >= 0. Every call returns a
+ * count, a position, a descriptor or 0 on success and a negative errno value
+ * (-ENOENT, -EEXIST, ...) on failure. Flags and whence are the O_* and
+ * SEEK_* of <fcntl.h> and <stdio.h>.
+ */
+typedef int THandle;
+typedef struct vfs_stat TInode;
+
+/* SysMount: mount the file system fstype ("ext2", "ramfs") of disk number
+ * disk (ignored for "ramfs") at path; the first mount is "/". flags:
+ * SYS_MOUNT_RDONLY. */
+#define SYS_MOUNT_RDONLY FS_MOUNT_RDONLY
+int SysMount(const char *path, const char *fstype, int disk, unsigned flags);
+int SysUnmount(const char *path);
+int SysSync(void);
+
+/* SysOpenFile: O_RDONLY / O_WRONLY / O_RDWR, with O_APPEND, O_TRUNC,
+ * O_CREAT (mode 0644), O_EXCL. */
+THandle SysOpenFile(const char *path, int flags);
+/* SysCreateFile: a new empty file open for reading and writing; -EEXIST if
+ * the name is taken. SysCreateDir: a new directory; -EEXIST likewise. */
+THandle SysCreateFile(const char *path);
+int SysCreateDir(const char *path);
+/* Read / write count bytes at the file's position, which moves past them;
+ * the count transferred (0: end of file). */
+long SysReadFile(THandle file, size_t count, void *buffer);
+long SysWriteFile(THandle file, size_t count, const void *buffer);
+/* SysSeekFile: SEEK_SET, SEEK_CUR or SEEK_END; the new position. */
+int64_t SysSeekFile(THandle file, int64_t offset, int whence);
+int SysStatFile(const char *path, TInode *buffer);
+int SysCloseFile(THandle file);
 
 /* ShutdownInQemu-like end of the whole service with a status (any thread). */
 void SysShutdown(int status) __attribute__((noreturn));
