@@ -165,14 +165,14 @@ static long k_symlink(void *a) { struct op *o = a; return vfs_symlink(o->path, o
 static long k_rename(void *a) { struct op *o = a; return vfs_rename(o->path, o->path2); }
 static long k_link(void *a) { struct op *o = a; return vfs_link(o->path, o->path2); }
 static long k_chmod(void *a) { struct op *o = a; return vfs_chmod(o->path, o->mode); }
-static long k_chown(void *a) { struct op *o = a; return vfs_chown(o->path, o->uid, o->gid); }
+static long k_chown(void *a) { struct op *o = a; return vfs_lchown(o->path, o->uid, o->gid); }
 static long k_truncate(void *a) { struct op *o = a; return vfs_truncate(o->path, o->size); }
 static long k_ftruncate(void *a) { struct op *o = a; return vfs_ftruncate(o->fd, o->size); }
 static long k_open(void *a) { struct op *o = a; return vfs_open(o->path, o->flags, o->mode); }
 static long k_close(void *a) { struct op *o = a; return vfs_close(o->fd); }
 static long k_fsync(void *a) { struct op *o = a; return vfs_fsync(o->fd); }
 static long k_statfs(void *a) { struct op *o = a; return vfs_statfs(o->path, o->sfs); }
-static long k_utimens(void *a) { struct op *o = a; return vfs_utimens(o->path, o->atime, o->mtime); }
+static long k_utimens(void *a) { struct op *o = a; return vfs_lutimens(o->path, o->atime, o->mtime); }
 
 /* Read len bytes at off, fewer only at the end of the file. */
 static long k_read(void *a)
@@ -313,7 +313,12 @@ static int op_rename(const char *from, const char *to, unsigned flags)
 static int op_link(const char *from, const char *to)
 {
 	struct op o = { .path = from, .path2 = to };
-	return (int)call(k_link, &o);
+	int rc = (int)call(k_link, &o);
+	/* libfuse gives each name its own host inode: the old name's cached
+	 * link count is stale now. */
+	if (rc == 0)
+		fuse_invalidate_path(fuse_get_context()->fuse, from);
+	return rc;
 }
 
 static int op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
