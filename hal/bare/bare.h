@@ -181,6 +181,7 @@ void ioapic_init(void);
 
 /* memory.c */
 void memory_init(const struct hvm_start_info *si);
+void memory_set_cache_types(const struct hvm_start_info *si);   /* MMIO uncached */
 void *bare_early_alloc(size_t size);    /* page aligned, never freed */
 
 /* smp.c */

@@ -1,7 +1,7 @@
 /*
  * boot.c: from entry.S to kernel_main, on CPU 0 with interrupts off.
- * Order: per-CPU record (hal_cpu_id), serial console, IDT, ACPI, local
- * APIC; then, while the clock rates are being measured, the command line
+ * Order: per-CPU record (hal_cpu_id), serial console, IDT, uncached MMIO
+ * pages, ACPI, local APIC; then, while the clock rates are being measured, the command line
  * and memory map out of hvm_start_info (nothing has reused low memory yet),
  * the CPU list with its boot stacks, and the I/O APIC.
  */
@@ -55,6 +55,7 @@ void __attribute__((noreturn)) bare_main(uint32_t start_info)
 	}
 	trap_init();
 	trap_load();
+	memory_set_cache_types(si);
 	acpi_init(si);
 	lapic_init();
 	clock_calibrate_begin();

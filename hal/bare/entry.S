@@ -11,8 +11,8 @@
  * PVH contract: 32-bit protected mode, paging off, flat 4 GiB CS/DS,
  * interrupts off, %ebx = physical address of the hvm_start_info.
  * We record the TSC (hal_clock_ns counts from here), clear .bss, identity
- * map the first 4 GiB with 2 MiB pages (the last GiB uncached: LAPIC and
- * I/O APIC MMIO live there), enter long mode and call bare_main(start_info).
+ * map the first 4 GiB with 2 MiB pages (LAPIC and I/O APIC MMIO included),
+ * enter long mode and call bare_main(start_info).
  */
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 
@@ -57,16 +57,14 @@ pvh_entry:
 	addl $8, %edi
 	loop 1b
 
-	/* 2048 2 MiB pages: P|RW|PS, plus PWT|PCD from 3 GiB up (MMIO) */
+	/* 2048 2 MiB pages: P|RW|PS (memory.c later makes the MMIO ones
+	 * uncached) */
 	movl $boot_pd, %edi
 	xorl %ecx, %ecx
 2:	movl %ecx, %eax
 	shll $21, %eax
 	orl $0x83, %eax
-	cmpl $1536, %ecx
-	jb 3f
-	orl $0x18, %eax
-3:	movl %eax, (%edi, %ecx, 8)
+	movl %eax, (%edi, %ecx, 8)
 	incl %ecx
 	cmpl $2048, %ecx
 	jb 2b
@@ -153,6 +151,7 @@ boot_pml4:
 	.skip 4096
 boot_pdpt:
 	.skip 4096
+	.globl boot_pd
 boot_pd:
 	.skip 4 * 4096
 	.balign 16

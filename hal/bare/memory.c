@@ -5,6 +5,10 @@
  * low 1 MiB (BIOS data, AP trampoline), the kernel image (.bss with the page
  * tables and CPU 0's stack included) and what bare_early_alloc() hands out
  * before kernel_main (the other CPUs' boot stacks).
+ *
+ * It also sets the cache type of the identity map: a 2 MiB page that holds
+ * no RAM or ACPI data (the PCI hole, the I/O APIC, the local APIC) becomes
+ * uncached.
  */
 #include <string.h>
 
@@ -37,6 +41,29 @@ static void carve(uint64_t base, uint64_t end)
 			r->end = base;
 		}
 	}
+}
+
+extern uint64_t boot_pd[2048];         /* entry.S: 2 MiB pages, 0-4 GiB */
+
+static bool holds_memory(const struct hvm_memmap_entry *e, uint32_t n,
+                         uint64_t base, uint64_t end)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if ((e[i].type == 1 || e[i].type == 3 || e[i].type == 4) &&
+		    e[i].addr < end && e[i].addr + e[i].size > base)
+			return true;
+	return false;
+}
+
+void memory_set_cache_types(const struct hvm_start_info *si)
+{
+	const struct hvm_memmap_entry *e = (const void *)(uintptr_t)si->memmap_paddr;
+	uint32_t n = si->version >= 1 ? si->memmap_entries : 0;
+	for (uint64_t i = 1; i < 2048; i++)
+		if (!holds_memory(e, n, i << 21, (i + 1) << 21))
+			boot_pd[i] |= 0x18;     /* PCD | PWT */
+	uint64_t cr3;
+	__asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3) : : "memory");
 }
 
 void memory_init(const struct hvm_start_info *si)
