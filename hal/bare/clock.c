@@ -14,6 +14,7 @@
 
 #define PIT_HZ               1193182u
 #define CALIBRATE_PIT_TICKS  600u       /* ~0.5 ms */
+#define PIT_GIVE_UP_TSC      (1ull << 31)   /* ~1 s at 2 GHz: no PIT */
 
 uint64_t bare_tsc_hz;
 uint64_t bare_apic_timer_hz;
@@ -39,6 +40,39 @@ static uint16_t sample(uint64_t *tsc, uint32_t *apic)
 	return count;
 }
 
+static void set_rates(uint64_t tsc_hz, uint64_t apic_hz)
+{
+	bare_tsc_hz = tsc_hz;
+	bare_apic_timer_hz = apic_hz;
+	ns_per_tick_32 = ((uint64_t)1000000000 << 32) / tsc_hz;
+	lapic_timer_set_rate(apic_hz);
+}
+
+/* No PIT (or one that does not count): take the TSC rate from CPUID leaf
+ * 0x15 or 0x16 when the CPU gives one, else guess, and say so. The APIC
+ * timer is then taken as QEMU's 1 GHz bus clock / 16. */
+static void calibrate_without_pit(void)
+{
+	uint32_t r[4];
+	uint64_t tsc_hz = 0;
+	cpuid(0, 0, r);
+	uint32_t max_leaf = r[0];
+	if (max_leaf >= 0x15) {
+		cpuid(0x15, 0, r);
+		if (r[0] && r[1] && r[2])
+			tsc_hz = (uint64_t)r[2] * r[1] / r[0];
+	}
+	if (!tsc_hz && max_leaf >= 0x16) {
+		cpuid(0x16, 0, r);
+		tsc_hz = (uint64_t)(r[0] & 0xffff) * 1000000;
+	}
+	if (!tsc_hz)
+		tsc_hz = 2000000000;
+	lapic_timer_oneshot(0);
+	set_rates(tsc_hz, 62500000);
+	bare_printf("clock: PIT not counting; TSC taken as %lu Hz\n", (unsigned long)tsc_hz);
+}
+
 static uint16_t cal_pit0;
 static uint64_t cal_tsc0;
 static uint32_t cal_apic0;
@@ -59,17 +93,20 @@ void clock_calibrate_end(void)
 	uint64_t tsc1;
 	uint32_t apic1;
 	uint16_t now;
-	do
+	do {
 		now = sample(&tsc1, &apic1);
-	while ((uint16_t)(cal_pit0 - now) < CALIBRATE_PIT_TICKS);
+		if (tsc1 - cal_tsc0 > PIT_GIVE_UP_TSC) {
+			calibrate_without_pit();
+			return;
+		}
+	} while ((uint16_t)(cal_pit0 - now) < CALIBRATE_PIT_TICKS);
 	lapic_timer_oneshot(0);
 
 	uint64_t ticks = (uint16_t)(cal_pit0 - now);
-	bare_tsc_hz = (tsc1 - cal_tsc0) * PIT_HZ / ticks;
-	bare_apic_timer_hz = (uint64_t)(cal_apic0 - apic1) * PIT_HZ / ticks;
-	ns_per_tick_32 = ((uint64_t)1000000000 << 32) / bare_tsc_hz;
-	lapic_timer_set_rate(bare_apic_timer_hz);
+	set_rates((tsc1 - cal_tsc0) * PIT_HZ / ticks,
+	          (uint64_t)(cal_apic0 - apic1) * PIT_HZ / ticks);
 }
+
 
 uint64_t hal_clock_ns(void)
 {
