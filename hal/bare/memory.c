@@ -45,23 +45,22 @@ static void carve(uint64_t base, uint64_t end)
 
 extern uint64_t boot_pd[2048];         /* entry.S: 2 MiB pages, 0-4 GiB */
 
-static bool holds_memory(const struct hvm_memmap_entry *e, uint32_t n,
-                         uint64_t base, uint64_t end)
-{
-	for (uint32_t i = 0; i < n; i++)
-		if ((e[i].type == 1 || e[i].type == 3 || e[i].type == 4) &&
-		    e[i].addr < end && e[i].addr + e[i].size > base)
-			return true;
-	return false;
-}
-
 void memory_set_cache_types(const struct hvm_start_info *si)
 {
 	const struct hvm_memmap_entry *e = (const void *)(uintptr_t)si->memmap_paddr;
 	uint32_t n = si->version >= 1 ? si->memmap_entries : 0;
-	for (uint64_t i = 1; i < 2048; i++)
-		if (!holds_memory(e, n, i << 21, (i + 1) << 21))
-			boot_pd[i] |= 0x18;     /* PCD | PWT */
+	uint64_t holds_memory[2048 / 64] = { 0 };   /* one bit per 2 MiB page */
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (e[i].type != 1 && e[i].type != 3 && e[i].type != 4)
+			continue;       /* RAM, ACPI tables, ACPI NVS stay cached */
+		uint64_t first = e[i].addr >> 21, last = (e[i].addr + e[i].size - 1) >> 21;
+		for (uint64_t p = first; p <= last && p < 2048; p++)
+			holds_memory[p / 64] |= 1ull << (p % 64);
+	}
+	for (unsigned p = 1; p < 2048; p++)
+		if (!(holds_memory[p / 64] & (1ull << (p % 64))))
+			boot_pd[p] |= 0x18;     /* PCD | PWT */
 	uint64_t cr3;
 	__asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3) : : "memory");
 }
