@@ -24,6 +24,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "alias.h"
 #include "gate.h"
 #include "ops.h"
 #include "vfs.h"
@@ -59,9 +60,10 @@ static long call(long (*fn)(void *), struct op *o)
 
 static pthread_mutex_t fds_lock = PTHREAD_MUTEX_INITIALIZER;
 static int fd_flags[MAX_FDS];       /* guarded by fds_lock; -1: not ours */
+static uint64_t fd_ino[MAX_FDS];    /* guarded by fds_lock; 0: not known */
 static bool fds_ready;
 
-static void fd_track(int fd, int flags)
+static void fd_track(int fd, int flags, uint64_t ino)
 {
 	if (fd < 0 || fd >= MAX_FDS)
 		return;
@@ -72,6 +74,7 @@ static void fd_track(int fd, int flags)
 		fds_ready = true;
 	}
 	fd_flags[fd] = flags;
+	fd_ino[fd] = ino;
 	pthread_mutex_unlock(&fds_lock);
 }
 
@@ -84,12 +87,16 @@ static void fd_untrack(int fd)
 	pthread_mutex_unlock(&fds_lock);
 }
 
-static bool fd_append(int fd)
+/* fd_info: is fd an O_APPEND descriptor, and its inode if known. */
+static bool fd_info(int fd, uint64_t *ino)
 {
+	*ino = 0;
 	if (fd < 0 || fd >= MAX_FDS)
 		return false;
 	pthread_mutex_lock(&fds_lock);
 	bool append = fds_ready && fd_flags[fd] >= 0 && (fd_flags[fd] & O_APPEND);
+	if (fds_ready && fd_flags[fd] >= 0)
+		*ino = fd_ino[fd];
 	pthread_mutex_unlock(&fds_lock);
 	return append;
 }
@@ -169,6 +176,16 @@ static long k_chown(void *a) { struct op *o = a; return vfs_lchown(o->path, o->u
 static long k_truncate(void *a) { struct op *o = a; return vfs_truncate(o->path, o->size); }
 static long k_ftruncate(void *a) { struct op *o = a; return vfs_ftruncate(o->fd, o->size); }
 static long k_open(void *a) { struct op *o = a; return vfs_open(o->path, o->flags, o->mode); }
+
+/* Open for writing, and say which inode it is (for alias.c). */
+static long k_open_stat(void *a)
+{
+	struct op *o = a;
+	int fd = vfs_open(o->path, o->flags, o->mode);
+	if (fd >= 0 && vfs_fstat(fd, o->st) < 0)
+		o->st->ino = 0;
+	return fd;
+}
 static long k_close(void *a) { struct op *o = a; return vfs_close(o->fd); }
 static long k_fsync(void *a) { struct op *o = a; return vfs_fsync(o->fd); }
 static long k_statfs(void *a) { struct op *o = a; return vfs_statfs(o->path, o->sfs); }
@@ -253,8 +270,10 @@ static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *
 	} else {
 		rc = call(k_lstat, &o);
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		stat_from_vfs(st, &vs);
+		alias_seen(path, vs.ino, vs.mode, vs.nlink);
+	}
 	return (int)rc;
 }
 
@@ -287,7 +306,10 @@ static int op_mkdir(const char *path, mode_t mode)
 static int op_unlink(const char *path)
 {
 	struct op o = { .path = path };
-	return (int)call(k_unlink, &o);
+	int rc = (int)call(k_unlink, &o);
+	if (rc == 0)
+		alias_unlinked(path);
+	return rc;
 }
 
 static int op_rmdir(const char *path)
@@ -307,7 +329,10 @@ static int op_rename(const char *from, const char *to, unsigned flags)
 	if (flags)                  /* RENAME_NOREPLACE, RENAME_EXCHANGE: no atomic way */
 		return -EINVAL;
 	struct op o = { .path = from, .path2 = to };
-	return (int)call(k_rename, &o);
+	int rc = (int)call(k_rename, &o);
+	if (rc == 0)
+		alias_renamed(from, to);
+	return rc;
 }
 
 static int op_link(const char *from, const char *to)
@@ -316,8 +341,10 @@ static int op_link(const char *from, const char *to)
 	int rc = (int)call(k_link, &o);
 	/* libfuse gives each name its own host inode: the old name's cached
 	 * link count is stale now. */
-	if (rc == 0)
+	if (rc == 0) {
 		fuse_invalidate_path(fuse_get_context()->fuse, from);
+		alias_changed_path(from);
+	}
 	return rc;
 }
 
@@ -326,7 +353,10 @@ static int op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 	if (!path)
 		return -ENOENT;         /* an unlinked open file: no fchmod in the VFS */
 	struct op o = { .path = path, .mode = mode & 07777 };
-	return (int)call(k_chmod, &o);
+	int rc = (int)call(k_chmod, &o);
+	if (rc == 0)
+		alias_changed_path(path);
+	return rc;
 }
 
 static int op_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
@@ -334,7 +364,10 @@ static int op_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_inf
 	if (!path)
 		return -ENOENT;
 	struct op o = { .path = path, .uid = uid, .gid = gid };
-	return (int)call(k_chown, &o);
+	int rc = (int)call(k_chown, &o);
+	if (rc == 0)
+		alias_changed_path(path);
+	return rc;
 }
 
 static int op_truncate(const char *path, off_t size, struct fuse_file_info *fi)
@@ -342,21 +375,37 @@ static int op_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 	if (size < 0)
 		return -EINVAL;
 	struct op o = { .path = path, .size = (uint64_t)size };
+	int rc;
 	if (fi) {
+		uint64_t ino;
 		o.fd = (int)fi->fh;
-		return (int)call(k_ftruncate, &o);
+		fd_info(o.fd, &ino);
+		rc = (int)call(k_ftruncate, &o);
+		if (rc == 0 && ino)
+			alias_changed_ino(ino, path);
+	} else {
+		rc = (int)call(k_truncate, &o);
+		if (rc == 0)
+			alias_changed_path(path);
 	}
-	return (int)call(k_truncate, &o);
+	return rc;
 }
 
 static int open_common(const char *path, struct fuse_file_info *fi, int flags, uint32_t mode)
 {
-	struct op o = { .path = path, .flags = flags, .mode = mode };
-	long fd = call(k_open, &o);
+	struct vfs_stat vs = { 0 };
+	struct op o = { .path = path, .flags = flags, .mode = mode, .st = &vs };
+	bool writing = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+	long fd = call(writing ? k_open_stat : k_open, &o);
 	if (fd < 0)
 		return (int)fd;
 	fi->fh = (uint64_t)fd;
-	fd_track((int)fd, flags);
+	fd_track((int)fd, flags, vs.ino);
+	if (writing && vs.ino) {
+		alias_seen(path, vs.ino, vs.mode, vs.nlink);
+		if (flags & O_TRUNC)
+			alias_changed_ino(vs.ino, path);
+	}
 	return 0;
 }
 
@@ -385,9 +434,13 @@ static int op_write(const char *path, const char *buf, size_t size, off_t off,
 	if (off < 0)
 		return -EINVAL;
 	struct op o = { .fd = (int)fi->fh, .cbuf = buf, .len = size, .off = (uint64_t)off };
-	if (fd_append(o.fd))
+	uint64_t ino;
+	if (fd_info(o.fd, &ino))
 		o.flags = O_APPEND;
-	return (int)call(k_write, &o);
+	int rc = (int)call(k_write, &o);
+	if (rc > 0 && ino)
+		alias_changed_ino(ino, path);
+	return rc;
 }
 
 static int op_statfs(const char *path, struct statvfs *out)
@@ -489,7 +542,10 @@ static int op_utimens(const char *path, const struct timespec tv[2], struct fuse
 		tv = now;
 	o.atime = time_to_vfs(&tv[0]);
 	o.mtime = time_to_vfs(&tv[1]);
-	return (int)call(k_utimens, &o);
+	int rc = (int)call(k_utimens, &o);
+	if (rc == 0)
+		alias_changed_path(path);
+	return rc;
 }
 
 static int op_fallocate(const char *path, int mode, off_t off, off_t len,
@@ -510,6 +566,7 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	if (ops_settings.max_write)
 		conn->max_write = ops_settings.max_write;
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	alias_init(fuse_get_context()->fuse);
 	return NULL;
 }
 
