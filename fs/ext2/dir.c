@@ -1,0 +1,373 @@
+/*
+ * dir.c: directories. A directory is a file of blocks, each tiled exactly
+ * by entries (inode, rec_len, name_len, file_type, name); inode 0 is an
+ * unused entry. Every block is checked once when read (rec_len, name_len,
+ * inode number in range) and marked checked in the block cache; the code
+ * that walks entries relies on that. Removing an entry merges it into the
+ * previous one (or clears its inode if first in the block); inserting takes
+ * an unused entry or splits the slack of a used one, or appends a block.
+ *
+ * Without the filetype feature (revision 0) name_len is 16 bits and there
+ * is no file_type; readdir then reads the inode for the type.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ext2.h"
+
+static bool has_filetype(struct ext2_fs *fs)
+{
+	return fs->incompat & EXT2_FEATURE_INCOMPAT_FILETYPE;
+}
+
+static uint32_t name_len(struct ext2_fs *fs, const struct ext2_dir_entry *de)
+{
+	if (has_filetype(fs))
+		return de->name_len;
+	return de->name_len | (uint32_t)de->file_type << 8;
+}
+
+static void set_name(struct ext2_fs *fs, struct ext2_dir_entry *de, const char *name,
+                     size_t len, uint32_t mode)
+{
+	de->name_len = (uint8_t)len;
+	de->file_type = has_filetype(fs) ? (uint8_t)ext2_mode_to_ft(mode) : 0;
+	memcpy(de->name, name, len);
+}
+
+unsigned ext2_mode_to_ft(uint32_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG: return EXT2_FT_REG_FILE;
+	case S_IFDIR: return EXT2_FT_DIR;
+	case S_IFCHR: return EXT2_FT_CHRDEV;
+	case S_IFBLK: return EXT2_FT_BLKDEV;
+	case S_IFIFO: return EXT2_FT_FIFO;
+	case S_IFSOCK: return EXT2_FT_SOCK;
+	case S_IFLNK: return EXT2_FT_SYMLINK;
+	}
+	return EXT2_FT_UNKNOWN;
+}
+
+static unsigned ft_to_dt(unsigned ft)
+{
+	static const unsigned char dt[EXT2_FT_MAX] = {
+		DT_UNKNOWN, DT_REG, DT_DIR, DT_CHR, DT_BLK, DT_FIFO, DT_SOCK, DT_LNK,
+	};
+	return ft < EXT2_FT_MAX ? dt[ft] : DT_UNKNOWN;
+}
+
+static unsigned mode_to_dt(uint32_t mode)
+{
+	return ft_to_dt(ext2_mode_to_ft(mode));
+}
+
+static struct ext2_dir_entry *entry_at(struct buf *b, uint32_t off)
+{
+	return (struct ext2_dir_entry *)(b->data + off);
+}
+
+/* Check one directory block's entries (STYLE.md 6). */
+static bool check_block(struct ext2_fs *fs, const uint8_t *data)
+{
+	uint32_t off = 0;
+	while (off < fs->bsize) {
+		if (fs->bsize - off < 8)
+			return false;
+		const struct ext2_dir_entry *de = (const struct ext2_dir_entry *)(data + off);
+		uint32_t rl = ld16(de->rec_len), nl = name_len(fs, de), ino = ld32(de->inode);
+		if (rl < 8 || rl % 4 || rl > fs->bsize - off)
+			return false;
+		if (nl > EXT2_NAME_LEN || EXT2_DIR_REC_LEN(nl) > rl)
+			return false;
+		if (ino > fs->inodes_count || (ino && nl == 0))
+			return false;
+		off += rl;
+	}
+	return true;
+}
+
+/* Read block idx of directory dir, checked; returned locked. */
+static int dir_block(struct ext2_fs *fs, struct ext2_inode_info *dir, uint64_t idx,
+                     struct buf **out)
+{
+	uint32_t pblk;
+	int rc = ext2_bmap(fs, dir, idx, false, &pblk, NULL);
+	if (rc < 0)
+		return rc;
+	if (!pblk)
+		return EXT2_CORRUPT(fs, "directory %u has a hole at block %lu", dir->ino,
+		                    (unsigned long)idx);
+	rc = bread(fs->bc, pblk, out);
+	if (rc < 0)
+		return rc;
+	if (!(*out)->checked) {
+		if (!check_block(fs, (*out)->data)) {
+			brelse(*out);
+			return EXT2_CORRUPT(fs, "directory %u: bad entry in block %u", dir->ino, pblk);
+		}
+		(*out)->checked = true;
+	}
+	return 0;
+}
+
+static bool same_name(struct ext2_fs *fs, const struct ext2_dir_entry *de, const char *name,
+                      size_t len)
+{
+	return ld32(de->inode) && name_len(fs, de) == len && memcmp(de->name, name, len) == 0;
+}
+
+/* Find name: the block (locked), the entry's offset and the previous
+ * entry's offset (UINT32_MAX if first). -ENOENT if absent. */
+static int find_entry(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                      size_t len, struct buf **out, uint32_t *off, uint32_t *prev)
+{
+	uint64_t nblocks = dir->size / fs->bsize;
+	for (uint64_t i = 0; i < nblocks; i++) {
+		struct buf *b;
+		int rc = dir_block(fs, dir, i, &b);
+		if (rc < 0)
+			return rc;
+		uint32_t p = UINT32_MAX;
+		for (uint32_t o = 0; o < fs->bsize; o += ld16(entry_at(b, o)->rec_len)) {
+			if (same_name(fs, entry_at(b, o), name, len)) {
+				*out = b;
+				*off = o;
+				*prev = p;
+				return 0;
+			}
+			p = o;
+		}
+		brelse(b);
+	}
+	return -ENOENT;
+}
+
+int ext2_dir_lookup(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                    size_t len, uint32_t *ino)
+{
+	struct buf *b;
+	uint32_t off, prev;
+	int rc = find_entry(fs, dir, name, len, &b, &off, &prev);
+	if (rc < 0)
+		return rc;
+	*ino = ld32(entry_at(b, off)->inode);
+	brelse(b);
+	return 0;
+}
+
+static void dir_changed(struct ext2_inode_info *dir)
+{
+	dir->flags &= ~EXT2_INDEX_FL;   /* we do not keep hash indexes */
+	ext2_touch(dir, true, true);
+}
+
+int ext2_dir_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                 size_t len, uint32_t ino, uint32_t mode)
+{
+	uint32_t need = EXT2_DIR_REC_LEN(len);
+	uint64_t nblocks = dir->size / fs->bsize;
+	for (uint64_t i = 0; i < nblocks; i++) {
+		struct buf *b;
+		int rc = dir_block(fs, dir, i, &b);
+		if (rc < 0)
+			return rc;
+		for (uint32_t o = 0; o < fs->bsize; o += ld16(entry_at(b, o)->rec_len)) {
+			struct ext2_dir_entry *de = entry_at(b, o);
+			uint32_t rl = ld16(de->rec_len);
+			uint32_t used = ld32(de->inode) ? EXT2_DIR_REC_LEN(name_len(fs, de)) : 0;
+			if (rl - used < need)
+				continue;
+			if (used) {
+				st16(&de->rec_len, (uint16_t)used);
+				de = entry_at(b, o + used);
+				st16(&de->rec_len, (uint16_t)(rl - used));
+			}
+			st32(&de->inode, ino);
+			set_name(fs, de, name, len, mode);
+			bdirty(b, true);
+			brelse(b);
+			dir_changed(dir);
+			return 0;
+		}
+		brelse(b);
+	}
+	/* No room: a new block. */
+	if ((dir->size + fs->bsize) / fs->bsize > (1u << 20))
+		return -ENOSPC;
+	uint32_t pblk;
+	bool fresh;
+	int rc = ext2_bmap(fs, dir, nblocks, true, &pblk, &fresh);
+	if (rc < 0)
+		return rc;
+	struct buf *b;
+	rc = bget_zero(fs->bc, pblk, &b);
+	if (rc < 0)
+		return rc;
+	struct ext2_dir_entry *de = entry_at(b, 0);
+	st32(&de->inode, ino);
+	st16(&de->rec_len, (uint16_t)fs->bsize);
+	set_name(fs, de, name, len, mode);
+	b->checked = true;
+	bdirty(b, true);
+	brelse(b);
+	dir->size += fs->bsize;
+	dir_changed(dir);
+	return 0;
+}
+
+int ext2_dir_remove(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                    size_t len, uint32_t *ino)
+{
+	struct buf *b;
+	uint32_t off, prev;
+	int rc = find_entry(fs, dir, name, len, &b, &off, &prev);
+	if (rc < 0)
+		return rc;
+	struct ext2_dir_entry *de = entry_at(b, off);
+	if (ino)
+		*ino = ld32(de->inode);
+	if (prev != UINT32_MAX) {
+		struct ext2_dir_entry *p = entry_at(b, prev);
+		st16(&p->rec_len, (uint16_t)(ld16(p->rec_len) + ld16(de->rec_len)));
+	} else {
+		st32(&de->inode, 0);
+	}
+	bdirty(b, true);
+	brelse(b);
+	dir_changed(dir);
+	return 0;
+}
+
+int ext2_dir_set(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                 size_t len, uint32_t ino, uint32_t mode)
+{
+	struct buf *b;
+	uint32_t off, prev;
+	int rc = find_entry(fs, dir, name, len, &b, &off, &prev);
+	if (rc < 0)
+		return rc;
+	struct ext2_dir_entry *de = entry_at(b, off);
+	st32(&de->inode, ino);
+	if (has_filetype(fs))
+		de->file_type = (uint8_t)ext2_mode_to_ft(mode);
+	bdirty(b, true);
+	brelse(b);
+	dir_changed(dir);
+	return 0;
+}
+
+/* 1 if dir holds only "." and "..", 0 if not, or -errno. */
+int ext2_dir_is_empty(struct ext2_fs *fs, struct ext2_inode_info *dir)
+{
+	uint64_t nblocks = dir->size / fs->bsize;
+	for (uint64_t i = 0; i < nblocks; i++) {
+		struct buf *b;
+		int rc = dir_block(fs, dir, i, &b);
+		if (rc < 0)
+			return rc;
+		for (uint32_t o = 0; o < fs->bsize; o += ld16(entry_at(b, o)->rec_len)) {
+			struct ext2_dir_entry *de = entry_at(b, o);
+			if (!ld32(de->inode))
+				continue;
+			uint32_t nl = name_len(fs, de);
+			if ((nl == 1 && de->name[0] == '.') ||
+			    (nl == 2 && de->name[0] == '.' && de->name[1] == '.'))
+				continue;
+			brelse(b);
+			return 0;
+		}
+		brelse(b);
+	}
+	return 1;
+}
+
+int ext2_dir_init(struct ext2_fs *fs, struct ext2_inode_info *dir, uint32_t parent)
+{
+	uint32_t pblk;
+	bool fresh;
+	int rc = ext2_bmap(fs, dir, 0, true, &pblk, &fresh);
+	if (rc < 0)
+		return rc;
+	struct buf *b;
+	rc = bget_zero(fs->bc, pblk, &b);
+	if (rc < 0)
+		return rc;
+	struct ext2_dir_entry *de = entry_at(b, 0);
+	st32(&de->inode, dir->ino);
+	st16(&de->rec_len, 12);
+	set_name(fs, de, ".", 1, S_IFDIR);
+	de = entry_at(b, 12);
+	st32(&de->inode, parent);
+	st16(&de->rec_len, (uint16_t)(fs->bsize - 12));
+	set_name(fs, de, "..", 2, S_IFDIR);
+	b->checked = true;
+	bdirty(b, true);
+	brelse(b);
+	dir->size = fs->bsize;
+	dir->dirty = true;
+	return 0;
+}
+
+int ext2_readdir(struct fs *vfs, uint64_t ino, uint64_t *cookie, vfs_filldir_fn fill, void *ctx)
+{
+	struct ext2_fs *fs = EXT2(vfs);
+	struct ext2_inode_info *dir;
+	if (ino > UINT32_MAX)
+		return -ENOENT;
+	mutex_lock(&fs->lock);
+	int rc = ext2_iget(fs, (uint32_t)ino, &dir);
+	if (rc < 0)
+		goto out;
+	if (!S_ISDIR(dir->mode)) {
+		rc = -ENOTDIR;
+		goto put;
+	}
+	uint64_t pos = *cookie;
+	while (pos < dir->size) {
+		uint64_t idx = pos / fs->bsize;
+		struct buf *b;
+		rc = dir_block(fs, dir, idx, &b);
+		if (rc < 0)
+			goto put;
+		uint32_t o = 0;
+		while (o < pos % fs->bsize)
+			o += ld16(entry_at(b, o)->rec_len);
+		for (; o < fs->bsize; o += ld16(entry_at(b, o)->rec_len)) {
+			struct ext2_dir_entry *de = entry_at(b, o);
+			uint64_t next = idx * fs->bsize + o + ld16(de->rec_len);
+			uint32_t eino = ld32(de->inode);
+			if (!eino) {
+				*cookie = pos = next;
+				continue;
+			}
+			unsigned dt = DT_UNKNOWN;
+			if (has_filetype(fs)) {
+				dt = ft_to_dt(de->file_type);
+			} else {
+				struct ext2_inode_info *ei;
+				if (ext2_iget(fs, eino, &ei) == 0) {
+					dt = mode_to_dt(ei->mode);
+					ext2_iput(fs, ei);
+				}
+			}
+			if (fill(ctx, de->name, name_len(fs, de), eino, dt)) {
+				brelse(b);
+				rc = 0;
+				goto put;
+			}
+			*cookie = pos = next;
+		}
+		brelse(b);
+		pos = (idx + 1) * fs->bsize;
+		*cookie = pos;
+	}
+	rc = 0;
+put:
+	ext2_iput(fs, dir);
+out:
+	mutex_unlock(&fs->lock);
+	return rc;
+}

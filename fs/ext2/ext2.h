@@ -1,0 +1,414 @@
+/*
+ * ext2.h: the ext2 on-disk format, and the driver's in-memory records.
+ *
+ * On-disk structures are little-endian. Their fields have the wrapper types
+ * le16/le32 so that they can only be read and written through ld16/ld32 and
+ * st16/st32 (a plain assignment does not compile).
+ *
+ * Locking: one sleeping lock per mounted file system (ext2_fs.lock) guards
+ * all of its state, the in-core inodes and the metadata buffers; every
+ * fs_ops entry takes it first and holds it to the end. Buffer locks
+ * (bcache) are taken inside it, at most one bitmap, one inode-table block
+ * and one chain of indirect blocks (top-down) at a time.
+ */
+#ifndef FS_EXT2_EXT2_H
+#define FS_EXT2_EXT2_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bcache.h"
+#include "fs.h"
+#include "list.h"
+#include "mutex.h"
+
+/* ---- Little-endian fields --------------------------------------------- */
+
+typedef struct { uint16_t v; } __attribute__((packed)) le16;
+typedef struct { uint32_t v; } __attribute__((packed)) le32;
+
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+static inline uint16_t ld16(le16 x) { return __builtin_bswap16(x.v); }
+static inline uint32_t ld32(le32 x) { return __builtin_bswap32(x.v); }
+static inline void st16(le16 *p, uint16_t v) { p->v = __builtin_bswap16(v); }
+static inline void st32(le32 *p, uint32_t v) { p->v = __builtin_bswap32(v); }
+#else
+static inline uint16_t ld16(le16 x) { return x.v; }
+static inline uint32_t ld32(le32 x) { return x.v; }
+static inline void st16(le16 *p, uint16_t v) { p->v = v; }
+static inline void st32(le32 *p, uint32_t v) { p->v = v; }
+#endif
+
+/* ---- Constants ------------------------------------------------------------ */
+
+#define EXT2_SUPER_MAGIC        0xEF53
+#define EXT2_SB_OFFSET          1024    /* byte offset of the primary superblock */
+#define EXT2_SB_SIZE            1024
+#define EXT2_BAD_INO            1
+#define EXT2_ROOT_INO           2
+#define EXT2_GOOD_OLD_FIRST_INO 11
+#define EXT2_GOOD_OLD_INODE_SIZE 128
+#define EXT2_GOOD_OLD_REV       0
+#define EXT2_DYNAMIC_REV        1
+#define EXT2_MIN_BLOCK_LOG      10      /* 1 KiB */
+#define EXT2_MAX_BLOCK_LOG      12      /* 4 KiB: the largest we mount */
+#define EXT2_NDIR_BLOCKS        12
+#define EXT2_IND_BLOCK          12
+#define EXT2_DIND_BLOCK         13
+#define EXT2_TIND_BLOCK         14
+#define EXT2_N_BLOCKS           15
+#define EXT2_LINK_MAX           32000
+#define EXT2_NAME_LEN           255
+#define EXT2_FAST_SYMLINK_MAX   (EXT2_N_BLOCKS * 4 - 1)   /* 59 bytes + NUL */
+
+/* s_state */
+#define EXT2_VALID_FS           0x0001  /* unmounted cleanly */
+#define EXT2_ERROR_FS           0x0002  /* errors detected */
+/* s_errors */
+#define EXT2_ERRORS_CONTINUE    1
+#define EXT2_ERRORS_RO          2
+#define EXT2_ERRORS_PANIC       3       /* treated as read-only: never panic on disk data */
+
+/* s_feature_compat: all safe to ignore for ext2 without a journal. */
+#define EXT2_FEATURE_COMPAT_DIR_PREALLOC   0x0001
+#define EXT2_FEATURE_COMPAT_IMAGIC_INODES  0x0002
+#define EXT3_FEATURE_COMPAT_HAS_JOURNAL    0x0004
+#define EXT2_FEATURE_COMPAT_EXT_ATTR       0x0008
+#define EXT2_FEATURE_COMPAT_RESIZE_INODE   0x0010
+#define EXT2_FEATURE_COMPAT_DIR_INDEX      0x0020
+/* s_feature_ro_compat */
+#define EXT2_FEATURE_RO_COMPAT_SPARSE_SUPER 0x0001
+#define EXT2_FEATURE_RO_COMPAT_LARGE_FILE   0x0002
+#define EXT2_FEATURE_RO_COMPAT_BTREE_DIR    0x0004
+#define EXT2_RO_COMPAT_SUPP (EXT2_FEATURE_RO_COMPAT_SPARSE_SUPER | \
+                             EXT2_FEATURE_RO_COMPAT_LARGE_FILE | \
+                             EXT2_FEATURE_RO_COMPAT_BTREE_DIR)
+/* s_feature_incompat */
+#define EXT2_FEATURE_INCOMPAT_COMPRESSION  0x0001
+#define EXT2_FEATURE_INCOMPAT_FILETYPE     0x0002
+#define EXT3_FEATURE_INCOMPAT_RECOVER      0x0004
+#define EXT3_FEATURE_INCOMPAT_JOURNAL_DEV  0x0008
+#define EXT2_FEATURE_INCOMPAT_META_BG      0x0010
+#define EXT4_FEATURE_INCOMPAT_EXTENTS      0x0040
+#define EXT4_FEATURE_INCOMPAT_64BIT        0x0080
+#define EXT4_FEATURE_INCOMPAT_MMP          0x0100
+#define EXT4_FEATURE_INCOMPAT_FLEX_BG      0x0200
+#define EXT2_INCOMPAT_SUPP EXT2_FEATURE_INCOMPAT_FILETYPE
+
+/* i_flags */
+#define EXT2_INDEX_FL           0x00001000  /* hashed directory (ignored, cleared on change) */
+#define EXT4_EXTENTS_FL         0x00080000  /* extents: not ext2 */
+#define EXT4_INLINE_DATA_FL     0x10000000
+
+/* Directory entry file types (with the filetype feature). */
+enum {
+	EXT2_FT_UNKNOWN, EXT2_FT_REG_FILE, EXT2_FT_DIR, EXT2_FT_CHRDEV,
+	EXT2_FT_BLKDEV, EXT2_FT_FIFO, EXT2_FT_SOCK, EXT2_FT_SYMLINK, EXT2_FT_MAX
+};
+
+/* ---- On-disk structures --------------------------------------------------- */
+
+/* The superblock: 1024 bytes at byte 1024 of the device (backups at the
+ * start of some groups). */
+struct ext2_super_block {
+	le32 s_inodes_count;        /* inodes in the file system */
+	le32 s_blocks_count;        /* blocks in the file system */
+	le32 s_r_blocks_count;      /* blocks reserved for the super user */
+	le32 s_free_blocks_count;   /* free blocks (sum of the groups') */
+	le32 s_free_inodes_count;   /* free inodes (sum of the groups') */
+	le32 s_first_data_block;    /* block of the superblock: 1 for 1 KiB blocks, else 0 */
+	le32 s_log_block_size;      /* block size = 1024 << this */
+	le32 s_log_frag_size;       /* fragment size (= block size) */
+	le32 s_blocks_per_group;    /* blocks in each group */
+	le32 s_frags_per_group;     /* fragments in each group */
+	le32 s_inodes_per_group;    /* inodes in each group */
+	le32 s_mtime;               /* last mount time */
+	le32 s_wtime;               /* last write time */
+	le16 s_mnt_count;           /* mounts since the last check */
+	le16 s_max_mnt_count;       /* mounts allowed before a check (signed) */
+	le16 s_magic;               /* EXT2_SUPER_MAGIC */
+	le16 s_state;               /* EXT2_VALID_FS, EXT2_ERROR_FS */
+	le16 s_errors;              /* EXT2_ERRORS_*: what to do on an error */
+	le16 s_minor_rev_level;     /* minor revision */
+	le32 s_lastcheck;           /* time of the last check */
+	le32 s_checkinterval;       /* seconds allowed between checks */
+	le32 s_creator_os;          /* 0: Linux */
+	le32 s_rev_level;           /* EXT2_GOOD_OLD_REV or EXT2_DYNAMIC_REV */
+	le16 s_def_resuid;          /* uid allowed to use reserved blocks */
+	le16 s_def_resgid;          /* gid allowed to use reserved blocks */
+	/* EXT2_DYNAMIC_REV only from here on. */
+	le32 s_first_ino;           /* first non-reserved inode */
+	le16 s_inode_size;          /* size of an on-disk inode */
+	le16 s_block_group_nr;      /* group holding this copy */
+	le32 s_feature_compat;      /* compatible features */
+	le32 s_feature_incompat;    /* incompatible features */
+	le32 s_feature_ro_compat;   /* read-only compatible features */
+	uint8_t s_uuid[16];         /* volume id */
+	char s_volume_name[16];     /* volume label */
+	char s_last_mounted[64];    /* where last mounted */
+	le32 s_algorithm_usage_bitmap; /* compression */
+	uint8_t s_prealloc_blocks;  /* blocks to preallocate for files */
+	uint8_t s_prealloc_dir_blocks; /* ... for directories */
+	le16 s_reserved_gdt_blocks; /* blocks reserved after the descriptors (resize_inode) */
+	uint8_t s_journal_uuid[16]; /* ext3 journal's uuid */
+	le32 s_journal_inum;        /* ext3 journal inode */
+	le32 s_journal_dev;         /* ext3 journal device */
+	le32 s_last_orphan;         /* ext3 orphan list head */
+	le32 s_hash_seed[4];        /* dir_index hash seed */
+	uint8_t s_def_hash_version; /* dir_index hash */
+	uint8_t s_jnl_backup_type;  /* journal backup kind */
+	le16 s_desc_size;           /* group descriptor size (64bit only) */
+	le32 s_default_mount_opts;  /* default mount options */
+	le32 s_first_meta_bg;       /* meta_bg: first group */
+	le32 s_mkfs_time;           /* creation time */
+	le32 s_jnl_blocks[17];      /* journal inode backup */
+	le32 s_blocks_count_hi;     /* 64bit */
+	le32 s_r_blocks_count_hi;   /* 64bit */
+	le32 s_free_blocks_hi;      /* 64bit */
+	le16 s_min_extra_isize;     /* every inode has at least this extra size */
+	le16 s_want_extra_isize;    /* new inodes should have this extra size */
+	uint8_t s_rest[1024 - 352]; /* unused here, preserved */
+};
+
+/* A block group descriptor (32 bytes; the table follows the superblock). */
+struct ext2_group_desc {
+	le32 bg_block_bitmap;       /* block of the block bitmap */
+	le32 bg_inode_bitmap;       /* block of the inode bitmap */
+	le32 bg_inode_table;        /* first block of the inode table */
+	le16 bg_free_blocks_count;  /* free blocks in the group */
+	le16 bg_free_inodes_count;  /* free inodes in the group */
+	le16 bg_used_dirs_count;    /* directories in the group */
+	le16 bg_flags;              /* ext4 uninit flags (unused by ext2) */
+	le32 bg_reserved[3];        /* unused */
+};
+
+/* An inode: the first 128 bytes; larger inodes have extra fields after. */
+struct ext2_inode {
+	le16 i_mode;                /* S_IF* type and permission bits */
+	le16 i_uid;                 /* owner, low 16 bits */
+	le32 i_size;                /* size, low 32 bits */
+	le32 i_atime;               /* access time, seconds */
+	le32 i_ctime;               /* change time */
+	le32 i_mtime;               /* modification time */
+	le32 i_dtime;               /* deletion time (0 while in use) */
+	le16 i_gid;                 /* group, low 16 bits */
+	le16 i_links_count;         /* hard links */
+	le32 i_blocks;              /* 512-byte units allocated (data, indirect, EA) */
+	le32 i_flags;               /* EXT2_*_FL */
+	le32 i_osd1;                /* OS dependent */
+	le32 i_block[EXT2_N_BLOCKS]; /* block map; fast symlink text; device numbers */
+	le32 i_generation;          /* file version (NFS) */
+	le32 i_file_acl;            /* extended attribute block */
+	le32 i_size_high;           /* regular files: size, high 32 bits (i_dir_acl) */
+	le32 i_faddr;               /* fragment address (unused) */
+	uint8_t l_i_frag;           /* fragment number (unused) */
+	uint8_t l_i_fsize;          /* fragment size (unused) */
+	le16 l_i_blocks_hi;         /* huge_file: i_blocks high bits (unused) */
+	le16 l_i_uid_high;          /* owner, high 16 bits */
+	le16 l_i_gid_high;          /* group, high 16 bits */
+	le32 l_i_reserved2;         /* unused */
+};
+
+/* The extra field of inodes larger than 128 bytes that we maintain. */
+struct ext2_inode_extra {
+	le16 i_extra_isize;         /* bytes of extra fields in use after the first 128 */
+	le16 i_checksum_hi;         /* metadata_csum (unused) */
+};
+
+/* A directory entry; entries tile each directory block exactly. */
+struct ext2_dir_entry {
+	le32 inode;                 /* 0: unused entry */
+	le16 rec_len;               /* bytes to the next entry, a multiple of 4 */
+	uint8_t name_len;           /* name length (low 8 bits without filetype) */
+	uint8_t file_type;          /* EXT2_FT_* with filetype, else name_len's high bits */
+	char name[];                /* not NUL-terminated */
+};
+
+#define EXT2_DIR_REC_LEN(n)     (((n) + 8 + 3) & ~3u)
+
+/* The extended attribute block header (we only count references). */
+#define EXT2_XATTR_MAGIC        0xEA020000
+struct ext2_xattr_header {
+	le32 h_magic;               /* EXT2_XATTR_MAGIC */
+	le32 h_refcount;            /* inodes sharing this block */
+};
+
+_Static_assert(sizeof(struct ext2_super_block) == 1024, "superblock size");
+_Static_assert(sizeof(struct ext2_group_desc) == 32, "group descriptor size");
+_Static_assert(sizeof(struct ext2_inode) == 128, "inode size");
+_Static_assert(sizeof(struct ext2_dir_entry) == 8, "dir entry size");
+
+/* ---- In memory ------------------------------------------------------------ */
+
+/* Per group, checked at mount (descriptor) and on first bitmap use. */
+struct ext2_group {
+	uint32_t block_bitmap, inode_bitmap, inode_table;
+	bool bitmap_checked;        /* block bitmap's own metadata bits were set */
+};
+
+/*
+ * In-core inode. Lifecycle: ext2_iget() finds it in the fs's table or reads
+ * and validates the on-disk inode into it (refs 1); every change goes to the
+ * in-core copy and sets dirty; ext2_iput() writes a dirty inode back into
+ * its inode-table block and drops the reference. At zero references it
+ * leaves the table; if its link count is zero it is freed on disk then
+ * (blocks released, dtime set, bitmap bit cleared). The VFS's iget/iput
+ * hold a reference while a file is open; the driver's calls take their own
+ * for the length of one operation. Guarded by the fs lock.
+ */
+struct ext2_inode_info {
+	struct list link;           /* fs->inodes hash chain */
+	uint32_t ino;
+	int refs;
+	bool dirty;
+	bool freed;                 /* freed on disk: must not be written back */
+
+	uint16_t mode;
+	uint32_t uid, gid;
+	uint64_t size;
+	uint32_t atime, ctime, mtime, dtime;
+	uint16_t links;
+	uint32_t blocks;            /* i_blocks: 512-byte units */
+	uint32_t flags;
+	uint32_t block[EXT2_N_BLOCKS];
+	uint32_t generation;
+	uint32_t file_acl;
+
+	/* Allocation hint: the last block mapped for a write. */
+	uint64_t last_lblk;
+	uint32_t last_pblk;
+};
+
+#define EXT2_INODE_BUCKETS 256
+
+struct ext2_fs {
+	struct fs vfs;              /* first: the VFS's view */
+	struct mutex lock;          /* guards everything below */
+	struct bcache *bc;
+
+	/* Geometry, fixed at mount. */
+	uint32_t bsize, log_bsize;  /* block size and log2 */
+	uint32_t addr_per_block;    /* block numbers per indirect block */
+	uint32_t blocks_count, inodes_count;
+	uint32_t first_data_block;
+	uint32_t blocks_per_group, inodes_per_group;
+	uint32_t ngroups;
+	uint32_t inode_size, first_ino;
+	uint32_t desc_per_block, gdt_blocks, reserved_gdt;
+	uint32_t rev;
+	uint32_t compat, incompat, ro_compat;
+	uint32_t itb_per_group;     /* inode table blocks per group */
+	uint16_t want_extra_isize;  /* for new inodes of size > 128 */
+
+	/* Counters (kept equal to the sum of the group descriptors). */
+	uint32_t free_blocks, free_inodes, r_blocks;
+
+	struct buf *sb_buf;         /* pinned (referenced, not locked) */
+	struct ext2_super_block *sb;
+	struct buf **gd_bufs;       /* pinned descriptor blocks */
+	struct ext2_group *groups;
+
+	unsigned errors_policy;
+	bool had_errors;
+	uint16_t mount_state;       /* s_state when mounted, restored at unmount */
+
+	struct list inodes[EXT2_INODE_BUCKETS];
+	uint32_t dir_rotor;         /* spreading of new directories */
+};
+
+static inline struct ext2_fs *EXT2(struct fs *fs) { return (struct ext2_fs *)fs; }
+
+/* error.c: the one path for corrupt metadata. Marks the fs, logs, applies
+ * the errors policy; returns -EIO. */
+int ext2_error(struct ext2_fs *fs, const char *func, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+#define EXT2_CORRUPT(fs, ...) ext2_error(fs, __func__, __VA_ARGS__)
+
+/* super.c */
+extern const struct fs_ops ext2_ops;
+void ext2_sb_update_counts(struct ext2_fs *fs);
+void ext2_sb_dirty(struct ext2_fs *fs);
+struct ext2_group_desc *ext2_gd(struct ext2_fs *fs, uint32_t group);
+void ext2_gd_dirty(struct ext2_fs *fs, uint32_t group);
+bool ext2_group_has_super(struct ext2_fs *fs, uint32_t group);
+uint32_t ext2_group_first_block(struct ext2_fs *fs, uint32_t group);
+uint32_t ext2_group_nblocks(struct ext2_fs *fs, uint32_t group);
+uint32_t ext2_now(void);
+int ext2_check_writable(struct ext2_fs *fs);
+
+/* balloc.c */
+bool ext2_block_is_meta(struct ext2_fs *fs, uint32_t blk);
+bool ext2_valid_data_block(struct ext2_fs *fs, uint32_t blk);
+int ext2_new_block(struct ext2_fs *fs, uint32_t goal, uint32_t *out);
+int ext2_free_block(struct ext2_fs *fs, uint32_t blk);
+int ext2_read_block_bitmap(struct ext2_fs *fs, uint32_t group, struct buf **out);
+
+/* ialloc.c */
+int ext2_new_inode(struct ext2_fs *fs, uint32_t dir_ino, bool is_dir, uint32_t *out);
+int ext2_free_inode_bit(struct ext2_fs *fs, uint32_t ino, bool is_dir);
+uint32_t ext2_ino_group(struct ext2_fs *fs, uint32_t ino);
+
+/* inode.c */
+int ext2_iget(struct ext2_fs *fs, uint32_t ino, struct ext2_inode_info **out);
+int ext2_iput(struct ext2_fs *fs, struct ext2_inode_info *ii);
+struct ext2_inode_info *ext2_ifind(struct ext2_fs *fs, uint32_t ino);   /* in-core only */
+int ext2_write_inode(struct ext2_fs *fs, struct ext2_inode_info *ii);
+int ext2_init_inode(struct ext2_fs *fs, uint32_t ino, uint32_t mode, uint32_t uid,
+                    uint32_t gid, struct ext2_inode_info **out);
+int ext2_bmap(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk, bool create,
+              uint32_t *pblk, bool *fresh);
+int ext2_truncate(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t size);
+bool ext2_has_blocks(struct ext2_fs *fs, struct ext2_inode_info *ii);
+bool ext2_is_fast_symlink(struct ext2_fs *fs, struct ext2_inode_info *ii);
+uint64_t ext2_max_size(struct ext2_fs *fs);
+void ext2_touch(struct ext2_inode_info *ii, bool m, bool c);
+void ext2_release_inodes(struct ext2_fs *fs);
+
+/* dir.c */
+int ext2_dir_lookup(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                    size_t len, uint32_t *ino);
+int ext2_dir_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                 size_t len, uint32_t ino, uint32_t mode);
+int ext2_dir_remove(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                    size_t len, uint32_t *ino);
+int ext2_dir_set(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                 size_t len, uint32_t ino, uint32_t mode);
+int ext2_dir_is_empty(struct ext2_fs *fs, struct ext2_inode_info *dir);
+int ext2_dir_init(struct ext2_fs *fs, struct ext2_inode_info *dir, uint32_t parent);
+int ext2_readdir(struct fs *fs, uint64_t dir, uint64_t *cookie, vfs_filldir_fn fill, void *ctx);
+unsigned ext2_mode_to_ft(uint32_t mode);
+
+/* file.c */
+ssize_t ext2_read(struct fs *fs, uint64_t ino, void *buf, size_t len, uint64_t off);
+ssize_t ext2_write(struct fs *fs, uint64_t ino, const void *buf, size_t len, uint64_t off);
+ssize_t ext2_file_read(struct ext2_fs *fs, struct ext2_inode_info *ii, void *buf,
+                       size_t len, uint64_t off);
+ssize_t ext2_file_write(struct ext2_fs *fs, struct ext2_inode_info *ii, const void *buf,
+                        size_t len, uint64_t off);
+
+/* namei.c */
+int ext2_lookup(struct fs *fs, uint64_t dir, const char *name, size_t len, uint64_t *ino);
+int ext2_getattr(struct fs *fs, uint64_t ino, struct vfs_stat *out);
+int ext2_setattr(struct fs *fs, uint64_t ino, const struct vfs_setattr *attr);
+int ext2_mknod(struct fs *fs, uint64_t dir, const char *name, size_t len, uint32_t mode,
+               uint64_t rdev, uint32_t uid, uint32_t gid, uint64_t *ino);
+int ext2_mkdir(struct fs *fs, uint64_t dir, const char *name, size_t len, uint32_t mode,
+               uint32_t uid, uint32_t gid, uint64_t *ino);
+int ext2_symlink(struct fs *fs, uint64_t dir, const char *name, size_t len,
+                 const char *target, uint32_t uid, uint32_t gid, uint64_t *ino);
+int ext2_link(struct fs *fs, uint64_t ino, uint64_t dir, const char *name, size_t len);
+int ext2_unlink(struct fs *fs, uint64_t dir, const char *name, size_t len);
+int ext2_rmdir(struct fs *fs, uint64_t dir, const char *name, size_t len);
+int ext2_rename(struct fs *fs, uint64_t from_dir, const char *from, size_t from_len,
+                uint64_t to_dir, const char *to, size_t to_len);
+int ext2_fsync(struct fs *fs, uint64_t ino);
+int ext2_vfs_iget(struct fs *fs, uint64_t ino);
+void ext2_vfs_iput(struct fs *fs, uint64_t ino);
+
+/* symlink.c */
+ssize_t ext2_readlink(struct fs *fs, uint64_t ino, char *buf, size_t size);
+int ext2_symlink_write(struct ext2_fs *fs, struct ext2_inode_info *ii, const char *target,
+                       size_t len);
+
+#endif

@@ -1,0 +1,571 @@
+/*
+ * inode.c: in-core inodes (see the lifecycle in ext2.h), reading and
+ * writing on-disk inodes, the block map (12 direct blocks, then single,
+ * double and triple indirect blocks; a zero entry is a hole) and truncate.
+ *
+ * An inode is checked once, when read from disk; block numbers found in
+ * the map are range-checked every time they are followed or freed.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "alloc.h"
+#include "ext2.h"
+
+static struct list *bucket(struct ext2_fs *fs, uint32_t ino)
+{
+	return &fs->inodes[ino % EXT2_INODE_BUCKETS];
+}
+
+static struct ext2_inode_info *find(struct ext2_fs *fs, uint32_t ino)
+{
+	list_for_each(l, bucket(fs, ino)) {
+		struct ext2_inode_info *ii = list_entry(l, struct ext2_inode_info, link);
+		if (ii->ino == ino)
+			return ii;
+	}
+	return NULL;
+}
+
+struct ext2_inode_info *ext2_ifind(struct ext2_fs *fs, uint32_t ino)
+{
+	return find(fs, ino);
+}
+
+uint64_t ext2_max_size(struct ext2_fs *fs)
+{
+	if (fs->rev == EXT2_GOOD_OLD_REV)
+		return 0x7fffffffull;
+	uint64_t apb = fs->addr_per_block;
+	uint64_t blocks = EXT2_NDIR_BLOCKS + apb + apb * apb + apb * apb * apb;
+	uint64_t bytes = blocks * fs->bsize;
+	uint64_t cap = (1ull << 41) - (1ull << 32);    /* i_blocks (512-byte units) stays 32-bit */
+	return bytes < cap ? bytes : cap;
+}
+
+bool ext2_is_fast_symlink(struct ext2_fs *fs, struct ext2_inode_info *ii)
+{
+	if (!S_ISLNK(ii->mode))
+		return false;
+	uint32_t ea = ii->file_acl ? fs->bsize / 512 : 0;
+	return ii->blocks == ea;
+}
+
+bool ext2_has_blocks(struct ext2_fs *fs, struct ext2_inode_info *ii)
+{
+	if (S_ISREG(ii->mode) || S_ISDIR(ii->mode))
+		return true;
+	return S_ISLNK(ii->mode) && !ext2_is_fast_symlink(fs, ii);
+}
+
+void ext2_touch(struct ext2_inode_info *ii, bool m, bool c)
+{
+	uint32_t now = ext2_now();
+	if (m)
+		ii->mtime = now;
+	if (c)
+		ii->ctime = now;
+	ii->dirty = true;
+}
+
+/* Where inode ino lives: its inode-table block and byte offset in it. */
+static void locate(struct ext2_fs *fs, uint32_t ino, uint32_t *blk, uint32_t *off)
+{
+	uint32_t g = ext2_ino_group(fs, ino), idx = (ino - 1) % fs->inodes_per_group;
+	uint64_t byte = (uint64_t)idx * fs->inode_size;
+	*blk = fs->groups[g].inode_table + (uint32_t)(byte / fs->bsize);
+	*off = (uint32_t)(byte % fs->bsize);
+}
+
+static bool valid_ino(struct ext2_fs *fs, uint32_t ino)
+{
+	return (ino == EXT2_ROOT_INO || ino >= fs->first_ino) && ino <= fs->inodes_count;
+}
+
+static int read_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
+{
+	uint32_t blk, off;
+	struct buf *b;
+	locate(fs, ii->ino, &blk, &off);
+	int rc = bread(fs->bc, blk, &b);
+	if (rc < 0)
+		return rc;
+	const struct ext2_inode *raw = (const struct ext2_inode *)(b->data + off);
+	ii->mode = ld16(raw->i_mode);
+	ii->uid = ld16(raw->i_uid) | (uint32_t)ld16(raw->l_i_uid_high) << 16;
+	ii->gid = ld16(raw->i_gid) | (uint32_t)ld16(raw->l_i_gid_high) << 16;
+	ii->size = ld32(raw->i_size);
+	if (S_ISREG(ii->mode))
+		ii->size |= (uint64_t)ld32(raw->i_size_high) << 32;
+	ii->atime = ld32(raw->i_atime);
+	ii->ctime = ld32(raw->i_ctime);
+	ii->mtime = ld32(raw->i_mtime);
+	ii->dtime = ld32(raw->i_dtime);
+	ii->links = ld16(raw->i_links_count);
+	ii->blocks = ld32(raw->i_blocks);
+	ii->flags = ld32(raw->i_flags);
+	for (int i = 0; i < EXT2_N_BLOCKS; i++)
+		ii->block[i] = ld32(raw->i_block[i]);
+	ii->generation = ld32(raw->i_generation);
+	ii->file_acl = ld32(raw->i_file_acl);
+	brelse(b);
+
+	/* Check it once, here. */
+	if (ii->links == 0 && (ii->mode == 0 || ii->dtime))
+		return -ENOENT;     /* deleted: a stale number, as Linux's -ESTALE */
+	switch (ii->mode & S_IFMT) {
+	case S_IFREG: case S_IFDIR: case S_IFLNK: case S_IFCHR: case S_IFBLK:
+	case S_IFIFO: case S_IFSOCK:
+		break;
+	default:
+		return EXT2_CORRUPT(fs, "inode %u has bad mode 0%o", ii->ino, ii->mode);
+	}
+	if (ii->flags & (EXT4_EXTENTS_FL | EXT4_INLINE_DATA_FL))
+		return EXT2_CORRUPT(fs, "inode %u uses extents or inline data", ii->ino);
+	if (S_ISDIR(ii->mode) && (ii->size % fs->bsize || ii->size == 0))
+		return EXT2_CORRUPT(fs, "directory %u has size %lu", ii->ino, (unsigned long)ii->size);
+	if (ii->size > ext2_max_size(fs) && S_ISREG(ii->mode))
+		return EXT2_CORRUPT(fs, "inode %u has size %lu", ii->ino, (unsigned long)ii->size);
+	if (S_ISLNK(ii->mode)) {
+		if (ii->size == 0 || ii->size >= fs->bsize ||
+		    (ext2_is_fast_symlink(fs, ii) && ii->size > EXT2_FAST_SYMLINK_MAX))
+			return EXT2_CORRUPT(fs, "symlink %u has size %lu", ii->ino,
+			                    (unsigned long)ii->size);
+	}
+	if (ii->file_acl && !ext2_valid_data_block(fs, ii->file_acl))
+		return EXT2_CORRUPT(fs, "inode %u has bad attribute block %u", ii->ino, ii->file_acl);
+	return 0;
+}
+
+int ext2_write_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
+{
+	if (ii->freed || fs->vfs.read_only)
+		return 0;
+	uint32_t blk, off;
+	struct buf *b;
+	locate(fs, ii->ino, &blk, &off);
+	int rc = bread(fs->bc, blk, &b);
+	if (rc < 0)
+		return rc;
+	struct ext2_inode *raw = (struct ext2_inode *)(b->data + off);
+	st16(&raw->i_mode, ii->mode);
+	st16(&raw->i_uid, (uint16_t)ii->uid);
+	st16(&raw->l_i_uid_high, (uint16_t)(ii->uid >> 16));
+	st16(&raw->i_gid, (uint16_t)ii->gid);
+	st16(&raw->l_i_gid_high, (uint16_t)(ii->gid >> 16));
+	st32(&raw->i_size, (uint32_t)ii->size);
+	if (S_ISREG(ii->mode))
+		st32(&raw->i_size_high, (uint32_t)(ii->size >> 32));
+	st32(&raw->i_atime, ii->atime);
+	st32(&raw->i_ctime, ii->ctime);
+	st32(&raw->i_mtime, ii->mtime);
+	st32(&raw->i_dtime, ii->dtime);
+	st16(&raw->i_links_count, ii->links);
+	st32(&raw->i_blocks, ii->blocks);
+	st32(&raw->i_flags, ii->flags);
+	for (int i = 0; i < EXT2_N_BLOCKS; i++)
+		st32(&raw->i_block[i], ii->block[i]);
+	st32(&raw->i_generation, ii->generation);
+	st32(&raw->i_file_acl, ii->file_acl);
+	bdirty(b, true);
+	brelse(b);
+	ii->dirty = false;
+	return 0;
+}
+
+int ext2_iget(struct ext2_fs *fs, uint32_t ino, struct ext2_inode_info **out)
+{
+	if (!valid_ino(fs, ino))
+		return EXT2_CORRUPT(fs, "bad inode number %u", ino);
+	struct ext2_inode_info *ii = find(fs, ino);
+	if (ii) {
+		ii->refs++;
+		*out = ii;
+		return 0;
+	}
+	ii = kzalloc(sizeof(*ii));
+	if (!ii)
+		return -ENOMEM;
+	ii->ino = ino;
+	int rc = read_inode(fs, ii);
+	if (rc < 0) {
+		kfree(ii);
+		return rc;
+	}
+	ii->refs = 1;
+	list_push_back(bucket(fs, ino), &ii->link);
+	*out = ii;
+	return 0;
+}
+
+static uint32_t next_generation;
+
+int ext2_init_inode(struct ext2_fs *fs, uint32_t ino, uint32_t mode, uint32_t uid,
+                    uint32_t gid, struct ext2_inode_info **out)
+{
+	if (find(fs, ino))
+		return EXT2_CORRUPT(fs, "new inode %u is still in use", ino);
+	struct ext2_inode_info *ii = kzalloc(sizeof(*ii));
+	if (!ii)
+		return -ENOMEM;
+	/* Clear the whole on-disk slot, then set the extra size. */
+	uint32_t blk, off;
+	struct buf *b;
+	locate(fs, ino, &blk, &off);
+	int rc = bread(fs->bc, blk, &b);
+	if (rc < 0) {
+		kfree(ii);
+		return rc;
+	}
+	memset(b->data + off, 0, fs->inode_size);
+	if (fs->inode_size > EXT2_GOOD_OLD_INODE_SIZE) {
+		struct ext2_inode_extra *x = (struct ext2_inode_extra *)(b->data + off +
+		                                                          EXT2_GOOD_OLD_INODE_SIZE);
+		st16(&x->i_extra_isize, fs->want_extra_isize);
+	}
+	bdirty(b, true);
+	brelse(b);
+
+	ii->ino = ino;
+	ii->mode = (uint16_t)mode;
+	ii->uid = uid;
+	ii->gid = gid;
+	ii->atime = ii->ctime = ii->mtime = ext2_now();
+	ii->generation = __atomic_add_fetch(&next_generation, 1, __ATOMIC_RELAXED) ^ ii->ctime;
+	ii->refs = 1;
+	ii->dirty = true;
+	list_push_back(bucket(fs, ino), &ii->link);
+	*out = ii;
+	return 0;
+}
+
+/* Release an extended attribute block (shared by reference count). */
+static int free_xattr_block(struct ext2_fs *fs, struct ext2_inode_info *ii)
+{
+	uint32_t blk = ii->file_acl;
+	struct buf *b;
+	int rc = bread(fs->bc, blk, &b);
+	if (rc < 0)
+		return rc;
+	struct ext2_xattr_header *h = (struct ext2_xattr_header *)b->data;
+	if (ld32(h->h_magic) != EXT2_XATTR_MAGIC || ld32(h->h_refcount) == 0) {
+		brelse(b);
+		return EXT2_CORRUPT(fs, "inode %u: bad attribute block %u", ii->ino, blk);
+	}
+	uint32_t refs = ld32(h->h_refcount) - 1;
+	st32(&h->h_refcount, refs);
+	bdirty(b, true);
+	brelse(b);
+	ii->file_acl = 0;
+	if (ii->blocks >= fs->bsize / 512)
+		ii->blocks -= fs->bsize / 512;
+	return refs == 0 ? ext2_free_block(fs, blk) : 0;
+}
+
+/* The last reference to an unlinked inode is gone: free it on disk. */
+static int free_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
+{
+	int rc = 0;
+	if (ext2_has_blocks(fs, ii))
+		rc = ext2_truncate(fs, ii, 0);
+	if (rc == 0 && ii->file_acl)
+		rc = free_xattr_block(fs, ii);
+	if (S_ISCHR(ii->mode) || S_ISBLK(ii->mode) || ext2_is_fast_symlink(fs, ii))
+		memset(ii->block, 0, sizeof(ii->block));
+	ii->dtime = ext2_now();
+	ii->size = 0;
+	int wrc = ext2_write_inode(fs, ii);
+	if (rc == 0)
+		rc = wrc;
+	int frc = ext2_free_inode_bit(fs, ii->ino, S_ISDIR(ii->mode));
+	ii->freed = true;
+	return rc ? rc : frc;
+}
+
+int ext2_iput(struct ext2_fs *fs, struct ext2_inode_info *ii)
+{
+	int rc = 0;
+	if (ii->dirty)
+		rc = ext2_write_inode(fs, ii);
+	if (--ii->refs > 0)
+		return rc;
+	list_remove(&ii->link);
+	if (ii->links == 0 && !ii->freed && !fs->vfs.read_only) {
+		int frc = free_inode(fs, ii);
+		if (rc == 0)
+			rc = frc;
+	}
+	kfree(ii);
+	return rc;
+}
+
+void ext2_release_inodes(struct ext2_fs *fs)
+{
+	for (unsigned i = 0; i < EXT2_INODE_BUCKETS; i++) {
+		struct list *l;
+		while ((l = fs->inodes[i].next) != &fs->inodes[i]) {
+			struct ext2_inode_info *ii = list_entry(l, struct ext2_inode_info, link);
+			ii->refs = 1;
+			ext2_iput(fs, ii);
+		}
+	}
+}
+
+/* ---- Block map ------------------------------------------------------------ */
+
+/* The path to logical block lblk: offsets per level; returns the depth
+ * (0: direct) or -1 past the largest file. */
+static int block_path(struct ext2_fs *fs, uint64_t lblk, uint32_t path[4])
+{
+	uint64_t apb = fs->addr_per_block;
+	if (lblk < EXT2_NDIR_BLOCKS) {
+		path[0] = (uint32_t)lblk;
+		return 0;
+	}
+	lblk -= EXT2_NDIR_BLOCKS;
+	if (lblk < apb) {
+		path[0] = EXT2_IND_BLOCK;
+		path[1] = (uint32_t)lblk;
+		return 1;
+	}
+	lblk -= apb;
+	if (lblk < apb * apb) {
+		path[0] = EXT2_DIND_BLOCK;
+		path[1] = (uint32_t)(lblk / apb);
+		path[2] = (uint32_t)(lblk % apb);
+		return 2;
+	}
+	lblk -= apb * apb;
+	if (lblk < apb * apb * apb) {
+		path[0] = EXT2_TIND_BLOCK;
+		path[1] = (uint32_t)(lblk / (apb * apb));
+		path[2] = (uint32_t)(lblk / apb % apb);
+		path[3] = (uint32_t)(lblk % apb);
+		return 3;
+	}
+	return -1;
+}
+
+static uint32_t alloc_goal(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk,
+                           uint32_t near)
+{
+	if (ii->last_pblk && ii->last_lblk + 1 == lblk)
+		return ii->last_pblk + 1;
+	if (near)
+		return near + 1;
+	uint32_t g = ext2_ino_group(fs, ii->ino);
+	return fs->groups[g].inode_table + fs->itb_per_group;
+}
+
+static int alloc_block(struct ext2_fs *fs, struct ext2_inode_info *ii, uint32_t goal,
+                       uint32_t *out)
+{
+	int rc = ext2_new_block(fs, goal, out);
+	if (rc < 0)
+		return rc;
+	ii->blocks += fs->bsize / 512;
+	ii->dirty = true;
+	return 0;
+}
+
+int ext2_bmap(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk, bool create,
+              uint32_t *pblk, bool *fresh)
+{
+	uint32_t path[4];
+	int depth = block_path(fs, lblk, path);
+	*pblk = 0;
+	if (fresh)
+		*fresh = false;
+	if (depth < 0)
+		return create ? -EFBIG : 0;
+
+	uint32_t cur = ii->block[path[0]];
+	if (cur && !ext2_valid_data_block(fs, cur))
+		return EXT2_CORRUPT(fs, "inode %u: bad block %u in its map", ii->ino, cur);
+	if (!cur) {
+		if (!create)
+			return 0;
+		uint32_t goal = depth == 0 ? alloc_goal(fs, ii, lblk, 0) :
+		                alloc_goal(fs, ii, ii->last_lblk + 1, 0);
+		int rc = alloc_block(fs, ii, goal, &cur);
+		if (rc < 0)
+			return rc;
+		ii->block[path[0]] = cur;
+		struct buf *nb;
+		rc = bget_zero(fs->bc, cur, &nb);
+		if (rc < 0)
+			return rc;
+		if (depth > 0)
+			bdirty(nb, true);       /* a new, empty indirect block */
+		brelse(nb);
+		if (depth == 0 && fresh)
+			*fresh = true;
+	}
+	for (int level = 1; level <= depth; level++) {
+		struct buf *b;
+		int rc = bread(fs->bc, cur, &b);
+		if (rc < 0)
+			return rc;
+		le32 *entries = (le32 *)b->data;
+		uint32_t next = ld32(entries[path[level]]);
+		if (next && !ext2_valid_data_block(fs, next)) {
+			brelse(b);
+			return EXT2_CORRUPT(fs, "inode %u: bad block %u in indirect block %u",
+			                    ii->ino, next, cur);
+		}
+		if (!next) {
+			if (!create) {
+				brelse(b);
+				return 0;
+			}
+			uint32_t goal = level == depth ? alloc_goal(fs, ii, lblk, cur) : cur;
+			rc = alloc_block(fs, ii, goal, &next);
+			if (rc < 0) {
+				brelse(b);
+				return rc;
+			}
+			st32(&entries[path[level]], next);
+			bdirty(b, true);
+			brelse(b);
+			struct buf *nb;
+			rc = bget_zero(fs->bc, next, &nb);
+			if (rc < 0)
+				return rc;
+			if (level < depth)
+				bdirty(nb, true);
+			brelse(nb);
+			if (level == depth && fresh)
+				*fresh = true;
+		} else {
+			brelse(b);
+		}
+		cur = next;
+	}
+	if (create) {
+		ii->last_lblk = lblk;
+		ii->last_pblk = cur;
+	}
+	*pblk = cur;
+	return 0;
+}
+
+/* ---- Truncate ------------------------------------------------------------- */
+
+static int release_block(struct ext2_fs *fs, struct ext2_inode_info *ii, uint32_t blk)
+{
+	int rc = ext2_free_block(fs, blk);
+	if (rc == 0 && ii->blocks >= fs->bsize / 512)
+		ii->blocks -= fs->bsize / 512;
+	ii->dirty = true;
+	return rc;
+}
+
+/* Free what indirect block blk (depth levels above the data; it maps
+ * logical blocks from base on) maps at or past keep; set *empty when
+ * nothing it maps is left, so the caller frees blk itself. */
+static int trim_tree(struct ext2_fs *fs, struct ext2_inode_info *ii, uint32_t blk, int depth,
+                     uint64_t base, uint64_t keep, bool *empty)
+{
+	uint64_t span = 1;
+	for (int i = 1; i < depth; i++)
+		span *= fs->addr_per_block;
+	struct buf *b;
+	int rc = bread(fs->bc, blk, &b);
+	if (rc < 0)
+		return rc;
+	le32 *e = (le32 *)b->data;
+	bool any = false;
+	for (uint32_t j = 0; j < fs->addr_per_block && rc == 0; j++) {
+		uint32_t child = ld32(e[j]);
+		if (!child)
+			continue;
+		uint64_t lo = base + j * span;
+		if (lo + span <= keep) {
+			any = true;
+			continue;
+		}
+		if (!ext2_valid_data_block(fs, child)) {
+			rc = EXT2_CORRUPT(fs, "inode %u: bad block %u in indirect block %u",
+			                  ii->ino, child, blk);
+			break;
+		}
+		bool child_empty = true;
+		if (depth > 1) {
+			/* Children are indirect blocks: recurse without holding b. */
+			brelse(b);
+			rc = trim_tree(fs, ii, child, depth - 1, lo, keep, &child_empty);
+			int rc2 = bread(fs->bc, blk, &b);
+			if (rc2 < 0)
+				return rc ? rc : rc2;
+			e = (le32 *)b->data;
+			if (rc < 0)
+				break;
+		}
+		if (child_empty) {
+			rc = release_block(fs, ii, child);
+			st32(&e[j], 0);
+			bdirty(b, true);
+		} else {
+			any = true;
+		}
+	}
+	brelse(b);
+	*empty = !any;
+	return rc;
+}
+
+int ext2_truncate(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t size)
+{
+	if (size > ext2_max_size(fs))
+		return -EFBIG;
+	uint64_t keep = (size + fs->bsize - 1) / fs->bsize;
+	int rc = 0;
+	if (size < ii->size || size == 0) {
+		for (uint64_t i = keep; i < EXT2_NDIR_BLOCKS && rc == 0; i++) {
+			uint32_t blk = ii->block[i];
+			if (!blk)
+				continue;
+			if (!ext2_valid_data_block(fs, blk))
+				return EXT2_CORRUPT(fs, "inode %u: bad block %u", ii->ino, blk);
+			rc = release_block(fs, ii, blk);
+			ii->block[i] = 0;
+		}
+		uint64_t apb = fs->addr_per_block;
+		uint64_t base[3] = { EXT2_NDIR_BLOCKS, EXT2_NDIR_BLOCKS + apb,
+		                     EXT2_NDIR_BLOCKS + apb + apb * apb };
+		for (int level = 0; level < 3 && rc == 0; level++) {
+			uint32_t blk = ii->block[EXT2_IND_BLOCK + level];
+			if (!blk)
+				continue;
+			if (!ext2_valid_data_block(fs, blk))
+				return EXT2_CORRUPT(fs, "inode %u: bad indirect block %u", ii->ino, blk);
+			bool empty;
+			rc = trim_tree(fs, ii, blk, level + 1, base[level], keep, &empty);
+			if (rc == 0 && empty) {
+				rc = release_block(fs, ii, blk);
+				ii->block[EXT2_IND_BLOCK + level] = 0;
+			}
+		}
+		/* Keep the bytes past the end of the last block zero. */
+		if (rc == 0 && size % fs->bsize && size < ii->size) {
+			uint32_t pblk;
+			rc = ext2_bmap(fs, ii, size / fs->bsize, false, &pblk, NULL);
+			if (rc == 0 && pblk) {
+				struct buf *b;
+				rc = bread(fs->bc, pblk, &b);
+				if (rc == 0) {
+					memset(b->data + size % fs->bsize, 0, fs->bsize - size % fs->bsize);
+					b->checked = false;
+					bdirty(b, S_ISDIR(ii->mode));
+					brelse(b);
+				}
+			}
+		}
+	}
+	ii->last_pblk = 0;
+	if (rc == 0)
+		ii->size = size;
+	ii->dirty = true;
+	return rc;
+}

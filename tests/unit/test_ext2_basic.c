@@ -1,0 +1,271 @@
+/*
+ * test_ext2_basic.c: the ext2 driver against images made by mke2fs and
+ * genext2fs: reading what the tools wrote, then writing files,
+ * directories, symlinks, fifos and device nodes, renaming and removing,
+ * and checking the result with e2fsck -fn and debugfs.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+
+#include "ext2_test_util.h"
+
+#define BIG_LEN (300 * 1024 + 123)
+#define SLOW_TARGET "/a/rather/long/symlink/target/that/does/not/fit/in/sixty/bytes/of/i_block"
+
+static char img[256], bigsrc[256];
+
+/* What the kernel saw, for the asserts on the host side. */
+struct result {
+	int mount, read_rc, readdir_rc, readlink_fast, readlink_slow, getattr_rc;
+	int nentries;
+	char names[64][32];
+	unsigned char big[BIG_LEN];
+	char fast[64], slow[128];
+	uint64_t rdev;
+	uint32_t dev_mode, fifo_mode;
+	int step[40];
+	int unmount;
+};
+
+static struct result R;
+
+static int fill(void *ctx, const char *name, size_t len, uint64_t ino, unsigned type)
+{
+	struct result *r = ctx;
+	if (r->nentries < 64 && len < 32) {
+		memcpy(r->names[r->nentries], name, len);
+		r->names[r->nentries][len] = 0;
+	}
+	r->nentries++;
+	return 0;
+}
+
+static int read_body(void *arg)
+{
+	struct result *r = arg;
+	struct fs *fs;
+	r->mount = ext2_fs_type.mount(blkdev_get(0), FS_MOUNT_RDONLY, &fs);
+	if (r->mount < 0)
+		return 1;
+	uint64_t ino, cookie = 0;
+	r->read_rc = resolve(fs, "/dir/big", &ino);
+	if (r->read_rc == 0)
+		r->read_rc = (int)fs->ops->read(fs, ino, r->big, BIG_LEN + 100, 0);
+	r->readdir_rc = fs->ops->readdir(fs, fs->ops->root(fs), &cookie, fill, r);
+	r->readlink_fast = resolve(fs, "/fast", &ino);
+	if (r->readlink_fast == 0)
+		r->readlink_fast = (int)fs->ops->readlink(fs, ino, r->fast, sizeof(r->fast));
+	r->readlink_slow = resolve(fs, "/slow", &ino);
+	if (r->readlink_slow == 0)
+		r->readlink_slow = (int)fs->ops->readlink(fs, ino, r->slow, sizeof(r->slow));
+	struct vfs_stat st;
+	r->getattr_rc = resolve(fs, "/chr", &ino);
+	if (r->getattr_rc == 0)
+		r->getattr_rc = fs->ops->getattr(fs, ino, &st);
+	r->rdev = st.rdev;
+	r->dev_mode = st.mode;
+	if (resolve(fs, "/fifo", &ino) == 0 && fs->ops->getattr(fs, ino, &st) == 0)
+		r->fifo_mode = st.mode;
+	r->unmount = fs->ops->unmount(fs);
+	return 0;
+}
+
+static void make_image(const char *mkfs_args, bool genext2)
+{
+	tmp_dir();
+	snprintf(img, sizeof(img), "%s/fs.img", tdir);
+	snprintf(bigsrc, sizeof(bigsrc), "%s/big.src", tdir);
+	FILE *f = fopen(bigsrc, "w");
+	for (int i = 0; i < BIG_LEN; i++)
+		fputc((i * 31 + i / 1000) & 0xff, f);
+	fclose(f);
+	if (genext2) {
+		cr_assert_eq(sh("genext2fs -b 8192 -N 512 '%s' 2>/dev/null", img), 0);
+	} else {
+		cr_assert_eq(sh("mke2fs -q -F -t ext2 %s '%s' 16M >/dev/null 2>&1", mkfs_args, img), 0);
+	}
+	cr_assert_eq(sh("debugfs -w '%s' -f - >/dev/null 2>&1 <<'EOF'\n"
+	                "mkdir dir\n"
+	                "write %s dir/big\n"
+	                "symlink fast /short/target\n"
+	                "symlink slow " SLOW_TARGET "\n"
+	                "mknod chr c 4 66\n"
+	                "mknod fifo p\n"
+	                "EOF", img, bigsrc), 0);
+	cr_assert(fsck_clean(img), "the tool-made image is clean");
+}
+
+static void check_read(void)
+{
+	memset(&R, 0, sizeof(R));
+	cr_assert_eq(run_with_image(img, 2, read_body, &R), 0);
+	cr_assert_eq(R.mount, 0);
+	cr_expect_eq(R.read_rc, BIG_LEN);
+	unsigned char *want = malloc(BIG_LEN);
+	for (int i = 0; i < BIG_LEN; i++)
+		want[i] = (unsigned char)((i * 31 + i / 1000) & 0xff);
+	cr_expect_eq(memcmp(R.big, want, BIG_LEN), 0, "file contents read back");
+	free(want);
+	cr_expect_eq(R.readdir_rc, 0);
+	const char *expect[] = { ".", "..", "lost+found", "dir", "fast", "slow", "chr", "fifo" };
+	for (size_t i = 0; i < sizeof(expect) / sizeof(*expect); i++) {
+		bool found = false;
+		for (int j = 0; j < R.nentries && j < 64; j++)
+			found |= strcmp(R.names[j], expect[i]) == 0;
+		cr_expect(found, "readdir lists %s", expect[i]);
+	}
+	cr_expect_eq(R.readlink_fast, (int)strlen("/short/target"));
+	cr_expect_eq(memcmp(R.fast, "/short/target", strlen("/short/target")), 0);
+	cr_expect_eq(R.readlink_slow, (int)strlen(SLOW_TARGET));
+	cr_expect_eq(memcmp(R.slow, SLOW_TARGET, strlen(SLOW_TARGET)), 0);
+	cr_expect_eq(R.getattr_rc, 0);
+	cr_expect_eq(R.rdev, (4u << 8) | 66);
+	cr_expect_eq(R.dev_mode & S_IFMT, S_IFCHR);
+	cr_expect_eq(R.fifo_mode & S_IFMT, S_IFIFO);
+	cr_expect_eq(R.unmount, 0);
+}
+
+/* ---- Writing ------------------------------------------------------------- */
+
+static int write_body(void *arg)
+{
+	struct result *r = arg;
+	struct fs *fs;
+	uint64_t ino = 0, dir = 0;
+	int *s = r->step;
+	r->mount = ext2_fs_type.mount(blkdev_get(0), 0, &fs);
+	if (r->mount < 0)
+		return 1;
+	s[0] = k_mkdir(fs, "/new");
+	s[1] = k_mkdir(fs, "/new/sub");
+	s[2] = k_write_pattern(fs, "/new/file", 0, 200000, 3);
+	s[3] = k_write_pattern(fs, "/new/file", 5000, 100, 9);          /* overwrite in place */
+	s[4] = k_write_pattern(fs, "/new/sparse", 3 * 1024 * 1024, 10, 5);   /* hole before */
+	s[5] = k_symlink(fs, "/new/fastlink", "target/short");
+	s[6] = k_symlink(fs, "/new/slowlink", SLOW_TARGET SLOW_TARGET);
+	s[7] = resolve(fs, "/new", &dir);
+	s[8] = fs->ops->mknod(fs, dir, "pipe", 4, S_IFIFO | 0600, 0, 1000, 1000, &ino);
+	s[9] = fs->ops->mknod(fs, dir, "blk", 3, S_IFBLK | 0660, (8u << 8) | 17, 0, 6, &ino);
+	s[10] = fs->ops->mknod(fs, dir, "pipe", 4, S_IFIFO | 0600, 0, 0, 0, &ino);   /* EEXIST */
+	s[11] = k_create(fs, "/new/victim", S_IFREG | 0644, NULL);
+	s[12] = k_write_pattern(fs, "/new/victim", 0, 50000, 1);
+	s[13] = k_unlink(fs, "/new/victim");
+	s[14] = k_rename(fs, "/new/file", "/new/sub/moved");
+	s[15] = k_rename(fs, "/dir", "/new/sub/dir2");                  /* dir across parents */
+	s[16] = k_rename(fs, "/new", "/new/sub/x");                     /* into itself: EINVAL */
+	s[17] = k_rmdir(fs, "/new");                                    /* ENOTEMPTY */
+	s[18] = k_mkdir(fs, "/empty");
+	s[19] = k_rmdir(fs, "/empty");
+	s[20] = k_unlink(fs, "/new/sub");                               /* EISDIR */
+	/* hard link, then replace a file by rename */
+	s[21] = resolve(fs, "/new/sparse", &ino);
+	s[22] = resolve(fs, "/", &dir);
+	s[23] = fs->ops->link(fs, ino, dir, "hardlink", 8);
+	s[24] = k_create(fs, "/replaced", S_IFREG | 0644, NULL);
+	s[25] = k_rename(fs, "/hardlink", "/replaced");
+	/* truncate shrink and grow */
+	s[26] = k_write_pattern(fs, "/trunc", 0, 70000, 2);
+	s[27] = resolve(fs, "/trunc", &ino);
+	struct vfs_setattr sa = { .mask = VFS_SET_SIZE | VFS_SET_MODE, .size = 1500, .mode = 0600 };
+	s[28] = fs->ops->setattr(fs, ino, &sa);
+	sa.mask = VFS_SET_SIZE;
+	sa.size = 9000;
+	s[29] = fs->ops->setattr(fs, ino, &sa);
+	/* an open-but-unlinked file survives until its last iput */
+	s[30] = k_write_pattern(fs, "/orphan", 0, 20000, 4);
+	s[31] = resolve(fs, "/orphan", &ino);
+	s[32] = fs->ops->iget(fs, ino);
+	s[33] = k_unlink(fs, "/orphan");
+	unsigned char buf[100];
+	s[34] = (int)fs->ops->read(fs, ino, buf, 100, 1000) == 100 ? 0 : -1;
+	fs->ops->iput(fs, ino);
+	s[35] = fs->ops->getattr(fs, ino, &(struct vfs_stat){ 0 }) < 0 ? 0 : -1;  /* gone */
+	/* rename a dir over an empty dir */
+	s[36] = k_mkdir(fs, "/d1");
+	s[37] = k_mkdir(fs, "/d2");
+	s[38] = k_rename(fs, "/d1", "/d2");
+	s[39] = fs->ops->sync(fs);
+	r->unmount = fs->ops->unmount(fs);
+	return 0;
+}
+
+static void check_write(void)
+{
+	memset(&R, 0, sizeof(R));
+	cr_assert_eq(run_with_image(img, 2, write_body, &R), 0);
+	cr_assert_eq(R.mount, 0);
+	int expect[40] = { 0 };
+	expect[10] = -EEXIST;
+	expect[16] = -EINVAL;
+	expect[17] = -ENOTEMPTY;
+	expect[20] = -EISDIR;
+	for (int i = 0; i < 40; i++)
+		cr_expect_eq(R.step[i], expect[i], "step %d: %d, expected %d", i, R.step[i], expect[i]);
+	cr_expect_eq(R.unmount, 0);
+	cr_assert(fsck_clean(img), "e2fsck -fn is clean after the writes");
+	char *state = sh_out("dumpe2fs -h '%s' 2>/dev/null | grep '^Filesystem state:'", img);
+	cr_expect(strstr(state, "clean") && !strstr(state, "error") && !strstr(state, "not clean"),
+	          "%s", state);
+	free(state);
+
+	/* Contents, as debugfs sees them. */
+	char out[512];
+	snprintf(out, sizeof(out), "%s/moved.out", tdir);
+	cr_assert_eq(sh("debugfs -R 'dump /new/sub/moved %s' '%s' >/dev/null 2>&1", out, img), 0);
+	FILE *f = fopen(out, "r");
+	cr_assert(f);
+	unsigned char *got = malloc(200000), *want = malloc(200000);
+	cr_expect_eq(fread(got, 1, 200000, f), 200000);
+	fclose(f);
+	host_pattern(want, 0, 200000, 3);
+	host_pattern(want + 5000, 5000, 100, 9);
+	cr_expect_eq(memcmp(got, want, 200000), 0, "moved file contents");
+	free(got);
+	free(want);
+	/* /new was renamed into its own subtree? No: EINVAL, so it is still /new. */
+	cr_expect_eq(dbg_stat_field(img, "/new/sub/moved", "Size: "), 200000);
+	cr_expect_eq(dbg_stat_field(img, "/new/sparse", "Size: "), 3 * 1024 * 1024 + 10);
+	cr_expect_eq(dbg_stat_field(img, "/new/sparse", "Links: "), 2);
+	cr_expect_eq(dbg_stat_field(img, "/replaced", "Links: "), 2);
+	cr_expect_eq(dbg_stat_field(img, "/new", "Links: "), 3);
+	cr_expect_eq(dbg_stat_field(img, "/new/sub", "Links: "), 3);
+	cr_expect_eq(dbg_stat_field(img, "/trunc", "Size: "), 9000);
+	cr_expect_eq(dbg_stat_field(img, "/new/sub/dir2/big", "Size: "), BIG_LEN);
+	char *s = sh_out("debugfs -R 'stat /new/blk' '%s' 2>/dev/null", img);
+	cr_expect(strstr(s, "Type: block special") != NULL, "%s", s);
+	cr_expect(strstr(s, "Device major/minor number: 08:17") != NULL ||
+	          strstr(s, "Device major/minor number: 08:11") != NULL, "%s", s);
+	free(s);
+	s = sh_out("debugfs -R 'stat /new/pipe' '%s' 2>/dev/null", img);
+	cr_expect(strstr(s, "Type: FIFO") != NULL, "%s", s);
+	cr_expect(strstr(s, "User:  1000") != NULL, "%s", s);
+	free(s);
+	s = sh_out("debugfs -R 'stat /new/slowlink' '%s' 2>/dev/null", img);
+	free(s);
+	s = sh_out("debugfs -R 'cat /new/slowlink' '%s' 2>/dev/null", img);
+	cr_expect_str_eq(s, SLOW_TARGET SLOW_TARGET);
+	free(s);
+	s = sh_out("debugfs -R 'stat /new/fastlink' '%s' 2>/dev/null", img);
+	cr_expect(strstr(s, "Fast link dest: \"target/short\"") != NULL, "%s", s);
+	free(s);
+	s = sh_out("debugfs -R 'ls /' '%s' 2>/dev/null", img);
+	cr_expect(strstr(s, "orphan") == NULL && strstr(s, "d1") == NULL && strstr(s, "d2") != NULL,
+	          "%s", s);
+	free(s);
+	cr_expect_eq(dbg_stat_field(img, "/trunc", "Size: "), 9000);
+	/* The truncated tail reads as zeros. */
+	s = sh_out("debugfs -R 'cat /trunc' '%s' 2>/dev/null | od -An -tu1 -j1500 -N16 | tr -d ' \\n'",
+	           img);
+	cr_expect_str_eq(s, "0000000000000000");
+	free(s);
+}
+
+#define CONFIG_TESTS(tag, args, gen)                                             \
+	Test(ext2_##tag, read) { make_image(args, gen); check_read(); tmp_cleanup(); } \
+	Test(ext2_##tag, write) { make_image(args, gen); check_write(); tmp_cleanup(); }
+
+CONFIG_TESTS(rev0_1k, "-r 0 -b 1024", false)
+CONFIG_TESTS(rev1_1k_i128, "-b 1024 -I 128", false)
+CONFIG_TESTS(rev1_2k_i256, "-b 2048 -I 256", false)
+CONFIG_TESTS(rev1_4k_i256, "-b 4096 -I 256", false)
+CONFIG_TESTS(genext2fs, "", true)
