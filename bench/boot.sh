@@ -20,18 +20,26 @@ cc -nostdlib -static -no-pie -Wl,-T,hal/bare/linker.ld -Wl,--build-id=none \
 
 now_ns() { date +%s%N; }
 
-# mean_us N CMD...: mean wall time of N runs of CMD, in microseconds.
-mean_us() {
-	n=$1
-	shift
+# run_ns CMD...: wall time of one run of CMD, in nanoseconds.
+run_ns() {
 	t0=$(now_ns)
+	"$@" >/dev/null 2>&1
+	echo $(($(now_ns) - t0))
+}
+
+# pair_us N "CMD A" "CMD B": N runs of each, interleaved so that load on the
+# machine hits both alike; prints "meanA meanB" in microseconds.
+pair_us() {
+	n=$1
+	sum_a=0
+	sum_b=0
 	i=0
 	while [ $i -lt "$n" ]; do
-		"$@" >/dev/null 2>&1
+		sum_a=$((sum_a + $(run_ns $2)))
+		sum_b=$((sum_b + $(run_ns $3)))
 		i=$((i + 1))
 	done
-	t1=$(now_ns)
-	echo $(((t1 - t0) / n / 1000))
+	echo $((sum_a / n / 1000)) $((sum_b / n / 1000))
 }
 
 # entry_us N CMD...: mean of the "toro: entry to main <N> us" lines.
@@ -51,10 +59,11 @@ QEMU="scripts/qemu-run.sh"
 accel=TCG
 [ -r /dev/kvm ] && [ -w /dev/kvm ] && accel=KVM
 
-posix_hello=$(mean_us "$RUNS" build/posix/bin/ToroHello)
-posix_true=$(mean_us "$RUNS" /bin/true)
-qemu_hello=$(mean_us "$QRUNS" $QEMU build/bare/ToroHello.elf --smp "$SMP" --timeout 30)
-qemu_null=$(mean_us "$QRUNS" $QEMU $NULL --smp "$SMP" --timeout 30)
+set -- $(pair_us "$RUNS" "build/posix/bin/ToroHello" "/bin/true")
+posix_hello=$1 posix_true=$2
+set -- $(pair_us "$QRUNS" "$QEMU build/bare/ToroHello.elf --smp $SMP --timeout 30" \
+	"$QEMU $NULL --smp $SMP --timeout 30")
+qemu_hello=$1 qemu_null=$2
 entry_posix=$(entry_us "$RUNS" build/posix/bin/ToroHello --boot-time)
 entry_bare=$(entry_us "$QRUNS" $QEMU build/bare/ToroHello.elf --smp "$SMP" --timeout 30 --append --boot-time)
 size=$(stat -c %s build/bare/ToroHello.elf)
