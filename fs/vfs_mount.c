@@ -22,13 +22,12 @@
 static struct spinlock mount_lock = SPINLOCK_INIT("mount_lock");
 static struct list mount_list = LIST_INIT(mount_list);
 
-#pragma weak ext2_fs_type
 static const struct fs_type *const fs_types[] = { &ext2_fs_type, &ramfs_fs_type };
 
 static const struct fs_type *find_type(const char *name)
 {
 	for (size_t i = 0; i < sizeof(fs_types) / sizeof(fs_types[0]); i++)
-		if (fs_types[i] && fs_types[i]->name && strcmp(fs_types[i]->name, name) == 0)
+		if (strcmp(fs_types[i]->name, name) == 0)
 			return fs_types[i];
 	return NULL;
 }

@@ -29,7 +29,7 @@
 
 /* Set to 1 once the ext2 driver is linked into libtoro.a. */
 #ifndef VFS_TEST_EXT2
-#define VFS_TEST_EXT2 0
+#define VFS_TEST_EXT2 1
 #endif
 
 struct outcome {

@@ -1,0 +1,57 @@
+/*
+ * toro-fs.h: what the files of toro-fs share.
+ *
+ * toro-fs works on a file system image through the Toro/C kernel itself:
+ * main() (main.c, host side) checks the command line, prepares the image
+ * and boots the kernel in-process with the image as disk 0; toro_main()
+ * (commands.c, a kernel thread) mounts it at "/" and runs the command over
+ * the VFS; put and get (copy.c) also read and write host files with libc.
+ */
+#ifndef TORO_FS_H
+#define TORO_FS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Exit codes. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,    /* an operation in the image failed */
+	EXIT_USAGE = 2,     /* bad command line */
+	EXIT_IMAGE = 3,     /* the image cannot be opened, formatted or mounted */
+	EXIT_HOST = 4,      /* a host file could not be read or written */
+};
+
+struct command {
+	const char *name;
+	const char *args;       /* for the usage text */
+	const char *help;
+	int min_args, max_args; /* operands after the options; -1: no limit */
+	const char *options;    /* single-letter flags it takes */
+	bool read_only;         /* mount the image read-only */
+	int (*run)(int argc, char **argv, const char *opts);
+};
+
+const struct command *find_command(const char *name);
+void print_usage(void);
+
+/* Messages: "toro-fs: <what>: <strerror(err)>" on stderr; return code. */
+int fail(int code, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The image's directory entries of path, sorted, without "." and "..";
+ * 0 or -errno. Free with names_free. */
+struct names {
+	char **v;
+	size_t n, cap;
+};
+int list_dir(const char *path, struct names *out);
+void names_free(struct names *n);
+char *path_join(const char *dir, const char *name);   /* malloc'd */
+
+int cmd_put(int argc, char **argv, const char *opts);
+int cmd_get(int argc, char **argv, const char *opts);
+
+/* The image file's name, for messages. */
+extern const char *image_name;
+
+#endif
