@@ -51,6 +51,8 @@ make_image() {   # kind path [MiB]
 	esac >/dev/null 2>&1
 }
 
+not_mounted() { ! mountpoint -q "$1"; }
+
 wait_mounted() {   # mnt: up to 10 s
 	local i
 	for i in $(seq 100); do

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# torofuse's life around the file operations: one mount per image (a lock),
+# read-only mounts, SIGTERM / SIGINT unmount and leave the image clean, a
+# corrupt image is refused with a message and never crashes the daemon, and
+# a second user under allow_other,default_permissions gets EACCES / EPERM
+# where POSIX says (compared with fuse2fs on a copy).
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/fuse_common.sh"
+cd "$TOP"
+fuse_ready
+IMG=$SCRATCH/a.img
+MNT=$SCRATCH/mnt
+make_image mke2fs-1k "$IMG" 32
+
+# ---- One mount per image --------------------------------------------------
+check "mount" tf_mount "$IMG" "$MNT"
+echo hello >"$MNT/f"
+mkdir -p "$SCRATCH/mnt2" "$SCRATCH/mnt3"
+timeout 20 "$TF" "$IMG" "$SCRATCH/mnt2" 2>"$SCRATCH/err"; rc=$?
+check "a second mount of the same image is refused" [ $rc -ne 0 ]
+check "  ... with a message saying why" grep -q "already mounted" "$SCRATCH/err"
+check "  ... and nothing is mounted" quiet not_mounted "$SCRATCH/mnt2"
+timeout 20 "$TF" "$IMG" "$SCRATCH/mnt2" -o ro 2>/dev/null; rc=$?
+check "  ... read-only too" [ $rc -ne 0 ]
+check "the first mount still serves" [ "$(cat "$MNT/f")" = hello ]
+check "unmount" fs_umount "$MNT"
+check "  ... the image is clean" fsck_clean "$IMG"
+
+# ---- Read-only ---------------------------------------------------------------
+check "mount -o ro" tf_mount "$IMG" "$MNT" ro
+check "  ... reads" [ "$(cat "$MNT/f")" = hello ]
+echo x 2>/dev/null >"$MNT/g"; rc=$?
+check "  ... refuses to create" [ $rc -ne 0 ]
+touch "$MNT/f" 2>"$SCRATCH/err"
+check "  ... refuses to change: EROFS" grep -q "Read-only file system" "$SCRATCH/err"
+check "  ... the mount is read-only" quiet grep -qw ro <(findmnt -n -o OPTIONS "$MNT")
+check "  ... a second read-only mount is allowed" tf_mount "$IMG" "$SCRATCH/mnt2" ro
+timeout 20 "$TF" "$IMG" "$SCRATCH/mnt3" 2>/dev/null; rc=$?
+check "  ... a read-write one is not" [ $rc -ne 0 ]
+fs_umount "$SCRATCH/mnt2"
+check "unmount the read-only mount" fs_umount "$MNT"
+check "  ... the image is untouched and clean" fsck_clean "$IMG"
+
+# ---- Signals -------------------------------------------------------------------
+for sig in TERM INT; do
+	mkdir -p "$MNT"
+	"$TF" "$IMG" "$MNT" -f >"$SCRATCH/fg.log" 2>&1 &
+	pid=$!
+	FUSE_MOUNTS+=("$MNT"); FUSE_PID[$MNT]=$pid
+	wait_mounted "$MNT"
+	mkdir -p "$MNT/sig$sig"
+	for i in $(seq 50); do echo "$i" >"$MNT/sig$sig/$i"; done
+	head -c 3000000 /dev/urandom >"$MNT/sig$sig/big"
+	sum=$(md5sum <"$MNT/sig$sig/big")
+	kill -$sig $pid
+	for i in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+	wait $pid; rc=$?
+	FUSE_PID[$MNT]=
+	check "SIG$sig: the daemon ends with status 0 ($rc)" [ $rc -eq 0 ]
+	check "  ... the mount is gone" quiet not_mounted "$MNT"
+	check "  ... dumpe2fs says clean" quiet grep -q "^Filesystem state: *clean$" <(dumpe2fs -h "$IMG" 2>/dev/null)
+	check "  ... e2fsck -fn finds it clean" fsck_clean "$IMG"
+	check "  ... what was written is there" \
+		[ "$(debugfs -R "cat /sig$sig/big" "$IMG" 2>/dev/null | md5sum)" = "$sum" ]
+done
+
+# ---- Corrupt images ------------------------------------------------------------
+head -c 8M /dev/urandom >"$SCRATCH/garbage.img"
+timeout 20 "$TF" "$SCRATCH/garbage.img" "$MNT" 2>"$SCRATCH/err"; rc=$?
+check "random bytes are refused" [ $rc -ne 0 -a $rc -lt 128 ]
+check "  ... with a message" grep -q "cannot mount" "$SCRATCH/err"
+check "  ... nothing mounted" quiet not_mounted "$MNT"
+
+make_image mke2fs-1k "$SCRATCH/sb.img" 16
+printf '\x30\x00\x00\x00' | dd of="$SCRATCH/sb.img" bs=1 seek=$((1024 + 24)) conv=notrunc status=none
+timeout 20 "$TF" "$SCRATCH/sb.img" "$MNT" 2>"$SCRATCH/err"; rc=$?
+check "an absurd block size in the superblock is refused" [ $rc -ne 0 -a $rc -lt 128 ]
+check "  ... with a message" grep -q "cannot mount" "$SCRATCH/err"
+
+printf '\x00\x00\x00\x00' | dd of="$SCRATCH/sb.img" bs=1 seek=$((1024 + 24)) conv=notrunc status=none
+printf '\xff\xff\xff\x7f' | dd of="$SCRATCH/sb.img" bs=1 seek=$((1024 + 4)) conv=notrunc status=none
+timeout 20 "$TF" "$SCRATCH/sb.img" "$MNT" 2>"$SCRATCH/err"; rc=$?
+check "a block count beyond the image is refused" [ $rc -ne 0 -a $rc -lt 128 ]
+
+make_image mke2fs-1k "$SCRATCH/ino.img" 16
+debugfs -w -R "mkdir /d" "$SCRATCH/ino.img" >/dev/null 2>&1
+debugfs -w -R "write /etc/hostname /d/f" "$SCRATCH/ino.img" >/dev/null 2>&1
+debugfs -w -R "sif /d block[0] 4000000000" "$SCRATCH/ino.img" >/dev/null 2>&1
+debugfs -w -R "sif /d/f links_count 0" "$SCRATCH/ino.img" >/dev/null 2>&1
+if timeout 20 "$TF" "$SCRATCH/ino.img" "$MNT" 2>"$SCRATCH/err"; then
+	FUSE_MOUNTS+=("$MNT"); FUSE_IMG[$MNT]=$SCRATCH/ino.img
+	ls "$MNT/d" >/dev/null 2>"$SCRATCH/err2"; rc=$?
+	check "a directory with a block beyond the disk: an error, not a crash" [ $rc -ne 0 ]
+	check "  ... the error is EIO (or EUCLEAN)" grep -Eq "Input/output error|Structure needs cleaning" "$SCRATCH/err2"
+	check "  ... the daemon still serves" quiet ls "$MNT"
+	cat "$MNT/d/f" >/dev/null 2>&1
+	check "  ... still, after touching the rest" quiet stat "$MNT"
+	check "  ... and unmounts" fs_umount "$MNT"
+else
+	check "an image with a corrupt inode is refused with a message" grep -q "cannot mount" "$SCRATCH/err"
+fi
+
+# ---- A second user: allow_other,default_permissions -----------------------------
+U=torotest
+id -u $U >/dev/null 2>&1 || useradd -M -s /bin/sh $U >/dev/null 2>&1
+uid=$(id -u $U 2>/dev/null); gid=$(id -g $U 2>/dev/null)
+as_user() { setpriv --reuid="$uid" --regid="$gid" --clear-groups "$@"; }
+
+# user_ops mnt: what the user may and may not do; prints one line per step.
+user_ops() {
+	local m=$1
+	try() { local what=$1; shift; local err; err=$(as_user "$@" 2>&1 >/dev/null); echo "$what: $? ${err##*: }"; }
+	try "read 0600 root file" cat "$m/secret"
+	try "read 0644 root file" cat "$m/shared"
+	try "write 0644 root file" sh -c "echo x >'$m/shared'"
+	try "create in 0755 root dir" touch "$m/rodir/x"
+	try "list 0700 root dir" ls "$m/priv"
+	try "create in 1777 dir" touch "$m/pub/mine"
+	try "mkdir in 1777 dir" mkdir "$m/pub/mydir"
+	echo "owner of new file: $(stat -c %u:%g "$m/pub/mine" 2>/dev/null | sed "s/$uid:$gid/user/")"
+	try "remove root's file from sticky dir" rm -f "$m/pub/rootfile"
+	try "chmod root's file" chmod 777 "$m/shared"
+	try "chown own file to root" chown 0 "$m/pub/mine"
+	try "chmod own file" chmod 600 "$m/pub/mine"
+	try "utime on root's file" touch -d 2001-01-01 "$m/shared"
+	try "touch -c (now) own file" touch "$m/pub/mine"
+	try "rename own file" mv "$m/pub/mine" "$m/pub/mine2"
+	try "remove own dir" rmdir "$m/pub/mydir"
+	try "run a 0644 file" "$m/shared"
+}
+
+setup_tree() {
+	local m=$1
+	echo secret >"$m/secret"; chmod 600 "$m/secret"
+	echo shared >"$m/shared"; chmod 644 "$m/shared"
+	mkdir "$m/rodir" "$m/priv" "$m/pub"; chmod 755 "$m/rodir"; chmod 700 "$m/priv"; chmod 1777 "$m/pub"
+	touch "$m/pub/rootfile"
+}
+
+if [ -n "$uid" ]; then
+	make_image mke2fs-4k "$IMG" 32
+	cp --sparse=always "$IMG" "$SCRATCH/f2.img"
+	tf_mount "$IMG" "$MNT" allow_other,default_permissions && setup_tree "$MNT"
+	user_ops "$MNT" >"$SCRATCH/user.toro"
+	fs_umount "$MNT"
+	check "second user: the image is clean" fsck_clean "$IMG"
+	expect_line() { check "second user: $1" grep -qx "$1" "$SCRATCH/user.toro"; }
+	expect_line "read 0600 root file: 1 Permission denied"
+	expect_line "read 0644 root file: 0 "
+	expect_line "write 0644 root file: 2 Permission denied"
+	expect_line "create in 0755 root dir: 1 Permission denied"
+	expect_line "list 0700 root dir: 2 Permission denied"
+	expect_line "create in 1777 dir: 0 "
+	expect_line "mkdir in 1777 dir: 0 "
+	expect_line "owner of new file: user"
+	expect_line "remove root's file from sticky dir: 1 Operation not permitted"
+	expect_line "chmod root's file: 1 Operation not permitted"
+	expect_line "chown own file to root: 1 Operation not permitted"
+	expect_line "chmod own file: 0 "
+	expect_line "utime on root's file: 1 Operation not permitted"
+	expect_line "touch -c (now) own file: 0 "
+	expect_line "rename own file: 0 "
+	expect_line "remove own dir: 0 "
+	expect_line "run a 0644 file: 126 Permission denied"
+	if command -v fuse2fs >/dev/null; then
+		f2_mount "$SCRATCH/f2.img" "$SCRATCH/mnt.f2" allow_other,default_permissions &&
+			setup_tree "$SCRATCH/mnt.f2"
+		user_ops "$SCRATCH/mnt.f2" | sed "s|$SCRATCH/mnt.f2|$MNT|g" >"$SCRATCH/user.f2"
+		fs_umount "$SCRATCH/mnt.f2"
+		if diff "$SCRATCH/user.toro" "$SCRATCH/user.f2" >"$SCRATCH/user.diff"; then
+			pass "second user: the same results as fuse2fs"
+		else
+			echo "NOTE: second user: torofuse (<) and fuse2fs (>) differ:"
+			cat "$SCRATCH/user.diff"
+			pass "second user: differences from fuse2fs noted"
+		fi
+	fi
+else
+	echo "SKIP: no second user ($U)"
+fi
+finish
