@@ -58,7 +58,6 @@ static void stop_handler(struct trap_frame *f)
 void lapic_init(void)
 {
 	wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | (1u << 11));    /* global enable */
-	lapic_write(LAPIC_TPR, 0);
 	lapic_write(LAPIC_SVR, 0x100 | VEC_SPURIOUS);               /* software enable */
 	lapic_write(LAPIC_LVT_LINT0, LVT_MASKED);   /* the 8259 stays unused */
 	lapic_write(LAPIC_LVT_LINT1, 0x400);        /* NMI */
@@ -67,6 +66,7 @@ void lapic_init(void)
 	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_TIMER);
 	lapic_write(LAPIC_TIMER_INIT, 0);
 	lapic_write(LAPIC_ESR, 0);
+	lapic_write(LAPIC_TPR, 0);                  /* last: re-evaluates pending IRQs */
 	lapic_eoi();
 	if (hal_cpu_id() == 0) {
 		trap_set_handler(VEC_TIMER, wake_handler);

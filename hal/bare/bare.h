@@ -177,6 +177,7 @@ void lapic_timer_set_rate(uint64_t hz);     /* from clock.c's calibration */
 void lapic_broadcast_stop(void);    /* every other CPU halts */
 
 /* ioapic.c */
+void pic_disable(void);             /* the 8259s, first thing at boot */
 void ioapic_init(void);
 
 /* memory.c */

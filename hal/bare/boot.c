@@ -1,6 +1,6 @@
 /*
  * boot.c: from entry.S to kernel_main, on CPU 0 with interrupts off.
- * Order: per-CPU record (hal_cpu_id), serial console, IDT, uncached MMIO
+ * Order: per-CPU record (hal_cpu_id), 8259s off, serial console, IDT, uncached MMIO
  * pages, ACPI, local APIC; then, while the clock rates are being measured, the command line
  * and memory map out of hvm_start_info (nothing has reused low memory yet),
  * the CPU list with its boot stacks, and the I/O APIC.
@@ -48,6 +48,7 @@ void __attribute__((noreturn)) bare_main(uint32_t start_info)
 	const struct hvm_start_info *si = (const void *)(uintptr_t)start_info;
 
 	bare_cpu_set_gs(&bare_cpus[0]);
+	pic_disable();
 	serial_init();
 	if (si->magic != HVM_START_MAGIC) {
 		bare_printf("boot: no PVH start info (magic %x)\n", si->magic);

@@ -3,9 +3,12 @@
  * of the image (entry.S saved that TSC), and the rates of the TSC and the
  * local APIC timer.
  *
- * Both rates are measured once, on CPU 0, against PIT channel 2 (1.193182
- * MHz) over at least CALIBRATE_PIT_TICKS ticks (~0.5 ms, a rate within
- * about 0.2 %). The window spans the rest of the HAL's boot
+ * The rates are measured once, on CPU 0, against PIT channel 2 (1.193182
+ * MHz): over CALIBRATE_PIT_TICKS (~0.5 ms, a TSC rate within ~0.2 %), or,
+ * when the platform states the TSC rate (KVM's pvclock, the hypervisor
+ * timing leaf, CPUID 0x15), over CHECK_PIT_TICKS (~50 us) that only check
+ * the stated rate. The APIC timer's rate is then its ticks over the same
+ * TSC interval. The window spans the rest of the HAL's boot
  * (clock_calibrate_begin ... _end) so that little of it is spent waiting.
  * QEMU (TCG and KVM) keeps the TSCs of all CPUs in step, so one rate and
  * one origin serve them all.
@@ -13,12 +16,113 @@
 #include "bare.h"
 
 #define PIT_HZ               1193182u
-#define CALIBRATE_PIT_TICKS  600u       /* ~0.5 ms */
+#define CALIBRATE_PIT_TICKS  600u       /* ~0.5 ms: measure */
+#define CHECK_PIT_TICKS      60u        /* ~50 us: check a stated rate (+-3 %) */
 #define PIT_GIVE_UP_TSC      (1ull << 31)   /* ~1 s at 2 GHz: no PIT */
+
+#define MSR_KVM_SYSTEM_TIME      0x12
+#define MSR_KVM_SYSTEM_TIME_NEW  0x4b564d01
 
 uint64_t bare_tsc_hz;
 uint64_t bare_apic_timer_hz;
 static uint64_t ns_per_tick_32;         /* ns per TSC tick, 32.32 fixed point */
+
+static uint16_t cal_pit0;               /* the window's start */
+static uint64_t cal_tsc0;
+static uint32_t cal_apic0;
+
+static void set_rates(uint64_t tsc_hz, uint64_t apic_hz)
+{
+	bare_tsc_hz = tsc_hz;
+	bare_apic_timer_hz = apic_hz;
+	ns_per_tick_32 = ((uint64_t)1000000000 << 32) / tsc_hz;
+	lapic_timer_set_rate(apic_hz);
+}
+
+/* KVM's pvclock record (Linux's struct pvclock_vcpu_time_info). */
+struct pvclock {
+	uint32_t version;           /* odd while the host updates it */
+	uint32_t pad0;
+	uint64_t tsc_timestamp;
+	uint64_t system_time;
+	uint32_t tsc_to_system_mul; /* ns = ((tsc << shift) * mul) >> 32 */
+	int8_t tsc_shift;
+	uint8_t flags;
+	uint8_t pad[2];
+} __attribute__((aligned(64)));
+
+static struct pvclock pvclock;
+
+static uint64_t kvm_tsc_hz(void)
+{
+	uint32_t r[4];
+	cpuid(1, 0, r);
+	if (!(r[2] & (1u << 31)))           /* no hypervisor */
+		return 0;
+	cpuid(0x40000000, 0, r);
+	if (r[1] != 0x4b4d564b || r[2] != 0x564b4d56 || r[3] != 0x4d)  /* "KVMKVMKVM" */
+		return 0;
+	uint32_t max_leaf = r[0];
+	if (max_leaf >= 0x40000010) {       /* timing leaf: TSC kHz in eax */
+		cpuid(0x40000010, 0, r);
+		if (r[0])
+			return (uint64_t)r[0] * 1000;
+	}
+	cpuid(0x40000001, 0, r);
+	uint32_t msr = (r[0] & (1u << 3)) ? MSR_KVM_SYSTEM_TIME_NEW :
+	               (r[0] & 1u) ? MSR_KVM_SYSTEM_TIME : 0;
+	if (!msr)
+		return 0;
+	wrmsr(msr, (uintptr_t)&pvclock | 1);
+	uint32_t version, mul;
+	int8_t shift;
+	do {
+		version = __atomic_load_n(&pvclock.version, __ATOMIC_ACQUIRE);
+		mul = pvclock.tsc_to_system_mul;
+		shift = pvclock.tsc_shift;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while ((version & 1) || version != __atomic_load_n(&pvclock.version, __ATOMIC_RELAXED));
+	wrmsr(msr, 0);
+	if (!version || !mul)
+		return 0;
+	uint64_t hz = ((uint64_t)1000000000 << 32) / mul;
+	return shift >= 0 ? hz >> shift : hz << -shift;
+}
+
+/* The TSC rate the platform states, or 0. */
+static uint64_t stated_tsc_hz(void)
+{
+	uint64_t hz = kvm_tsc_hz();
+	if (hz)
+		return hz;
+	uint32_t r[4];
+	cpuid(0, 0, r);
+	if (r[0] >= 0x15) {
+		cpuid(0x15, 0, r);          /* TSC/crystal ratio, crystal Hz */
+		if (r[0] && r[1] && r[2])
+			return (uint64_t)r[2] * r[1] / r[0];
+	}
+	return 0;
+}
+
+/* No PIT (or one that does not count): take the stated TSC rate, or CPUID
+ * 0x16's base frequency, or a guess, and say so. The APIC timer is then
+ * taken as QEMU's 1 GHz bus clock / 16. */
+static void calibrate_without_pit(uint64_t stated)
+{
+	uint64_t tsc_hz = stated;
+	uint32_t r[4];
+	cpuid(0, 0, r);
+	if (!tsc_hz && r[0] >= 0x16) {
+		cpuid(0x16, 0, r);
+		tsc_hz = (uint64_t)(r[0] & 0xffff) * 1000000;
+	}
+	if (!tsc_hz)
+		tsc_hz = 2000000000;
+	lapic_timer_oneshot(0);
+	set_rates(tsc_hz, 62500000);
+	bare_printf("clock: PIT not counting; TSC taken as %lu Hz\n", (unsigned long)tsc_hz);
+}
 
 static uint16_t pit2_read(void)
 {
@@ -40,43 +144,6 @@ static uint16_t sample(uint64_t *tsc, uint32_t *apic)
 	return count;
 }
 
-static void set_rates(uint64_t tsc_hz, uint64_t apic_hz)
-{
-	bare_tsc_hz = tsc_hz;
-	bare_apic_timer_hz = apic_hz;
-	ns_per_tick_32 = ((uint64_t)1000000000 << 32) / tsc_hz;
-	lapic_timer_set_rate(apic_hz);
-}
-
-/* No PIT (or one that does not count): take the TSC rate from CPUID leaf
- * 0x15 or 0x16 when the CPU gives one, else guess, and say so. The APIC
- * timer is then taken as QEMU's 1 GHz bus clock / 16. */
-static void calibrate_without_pit(void)
-{
-	uint32_t r[4];
-	uint64_t tsc_hz = 0;
-	cpuid(0, 0, r);
-	uint32_t max_leaf = r[0];
-	if (max_leaf >= 0x15) {
-		cpuid(0x15, 0, r);
-		if (r[0] && r[1] && r[2])
-			tsc_hz = (uint64_t)r[2] * r[1] / r[0];
-	}
-	if (!tsc_hz && max_leaf >= 0x16) {
-		cpuid(0x16, 0, r);
-		tsc_hz = (uint64_t)(r[0] & 0xffff) * 1000000;
-	}
-	if (!tsc_hz)
-		tsc_hz = 2000000000;
-	lapic_timer_oneshot(0);
-	set_rates(tsc_hz, 62500000);
-	bare_printf("clock: PIT not counting; TSC taken as %lu Hz\n", (unsigned long)tsc_hz);
-}
-
-static uint16_t cal_pit0;
-static uint64_t cal_tsc0;
-static uint32_t cal_apic0;
-
 void clock_calibrate_begin(void)
 {
 	/* Channel 2: gate on, speaker off; mode 0 counting down from 0xffff. */
@@ -90,23 +157,34 @@ void clock_calibrate_begin(void)
 
 void clock_calibrate_end(void)
 {
-	uint64_t tsc1;
+	uint64_t stated = stated_tsc_hz();
+	uint64_t tsc1, tsc_hz;
 	uint32_t apic1;
 	uint16_t now;
-	do {
+	unsigned need = stated ? CHECK_PIT_TICKS : CALIBRATE_PIT_TICKS;
+
+	for (;;) {
 		now = sample(&tsc1, &apic1);
 		if (tsc1 - cal_tsc0 > PIT_GIVE_UP_TSC) {
-			calibrate_without_pit();
+			calibrate_without_pit(stated);
 			return;
 		}
-	} while ((uint16_t)(cal_pit0 - now) < CALIBRATE_PIT_TICKS);
+		uint16_t ticks = (uint16_t)(cal_pit0 - now);
+		if (ticks < need)
+			continue;
+		tsc_hz = (tsc1 - cal_tsc0) * PIT_HZ / ticks;
+		if (!stated || ticks >= CALIBRATE_PIT_TICKS)
+			break;
+		uint64_t diff = stated > tsc_hz ? stated - tsc_hz : tsc_hz - stated;
+		if (diff <= tsc_hz / 32) {
+			tsc_hz = stated;        /* checked: the exact figure */
+			break;
+		}
+		need = CALIBRATE_PIT_TICKS; /* does not match: measure it */
+	}
 	lapic_timer_oneshot(0);
-
-	uint64_t ticks = (uint16_t)(cal_pit0 - now);
-	set_rates((tsc1 - cal_tsc0) * PIT_HZ / ticks,
-	          (uint64_t)(cal_apic0 - apic1) * PIT_HZ / ticks);
+	set_rates(tsc_hz, (uint64_t)(cal_apic0 - apic1) * tsc_hz / (tsc1 - cal_tsc0));
 }
-
 
 uint64_t hal_clock_ns(void)
 {

@@ -1,7 +1,7 @@
 /*
  * ioapic.c: the I/O APIC (the first one in the MADT): every pin masked at
  * boot, then routed one by one for drivers (irq.h). The legacy 8259 PICs
- * are remapped out of the exception vectors and fully masked.
+ * are remapped out of the exception vectors and fully masked (pic_disable).
  */
 #include <errno.h>
 
@@ -39,7 +39,11 @@ static void ioapic_write(uint32_t reg, uint32_t v)
 	mmio_write32(acpi_ioapic_addr + 0x10, v);
 }
 
-static void pic_disable(void)
+/* The 8259s: SeaBIOS leaves the timer IRQ unmasked and the BSP's LINT0 in
+ * ExtINT mode. Called first thing at boot, while LINT0 still passes the
+ * PIC's line: lowering it there also withdraws an interrupt the PIC raised
+ * before we came (QEMU would otherwise deliver it as a bogus vector). */
+void pic_disable(void)
 {
 	/* ICW1-4: remap to 0x20-0x2f, then mask everything. */
 	outb(0x20, 0x11);
@@ -56,7 +60,6 @@ static void pic_disable(void)
 
 void ioapic_init(void)
 {
-	pic_disable();
 	if (!acpi_ioapic_addr)
 		return;
 	pin_count = ((ioapic_read(IOAPIC_VER) >> 16) & 0xff) + 1;
