@@ -6,7 +6,7 @@
  * The rates are measured once, on CPU 0, against PIT channel 2 (1.193182
  * MHz): over CALIBRATE_PIT_TICKS (~0.5 ms, a TSC rate within ~0.2 %), or,
  * when the platform states the TSC rate (KVM's pvclock, the hypervisor
- * timing leaf, CPUID 0x15), over CHECK_PIT_TICKS (~50 us) that only check
+ * timing leaf, CPUID 0x15), over CHECK_PIT_TICKS (~100 us) that only check
  * the stated rate. The APIC timer's rate is then its ticks over the same
  * TSC interval. The window spans the rest of the HAL's boot
  * (clock_calibrate_begin ... _end) so that little of it is spent waiting.
@@ -17,7 +17,7 @@
 
 #define PIT_HZ               1193182u
 #define CALIBRATE_PIT_TICKS  600u       /* ~0.5 ms: measure */
-#define CHECK_PIT_TICKS      60u        /* ~50 us: check a stated rate (+-3 %) */
+#define CHECK_PIT_TICKS      120u       /* ~100 us: check a stated rate (+-12 %) */
 #define PIT_GIVE_UP_TSC      (1ull << 31)   /* ~1 s at 2 GHz: no PIT */
 
 #define MSR_KVM_SYSTEM_TIME      0x12
@@ -176,7 +176,7 @@ void clock_calibrate_end(void)
 		if (!stated || ticks >= CALIBRATE_PIT_TICKS)
 			break;
 		uint64_t diff = stated > tsc_hz ? stated - tsc_hz : tsc_hz - stated;
-		if (diff <= tsc_hz / 32) {
+		if (diff <= tsc_hz / 8) {  /* catches a wrong unit or shift */
 			tsc_hz = stated;        /* checked: the exact figure */
 			break;
 		}
