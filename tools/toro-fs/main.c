@@ -21,6 +21,12 @@ int parse_args(const struct command *c, int argc, char **argv, char *opts, size_
 int parse_size(const char *s, uint64_t *out);
 int mkfs_check_args(int argc, char **argv, uint64_t *size);
 
+static int usage_hint(void)
+{
+	fprintf(stderr, "toro-fs: run 'toro-fs --help' for the commands\n");
+	return EXIT_USAGE;
+}
+
 /* Make the image file at least size bytes long. */
 static int prepare_image(const char *path, uint64_t size)
 {
@@ -54,10 +60,8 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 2 && strcmp(argv[1], "mkfs") == 0) {
 		uint64_t size;
-		if (mkfs_check_args(argc - 2, argv + 2, &size) < 0) {
-			print_usage();
-			return EXIT_USAGE;
-		}
+		if (mkfs_check_args(argc - 2, argv + 2, &size) < 0)
+			return usage_hint();
 		int rc = prepare_image(argv[2], size);
 		if (rc != EXIT_OK)
 			return rc;
@@ -70,12 +74,11 @@ int main(int argc, char **argv)
 		const struct command *c = find_command(argv[2]);
 		if (!c) {
 			fail(0, 0, "unknown command '%s'", argv[2]);
-			print_usage();
-			return EXIT_USAGE;
+			return usage_hint();
 		}
 		char opts[16];
 		if (parse_args(c, argc - 2, argv + 2, opts, sizeof(opts)) < 0)
-			return EXIT_USAGE;
+			return usage_hint();
 		int fd = open(argv[1], c->read_only ? O_RDONLY : O_RDWR);
 		if (fd < 0)
 			return fail(EXIT_IMAGE, errno, "%s", argv[1]);
