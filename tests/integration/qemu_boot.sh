@@ -2,7 +2,7 @@
 # qemu_boot.sh: boot the bare images in QEMU (KVM if usable, else TCG) and
 # check their serial output and exit status. Needs `make bare` first.
 #   ToroHello -smp 2        prints Hello World, status 0
-#   ToroCpus  -smp 2, 4     one line from each other CPU, status 0
+#   ToroCpus  -smp 2, 4, 8  one line from each other CPU, status 0
 #   PageFault               exception report: vector 14, CR2, non-zero status
 #   DoubleFault             #DF on its own stack (IST1): report, non-zero status
 #   Panic                   panic report with registers and backtrace, status 70
@@ -49,7 +49,7 @@ else
 	fail "ToroHello -smp 2: status $status"
 fi
 
-for n in 2 4; do
+for n in 2 4 8; do
 	boot $BARE/ToroCpus.elf --smp $n
 	ok=1
 	[ "$status" = 0 ] || ok=0
