@@ -113,6 +113,11 @@ void lapic_broadcast_stop(void)
 
 void hal_cpu_idle(uint64_t deadline_ns)
 {
+	if (hal_irq_enabled()) {    /* the caller would lose wake-ups */
+		bare_printf("hal_cpu_idle: called with interrupts enabled\n");
+		hal_dump_state();
+		hal_shutdown(BARE_FAULT_STATUS);
+	}
 	if (deadline_ns) {
 		uint64_t now = hal_clock_ns();
 		if (deadline_ns <= now)

@@ -32,12 +32,17 @@ struct tss {
 } __attribute__((packed));
 
 struct bare_cpu {
+	/* Set by CPU 0 at boot (smp.c), read-only after. */
 	unsigned id;                /* first field: hal_cpu_id() reads %gs:0 */
 	uint32_t apic_id;
-	struct hal_context boot_ctx;
 	uintptr_t stack_top;        /* boot stack */
 	uintptr_t fault_stack_top;  /* IST1: NMI, #DF, #MC run here */
-	int running;                /* set by the CPU itself, atomic */
+
+	/* Set by the CPU itself once it runs (atomic; hal_cpu_start waits). */
+	int running;
+
+	/* The CPU's own. */
+	struct hal_context boot_ctx;
 	struct tss tss;
 };
 
