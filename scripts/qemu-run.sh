@@ -42,15 +42,14 @@ while [ $# -gt 0 ]; do
 done
 [ -f "$elf" ] || { echo "qemu-run: no such image: $elf" >&2; exit 126; }
 
+# KVM when /dev/kvm is usable (QEMU falls back to TCG if KVM still fails).
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-	accel=kvm
-	cpu=host
+	set -- -accel kvm -accel tcg
 else
-	accel=tcg
-	cpu=max
+	set -- -accel tcg
 fi
 
-set -- -accel "$accel" -cpu "$cpu" -smp "$smp" -m "$mem" \
+set -- "$@" -cpu max -smp "$smp" -m "$mem" \
 	-display none -vga none -nic none -serial stdio -monitor none \
 	-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-kernel "$elf"
@@ -61,15 +60,25 @@ if [ -n "$gdb" ]; then
 	echo "qemu-run: waiting for gdb on :1234 (gdb ${elf%.elf}.debug.elf -ex 'target remote :1234')" >&2
 fi
 
+# QEMU's own errors also exit with 1, which would read as status 0: keep
+# its stderr aside to tell them apart.
+errlog=$(mktemp)
+trap 'rm -f "$errlog"' EXIT
 if [ -n "$timeout" ]; then
-	timeout --foreground -k 2 "$timeout" qemu-system-x86_64 "$@"
+	timeout --foreground "$timeout" qemu-system-x86_64 "$@" 2>"$errlog"
 else
-	qemu-system-x86_64 "$@"
+	qemu-system-x86_64 "$@" 2>"$errlog"
 fi
 rc=$?
+cat "$errlog" >&2
+if [ $rc = 1 ] && grep -v -e 'warning:' -e 'kvm' -e 'falling back' "$errlog" |
+		grep -q '^qemu-system'; then
+	echo "qemu-run: QEMU failed" >&2
+	exit 126
+fi
 
 case $rc in
-124|137) echo "qemu-run: timed out after ${timeout}s" >&2; exit 124 ;;
+124) echo "qemu-run: timed out after ${timeout}s" >&2; exit 124 ;;
 0) echo "qemu-run: QEMU ended without isa-debug-exit" >&2; exit 125 ;;
 esac
 if [ $((rc & 1)) -eq 1 ]; then
