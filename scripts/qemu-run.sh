@@ -12,6 +12,7 @@
 #   124  --timeout expired (QEMU killed)
 #   125  QEMU ended without isa-debug-exit (triple fault, reset, poweroff)
 #   126  QEMU could not start (bad arguments, missing file)
+# (a service that exits with 124..126 itself is indistinguishable from these).
 # Uses KVM when /dev/kvm is usable, TCG otherwise.
 set -u
 
