@@ -63,8 +63,8 @@ int hal_posix_parse_options(struct posix_config *cfg, int argc, char **argv)
 				return -1;
 			cfg->mem_bytes = (size_t)v << 20;
 		} else if (strcmp(argv[i], "--disk") == 0) {
-			const char *spec = i + 1 < argc ? argv[++i] : NULL;
-			if (!spec || !*spec) {
+			char *path = i + 1 < argc ? argv[++i] : NULL;
+			if (!path || !*path) {
 				fprintf(stderr, "--disk: expected PATH[,ro]\n");
 				return -1;
 			}
@@ -72,13 +72,10 @@ int hal_posix_parse_options(struct posix_config *cfg, int argc, char **argv)
 				fprintf(stderr, "--disk: at most %d disks\n", POSIX_MAX_DISKS);
 				return -1;
 			}
-			size_t n = strlen(spec);
-			bool ro = n > 3 && strcmp(spec + n - 3, ",ro") == 0;
-			char *path = strdup(spec);      /* lives as long as the process */
-			if (!path)
-				return -1;
+			size_t n = strlen(path);
+			bool ro = n > 3 && strcmp(path + n - 3, ",ro") == 0;
 			if (ro)
-				path[n - 3] = '\0';
+				path[n - 3] = '\0';     /* argv's strings are the process's own */
 			cfg->disk_path[cfg->ndisks] = path;
 			cfg->disk_read_only[cfg->ndisks] = ro;
 			cfg->ndisks++;

@@ -180,7 +180,9 @@ Test(blkdev, missing_image_is_status_2)
 Test(blkdev, parse_disk_option)
 {
 	struct posix_config cfg = { 0 };
-	char *argv[] = { "svc", "--disk", "a.img", "x", "--disk", "b.img,ro", NULL };
+	char a0[] = "svc", a1[] = "--disk", a2[] = "a.img", a3[] = "x", a4[] = "--disk",
+	     a5[] = "b.img,ro";
+	char *argv[] = { a0, a1, a2, a3, a4, a5, NULL };
 	int argc = hal_posix_parse_options(&cfg, 6, argv);
 	cr_assert_eq(argc, 2);
 	cr_expect_str_eq(argv[1], "x");
