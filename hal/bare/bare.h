@@ -189,6 +189,7 @@ void ioapic_init(void);
 void memory_init(const struct hvm_start_info *si);
 void memory_set_cache_types(const struct hvm_start_info *si);   /* MMIO uncached */
 void *bare_early_alloc(size_t size);    /* page aligned, never freed */
+extern uintptr_t bare_ram_end;          /* RAM ends below this (0: not known yet) */
 
 /* smp.c */
 void smp_init(void);                /* CPU list from the MADT (CPU 0) */

@@ -22,6 +22,8 @@ struct range {
 	uint64_t base, end;
 };
 
+uintptr_t bare_ram_end;                 /* end of the highest RAM below 4 GiB */
+
 static struct range ranges[MAX_RANGES];
 static size_t range_count;
 
@@ -81,6 +83,8 @@ void memory_init(const struct hvm_start_info *si)
 			end = MAP_END;
 		if (base < end)
 			ranges[range_count++] = (struct range){ base, end };
+		if (end > bare_ram_end)
+			bare_ram_end = (uintptr_t)end;
 	}
 	carve(0, 0x100000);
 	carve((uintptr_t)__kernel_start, (uintptr_t)__kernel_end);
