@@ -19,6 +19,7 @@
 #define VFS_NAME_MAX 255
 #define VFS_PATH_MAX 4096
 #define VFS_SYMLOOP_MAX 40
+#define VFS_MAX_FILES 4096      /* open descriptors at once: then -EMFILE */
 
 /* Mount the file system of type fstype ("ext2") found on dev at path (the
  * first mount is "/"); flags: FS_MOUNT_RDONLY. */

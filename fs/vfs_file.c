@@ -20,7 +20,6 @@
 #include "spinlock.h"
 #include "vfs_impl.h"
 
-#define VFS_MAX_FILES 4096
 #define VFS_IO_MAX    (1u << 30)    /* longest single transfer */
 
 struct file {

@@ -222,3 +222,174 @@ FS_TEST(vfs_mount, concurrent_appends)
 		}
 	return 0;
 }
+
+/* ---- a read-only disk ---- */
+
+static int read_only_disk_body(void *arg)
+{
+	struct fs_case *c = arg;
+	outcome_of = &c->out;
+	struct vfs_stat st;
+	char buf[16];
+	int fd;
+	EXPECT_RC(vfs_mount("/", "ext2", blkdev_get(0), FS_MOUNT_RDONLY), 0);
+	EXPECT_RC(get_file("/f", buf, sizeof(buf)), 5);
+	EXPECT(strcmp(buf, "hello") == 0);
+	EXPECT_RC(vfs_open("/f", O_RDWR, 0), -EROFS);
+	EXPECT_RC(vfs_open("/f", O_WRONLY | O_TRUNC, 0), -EROFS);
+	EXPECT_RC(vfs_open("/g", O_CREAT | O_WRONLY, 0644), -EROFS);
+	EXPECT_RC(vfs_open("/f", O_CREAT | O_EXCL | O_WRONLY, 0644), -EEXIST);
+	EXPECT_RC(vfs_mkdir("/d", 0755), -EROFS);
+	EXPECT_RC(vfs_mkdir("/lost+found", 0755), -EEXIST);
+	EXPECT_RC(vfs_unlink("/f"), -EROFS);
+	EXPECT_RC(vfs_rmdir("/lost+found"), -EROFS);
+	EXPECT_RC(vfs_rename("/f", "/g"), -EROFS);
+	EXPECT_RC(vfs_link("/f", "/g"), -EROFS);
+	EXPECT_RC(vfs_symlink("/f", "/g"), -EROFS);
+	EXPECT_RC(vfs_truncate("/f", 0), -EROFS);
+	EXPECT_RC(vfs_chmod("/f", 0600), -EROFS);
+	EXPECT_RC(vfs_chown("/f", 1, 1), -EROFS);
+	EXPECT_RC(vfs_utimens("/f", 0, 0), -EROFS);
+	EXPECT_RC(vfs_mknod("/n", S_IFIFO | 0644, 0), -EROFS);
+	EXPECT_FD(fd, vfs_open("/f", O_RDONLY, 0));
+	EXPECT_RC(vfs_write(fd, "x", 1), -EBADF);
+	EXPECT_RC(vfs_fstat(fd, &st), 0);
+	EXPECT_RC(st.size, 5);
+	EXPECT_RC(vfs_close(fd), 0);
+	/* A ramfs mounted on the read-only disk's directory is writable. */
+	EXPECT_RC(vfs_mount("/lost+found", "ramfs", NULL, 0), 0);
+	EXPECT_RC(put_file("/lost+found/w", "w"), 0);
+	EXPECT_RC(vfs_rename("/lost+found/w", "/w"), -EXDEV);
+	EXPECT_RC(vfs_unmount("/lost+found"), 0);
+	EXPECT_RC(vfs_unmount("/"), 0);
+	return 0;
+}
+
+Test(vfs_mount, read_only_ext2_disk)
+{
+	char image[64], cmd[512];
+	make_image(image, sizeof(image), 1024, 4096);
+	snprintf(cmd, sizeof(cmd), "printf hello > %s.f && debugfs -w -R 'write %s.f f' %s "
+	         ">/dev/null 2>&1; rm -f %s.f", image, image, image, image);
+	cr_assert_eq(system(cmd), 0);
+	char before[128], after[128];
+	snprintf(cmd, sizeof(cmd), "md5sum < %s", image);
+	FILE *p = popen(cmd, "r");
+	cr_assert(p && fgets(before, sizeof(before), p));
+	pclose(p);
+	struct fs_case c = { .kind = FS_EXT2_1K };
+	struct posix_config cfg = { .cpus = 2, .ndisks = 1 };
+	cfg.disk_path[0] = image;
+	cfg.disk_read_only[0] = true;
+	int rc = run_in_kernel_cfg(&cfg, read_only_disk_body, &c);
+	p = popen(cmd, "r");
+	cr_assert(p && fgets(after, sizeof(after), p));
+	pclose(p);
+	unlink(image);
+	cr_assert_eq(rc, 0, "line %d: %s", c.out.line, c.out.msg);
+	cr_assert_str_eq(before, after, "the read-only image changed");
+}
+
+/* ---- renames racing with lookups, on two CPUs ---- */
+
+struct renamer {
+	int id;
+	int failures;
+	volatile int *stop;
+};
+
+static int rename_back_and_forth(void *arg)
+{
+	struct renamer *r = arg;
+	char a[64], b[64];
+	ksnprintf(a, sizeof(a), "/r1/f%d", r->id);
+	ksnprintf(b, sizeof(b), "/r2/sub/f%d", r->id);
+	for (int i = 0; i < 200; i++) {
+		if (vfs_rename(a, b) < 0 || vfs_rename(b, a) < 0)
+			r->failures++;
+		if (i % 5 == 0)
+			thread_yield();
+	}
+	return 0;
+}
+
+static int look_around(void *arg)
+{
+	struct renamer *r = arg;
+	struct vfs_stat st;
+	char path[64];
+	while (!*r->stop) {
+		for (int id = 0; id < 4; id++) {
+			ksnprintf(path, sizeof(path), "/r1/f%d", id);
+			int rc = vfs_stat(path, &st);
+			if (rc < 0 && rc != -ENOENT)
+				r->failures++;
+			ksnprintf(path, sizeof(path), "/r2/sub/../sub/f%d", id);
+			rc = vfs_stat(path, &st);
+			if (rc < 0 && rc != -ENOENT)
+				r->failures++;
+		}
+		int fd = vfs_open("/r2/sub", O_RDONLY | O_DIRECTORY, 0);
+		if (fd < 0) {
+			r->failures++;
+		} else {
+			vfs_close(fd);
+		}
+		thread_yield();
+	}
+	return 0;
+}
+
+FS_TEST(vfs_mount, renames_race_lookups)
+{
+	volatile int stop = 0;
+	struct renamer rs[6];
+	struct thread *t[6];
+	EXPECT_RC(vfs_mkdir("/r1", 0755), 0);
+	EXPECT_RC(vfs_mkdir("/r2", 0755), 0);
+	EXPECT_RC(vfs_mkdir("/r2/sub", 0755), 0);
+	char path[64];
+	for (int id = 0; id < 4; id++) {
+		ksnprintf(path, sizeof(path), "/r1/f%d", id);
+		EXPECT_RC(put_file(path, path), 0);
+	}
+	for (int i = 0; i < 6; i++) {
+		rs[i] = (struct renamer){ .id = i, .stop = &stop };
+		t[i] = thread_create(i % 2, i < 4 ? rename_back_and_forth : look_around, &rs[i], 0);
+		EXPECT(t[i] != NULL);
+	}
+	for (int i = 0; i < 4; i++)
+		thread_join(t[i]);
+	stop = 1;
+	for (int i = 4; i < 6; i++)
+		thread_join(t[i]);
+	for (int i = 0; i < 6; i++)
+		EXPECT_RC(rs[i].failures, 0);
+	char buf[64];
+	for (int id = 0; id < 4; id++) {
+		ksnprintf(path, sizeof(path), "/r1/f%d", id);
+		EXPECT_RC(get_file(path, buf, sizeof(buf)), strlen(path));
+		EXPECT(strcmp(buf, path) == 0);
+	}
+	return 0;
+}
+
+/* ---- the descriptor table's limit ---- */
+
+static int descriptor_limit_body(void)
+{
+	static int fds[VFS_MAX_FILES];
+	for (int i = 0; i < VFS_MAX_FILES; i++)
+		EXPECT_FD(fds[i], vfs_open("/", O_RDONLY | O_DIRECTORY, 0));
+	EXPECT_RC(vfs_open("/", O_RDONLY, 0), -EMFILE);
+	EXPECT_RC(vfs_close(fds[100]), 0);
+	EXPECT_RC(vfs_open("/", O_RDONLY, 0), fds[100]);     /* the lowest free one */
+	for (int i = 0; i < VFS_MAX_FILES; i++)
+		EXPECT_RC(vfs_close(fds[i]), 0);
+	return 0;
+}
+
+Test(vfs_mount, descriptor_limit)
+{
+	run_fs_case(FS_RAMFS, descriptor_limit_body);
+}
