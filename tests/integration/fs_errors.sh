@@ -2,7 +2,7 @@
 # fs_errors.sh: toro-fs reports every failure on stderr with a distinct exit
 # status (1 operation failed, 2 usage, 3 image unusable, 4 host file error)
 # and leaves the image consistent; read-only commands do not write.
-source "$(dirname "$0")/fs_lib.sh"
+source "$(dirname "$0")/fs_lib.bash"
 need mke2fs e2fsck
 
 img=$W/e.img

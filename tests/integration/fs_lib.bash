@@ -1,4 +1,5 @@
-# fs_lib.sh: shared by the fs_*.sh integration tests (sourced, not run).
+# fs_lib.bash: shared by the fs_*.sh integration tests (sourced, not run;
+# not named .sh so that tests/run-all.sh does not run it as a suite).
 # Gives: $ROOT, $TORO_FS, a work dir $W removed at exit, PASS/FAIL counting
 # (pass, fail, check, finish) and oracles built on e2fsprogs.
 

@@ -2,7 +2,7 @@
 # fs_mkfs.sh: images made by toro-fs mkfs (1, 2 and 4 KiB blocks, new and
 # existing image files) pass e2fsck -fn, read as expected in debugfs and
 # dumpe2fs, and take a real tree that comes back the same.
-source "$(dirname "$0")/fs_lib.sh"
+source "$(dirname "$0")/fs_lib.bash"
 need e2fsck debugfs dumpe2fs diff
 
 for spec in "1024 8M" "1024 64M" "2048 64M" "4096 64M" "4096 300M"; do

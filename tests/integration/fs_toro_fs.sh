@@ -4,7 +4,7 @@
 # oracle: after every write, e2fsck -fn is clean and debugfs reads back the
 # same bytes, modes, owners, times and link counts; get -r gives back the
 # tree put in (diff -r).
-source "$(dirname "$0")/fs_lib.sh"
+source "$(dirname "$0")/fs_lib.bash"
 need mke2fs genext2fs e2fsck debugfs diff
 
 # ---- a source tree with every kind of file ----
