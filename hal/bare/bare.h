@@ -187,9 +187,9 @@ void ioapic_init(void);
 
 /* memory.c */
 void memory_init(const struct hvm_start_info *si);
-void memory_set_cache_types(const struct hvm_start_info *si);   /* MMIO uncached */
+void memory_set_cache_types(const struct hvm_start_info *si);   /* MMIO uncached, RAM > 4 GiB */
 void *bare_early_alloc(size_t size);    /* page aligned, never freed */
-extern uintptr_t bare_ram_end;          /* RAM ends below this (0: not known yet) */
+bool bare_is_ram(uint64_t addr, size_t len);    /* inside mapped RAM */
 
 /* smp.c */
 void smp_init(void);                /* CPU list from the MADT (CPU 0) */

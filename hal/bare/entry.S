@@ -149,6 +149,7 @@ gdt_ptr:
 	.globl boot_pml4
 boot_pml4:
 	.skip 4096
+	.globl boot_pdpt
 boot_pdpt:
 	.skip 4096
 	.globl boot_pd

@@ -1,9 +1,10 @@
 /*
  * memory.c: usable RAM, from the E820-typed memory map in hvm_start_info.
  *
- * Kept: type 1 (RAM) below 4 GiB (the end of the identity map), less the
- * low 1 MiB (BIOS data, AP trampoline), the kernel image (.bss with the page
- * tables and CPU 0's stack included) and what bare_early_alloc() hands out
+ * Kept: type 1 (RAM) inside the identity map (4 GiB, and RAM above that
+ * when the CPU has 1 GiB pages, up to 512 GiB), less the low 1 MiB (BIOS
+ * data, AP trampoline), the kernel image (.bss with the page tables and
+ * CPU 0's stack included) and what bare_early_alloc() hands out
  * before kernel_main (the other CPUs' boot stacks).
  *
  * It also sets the cache type of the identity map: a 2 MiB page that holds
@@ -16,15 +17,15 @@
 
 #define MAX_RANGES 32
 #define PAGE       4096ull
-#define MAP_END    0x100000000ull
+#define GIB        0x40000000ull
 
 struct range {
 	uint64_t base, end;
 };
 
-uintptr_t bare_ram_end;                 /* end of the highest RAM below 4 GiB */
-
-static struct range ranges[MAX_RANGES];
+static struct range ram[MAX_RANGES];    /* all mapped RAM, for bare_is_ram */
+static size_t ram_count;
+static struct range ranges[MAX_RANGES]; /* what the kernel may have */
 static size_t range_count;
 
 /* Take [base, end) out of every range, splitting where needed. */
@@ -46,7 +47,34 @@ static void carve(uint64_t base, uint64_t end)
 }
 
 extern uint64_t boot_pd[2048];         /* entry.S: 2 MiB pages, 0-4 GiB */
+extern uint64_t boot_pdpt[512];        /* entry.S: PDPT[0..3] -> boot_pd */
 
+static uint64_t map_end = 4 * GIB;     /* end of the identity map */
+
+/* RAM above 4 GiB: identity map it with 1 GiB pages, if the CPU has them. */
+static void map_high_ram(const struct hvm_memmap_entry *e, uint32_t n)
+{
+	uint32_t r[4];
+	cpuid(0x80000000, 0, r);
+	if (r[0] < 0x80000001)
+		return;
+	cpuid(0x80000001, 0, r);
+	if (!(r[3] & (1u << 26)))          /* no 1 GiB pages */
+		return;
+	uint64_t ram_end = 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (e[i].type == 1 && e[i].addr + e[i].size > ram_end)
+			ram_end = e[i].addr + e[i].size;
+	uint64_t gibs = (ram_end + GIB - 1) / GIB;
+	if (gibs > 512)
+		gibs = 512;
+	for (uint64_t g = 4; g < gibs; g++)
+		boot_pdpt[g] = g * GIB | 0x83;  /* P | RW | PS */
+	if (gibs > 4)
+		map_end = gibs * GIB;
+}
+
+/* Cache types of the first 4 GiB, and the mapping of RAM above. */
 void memory_set_cache_types(const struct hvm_start_info *si)
 {
 	const struct hvm_memmap_entry *e = (const void *)(uintptr_t)si->memmap_paddr;
@@ -63,6 +91,7 @@ void memory_set_cache_types(const struct hvm_start_info *si)
 	for (unsigned p = 1; p < 2048; p++)
 		if (!(holds_memory[p / 64] & (1ull << (p % 64))))
 			boot_pd[p] |= 0x18;     /* PCD | PWT */
+	map_high_ram(e, n);
 	uint64_t cr3;
 	__asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3) : : "memory");
 }
@@ -79,15 +108,21 @@ void memory_init(const struct hvm_start_info *si)
 			continue;
 		uint64_t base = (e[i].addr + PAGE - 1) & ~(PAGE - 1);
 		uint64_t end = (e[i].addr + e[i].size) & ~(PAGE - 1);
-		if (end > MAP_END)
-			end = MAP_END;
+		if (end > map_end)
+			end = map_end;
 		if (base < end)
-			ranges[range_count++] = (struct range){ base, end };
-		if (end > bare_ram_end)
-			bare_ram_end = (uintptr_t)end;
+			ram[ram_count++] = ranges[range_count++] = (struct range){ base, end };
 	}
 	carve(0, 0x100000);
 	carve((uintptr_t)__kernel_start, (uintptr_t)__kernel_end);
+}
+
+bool bare_is_ram(uint64_t addr, size_t len)
+{
+	for (size_t i = 0; i < ram_count; i++)
+		if (addr >= ram[i].base && addr + len <= ram[i].end)
+			return true;
+	return false;
 }
 
 void *bare_early_alloc(size_t size)

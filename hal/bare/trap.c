@@ -87,12 +87,11 @@ void trap_set_handler(unsigned vector, trap_handler fn)
 	__atomic_store_n(&handlers[vector], fn, __ATOMIC_RELEASE);
 }
 
-/* A frame pointer worth following: aligned, in RAM above the low 1 MiB
- * (never into device memory, where a read may have effects). */
+/* A frame pointer worth following: aligned, in RAM (never into device
+ * memory, where a read may have effects). */
 static bool frame_ok(uint64_t rbp)
 {
-	uint64_t end = bare_ram_end ? bare_ram_end : 0xc0000000;
-	return rbp >= 0x100000 && rbp + 16 <= end && !(rbp & 7);
+	return !(rbp & 7) && bare_is_ram(rbp, 16);
 }
 
 void bare_backtrace(uint64_t rbp)
