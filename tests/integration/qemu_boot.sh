@@ -8,6 +8,7 @@
 #   Panic                   panic report with registers and backtrace, status 70
 #   Sleep -smp 2            threads sleep on both CPUs (idle with deadlines)
 #   IrqRoute -smp 2         PIT IRQ routed through the I/O APIC to CPU 1
+#   BigMem -m 4608M         RAM above 4 GiB is mapped and handed out
 # Prints PASS/FAIL per check and ends with "N passed, M failed".
 cd "$(dirname "$0")/../.." || exit 1
 BARE=build/bare
@@ -103,6 +104,13 @@ if [ "$status" = 0 ] && has '^IrqRoute: ok$'; then
 	pass "IrqRoute -smp 2: ISA IRQ 0 handled on CPU 1, status 0"
 else
 	fail "IrqRoute -smp 2: status $status"
+fi
+
+boot $BARE/tests/BigMem.elf --mem 4608M
+if [ "$status" = 0 ] && grep -q '^BigMem: [0-9]* MiB, [1-9][0-9]* MiB above 4 GiB$' "$out"; then
+	pass "BigMem -m 4608M: memory above 4 GiB in use, status 0"
+else
+	fail "BigMem -m 4608M: status $status"
 fi
 
 echo "$passed passed, $failed failed"
