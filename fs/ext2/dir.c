@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "alloc.h"
 #include "ext2.h"
 
 static bool has_filetype(struct ext2_fs *fs)
@@ -311,63 +312,97 @@ int ext2_dir_init(struct ext2_fs *fs, struct ext2_inode_info *dir, uint32_t pare
 	return 0;
 }
 
-int ext2_readdir(struct fs *vfs, uint64_t ino, uint64_t *cookie, vfs_filldir_fn fill, void *ctx)
+/* One directory entry copied out for readdir's callback. */
+struct rd_entry {
+	uint64_t next;          /* cookie past this entry */
+	uint32_t ino;
+	uint8_t dt, len;
+	char name[EXT2_NAME_LEN];
+};
+
+/* Copy the live entries of the block holding *pos, from *pos on, into v
+ * (room for bsize / 12 + 1). Sets *pos to the next block's start. Returns
+ * the count, or -errno; 0 entries with *pos >= size is the end. */
+static int readdir_block(struct ext2_fs *fs, uint32_t ino, uint64_t *pos, struct rd_entry *v)
 {
-	struct ext2_fs *fs = EXT2(vfs);
 	struct ext2_inode_info *dir;
-	if (ino > UINT32_MAX)
-		return -ENOENT;
-	mutex_lock(&fs->lock);
-	int rc = ext2_iget(fs, (uint32_t)ino, &dir);
+	int rc = ext2_iget(fs, ino, &dir);
 	if (rc < 0)
-		goto out;
+		return rc;
+	int n = 0;
 	if (!S_ISDIR(dir->mode)) {
 		rc = -ENOTDIR;
 		goto put;
 	}
-	uint64_t pos = *cookie;
-	while (pos < dir->size) {
-		uint64_t idx = pos / fs->bsize;
-		struct buf *b;
-		rc = dir_block(fs, dir, idx, &b);
-		if (rc < 0)
-			goto put;
-		uint32_t o = 0;
-		while (o < pos % fs->bsize)
-			o += ld16(entry_at(b, o)->rec_len);
-		for (; o < fs->bsize; o += ld16(entry_at(b, o)->rec_len)) {
-			struct ext2_dir_entry *de = entry_at(b, o);
-			uint64_t next = idx * fs->bsize + o + ld16(de->rec_len);
-			uint32_t eino = ld32(de->inode);
-			if (!eino) {
-				*cookie = pos = next;
-				continue;
+	if (*pos >= dir->size)
+		goto put;
+	uint64_t idx = *pos / fs->bsize;
+	struct buf *b;
+	rc = dir_block(fs, dir, idx, &b);
+	if (rc < 0)
+		goto put;
+	uint32_t o = 0;
+	while (o < *pos % fs->bsize)
+		o += ld16(entry_at(b, o)->rec_len);
+	for (; o < fs->bsize; o += ld16(entry_at(b, o)->rec_len)) {
+		struct ext2_dir_entry *de = entry_at(b, o);
+		uint32_t eino = ld32(de->inode);
+		if (!eino)
+			continue;
+		struct rd_entry *e = &v[n++];
+		e->next = idx * fs->bsize + o + ld16(de->rec_len);
+		e->ino = eino;
+		e->len = (uint8_t)name_len(fs, de);
+		memcpy(e->name, de->name, e->len);
+		e->dt = DT_UNKNOWN;
+		if (has_filetype(fs)) {
+			e->dt = (uint8_t)ft_to_dt(de->file_type);
+		} else {
+			struct ext2_inode_info *ei;
+			if (ext2_iget(fs, eino, &ei) == 0) {
+				e->dt = (uint8_t)mode_to_dt(ei->mode);
+				ext2_iput(fs, ei);
 			}
-			unsigned dt = DT_UNKNOWN;
-			if (has_filetype(fs)) {
-				dt = ft_to_dt(de->file_type);
-			} else {
-				struct ext2_inode_info *ei;
-				if (ext2_iget(fs, eino, &ei) == 0) {
-					dt = mode_to_dt(ei->mode);
-					ext2_iput(fs, ei);
-				}
-			}
-			if (fill(ctx, de->name, name_len(fs, de), eino, dt)) {
-				brelse(b);
-				rc = 0;
-				goto put;
-			}
-			*cookie = pos = next;
 		}
-		brelse(b);
-		pos = (idx + 1) * fs->bsize;
-		*cookie = pos;
 	}
+	brelse(b);
+	*pos = (idx + 1) * fs->bsize;
 	rc = 0;
 put:
 	ext2_iput(fs, dir);
+	return rc < 0 ? rc : n;
+}
+
+/* readdir: the callback runs without the fs lock held, so it may call the
+ * file system (stat each name, say). */
+int ext2_readdir(struct fs *vfs, uint64_t ino, uint64_t *cookie, vfs_filldir_fn fill, void *ctx)
+{
+	struct ext2_fs *fs = EXT2(vfs);
+	if (ino == 0 || ino > UINT32_MAX)
+		return -ENOENT;
+	struct rd_entry *v = kmalloc((fs->bsize / 12 + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	int rc = 0;
+	for (;;) {
+		uint64_t pos = *cookie;
+		mutex_lock(&fs->lock);
+		int n = readdir_block(fs, (uint32_t)ino, &pos, v);
+		mutex_unlock(&fs->lock);
+		if (n < 0) {
+			rc = n;
+			break;
+		}
+		if (n == 0 && pos == *cookie)
+			break;          /* the end */
+		for (int i = 0; i < n; i++) {
+			if (fill(ctx, v[i].name, v[i].len, v[i].ino, v[i].dt))
+				goto out;
+			*cookie = v[i].next;
+		}
+		*cookie = pos;
+	}
 out:
-	mutex_unlock(&fs->lock);
+	kfree(v);
 	return rc;
 }

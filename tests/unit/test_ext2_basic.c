@@ -269,3 +269,37 @@ CONFIG_TESTS(rev1_1k_i128, "-b 1024 -I 128", false)
 CONFIG_TESTS(rev1_2k_i256, "-b 2048 -I 256", false)
 CONFIG_TESTS(rev1_4k_i256, "-b 4096 -I 256", false)
 CONFIG_TESTS(genext2fs, "", true)
+
+/* The readdir callback may call the file system (no lock held around it). */
+struct reenter { struct fs *fs; int calls, stat_ok; };
+
+static int reenter_fill(void *ctx, const char *name, size_t len, uint64_t ino, unsigned type)
+{
+	struct reenter *r = ctx;
+	struct vfs_stat st;
+	r->calls++;
+	if (r->fs->ops->getattr(r->fs, ino, &st) == 0 && st.ino == ino &&
+	    (type == DT_DIR) == S_ISDIR(st.mode))
+		r->stat_ok++;
+	return 0;
+}
+
+static int reenter_body(void *arg)
+{
+	struct reenter *r = arg;
+	if (ext2_fs_type.mount(blkdev_get(0), 0, &r->fs) < 0)
+		return 1;
+	uint64_t cookie = 0;
+	r->fs->ops->readdir(r->fs, r->fs->ops->root(r->fs), &cookie, reenter_fill, r);
+	return r->fs->ops->unmount(r->fs) == 0 ? 0 : 2;
+}
+
+Test(ext2_rev1_1k_i128, readdir_callback_may_stat)
+{
+	make_image("-b 1024", false);
+	struct reenter r = { 0 };
+	cr_assert_eq(run_with_image(img, 1, reenter_body, &r), 0);
+	cr_expect_eq(r.calls, 8);
+	cr_expect_eq(r.stat_ok, 8);
+	tmp_cleanup();
+}
