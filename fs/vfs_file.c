@@ -91,12 +91,44 @@ static int set_size(struct vnode *vn, uint64_t size)
 }
 
 /*
- * O_CREAT: find or make the last component of path. On success *created
- * tells whether it is new; then res is the new file, else the caller walks
- * the path again (res is released).
+ * The path that the dangling link at the end of path points to: its target
+ * if absolute, else the target put in place of path's last component.
+ * kmalloc'ed into *out; 0 or -errno.
+ */
+static int retarget(const char *path, struct vloc link, char **out)
+{
+	char *b = kmalloc(VFS_PATH_MAX);
+	if (!b)
+		return -ENOMEM;
+	size_t end = strlen(path);
+	while (end > 0 && path[end - 1] == '/')
+		end--;
+	while (end > 0 && path[end - 1] != '/')
+		end--;
+	ssize_t n = link.m->fs->ops->readlink(link.m->fs, link.ino, b + end, VFS_PATH_MAX - end);
+	int rc = n < 0 ? (int)n : n == 0 ? -ENOENT : (size_t)n >= VFS_PATH_MAX - end ? -ENAMETOOLONG : 0;
+	if (rc == 0 && b[end] == '/') {
+		memmove(b, b + end, (size_t)n);
+		b[n] = '\0';
+	} else if (rc == 0) {
+		memcpy(b, path, end);
+		b[end + (size_t)n] = '\0';
+	}
+	if (rc < 0)
+		kfree(b);
+	else
+		*out = b;
+	return rc;
+}
+
+/*
+ * O_CREAT: find or make the last component of path (following a dangling
+ * symbolic link there to create its target, as Linux does; depth counts
+ * those links). On success *created tells whether the file is new; then res
+ * is the new file, else the caller walks the path again.
  */
 static int open_create(const char *path, int flags, uint32_t mode,
-                       struct walk_result *res, bool *created)
+                       struct walk_result *res, bool *created, int depth)
 {
 	struct walk_result d = { 0 };
 	int rc = path_walk(path, WALK_PARENT, &d);
@@ -111,6 +143,24 @@ static int open_create(const char *path, int flags, uint32_t mode,
 		struct fs *fs = d.loc.m->fs;
 		uint64_t ino;
 		rc = fs->ops->lookup(fs, d.loc.ino, d.name, d.len, &ino);
+		if (rc == 0 && !(flags & (O_EXCL | O_NOFOLLOW))) {
+			struct vloc link = { d.loc.m, ino };
+			struct walk_result probe = { 0 };
+			uint32_t m;
+			if (loc_mode(link, &m) == 0 && S_ISLNK(m) &&
+			    (rc = path_walk(path, WALK_FOLLOW, &probe)) == -ENOENT) {
+				char *next;
+				rc = depth >= VFS_SYMLOOP_MAX ? -ELOOP : retarget(path, link, &next);
+				walk_done(&d);
+				if (rc < 0)
+					return rc;
+				rc = open_create(next, flags, mode, res, created, depth + 1);
+				kfree(next);
+				return rc;
+			}
+			if (rc == 0)
+				walk_done(&probe);
+		}
 		if (rc == 0) {
 			rc = (flags & O_EXCL) ? -EEXIST : 0;
 			break;
@@ -168,7 +218,7 @@ int vfs_open(const char *path, int flags, uint32_t mode)
 	bool created = false;
 	int rc;
 	if (flags & O_CREAT) {
-		rc = open_create(path, flags, mode, &w, &created);
+		rc = open_create(path, flags, mode, &w, &created, 0);
 		if (rc < 0)
 			return rc;
 	}

@@ -212,6 +212,20 @@ FS_TEST(vfs_names, symlinks)
 	EXPECT_RC(vfs_mkdir("/dl/sub", 0755), 0);
 	EXPECT_RC(vfs_stat("/d/sub", &st), 0);
 	EXPECT_RC(vfs_open("/dangling", O_CREAT | O_EXCL | O_WRONLY, 0644), -EEXIST);
+	EXPECT_RC(vfs_open("/dangling", O_CREAT | O_NOFOLLOW | O_WRONLY, 0644), -ELOOP);
+	/* O_CREAT through a dangling link creates its target, as on Linux. */
+	int fd;
+	EXPECT_FD(fd, vfs_open("/dangling", O_CREAT | O_WRONLY, 0600));
+	EXPECT_RC(vfs_close(fd), 0);
+	EXPECT_RC(vfs_stat("/nowhere", &st), 0);
+	EXPECT_RC(st.mode, S_IFREG | 0600);
+	EXPECT_RC(vfs_symlink("hop2", "/d/hop1"), 0);
+	EXPECT_RC(vfs_symlink("sub/made", "/d/hop2"), 0);
+	EXPECT_RC(put_file("/d/hop1", "via two links"), 0);
+	EXPECT_RC(get_file("/d/sub/made", buf, sizeof(buf)), 13);
+	EXPECT_RC(vfs_symlink("/nodir/x", "/d/bad"), 0);
+	EXPECT_RC(vfs_open("/d/bad", O_CREAT | O_WRONLY, 0644), -ENOENT);
+	EXPECT_RC(vfs_open("/loop1", O_CREAT | O_WRONLY, 0644), -ELOOP);
 	return 0;
 }
 

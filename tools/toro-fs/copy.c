@@ -72,6 +72,23 @@ static bool all_zero(const char *p, size_t n)
 	return true;
 }
 
+/*
+ * The length of the data at p (of n bytes) to write in one go: up to the
+ * first whole block of zeros, which is left a hole; 0 when p starts with
+ * one. A short tail is always data.
+ */
+static size_t data_run(const char *p, size_t n)
+{
+	size_t run = 0;
+	while (run < n) {
+		size_t chunk = n - run < HOLE_BLOCK ? n - run : HOLE_BLOCK;
+		if (chunk == HOLE_BLOCK && all_zero(p + run, chunk))
+			break;
+		run += chunk;
+	}
+	return run;
+}
+
 static const char *base_name(const char *path)
 {
 	size_t n = strlen(path);
@@ -113,18 +130,19 @@ static int put_data(struct copy *c, const char *host, const char *img, const str
 	uint64_t off = 0;
 	ssize_t n;
 	while ((n = read(in, c->buf, COPY_BUF)) > 0) {
+		/* Write the runs of data; a whole zero block stays a hole. */
 		for (size_t done = 0; done < (size_t)n;) {
-			size_t chunk = (size_t)n - done < HOLE_BLOCK ? (size_t)n - done : HOLE_BLOCK;
-			/* A whole zero block stays a hole. */
-			if (!(chunk == HOLE_BLOCK && all_zero(c->buf + done, chunk))) {
-				ssize_t w = vfs_pwrite(out, c->buf + done, chunk, off + done);
-				if (w < 0) {
-					status = fail(EXIT_FAILED, (int)w, "put %s", img);
-					goto out;
-				}
-				chunk = (size_t)w;
+			size_t run = data_run(c->buf + done, (size_t)n - done);
+			if (run == 0) {
+				done += HOLE_BLOCK;
+				continue;
 			}
-			done += chunk;
+			ssize_t w = vfs_pwrite(out, c->buf + done, run, off + done);
+			if (w <= 0) {
+				status = fail(EXIT_FAILED, w < 0 ? (int)w : -EIO, "put %s", img);
+				goto out;
+			}
+			done += (size_t)w;
 		}
 		off += (uint64_t)n;
 		c->bytes += (unsigned long)n;
@@ -314,16 +332,17 @@ static int get_data(struct copy *c, const char *img, const char *host, const str
 	uint64_t off = 0;
 	while ((n = vfs_read(in, c->buf, COPY_BUF)) > 0) {
 		for (size_t done = 0; done < (size_t)n;) {
-			size_t chunk = (size_t)n - done < HOLE_BLOCK ? (size_t)n - done : HOLE_BLOCK;
-			if (!(chunk == HOLE_BLOCK && all_zero(c->buf + done, chunk))) {
-				ssize_t w = pwrite(out, c->buf + done, chunk, (off_t)(off + done));
-				if (w < 0) {
-					status = fail(EXIT_HOST, errno, "get: writing %s", host);
-					goto out;
-				}
-				chunk = (size_t)w;
+			size_t run = data_run(c->buf + done, (size_t)n - done);
+			if (run == 0) {
+				done += HOLE_BLOCK;
+				continue;
 			}
-			done += chunk;
+			ssize_t w = pwrite(out, c->buf + done, run, (off_t)(off + done));
+			if (w <= 0) {
+				status = fail(EXIT_HOST, w < 0 ? errno : EIO, "get: writing %s", host);
+				goto out;
+			}
+			done += (size_t)w;
 		}
 		off += (uint64_t)n;
 		c->bytes += (unsigned long)n;
