@@ -39,8 +39,11 @@ int64_t vfs_seek(int fd, int64_t off, int whence);     /* SEEK_SET/CUR/END */
 int vfs_fstat(int fd, struct vfs_stat *out);
 int vfs_ftruncate(int fd, uint64_t size);
 int vfs_fsync(int fd);
-/* vfs_readdir: entries of the directory open as fd, continuing where the
- * last call stopped; returns 0 at the end. */
+/* vfs_readdir: entries of the directory open as fd ("." and ".." too),
+ * continuing where the last call stopped (or where vfs_seek put it: for a
+ * directory the position is an opaque cookie, SEEK_SET to a value SEEK_CUR
+ * gave, or 0); returns 0 at the end or when fill stopped. fill runs without
+ * driver locks held and may call the VFS, but not on this fd. */
 int vfs_readdir(int fd, vfs_filldir_fn fill, void *ctx);
 
 /* By path. */

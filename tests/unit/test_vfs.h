@@ -3,8 +3,8 @@
  *
  * FS_TEST(suite, name) { ...body... } defines one body that runs inside a
  * booted kernel once per file system: on a ramfs mounted at "/", and on
- * ext2 images made by mke2fs in a temporary directory (checked with
- * e2fsck -fn afterwards). The body reports its first failed EXPECT through
+ * ext2 images made in a temporary directory by mke2fs (1 and 4 KiB blocks)
+ * and genext2fs (checked with e2fsck -fn afterwards). The body reports its first failed EXPECT through
  * the outcome, which the Criterion test asserts on outside the kernel. Each
  * run ends by unmounting "/", which fails (-EBUSY) if the body leaked an
  * open file.
@@ -69,7 +69,7 @@ static void fail_at(int line, const char *fmt, ...)
 	var = (int)r_; \
 } while (0)
 
-enum fs_kind { FS_RAMFS, FS_EXT2_1K, FS_EXT2_4K };
+enum fs_kind { FS_RAMFS, FS_EXT2_1K, FS_EXT2_4K, FS_GENEXT2FS };
 
 struct fs_case {
 	enum fs_kind kind;
@@ -96,7 +96,8 @@ static int fs_case_main(void *arg)
 	return rc;
 }
 
-/* A fresh ext2 image of size_kib with block size bsize in a temp dir. */
+/* A fresh ext2 image of size_kib with block size bsize in a temp dir, by
+ * mke2fs, or by genext2fs (1 KiB blocks) when bsize is 0. */
 static void make_image(char *path, size_t size, int bsize, unsigned size_kib)
 {
 	snprintf(path, size, "/tmp/toro-vfs-XXXXXX");
@@ -104,8 +105,12 @@ static void make_image(char *path, size_t size, int bsize, unsigned size_kib)
 	cr_assert(fd >= 0);
 	close(fd);
 	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "mke2fs -q -F -t ext2 -b %d %s %uk >/dev/null 2>&1",
-	         bsize, path, size_kib);
+	if (bsize)
+		snprintf(cmd, sizeof(cmd), "PATH=$PATH:/usr/sbin:/sbin mke2fs -q -F -t ext2 -b %d %s %uk "
+		         ">/dev/null 2>&1", bsize, path, size_kib);
+	else
+		snprintf(cmd, sizeof(cmd), "genext2fs -B 1024 -b %u -N 1024 %s >/dev/null 2>&1",
+		         size_kib, path);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 }
 
@@ -116,7 +121,8 @@ static void run_fs_case_mem(enum fs_kind kind, int (*body)(void), size_t mem_byt
 	struct posix_config cfg = { .cpus = 2, .mem_bytes = mem_bytes };
 	char image[64] = "";
 	if (kind != FS_RAMFS) {
-		make_image(image, sizeof(image), kind == FS_EXT2_1K ? 1024 : 4096, image_kib);
+		make_image(image, sizeof(image),
+		           kind == FS_EXT2_1K ? 1024 : kind == FS_EXT2_4K ? 4096 : 0, image_kib);
 		cfg.ndisks = 1;
 		cfg.disk_path[0] = image;
 	}
@@ -126,10 +132,11 @@ static void run_fs_case_mem(enum fs_kind kind, int (*body)(void), size_t mem_byt
 	cr_assert_eq(rc, 0, "line %d: %s", c.out.line, c.out.msg);
 	if (image[0]) {
 		char cmd[256];
-		snprintf(cmd, sizeof(cmd), "e2fsck -fn %s >/dev/null 2>&1", image);
+		snprintf(cmd, sizeof(cmd), "PATH=$PATH:/usr/sbin:/sbin e2fsck -fn %s >/dev/null 2>&1",
+		         image);
 		int fsck = system(cmd);
 		if (fsck != 0) {
-			snprintf(cmd, sizeof(cmd), "e2fsck -fn %s >&2", image);
+			snprintf(cmd, sizeof(cmd), "PATH=$PATH:/usr/sbin:/sbin e2fsck -fn %s >&2", image);
 			(void)!system(cmd);
 		}
 		unlink(image);
@@ -148,6 +155,7 @@ static inline void run_fs_case(enum fs_kind kind, int (*body)(void))
 	Test(suite, name##_ramfs) { run_fs_case(FS_RAMFS, name##_body); } \
 	Test(suite, name##_ext2_1k) { run_fs_case(FS_EXT2_1K, name##_body); } \
 	Test(suite, name##_ext2_4k) { run_fs_case(FS_EXT2_4K, name##_body); } \
+	Test(suite, name##_genext2fs) { run_fs_case(FS_GENEXT2FS, name##_body); } \
 	static int name##_body(void)
 #else
 #define FS_TEST(suite, name) \
