@@ -119,6 +119,13 @@ int vfs_mount(const char *path, const char *fstype, struct blkdev *dev, unsigned
 		return -ENODEV;
 	if (flags & ~FS_MOUNT_RDONLY)
 		return -EINVAL;
+	if (!dev && type != &ramfs_fs_type)
+		return -ENXIO;          /* every type but ramfs reads a device */
+	spin_lock(&mount_lock);
+	bool busy = dev_in_use(dev);
+	spin_unlock(&mount_lock);
+	if (busy)
+		return -EBUSY;          /* two drivers on one disk would ruin it */
 
 	/* Where: the first mount needs no directory under it. */
 	struct walk_result w = { 0 };

@@ -65,6 +65,9 @@ FS_TEST(vfs_mount, cross_mount_points)
 	EXPECT_RC(vfs_mount("/top", "ramfs", NULL, 0), -ENOTDIR);
 	EXPECT_RC(vfs_mount("/nope", "ramfs", NULL, 0), -ENOENT);
 	EXPECT_RC(vfs_mount("/mnt", "nofs", NULL, 0), -ENODEV);
+	EXPECT_RC(vfs_mount("/mnt", "ext2", NULL, 0), -ENXIO);
+	if (blkdev_get(0))      /* the ext2 runs: disk 0 is "/" already */
+		EXPECT_RC(vfs_mount("/mnt", "ext2", blkdev_get(0), 0), -EBUSY);
 	EXPECT_RC(vfs_sync(), 0);
 	return 0;
 }
