@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project and prints one summary:
 #   unit tests (Criterion), in the normal build and under ASan+UBSan;
-#   integration scripts tests/integration/*.sh (real tools, QEMU, FUSE).
+#   integration scripts: the executable tests/integration/*.sh (real tools,
+#   QEMU, FUSE); files there without the x bit are libraries they source.
 # Each suite's own closing line is read; a suite that crashes, hangs past
 # its time limit or prints no closing line counts as one failure.
 # Usage: tests/run-all.sh [PATTERN]   (run only suites whose name matches)
@@ -73,6 +74,7 @@ for bin in build/posix-san/tests/test_*; do
 	run_unit "$bin" "unit $(basename "$bin") [asan]"
 done
 for script in tests/integration/*.sh; do
+	[ -x "$script" ] || continue
 	[[ "$script" == *"$only"* ]] || continue
 	echo "=== integration: $script"
 	run_script "$script"
