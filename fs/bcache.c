@@ -143,9 +143,12 @@ static void sort_bufs(struct buf **v, size_t n)
 			}
 }
 
+static void bput_at(struct buf *b, bool cold);
+
 /* Write the referenced buffers v[0..n) (sorted), coalescing contiguous
- * blocks; each is locked while copied, and marked clean. Drops the refs. */
-static int write_bufs(struct bcache *bc, struct buf **v, size_t n)
+ * blocks; each is locked while copied, and marked clean. Drops the refs;
+ * cold: the buffers go back to the front of the LRU (evicted first). */
+static int write_bufs(struct bcache *bc, struct buf **v, size_t n, bool cold)
 {
 	int err = 0;
 	uint8_t *stage = kmalloc_aligned((size_t)RUN_MAX * bc->bsize, PAGE_SIZE);
@@ -202,20 +205,19 @@ static int write_bufs(struct bcache *bc, struct buf **v, size_t n)
 	}
 	kfree(stage);
 	for (size_t k = 0; k < n; k++)
-		bput(v[k]);
+		bput_at(v[k], cold);
 	return err;
 }
 
-/* Collect up to max dirty buffers (only unreferenced ones if idle_only),
- * taking a reference on each. */
-static size_t collect_dirty(struct bcache *bc, struct buf **v, size_t max, bool idle_only)
+/* Collect up to max dirty buffers, taking a reference on each. */
+static size_t collect_dirty(struct bcache *bc, struct buf **v, size_t max)
 {
 	size_t n = 0;
 	spin_lock(&bc->lock);
 	for (size_t h = 0; h < bc->nbuckets && n < max; h++) {
 		list_for_each(l, &bc->hash[h]) {
 			struct buf *b = list_entry(l, struct buf, hash_link);
-			if (!b->dirty || (idle_only && b->refs))
+			if (!b->dirty)
 				continue;
 			if (b->refs++ == 0)
 				list_remove(&b->lru_link);
@@ -235,7 +237,7 @@ int bcache_flush(struct bcache *bc)
 	if (!v)
 		return -ENOMEM;
 	for (;;) {
-		size_t n = collect_dirty(bc, v, WB_BATCH, false);
+		size_t n = collect_dirty(bc, v, WB_BATCH);
 		if (n == 0)
 			break;
 		sort_bufs(v, n);
@@ -243,11 +245,11 @@ int bcache_flush(struct bcache *bc)
 		while (ndata < n && !v[ndata]->meta)
 			ndata++;
 		/* Data, a barrier, then the metadata that points at it. */
-		int rc = write_bufs(bc, v, ndata);
+		int rc = write_bufs(bc, v, ndata, false);
 		if (rc == 0 && ndata && ndata < n)
 			rc = blkdev_flush(bc->dev);
 		if (rc == 0)
-			rc = write_bufs(bc, v + ndata, n - ndata);
+			rc = write_bufs(bc, v + ndata, n - ndata, false);
 		else
 			for (size_t k = ndata; k < n; k++)
 				bput(v[k]);
@@ -272,15 +274,28 @@ void bcache_forget(struct bcache *bc, uint64_t blockno)
 
 /* ---- Finding a buffer ------------------------------------------------------ */
 
-/* Write back a batch of idle dirty buffers so that eviction finds clean ones. */
+/* Write back the oldest idle dirty buffers, so that eviction finds clean
+ * ones at the front of the LRU list. */
 static void writeback_idle(struct bcache *bc)
 {
 	struct buf **v = kmalloc(WB_BATCH * sizeof(*v));
 	if (!v)
 		return;
-	size_t n = collect_dirty(bc, v, WB_BATCH, true);
+	size_t n = 0;
+	spin_lock(&bc->lock);
+	list_for_each_safe(l, tmp, &bc->lru) {
+		struct buf *b = list_entry(l, struct buf, lru_link);
+		if (!b->dirty)
+			continue;
+		b->refs++;
+		list_remove(&b->lru_link);
+		v[n++] = b;
+		if (n == WB_BATCH)
+			break;
+	}
+	spin_unlock(&bc->lock);
 	sort_bufs(v, n);
-	if (write_bufs(bc, v, n) < 0)
+	if (write_bufs(bc, v, n, true) < 0)
 		kprintf("bcache: %s: write-back error\n", bc->dev->name);
 	kfree(v);
 }
@@ -292,8 +307,11 @@ static struct buf *grab_locked(struct bcache *bc, bool *need_wb)
 {
 	*need_wb = false;
 	if (bc->nbufs >= bc->max_bufs) {
+		unsigned scanned = 0;
 		list_for_each(l, &bc->lru) {
 			struct buf *b = list_entry(l, struct buf, lru_link);
+			if (++scanned > 2 * WB_BATCH)
+				break;      /* the old end is dirty: write some back */
 			if (b->dirty)
 				continue;
 			list_remove(&b->lru_link);
@@ -521,15 +539,24 @@ void block_buf(struct buf *b)
 	mutex_lock(&b->lock);
 }
 
-void bput(struct buf *b)
+static void bput_at(struct buf *b, bool cold)
 {
 	struct bcache *bc = b->bc;
 	spin_lock(&bc->lock);
 	if (b->refs <= 0)
 		panic("bput: block %lu not referenced", (unsigned long)b->blockno);
-	if (--b->refs == 0)
-		list_push_back(&bc->lru, &b->lru_link);
+	if (--b->refs == 0) {
+		if (cold)
+			list_push_front(&bc->lru, &b->lru_link);
+		else
+			list_push_back(&bc->lru, &b->lru_link);
+	}
 	spin_unlock(&bc->lock);
+}
+
+void bput(struct buf *b)
+{
+	bput_at(b, false);
 }
 
 void brelse(struct buf *b)
