@@ -281,6 +281,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct fuse_session *se = fuse_get_session(f);
+	/* libfuse leaves an ignored signal ignored; a shell ignores SIGINT in
+	 * its background jobs, and SIGINT must still unmount. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	if (fuse_set_signal_handlers(se) != 0) {
 		fuse_unmount(f);
 		fuse_destroy(f);
