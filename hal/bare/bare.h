@@ -38,7 +38,11 @@ struct bare_cpu {
 	uintptr_t stack_top;        /* boot stack */
 	uintptr_t fault_stack_top;  /* IST1: NMI, #DF, #MC run here */
 
-	/* Set by the CPU itself once it runs (atomic; hal_cpu_start waits). */
+	/* Handshake with hal_cpu_start (atomics): the CPU sets parked once its
+	 * HAL state is up, waits (halted) for go, sets running and enters
+	 * kernel_cpu_main. */
+	int parked;
+	int go;
 	int running;
 
 	/* The CPU's own. */
@@ -192,7 +196,7 @@ void *bare_early_alloc(size_t size);    /* page aligned, never freed */
 bool bare_is_ram(uint64_t addr, size_t len);    /* inside mapped RAM */
 
 /* smp.c */
-void smp_init(void);                /* CPU list from the MADT (CPU 0) */
+void smp_init(void);                /* CPU list from the MADT; wakes them (CPU 0) */
 
 /* trap.c: diagnostics */
 void bare_backtrace(uint64_t rbp);

@@ -3,7 +3,8 @@
  * mode at TRAMP_BASE (smp.c copies these bytes there: a SIPI can only start
  * a CPU at a page below 1 MiB). It loads the kernel's GDT, goes through
  * 32-bit protected mode into long mode on CPU 0's page tables, and calls
- * entry(cpu) on the stack smp.c left in the parameter block.
+ * entry(apic_id) on the stack smp.c set aside for its local APIC id (all
+ * the CPUs pass here together).
  * Every address is TRAMP_BASE-relative: the code runs away from its link
  * address.
  */
@@ -50,8 +51,13 @@ tramp64:
 	xorl %eax, %eax
 	movl %eax, %fs
 	movl %eax, %gs
-	movq T(tramp_stack), %rsp
-	movl T(tramp_cpu), %edi
+	/* Every CPU runs this at once: find our own stack by local APIC id. */
+	movl T(tramp_lapic), %ebx
+	movl 0x20(%rbx), %eax
+	shrl $24, %eax
+	movq T(tramp_stacks), %rbx
+	movq (%rbx, %rax, 8), %rsp
+	movl %eax, %edi
 	xorl %ebp, %ebp
 	movq T(tramp_entry), %rax
 	call *%rax
@@ -68,10 +74,10 @@ tramp_gdtr:
 	.word 0
 tramp_cr3:
 	.long 0
-tramp_cpu:
-	.long 0
-tramp_stack:
-	.quad 0
+tramp_lapic:
+	.long 0                         /* local APIC MMIO base */
+tramp_stacks:
+	.quad 0                         /* uint64_t[256]: stack top by APIC id */
 tramp_entry:
-	.quad 0
+	.quad 0                         /* entry(apic_id) */
 trampoline_end:
