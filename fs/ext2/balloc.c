@@ -80,6 +80,7 @@ int ext2_read_block_bitmap(struct ext2_fs *fs, uint32_t g, struct buf **out)
 
 int ext2_new_block(struct ext2_fs *fs, uint32_t goal, uint32_t *out)
 {
+	EXT2_ASSERT_LOCKED(fs);
 	if (fs->free_blocks == 0)
 		return -ENOSPC;
 	if (goal < fs->first_data_block || goal >= fs->blocks_count)
@@ -126,6 +127,7 @@ int ext2_new_block(struct ext2_fs *fs, uint32_t goal, uint32_t *out)
 
 int ext2_free_block(struct ext2_fs *fs, uint32_t blk)
 {
+	EXT2_ASSERT_LOCKED(fs);
 	if (!ext2_valid_data_block(fs, blk))
 		return EXT2_CORRUPT(fs, "freeing block %u, not a data block", blk);
 	uint32_t g = (blk - fs->first_data_block) / fs->blocks_per_group;

@@ -149,6 +149,7 @@ static int find_entry(struct ext2_fs *fs, struct ext2_inode_info *dir, const cha
 int ext2_dir_lookup(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
                     size_t len, uint32_t *ino)
 {
+	EXT2_ASSERT_LOCKED(fs);
 	struct buf *b;
 	uint32_t off, prev;
 	int rc = find_entry(fs, dir, name, len, &b, &off, &prev);
@@ -168,6 +169,7 @@ static void dir_changed(struct ext2_inode_info *dir)
 int ext2_dir_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
                  size_t len, uint32_t ino, uint32_t mode)
 {
+	EXT2_ASSERT_LOCKED(fs);
 	uint32_t need = EXT2_DIR_REC_LEN(len);
 	uint64_t nblocks = dir->size / fs->bsize;
 	for (uint64_t i = 0; i < nblocks; i++) {
@@ -222,6 +224,7 @@ int ext2_dir_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *na
 int ext2_dir_remove(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
                     size_t len, uint32_t *ino)
 {
+	EXT2_ASSERT_LOCKED(fs);
 	struct buf *b;
 	uint32_t off, prev;
 	int rc = find_entry(fs, dir, name, len, &b, &off, &prev);

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "bcache.h"
+#include "console.h"
 #include "fs.h"
 #include "list.h"
 #include "mutex.h"
@@ -318,6 +319,10 @@ struct ext2_fs {
 };
 
 static inline struct ext2_fs *EXT2(struct fs *fs) { return (struct ext2_fs *)fs; }
+
+/* "Caller holds the fs lock", checked (STYLE.md 3). */
+#define EXT2_ASSERT_LOCKED(fs) \
+	((void)(mutex_held(&(fs)->lock) || (panic("%s: ext2 fs lock not held", __func__), 0)))
 
 /* error.c: the one path for corrupt metadata. Marks the fs, logs, applies
  * the errors policy; returns -EIO. */

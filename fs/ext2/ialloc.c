@@ -65,6 +65,7 @@ static uint32_t pick_group_file(struct ext2_fs *fs, uint32_t pg)
 
 int ext2_new_inode(struct ext2_fs *fs, uint32_t dir_ino, bool is_dir, uint32_t *out)
 {
+	EXT2_ASSERT_LOCKED(fs);
 	if (fs->free_inodes == 0)
 		return -ENOSPC;
 	uint32_t pg = ext2_ino_group(fs, dir_ino);
@@ -105,6 +106,7 @@ int ext2_new_inode(struct ext2_fs *fs, uint32_t dir_ino, bool is_dir, uint32_t *
 
 int ext2_free_inode_bit(struct ext2_fs *fs, uint32_t ino, bool is_dir)
 {
+	EXT2_ASSERT_LOCKED(fs);
 	if (ino < fs->first_ino || ino > fs->inodes_count)
 		return EXT2_CORRUPT(fs, "freeing reserved or bad inode %u", ino);
 	uint32_t g = ext2_ino_group(fs, ino), bit = (ino - 1) % fs->inodes_per_group;

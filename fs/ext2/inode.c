@@ -140,6 +140,7 @@ static int read_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 
 int ext2_write_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 {
+	EXT2_ASSERT_LOCKED(fs);
 	if (ii->freed || fs->vfs.read_only)
 		return 0;
 	uint32_t blk, off;
@@ -176,6 +177,7 @@ int ext2_write_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 
 int ext2_iget(struct ext2_fs *fs, uint32_t ino, struct ext2_inode_info **out)
 {
+	EXT2_ASSERT_LOCKED(fs);
 	if (!valid_ino(fs, ino))
 		return EXT2_CORRUPT(fs, "bad inode number %u", ino);
 	struct ext2_inode_info *ii = find(fs, ino);
@@ -285,6 +287,7 @@ static int free_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 
 int ext2_iput(struct ext2_fs *fs, struct ext2_inode_info *ii)
 {
+	EXT2_ASSERT_LOCKED(fs);
 	int rc = 0;
 	if (ii->dirty)
 		rc = ext2_write_inode(fs, ii);
@@ -372,6 +375,7 @@ static int alloc_block(struct ext2_fs *fs, struct ext2_inode_info *ii, uint32_t 
 int ext2_bmap(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk, bool create,
               uint32_t *pblk, bool *fresh)
 {
+	EXT2_ASSERT_LOCKED(fs);
 	uint32_t path[4];
 	int depth = block_path(fs, lblk, path);
 	*pblk = 0;
@@ -517,6 +521,7 @@ static int trim_tree(struct ext2_fs *fs, struct ext2_inode_info *ii, uint32_t bl
 
 int ext2_truncate(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t size)
 {
+	EXT2_ASSERT_LOCKED(fs);
 	if (size > ext2_max_size(fs))
 		return -EFBIG;
 	uint64_t keep = (size + fs->bsize - 1) / fs->bsize;

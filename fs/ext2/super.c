@@ -299,6 +299,7 @@ static int ext2_mount(struct blkdev *dev, unsigned flags, struct fs **out)
 		        dev->name);
 
 	/* The root must be a directory. */
+	mutex_lock(&fs->lock);
 	struct ext2_inode_info *root;
 	rc = ext2_iget(fs, EXT2_ROOT_INO, &root);
 	if (rc == 0) {
@@ -306,18 +307,16 @@ static int ext2_mount(struct blkdev *dev, unsigned flags, struct fs **out)
 			rc = EXT2_CORRUPT(fs, "root inode is not a directory");
 		ext2_iput(fs, root);
 	}
-	if (rc < 0)
-		goto fail;
-
-	if (!fs->vfs.read_only) {
+	if (rc == 0 && !fs->vfs.read_only) {
 		st16(&fs->sb->s_state, fs->mount_state & ~EXT2_VALID_FS);
 		st16(&fs->sb->s_mnt_count, ld16(fs->sb->s_mnt_count) + 1);
 		st32(&fs->sb->s_mtime, ext2_now());
 		ext2_sb_update_counts(fs);
 		rc = bcache_flush(fs->bc);
-		if (rc < 0)
-			goto fail;
 	}
+	mutex_unlock(&fs->lock);
+	if (rc < 0)
+		goto fail;
 	*out = &fs->vfs;
 	return 0;
 fail:
