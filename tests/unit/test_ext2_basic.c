@@ -303,3 +303,99 @@ Test(ext2_rev1_1k_i128, readdir_callback_may_stat)
 	cr_expect_eq(r.stat_ok, 8);
 	tmp_cleanup();
 }
+
+/* ext3 (has_journal) mounts as ext2; ext4 (extents, 64bit...) is refused;
+ * a read-only disk gives a read-only mount. */
+struct kinds { int mount, write, unmount, ro, rofs; };
+
+static int kinds_body(void *arg)
+{
+	struct kinds *k = arg;
+	struct fs *fs;
+	k->mount = ext2_fs_type.mount(blkdev_get(0), 0, &fs);
+	if (k->mount < 0)
+		return 0;
+	k->ro = fs->read_only;
+	k->write = k_write_pattern(fs, "/from-toro", 0, 50000, 9);
+	k->unmount = fs->ops->unmount(fs);
+	return 0;
+}
+
+Test(ext2_kinds, ext3_mounts_as_ext2)
+{
+	tmp_dir();
+	snprintf(img, sizeof(img), "%s/e3.img", tdir);
+	cr_assert_eq(sh("mke2fs -q -F -t ext3 -b 1024 '%s' 16M >/dev/null 2>&1", img), 0);
+	struct kinds k = { 0 };
+	cr_assert_eq(run_with_image(img, 1, kinds_body, &k), 0);
+	cr_expect_eq(k.mount, 0);
+	cr_expect(!k.ro);
+	cr_expect_eq(k.write, 0);
+	cr_expect_eq(k.unmount, 0);
+	cr_expect(fsck_clean(img));
+	cr_expect_eq(dbg_stat_field(img, "/from-toro", "Size: "), 50000);
+	tmp_cleanup();
+}
+
+Test(ext2_kinds, ext4_refused)
+{
+	tmp_dir();
+	snprintf(img, sizeof(img), "%s/e4.img", tdir);
+	cr_assert_eq(sh("mke2fs -q -F -t ext4 '%s' 16M >/dev/null 2>&1", img), 0);
+	struct kinds k = { 0 };
+	cr_assert_eq(run_with_image(img, 1, kinds_body, &k), 0);
+	cr_expect_eq(k.mount, -EINVAL);
+	tmp_cleanup();
+}
+
+Test(ext2_kinds, read_only_disk)
+{
+	tmp_dir();
+	snprintf(img, sizeof(img), "%s/ro.img", tdir);
+	cr_assert_eq(sh("mke2fs -q -F -t ext2 '%s' 8M >/dev/null 2>&1", img), 0);
+	char *before = sh_out("md5sum < '%s'", img);
+	struct posix_config cfg = { .cpus = 1, .ndisks = 1 };
+	cfg.disk_path[0] = img;
+	cfg.disk_read_only[0] = true;
+	struct kinds k = { 0 };
+	cr_assert_eq(run_in_kernel_cfg(&cfg, kinds_body, &k), 0);
+	cr_expect_eq(k.mount, 0);
+	cr_expect(k.ro);
+	cr_expect_eq(k.write, -EROFS);
+	cr_expect_eq(k.unmount, 0);
+	char *after = sh_out("md5sum < '%s'", img);
+	cr_expect_str_eq(before, after, "the image is unchanged");
+	free(before);
+	free(after);
+	tmp_cleanup();
+}
+
+/* Revision 0 has no large_file: a file stops at 2 GiB - 1. */
+static int rev0_body(void *arg)
+{
+	struct kinds *k = arg;
+	struct fs *fs;
+	k->mount = ext2_fs_type.mount(blkdev_get(0), 0, &fs);
+	if (k->mount < 0)
+		return 0;
+	k->write = k_write_pattern(fs, "/big", 0x7fffffffull - 10, 10, 1);
+	k->rofs = k_write_pattern(fs, "/big", 0x7fffffffull, 10, 1);
+	k->unmount = fs->ops->unmount(fs);
+	return 0;
+}
+
+Test(ext2_kinds, rev0_file_size_limit)
+{
+	tmp_dir();
+	snprintf(img, sizeof(img), "%s/r0.img", tdir);
+	cr_assert_eq(sh("mke2fs -q -F -t ext2 -r 0 -b 4096 '%s' 8M >/dev/null 2>&1", img), 0);
+	struct kinds k = { 0 };
+	cr_assert_eq(run_with_image(img, 1, rev0_body, &k), 0);
+	cr_expect_eq(k.mount, 0);
+	cr_expect_eq(k.write, 0);
+	cr_expect_eq(k.rofs, -EFBIG);
+	cr_expect_eq(k.unmount, 0);
+	cr_expect(fsck_clean(img));
+	cr_expect_eq(dbg_stat_field(img, "/big", "Size: "), 0x7fffffffl);
+	tmp_cleanup();
+}
