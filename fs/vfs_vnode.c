@@ -29,6 +29,7 @@ static struct list *bucket(struct vloc loc)
 /* The vnode of loc with one more reference, or NULL. Caller holds vnode_lock. */
 static struct vnode *find(struct vloc loc)
 {
+	assert_held(&vnode_lock);
 	if (!buckets_ready) {
 		for (int i = 0; i < VNODE_BUCKETS; i++)
 			list_init(&buckets[i]);

@@ -35,8 +35,8 @@ static const struct command commands[] = {
 	{ "cat", "PATH...", "write files to stdout", 1, -1, "", true, cmd_cat },
 	{ "tree", "[PATH]", "show a directory tree", 0, 1, "", true, cmd_tree },
 	{ "df", "", "show free space", 0, 0, "", true, cmd_df },
-	{ "get", "[-r] PATH HOSTPATH", "copy out of the image (-r: a tree)", 2, 2, "r", true, cmd_get },
-	{ "put", "[-r] HOSTPATH PATH", "copy into the image (-r: a tree)", 2, 2, "r", false, cmd_put },
+	{ "get", "[-r] PATH HOSTPATH|-", "copy out of the image (-r: a tree)", 2, 2, "r", true, cmd_get },
+	{ "put", "[-r] HOSTPATH|- PATH", "copy into the image (-r: a tree)", 2, 2, "r", false, cmd_put },
 	{ "mkdir", "[-p] PATH...", "make directories (-p: with parents)", 1, -1, "p", false, cmd_mkdir },
 	{ "rm", "[-r] [-f] PATH...", "remove files (-r: trees)", 1, -1, "rf", false, cmd_rm },
 	{ "rmdir", "PATH...", "remove empty directories", 1, -1, "", false, cmd_rmdir },
@@ -63,7 +63,7 @@ void print_usage(void)
 	                "       toro-fs mkfs IMAGE SIZE[K|M|G] [-b BLOCKSIZE]\n"
 	                "commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(stderr, "  %-8s %-20s %s\n", commands[i].name, commands[i].args,
+		fprintf(stderr, "  %-8s %-22s %s\n", commands[i].name, commands[i].args,
 		        commands[i].help);
 	fprintf(stderr, "exit status: 0 done, 1 an operation failed, 2 usage, "
 	                "3 image unusable, 4 host file error\n");

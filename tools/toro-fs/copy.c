@@ -116,11 +116,10 @@ static char *target_of(const char *src, const char *dst, bool dst_is_dir)
 
 /* ---- host -> image ---- */
 
-static int put_data(struct copy *c, const char *host, const char *img, const struct stat *st)
+/* Copy the host file open as in (named host) to img; closes in. */
+static int put_data(struct copy *c, int in, const char *host, const char *img,
+                    const struct stat *st)
 {
-	int in = open(host, O_RDONLY);
-	if (in < 0)
-		return fail(EXIT_HOST, errno, "put: reading %s", host);
 	int out = vfs_open(img, O_WRONLY | O_CREAT | O_TRUNC, st->st_mode & 07777);
 	if (out < 0) {
 		close(in);
@@ -258,7 +257,9 @@ static void put_entry(struct copy *c, const char *host, const char *img)
 			if (rc == 0)
 				return;     /* same inode: attributes already set */
 		}
-		int s = put_data(c, host, img, &st);
+		int in = open(host, O_RDONLY);
+		int s = in < 0 ? fail(EXIT_HOST, errno, "put: reading %s", host)
+		               : put_data(c, in, host, img, &st);
 		if (s != EXIT_OK) {
 			note(c, s);
 			return;
@@ -293,6 +294,15 @@ int cmd_put(int argc, char **argv, const char *opts)
 {
 	struct copy c = { .recursive = strchr(opts, 'r') != NULL };
 	struct stat st;
+	if (strcmp(argv[0], "-") == 0) {
+		/* From stdin into a file of that name. */
+		st = (struct stat){ .st_mode = S_IFREG | 0644 };
+		c.buf = malloc(COPY_BUF);
+		int status = c.buf ? put_data(&c, dup(0), "stdin", argv[1], &st)
+		                   : fail(EXIT_FAILED, ENOMEM, "put");
+		free(c.buf);
+		return status;
+	}
 	if (lstat(argv[0], &st) < 0)
 		return fail(EXIT_HOST, errno, "put: %s", argv[0]);
 	if (S_ISDIR(st.st_mode) && !c.recursive)
@@ -450,6 +460,8 @@ static void get_entry(struct copy *c, const char *img, const char *host)
 	get_attrs(c, host, &st);
 }
 
+int cmd_cat(int argc, char **argv, const char *opts);
+
 int cmd_get(int argc, char **argv, const char *opts)
 {
 	struct copy c = { .recursive = strchr(opts, 'r') != NULL };
@@ -457,6 +469,8 @@ int cmd_get(int argc, char **argv, const char *opts)
 	int rc = vfs_lstat(argv[0], &st);
 	if (rc < 0)
 		return fail(EXIT_FAILED, rc, "get %s", argv[0]);
+	if (strcmp(argv[1], "-") == 0 && !S_ISDIR(st.mode))
+		return cmd_cat(1, argv, "");            /* to stdout */
 	if (S_ISDIR(st.mode) && !c.recursive)
 		return fail(EXIT_USAGE, 0, "get: %s is a directory (use get -r)", argv[0]);
 	struct stat hs;
