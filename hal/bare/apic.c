@@ -119,7 +119,7 @@ void hal_cpu_idle(uint64_t deadline_ns)
 		hal_shutdown(BARE_FAULT_STATUS);
 	}
 	if (deadline_ns) {
-		uint64_t now = hal_clock_ns();
+		uint64_t now = hal_clock_ns();     /* clock_ready() included */
 		if (deadline_ns <= now)
 			return;
 		unsigned __int128 ticks = ((unsigned __int128)(deadline_ns - now) *

@@ -160,10 +160,17 @@ typedef void (*trap_handler)(struct trap_frame *f);
 void trap_set_handler(unsigned vector, trap_handler fn);
 
 /* clock.c */
-void clock_calibrate_begin(void);   /* TSC and APIC timer rates (CPU 0)... */
-void clock_calibrate_end(void);     /* ...measured between these two calls */
+void clock_calibrate_begin(void);   /* open the window (CPU 0, at boot) */
+void clock_finish(void);            /* close it: rates known on return */
 extern uint64_t bare_tsc_hz, bare_apic_timer_hz;
-void bare_udelay(uint64_t us);      /* busy wait on the TSC */
+extern int bare_clock_calibrated;
+
+/* clock_ready: before using bare_tsc_hz, bare_apic_timer_hz. */
+static inline void clock_ready(void)
+{
+	if (__builtin_expect(!__atomic_load_n(&bare_clock_calibrated, __ATOMIC_ACQUIRE), 0))
+		clock_finish();
+}
 
 /* acpi.c: what the MADT says */
 void acpi_init(const struct hvm_start_info *si);

@@ -1,14 +1,15 @@
 /*
  * boot.c: from entry.S to kernel_main, on CPU 0 with interrupts off.
- * Order: per-CPU record (hal_cpu_id), 8259s off, serial console, IDT, uncached MMIO
- * pages, ACPI, local APIC; then, while the clock rates are being measured, the command line
- * and memory map out of hvm_start_info (nothing has reused low memory yet),
- * the CPU list with its boot stacks, and the I/O APIC.
+ * Order: per-CPU record (hal_cpu_id), 8259s off, serial console, IDT,
+ * uncached MMIO pages, ACPI, local APIC; then, while the PIT measures the
+ * clock rates (clock.c closes that window when a rate is first needed),
+ * the command line and memory map out of hvm_start_info (nothing has reused
+ * low memory yet), the CPUs (woken now, parked until hal_cpu_start), the
+ * I/O APIC.
  */
 #include <string.h>
 
 #include "bare.h"
-
 
 #define CMDLINE_MAX 1024
 #define ARGV_MAX    64
@@ -64,7 +65,6 @@ void __attribute__((noreturn)) bare_main(uint32_t start_info)
 	memory_init(si);
 	smp_init();
 	ioapic_init();
-	clock_calibrate_end();
 	kernel_main(argc, argv);
 	hal_shutdown(0);
 }

@@ -8,8 +8,13 @@
  * when the platform states the TSC rate (KVM's pvclock, the hypervisor
  * timing leaf, CPUID 0x15), over CHECK_PIT_TICKS (~100 us) that only check
  * the stated rate. The APIC timer's rate is then its ticks over the same
- * TSC interval. The window spans the rest of the HAL's boot
- * (clock_calibrate_begin ... _end) so that little of it is spent waiting.
+ * TSC interval.
+ *
+ * The window opens during the HAL's boot (clock_calibrate_begin) and closes
+ * when a rate is first needed (clock_ready: the first hal_clock_ns,
+ * hal_cpu_idle or hal_cpu_start, on CPU 0 since the others are parked), so
+ * the kernel's own start-up runs while the PIT counts. A window longer than
+ * the PIT's 16 bits (55 ms) is noticed (OUT2 went high) and measured again.
  * QEMU (TCG and KVM) keeps the TSCs of all CPUs in step, so one rate and
  * one origin serve them all.
  */
@@ -25,6 +30,8 @@
 
 uint64_t bare_tsc_hz;
 uint64_t bare_apic_timer_hz;
+int bare_clock_calibrated;              /* atomic: rates set */
+static int finishing;                   /* atomic: a CPU is closing the window */
 static uint64_t ns_per_tick_32;         /* ns per TSC tick, 32.32 fixed point */
 
 static uint16_t cal_pit0;               /* the window's start */
@@ -37,6 +44,7 @@ static void set_rates(uint64_t tsc_hz, uint64_t apic_hz)
 	bare_apic_timer_hz = apic_hz;
 	ns_per_tick_32 = ((uint64_t)1000000000 << 32) / tsc_hz;
 	lapic_timer_set_rate(apic_hz);
+	__atomic_store_n(&bare_clock_calibrated, 1, __ATOMIC_RELEASE);
 }
 
 /* KVM's pvclock record (Linux's struct pvclock_vcpu_time_info). */
@@ -155,17 +163,19 @@ void clock_calibrate_begin(void)
 	cal_pit0 = sample(&cal_tsc0, &cal_apic0);
 }
 
-void clock_calibrate_end(void)
+static void calibrate_end(void)
 {
 	uint64_t stated = stated_tsc_hz();
-	uint64_t tsc1, tsc_hz;
+	uint64_t tsc1, tsc_hz, give_up = rdtsc() + PIT_GIVE_UP_TSC;
 	uint32_t apic1;
 	uint16_t now;
 	unsigned need = stated ? CHECK_PIT_TICKS : CALIBRATE_PIT_TICKS;
 
+	if (inb(0x61) & 0x20)               /* OUT2 high: counted past zero */
+		clock_calibrate_begin();
 	for (;;) {
 		now = sample(&tsc1, &apic1);
-		if (tsc1 - cal_tsc0 > PIT_GIVE_UP_TSC) {
+		if ((int64_t)(tsc1 - give_up) > 0) {
 			calibrate_without_pit(stated);
 			return;
 		}
@@ -186,15 +196,19 @@ void clock_calibrate_end(void)
 	set_rates(tsc_hz, (uint64_t)(cal_apic0 - apic1) * tsc_hz / (tsc1 - cal_tsc0));
 }
 
-uint64_t hal_clock_ns(void)
+void clock_finish(void)
 {
-	uint64_t d = rdtsc() - bare_boot_tsc;
-	return (uint64_t)(((unsigned __int128)d * ns_per_tick_32) >> 32);
+	unsigned long irq = hal_irq_save();
+	if (!__atomic_exchange_n(&finishing, 1, __ATOMIC_ACQUIRE))
+		calibrate_end();
+	while (!__atomic_load_n(&bare_clock_calibrated, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	hal_irq_restore(irq);
 }
 
-void bare_udelay(uint64_t us)
+uint64_t hal_clock_ns(void)
 {
-	uint64_t end = rdtsc() + us * bare_tsc_hz / 1000000;
-	while ((int64_t)(rdtsc() - end) < 0)
-		cpu_relax();
+	clock_ready();
+	uint64_t d = rdtsc() - bare_boot_tsc;
+	return (uint64_t)(((unsigned __int128)d * ns_per_tick_32) >> 32);
 }

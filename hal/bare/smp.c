@@ -130,6 +130,7 @@ int hal_cpu_start(unsigned cpu)
 
 	/* Still not parked 1 ms after the SIPI: the second SIPI of the
 	 * recipe (ignored by a CPU already past the first). */
+	clock_ready();
 	if (!__atomic_load_n(&c->parked, __ATOMIC_ACQUIRE)) {
 		uint64_t since_sipi_us = (rdtsc() - sipi_tsc) * 1000000 / bare_tsc_hz;
 		if (since_sipi_us < 1000)
