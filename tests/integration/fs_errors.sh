@@ -47,6 +47,7 @@ expect_exit "put a file larger than the image" 1 "No space left on device" T put
 check "e2fsck clean after the failures" fsck_clean "$img"
 check "rm -f of a missing file is fine" T rm -f /nope
 check "files still there" test "$(T cat /d/f)" = hello
+check "rm the partial file left by ENOSPC" T rm /big
 check "put from stdin" bash -c "echo piped | '$TORO_FS' '$img' put - /piped"
 check "get to stdout" test "$(T get /piped -)" = piped
 expect_exit "put from stdin onto a directory" 1 "Is a directory" T put - /d
