@@ -17,7 +17,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "blkdev.h"
 #include "gate.h"
@@ -37,9 +39,60 @@ struct waiter {
 	pthread_cond_t cond;
 };
 
-static __thread struct waiter self_waiter = {
-	PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER
+/*
+ * Each host thread's waiter. A worker may still be unlocking it just after
+ * its caller saw done and went on, even after that thread ended; so waiters
+ * are never freed: a thread's waiter goes back to a free list when it ends.
+ */
+struct waiter_slot {
+	struct waiter w;
+	struct waiter_slot *next;
 };
+
+static __thread struct waiter_slot *my_waiter;
+static pthread_mutex_t waiters_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct waiter_slot *free_waiters;    /* guarded by waiters_lock */
+static pthread_key_t waiter_key;
+static pthread_once_t waiter_once = PTHREAD_ONCE_INIT;
+
+static void waiter_release(void *p)
+{
+	struct waiter_slot *s = p;
+	pthread_mutex_lock(&waiters_lock);
+	s->next = free_waiters;
+	free_waiters = s;
+	pthread_mutex_unlock(&waiters_lock);
+}
+
+static void waiter_key_init(void)
+{
+	pthread_key_create(&waiter_key, waiter_release);
+}
+
+static struct waiter *self_waiter(void)
+{
+	if (my_waiter)
+		return &my_waiter->w;
+	pthread_once(&waiter_once, waiter_key_init);
+	pthread_mutex_lock(&waiters_lock);
+	struct waiter_slot *s = free_waiters;
+	if (s)
+		free_waiters = s->next;
+	pthread_mutex_unlock(&waiters_lock);
+	while (!s) {
+		s = malloc(sizeof(*s));
+		if (!s) {
+			struct timespec ts = { 0, 1000000 };
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		pthread_mutex_init(&s->w.lock, NULL);
+		pthread_cond_init(&s->w.cond, NULL);
+	}
+	my_waiter = s;
+	pthread_setspecific(waiter_key, s);
+	return &s->w;
+}
 
 struct gate_req {
 	struct list link;           /* in its CPU queue, under queue.wq.lock */
@@ -48,8 +101,13 @@ struct gate_req {
 	uint32_t uid, gid;
 	struct waiter *w;
 	long result;                /* set by the worker, then done */
-	bool done;                  /* guarded by w->lock */
+	int done;                   /* atomic; set last by the worker */
+	bool sleeping;              /* guarded by w->lock: the caller waits on w->cond */
 };
+
+/* A caller polls done this long before it sleeps: most calls are short,
+ * and a sleep costs two host context switches more. */
+#define SPIN_NS 30000
 
 /* One per kernel CPU: the requests raised on it, and its workers. */
 struct queue {
@@ -66,6 +124,7 @@ static struct {
 	int kernel_status;
 	unsigned ncpus;
 	unsigned next_cpu;          /* atomic round robin */
+	uint64_t spin_ns;           /* how long a caller polls before sleeping */
 	struct queue queues[HAL_MAX_CPUS];
 
 	/* Host side of start and stop, guarded by lock. */
@@ -95,10 +154,33 @@ static void queue_irq(void *arg)
 	spin_unlock(&q->wq.lock);
 }
 
+static uint64_t host_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool spin_until_done(struct gate_req *r)
+{
+	if (g.spin_ns == 0)
+		return false;
+	uint64_t end = host_ns() + g.spin_ns;
+	for (;;) {
+		for (int i = 0; i < 64; i++) {
+			if (__atomic_load_n(&r->done, __ATOMIC_ACQUIRE))
+				return true;
+			__builtin_ia32_pause();
+		}
+		if (host_ns() > end)
+			return false;
+	}
+}
+
 long gate_call(long (*fn)(void *), void *arg, uint32_t uid, uint32_t gid)
 {
 	struct gate_req r = { .fn = fn, .arg = arg, .uid = uid, .gid = gid,
-	                      .w = &self_waiter };
+	                      .w = self_waiter() };
 	list_init(&r.link);
 	int old;
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
@@ -107,23 +189,31 @@ long gate_call(long (*fn)(void *), void *arg, uint32_t uid, uint32_t gid)
 		struct timespec ts = { 0, 1000000 };   /* host out of memory: retry */
 		nanosleep(&ts, NULL);
 	}
-	pthread_mutex_lock(&r.w->lock);
-	while (!r.done)
-		pthread_cond_wait(&r.w->cond, &r.w->lock);
-	pthread_mutex_unlock(&r.w->lock);
+	if (!spin_until_done(&r)) {
+		pthread_mutex_lock(&r.w->lock);
+		r.sleeping = true;
+		while (!__atomic_load_n(&r.done, __ATOMIC_ACQUIRE))
+			pthread_cond_wait(&r.w->cond, &r.w->lock);
+		pthread_mutex_unlock(&r.w->lock);
+	}
 	pthread_setcancelstate(old, NULL);
 	return r.result;
 }
 
 /* ---- Kernel threads ------------------------------------------------------- */
 
+/* Hand the result over. While the caller spins, done alone tells it; once
+ * it sleeps (sleeping, under w->lock), it must be signalled. Either way r
+ * may vanish as soon as done is seen, so w is read first. */
 static void finish(struct gate_req *r, long result)
 {
 	struct waiter *w = r->w;
 	r->result = result;
 	pthread_mutex_lock(&w->lock);
-	r->done = true;             /* r may vanish once w->lock is released */
-	pthread_cond_signal(&w->cond);
+	bool sleeping = r->sleeping;
+	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+	if (sleeping)
+		pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
 }
 
@@ -275,6 +365,7 @@ static void *kernel_main_thread(void *arg)
 int gate_start(const struct gate_config *cfg)
 {
 	g.cfg = *cfg;
+	g.spin_ns = cfg->spin_us < 0 ? SPIN_NS : (uint64_t)cfg->spin_us * 1000;
 	if (!g.cfg.fstype)
 		g.cfg.fstype = "ext2";
 	if (g.cfg.workers_per_cpu > 64)

@@ -28,6 +28,7 @@ struct gate_config {
 	unsigned cpus;              /* kernel CPUs; 0: every host CPU */
 	size_t mem_bytes;           /* 0: the HAL's default */
 	unsigned workers_per_cpu;   /* 0: the default */
+	int spin_us;                /* callers poll this long before sleeping; -1: default */
 };
 
 /* gate_start: boot the kernel and mount. 0, or -errno after a message on

@@ -43,6 +43,7 @@ struct options {
 	unsigned mem_mib;
 	unsigned workers;
 	unsigned max_write_kib;
+	int spin_us;
 	char *timeout;
 	char *fstype;
 };
@@ -58,6 +59,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("max_write_kib=%u", max_write_kib),
 	OPT("cache_timeout=%s", timeout),
 	OPT("fstype=%s", fstype),
+	OPT("spin_us=%d", spin_us),
 	FUSE_OPT_KEY("-f", KEY_FG),
 	FUSE_OPT_KEY("-d", KEY_DEBUG),
 	FUSE_OPT_KEY("debug", KEY_DEBUG),
@@ -89,6 +91,7 @@ static void usage(FILE *f)
 	"  -o workers=N       kernel worker threads per CPU (default 8)\n"
 	"  -o cache_timeout=S how long the host caches names and attributes (1)\n"
 	"  -o max_write_kib=K largest write request (1024)\n"
+	"  -o spin_us=N       wait for the kernel polling this long first (30)\n"
 	"FUSE's other mount options pass through (see mount.fuse3(8)).\n"
 	"Stop with fusermount3 -u MOUNTPOINT, SIGINT or SIGTERM.\n");
 }
@@ -200,7 +203,7 @@ static const char *mount_error(int rc)
 
 int main(int argc, char **argv)
 {
-	struct options o = { 0 };
+	struct options o = { .spin_us = -1 };
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	if (fuse_opt_parse(&args, &o, option_spec, opt_proc) < 0)
 		return 2;
@@ -233,6 +236,7 @@ int main(int argc, char **argv)
 		.cpus = o.cpus,
 		.mem_bytes = (size_t)o.mem_mib << 20,
 		.workers_per_cpu = o.workers,
+		.spin_us = o.spin_us,
 	};
 
 	/* The image: there, and ours alone. */

@@ -43,8 +43,7 @@ struct op {
 	size_t len;
 	struct vfs_stat *st;
 	struct vfs_statfs *sfs;
-	void *fill_buf;             /* readdir */
-	fuse_fill_dir_t filler;
+	void *fill_buf;             /* readdir: struct dir_list */
 };
 
 static long call(long (*fn)(void *), struct op *o)
@@ -224,23 +223,51 @@ static long k_write(void *a)
 	return (long)done;
 }
 
-static int fill_one(void *ctx, const char *name, size_t len, uint64_t ino, unsigned type)
+/* A directory read whole by a kernel worker, for the host thread to hand
+ * to libfuse's filler: names packed one after the other. */
+struct dirent_rec {
+	uint64_t ino;
+	unsigned type;
+	size_t name_off, len;
+};
+
+struct dir_list {
+	struct dirent_rec *ents;
+	size_t n, cap;
+	char *names;
+	size_t names_len, names_cap;
+	bool nomem;
+};
+
+static int collect_one(void *ctx, const char *name, size_t len, uint64_t ino, unsigned type)
 {
-	struct op *o = ctx;
-	char nm[VFS_NAME_MAX + 1];
-	if (len > VFS_NAME_MAX)
-		len = VFS_NAME_MAX;
-	memcpy(nm, name, len);
-	nm[len] = '\0';
-	struct stat st;
-	memset(&st, 0, sizeof(st));
-	st.st_ino = ino;
-	st.st_mode = (mode_t)(type << 12);
-	if (o->filler(o->fill_buf, nm, &st, 0, 0) != 0) {
-		o->flags = 1;           /* libfuse is out of memory */
-		return 1;
+	struct dir_list *d = ctx;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 64;
+		struct dirent_rec *e = realloc(d->ents, cap * sizeof(*e));
+		if (!e)
+			goto nomem;
+		d->ents = e;
+		d->cap = cap;
 	}
+	if (d->names_len + len + 1 > d->names_cap) {
+		size_t cap = d->names_cap ? 2 * d->names_cap : 4096;
+		while (cap < d->names_len + len + 1)
+			cap *= 2;
+		char *p = realloc(d->names, cap);
+		if (!p)
+			goto nomem;
+		d->names = p;
+		d->names_cap = cap;
+	}
+	memcpy(d->names + d->names_len, name, len);
+	d->names[d->names_len + len] = '\0';
+	d->ents[d->n++] = (struct dirent_rec){ ino, type, d->names_len, len };
+	d->names_len += len + 1;
 	return 0;
+nomem:
+	d->nomem = true;
+	return 1;
 }
 
 /* The whole directory from its start, in one go (libfuse keeps it). */
@@ -250,9 +277,9 @@ static long k_readdir(void *a)
 	int64_t rc = vfs_seek(o->fd, 0, SEEK_SET);
 	if (rc < 0)
 		return rc;
-	o->flags = 0;
-	rc = vfs_readdir(o->fd, fill_one, o);
-	if (rc == 0 && o->flags)
+	struct dir_list *d = o->fill_buf;
+	rc = vfs_readdir(o->fd, collect_one, d);
+	if (rc == 0 && d->nomem)
 		rc = -ENOMEM;
 	return rc;
 }
@@ -491,8 +518,23 @@ static int op_opendir(const char *path, struct fuse_file_info *fi)
 static int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
                       struct fuse_file_info *fi, enum fuse_readdir_flags flags)
 {
-	struct op o = { .fd = (int)fi->fh, .fill_buf = buf, .filler = filler };
-	return (int)call(k_readdir, &o);
+	struct dir_list d = { 0 };
+	struct op o = { .fd = (int)fi->fh, .fill_buf = &d };
+	int rc = (int)call(k_readdir, &o);
+	/* With FUSE_FILL_DIR_PLUS, libfuse looks each entry up itself (getattr)
+	 * and hands the host names and attributes in one reply. */
+	enum fuse_fill_dir_flags fill = (flags & FUSE_READDIR_PLUS) ? FUSE_FILL_DIR_PLUS : 0;
+	for (size_t i = 0; rc == 0 && i < d.n; i++) {
+		struct stat st;
+		memset(&st, 0, sizeof(st));
+		st.st_ino = d.ents[i].ino;
+		st.st_mode = (mode_t)(d.ents[i].type << 12);
+		if (filler(buf, d.names + d.ents[i].name_off, &st, 0, fill) != 0)
+			rc = -ENOMEM;
+	}
+	free(d.ents);
+	free(d.names);
+	return rc;
 }
 
 /* Is the caller (primary gid, or a supplementary group) in group gid? */
