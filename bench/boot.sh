@@ -3,7 +3,9 @@
 #   1. posix: build/posix/bin/ToroHello against /bin/true, mean wall time
 #   2. QEMU: build/bare/ToroHello.elf against a null kernel (bench/nullkernel:
 #      one serial line, then isa-debug-exit), same runner, same flags
-#   3. the kernel's own entry-to-main time (--boot-time), posix and bare
+#   3. the kernel's own entry-to-main time (--boot-time), posix and bare,
+#      and bare again under TCG -icount (1 instruction = 1 ns: a figure the
+#      host's load does not move, near what KVM would show)
 #   4. the size of build/bare/ToroHello.elf
 # Targets: entry to main under 1 ms, ToroHello.elf under 64 KiB.
 #   bench/boot.sh [RUNS]      (default 50 posix runs, RUNS/5 QEMU runs)
@@ -66,6 +68,7 @@ set -- $(pair_us "$QRUNS" "$QEMU build/bare/ToroHello.elf --smp $SMP --timeout 3
 qemu_hello=$1 qemu_null=$2
 entry_posix=$(entry_us "$RUNS" build/posix/bin/ToroHello --boot-time)
 entry_bare=$(entry_us "$QRUNS" $QEMU build/bare/ToroHello.elf --smp "$SMP" --timeout 30 --append --boot-time)
+entry_icount=$(entry_us 1 $QEMU build/bare/ToroHello.elf --smp "$SMP" --timeout 60 --icount --append --boot-time)
 size=$(stat -c %s build/bare/ToroHello.elf)
 
 printf '%-44s %12s %12s %8s\n' "measure ($RUNS posix / $QRUNS QEMU runs, $accel, -smp $SMP)" "Toro/C" "baseline" "ratio"
@@ -73,4 +76,5 @@ printf '%-44s %9d us %9d us %8s\n' "posix ToroHello vs /bin/true (wall)" "$posix
 printf '%-44s %9d us %9d us %8s\n' "QEMU ToroHello.elf vs null kernel (wall)" "$qemu_hello" "$qemu_null" "$(ratio "$qemu_hello" "$qemu_null")"
 printf '%-44s %9s us %12s %8s\n' "entry to main, posix (target < 1000 us)" "$entry_posix" "" ""
 printf '%-44s %9s us %12s %8s\n' "entry to main, bare (target < 1000 us)" "$entry_bare" "" ""
+printf '%-44s %9s us %12s %8s\n' "entry to main, bare, TCG -icount" "$entry_icount" "" ""
 printf '%-44s %9d B  %9d B  %8s\n' "ToroHello.elf size (target < 65536 B)" "$size" 65536 "$(ratio "$size" 65536)"

@@ -2,7 +2,7 @@
 # qemu-run.sh: boot a bare Toro/C image in QEMU with its serial console here.
 #
 #   scripts/qemu-run.sh ELF [--smp N] [--mem SIZE] [--disk IMG] [--append ARGS]
-#                           [--gdb] [--timeout SECONDS]
+#                           [--gdb] [--timeout SECONDS] [--icount]
 #
 # The service's serial output goes to stdout. The exit status is the
 # service's: the kernel ends QEMU through isa-debug-exit, which exits with
@@ -13,11 +13,13 @@
 #   125  QEMU ended without isa-debug-exit (triple fault, reset, poweroff)
 #   126  QEMU could not start (bad arguments, missing file)
 # (a service that exits with 124..126 itself is indistinguishable from these).
-# Uses KVM when /dev/kvm is usable, TCG otherwise.
+# Uses KVM when /dev/kvm is usable, TCG otherwise. --icount runs TCG with a
+# virtual clock of one instruction per ns: slow, but timings that do not
+# depend on the host's load (bench/boot.sh).
 set -u
 
 usage() {
-	echo "usage: $0 ELF [--smp N] [--mem SIZE] [--disk IMG] [--append ARGS] [--gdb] [--timeout S]" >&2
+	echo "usage: $0 ELF [--smp N] [--mem SIZE] [--disk IMG] [--append ARGS] [--gdb] [--timeout S] [--icount]" >&2
 	exit 2
 }
 
@@ -30,6 +32,7 @@ disk=
 append=
 gdb=
 timeout=
+icount=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--smp) smp=$2; shift 2 ;;
@@ -38,13 +41,16 @@ while [ $# -gt 0 ]; do
 	--append) append=$2; shift 2 ;;
 	--gdb) gdb=1; shift ;;
 	--timeout) timeout=$2; shift 2 ;;
+	--icount) icount=1; shift ;;
 	*) usage ;;
 	esac
 done
 [ -f "$elf" ] || { echo "qemu-run: no such image: $elf" >&2; exit 126; }
 
 # KVM when /dev/kvm is usable (QEMU falls back to TCG if KVM still fails).
-if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+if [ -n "$icount" ]; then
+	set -- -accel tcg -icount shift=0
+elif [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	set -- -accel kvm -accel tcg
 else
 	set -- -accel tcg
