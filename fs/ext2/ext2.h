@@ -7,9 +7,11 @@
  *
  * Locking: one sleeping lock per mounted file system (ext2_fs.lock) guards
  * all of its state, the in-core inodes and the metadata buffers; every
- * fs_ops entry takes it first and holds it to the end. Buffer locks
- * (bcache) are taken inside it, at most one bitmap, one inode-table block
- * and one chain of indirect blocks (top-down) at a time.
+ * fs_ops entry takes it, and all but file reads and writes hold it to the
+ * end. Those hold their inode's io_lock instead and take the fs lock only
+ * to map blocks (file.c), so file data moves in parallel. Order: io_lock,
+ * fs lock, buffer locks (at most a directory block and an inode-table
+ * block, or one indirect block, at a time).
  */
 #ifndef FS_EXT2_EXT2_H
 #define FS_EXT2_EXT2_H
@@ -259,6 +261,12 @@ struct ext2_group {
  * for the length of one operation. Guarded by the fs lock.
  */
 struct ext2_inode_info {
+	/* io_lock: held by file reads, writes and truncate for their whole
+	 * length, keeping the size and block map stable while data is copied
+	 * without the fs lock. Lock order: io_lock, then the fs lock, then
+	 * buffer locks. Everything else here is guarded by the fs lock. */
+	struct mutex io_lock;
+
 	struct list link;           /* fs->inodes hash chain */
 	uint32_t ino;
 	int refs;

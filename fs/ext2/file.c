@@ -3,6 +3,12 @@
  * block cache. Holes read as zeros; a write allocates the blocks it
  * touches (a block written whole, or new, is not read first) and grows the
  * size. Files past 2 GiB set the large_file feature (revision 1 only).
+ *
+ * Locking: the file's io_lock is held for the whole call, so its size and
+ * block map stay put (writers and truncate take it too); the fs lock only
+ * while mapping (and allocating) a run of blocks and updating the inode.
+ * Data is copied with no fs lock held, so reads and writes of different
+ * files proceed in parallel on different CPUs.
  */
 #include <errno.h>
 #include <limits.h>
@@ -11,45 +17,63 @@
 
 #include "ext2.h"
 
+#define RUN 16      /* blocks mapped per turn of the fs lock */
+
 ssize_t ext2_file_read(struct ext2_fs *fs, struct ext2_inode_info *ii, void *buf,
                        size_t len, uint64_t off)
 {
-	if (off >= ii->size)
+	uint32_t pblk[RUN];
+	size_t done = 0;
+	int rc = 0;
+
+	mutex_lock(&fs->lock);
+	uint64_t size = ii->size;
+	mutex_unlock(&fs->lock);
+	if (off >= size)
 		return 0;
-	if (len > ii->size - off)
-		len = (size_t)(ii->size - off);
+	if (len > size - off)
+		len = (size_t)(size - off);
 	if (len > SSIZE_MAX)
 		len = SSIZE_MAX;
-	size_t done = 0;
-	while (done < len) {
-		uint64_t pos = off + done;
-		uint32_t boff = (uint32_t)(pos % fs->bsize);
-		size_t n = fs->bsize - boff;
-		if (n > len - done)
-			n = len - done;
-		uint32_t pblk;
-		int rc = ext2_bmap(fs, ii, pos / fs->bsize, false, &pblk, NULL);
-		if (rc < 0)
-			return done ? (ssize_t)done : rc;
-		if (!pblk) {
-			memset((char *)buf + done, 0, n);
-		} else {
-			struct buf *b;
-			rc = bread(fs->bc, pblk, &b);
-			if (rc < 0)
-				return done ? (ssize_t)done : rc;
-			memcpy((char *)buf + done, b->data + boff, n);
-			brelse(b);
+	while (done < len && rc == 0) {
+		uint64_t first = (off + done) / fs->bsize;
+		uint64_t last = (off + len - 1) / fs->bsize;
+		unsigned n = last - first + 1 < RUN ? (unsigned)(last - first + 1) : RUN;
+		mutex_lock(&fs->lock);
+		for (unsigned i = 0; i < n && rc == 0; i++)
+			rc = ext2_bmap(fs, ii, first + i, false, &pblk[i], NULL);
+		mutex_unlock(&fs->lock);
+		for (unsigned i = 0; i < n && rc == 0; i++) {
+			uint64_t pos = off + done;
+			uint32_t boff = (uint32_t)(pos % fs->bsize);
+			size_t k = fs->bsize - boff;
+			if (k > len - done)
+				k = len - done;
+			if (!pblk[i]) {
+				memset((char *)buf + done, 0, k);
+			} else {
+				struct buf *b;
+				rc = bread(fs->bc, pblk[i], &b);
+				if (rc < 0)
+					break;
+				memcpy((char *)buf + done, b->data + boff, k);
+				brelse(b);
+			}
+			done += k;
 		}
-		done += n;
 	}
-	return (ssize_t)done;
+	return done ? (ssize_t)done : rc;
 }
 
 ssize_t ext2_file_write(struct ext2_fs *fs, struct ext2_inode_info *ii, const void *buf,
                         size_t len, uint64_t off)
 {
 	uint64_t max = ext2_max_size(fs);
+	uint32_t pblk[RUN];
+	bool fresh[RUN];
+	size_t done = 0;
+	int rc = 0;
+
 	if (len == 0)
 		return 0;
 	if (off >= max)
@@ -58,44 +82,81 @@ ssize_t ext2_file_write(struct ext2_fs *fs, struct ext2_inode_info *ii, const vo
 		len = (size_t)(max - off);
 	if (len > SSIZE_MAX)
 		len = SSIZE_MAX;
-	if (off + len > 0x7fffffffull && S_ISREG(ii->mode) &&
-	    !(fs->ro_compat & EXT2_FEATURE_RO_COMPAT_LARGE_FILE)) {
+	mutex_lock(&fs->lock);
+	if (off + len > 0x7fffffffull && !(fs->ro_compat & EXT2_FEATURE_RO_COMPAT_LARGE_FILE)) {
 		fs->ro_compat |= EXT2_FEATURE_RO_COMPAT_LARGE_FILE;
 		st32(&fs->sb->s_feature_ro_compat, fs->ro_compat);
 		ext2_sb_dirty(fs);
 	}
-	size_t done = 0;
-	int rc = 0;
-	while (done < len) {
-		uint64_t pos = off + done;
-		uint32_t boff = (uint32_t)(pos % fs->bsize);
-		size_t n = fs->bsize - boff;
-		if (n > len - done)
-			n = len - done;
-		uint32_t pblk;
-		bool fresh;
-		rc = ext2_bmap(fs, ii, pos / fs->bsize, true, &pblk, &fresh);
-		if (rc < 0)
-			break;
-		struct buf *b;
-		if (fresh || n == fs->bsize)
-			rc = bget_zero(fs->bc, pblk, &b);
-		else
-			rc = bread(fs->bc, pblk, &b);
-		if (rc < 0)
-			break;
-		memcpy(b->data + boff, (const char *)buf + done, n);
-		b->checked = false;
-		bdirty(b, S_ISDIR(ii->mode));
-		brelse(b);
-		done += n;
-		if (off + done > ii->size)
-			ii->size = off + done;
+	mutex_unlock(&fs->lock);
+	while (done < len && rc == 0) {
+		uint64_t first = (off + done) / fs->bsize;
+		uint64_t last = (off + len - 1) / fs->bsize;
+		unsigned n = last - first + 1 < RUN ? (unsigned)(last - first + 1) : RUN;
+		unsigned mapped = 0;
+		mutex_lock(&fs->lock);
+		rc = ext2_check_writable(fs);
+		for (; mapped < n && rc == 0; mapped++)
+			rc = ext2_bmap(fs, ii, first + mapped, true, &pblk[mapped], &fresh[mapped]);
+		if (rc < 0 && mapped)
+			mapped--;       /* the failed one */
+		mutex_unlock(&fs->lock);
+		size_t before = done;
+		for (unsigned i = 0; i < mapped; i++) {
+			uint64_t pos = off + done;
+			uint32_t boff = (uint32_t)(pos % fs->bsize);
+			size_t k = fs->bsize - boff;
+			if (k > len - done)
+				k = len - done;
+			struct buf *b;
+			int brc = fresh[i] || k == fs->bsize ? bget_zero(fs->bc, pblk[i], &b)
+			                                     : bread(fs->bc, pblk[i], &b);
+			if (brc < 0) {
+				rc = brc;
+				break;
+			}
+			memcpy(b->data + boff, (const char *)buf + done, k);
+			b->checked = false;
+			bdirty(b, false);
+			brelse(b);
+			done += k;
+		}
+		if (done > before) {
+			mutex_lock(&fs->lock);
+			if (off + done > ii->size)
+				ii->size = off + done;
+			ext2_touch(ii, true, true);
+			int wrc = ext2_write_inode(fs, ii);
+			mutex_unlock(&fs->lock);
+			if (rc == 0)
+				rc = wrc;
+		}
 	}
-	if (done) {
-		ext2_touch(ii, true, true);
-		return (ssize_t)done;
+	return done ? (ssize_t)done : rc;
+}
+
+/* Take a reference on a regular file, for a data call. */
+static int get_file(struct ext2_fs *fs, uint64_t ino, bool write, struct ext2_inode_info **out)
+{
+	if (ino == 0 || ino > UINT32_MAX)
+		return -ENOENT;
+	mutex_lock(&fs->lock);
+	int rc = write ? ext2_check_writable(fs) : 0;
+	if (rc == 0)
+		rc = ext2_iget(fs, (uint32_t)ino, out);
+	if (rc == 0 && !S_ISREG((*out)->mode)) {
+		rc = S_ISDIR((*out)->mode) ? -EISDIR : -EINVAL;
+		ext2_iput(fs, *out);
 	}
+	mutex_unlock(&fs->lock);
+	return rc;
+}
+
+static int put_file(struct ext2_fs *fs, struct ext2_inode_info *ii)
+{
+	mutex_lock(&fs->lock);
+	int rc = ext2_iput(fs, ii);
+	mutex_unlock(&fs->lock);
 	return rc;
 }
 
@@ -103,20 +164,13 @@ ssize_t ext2_read(struct fs *vfs, uint64_t ino, void *buf, size_t len, uint64_t 
 {
 	struct ext2_fs *fs = EXT2(vfs);
 	struct ext2_inode_info *ii;
-	if (ino > UINT32_MAX)
-		return -ENOENT;
-	mutex_lock(&fs->lock);
-	ssize_t rc = ext2_iget(fs, (uint32_t)ino, &ii);
-	if (rc == 0) {
-		if (S_ISDIR(ii->mode))
-			rc = -EISDIR;
-		else if (!S_ISREG(ii->mode))
-			rc = -EINVAL;
-		else
-			rc = ext2_file_read(fs, ii, buf, len, off);
-		ext2_iput(fs, ii);
-	}
-	mutex_unlock(&fs->lock);
+	ssize_t rc = get_file(fs, ino, false, &ii);
+	if (rc < 0)
+		return rc;
+	mutex_lock(&ii->io_lock);
+	rc = ext2_file_read(fs, ii, buf, len, off);
+	mutex_unlock(&ii->io_lock);
+	put_file(fs, ii);
 	return rc;
 }
 
@@ -124,23 +178,14 @@ ssize_t ext2_write(struct fs *vfs, uint64_t ino, const void *buf, size_t len, ui
 {
 	struct ext2_fs *fs = EXT2(vfs);
 	struct ext2_inode_info *ii;
-	if (ino > UINT32_MAX)
-		return -ENOENT;
-	mutex_lock(&fs->lock);
-	ssize_t rc = ext2_check_writable(fs);
-	if (rc == 0)
-		rc = ext2_iget(fs, (uint32_t)ino, &ii);
-	if (rc == 0) {
-		if (S_ISDIR(ii->mode))
-			rc = -EISDIR;
-		else if (!S_ISREG(ii->mode))
-			rc = -EINVAL;
-		else
-			rc = ext2_file_write(fs, ii, buf, len, off);
-		int prc = ext2_iput(fs, ii);
-		if (rc >= 0 && prc < 0)
-			rc = prc;
-	}
-	mutex_unlock(&fs->lock);
+	ssize_t rc = get_file(fs, ino, true, &ii);
+	if (rc < 0)
+		return rc;
+	mutex_lock(&ii->io_lock);
+	rc = ext2_file_write(fs, ii, buf, len, off);
+	mutex_unlock(&ii->io_lock);
+	int prc = put_file(fs, ii);
+	if (rc >= 0 && prc < 0)
+		rc = prc;
 	return rc;
 }

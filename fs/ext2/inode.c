@@ -190,6 +190,7 @@ int ext2_iget(struct ext2_fs *fs, uint32_t ino, struct ext2_inode_info **out)
 	if (!ii)
 		return -ENOMEM;
 	ii->ino = ino;
+	mutex_init(&ii->io_lock, "ext2.inode");
 	int rc = read_inode(fs, ii);
 	if (rc < 0) {
 		kfree(ii);
@@ -230,6 +231,7 @@ int ext2_init_inode(struct ext2_fs *fs, uint32_t ino, uint32_t mode, uint32_t ui
 	brelse(b);
 
 	ii->ino = ino;
+	mutex_init(&ii->io_lock, "ext2.inode");
 	ii->mode = (uint16_t)mode;
 	ii->uid = uid;
 	ii->gid = gid;

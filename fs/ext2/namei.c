@@ -151,13 +151,19 @@ int ext2_setattr(struct fs *vfs, uint64_t ino, const struct vfs_setattr *attr)
 {
 	struct ext2_fs *fs = EXT2(vfs);
 	struct ext2_inode_info *ii;
+	bool sized = attr->mask & VFS_SET_SIZE;
 	mutex_lock(&fs->lock);
 	int rc = ext2_check_writable(fs);
 	if (rc == 0)
 		rc = get_ino(fs, ino, &ii);
+	mutex_unlock(&fs->lock);
 	if (rc < 0)
-		goto out;
-	if (attr->mask & VFS_SET_SIZE) {
+		return rc;
+	if (sized)
+		mutex_lock(&ii->io_lock);   /* no read or write of it meanwhile */
+	mutex_lock(&fs->lock);
+	rc = ext2_check_writable(fs);
+	if (rc == 0 && sized) {
 		if (S_ISDIR(ii->mode))
 			rc = -EISDIR;
 		else if (!S_ISREG(ii->mode))
@@ -189,8 +195,16 @@ int ext2_setattr(struct fs *vfs, uint64_t ino, const struct vfs_setattr *attr)
 			ii->mtime = (uint32_t)(attr->mtime_ns / 1000000000);
 		ext2_touch(ii, false, true);
 	}
+	if (ii->dirty) {
+		int wrc = ext2_write_inode(fs, ii);
+		if (rc == 0)
+			rc = wrc;
+	}
+	mutex_unlock(&fs->lock);
+	if (sized)
+		mutex_unlock(&ii->io_lock);
+	mutex_lock(&fs->lock);
 	rc = put2(fs, rc, ii, NULL);
-out:
 	mutex_unlock(&fs->lock);
 	return rc;
 }

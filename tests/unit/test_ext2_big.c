@@ -429,3 +429,102 @@ Test(ext2_big, concurrent_threads_on_cpus)
 	}
 	tmp_cleanup();
 }
+
+/* One file, written in disjoint regions by threads on several CPUs while
+ * others read it and grow it. */
+#define REGION (64 * 1024)
+#define SAME_WRITERS 4
+
+struct same {
+	struct fs *fs;
+	uint64_t ino;
+	int id, errors;
+};
+
+static int same_writer(void *arg)
+{
+	struct same *s = arg;
+	static __thread unsigned char chunk[4096];
+	for (int round = 0; round < 3; round++)
+		for (size_t off = 0; off < REGION; off += sizeof(chunk)) {
+			uint64_t pos = (uint64_t)s->id * REGION + off;
+			for (size_t i = 0; i < sizeof(chunk); i++)
+				chunk[i] = (unsigned char)((pos + i) * 7 + (unsigned)s->id + (unsigned)round);
+			if (s->fs->ops->write(s->fs, s->ino, chunk, sizeof(chunk), pos) != sizeof(chunk))
+				s->errors++;
+		}
+	return 0;
+}
+
+static int same_reader(void *arg)
+{
+	struct same *s = arg;
+	static __thread unsigned char buf[16384];
+	for (int round = 0; round < 30; round++) {
+		for (uint64_t off = 0; off < SAME_WRITERS * REGION; off += sizeof(buf))
+			if (s->fs->ops->read(s->fs, s->ino, buf, sizeof(buf), off) < 0)
+				s->errors++;
+		if (s->id == 100) {
+			struct vfs_setattr sa = { .mask = VFS_SET_SIZE,
+			                          .size = SAME_WRITERS * REGION + (uint64_t)round * 1000 };
+			if (s->fs->ops->setattr(s->fs, s->ino, &sa) < 0)
+				s->errors++;
+		}
+		thread_yield();
+	}
+	return 0;
+}
+
+struct same_res { int mount, errors, verify, unmount; };
+
+static int same_body(void *arg)
+{
+	struct same_res *r = arg;
+	struct fs *fs;
+	uint64_t ino = 0;
+	r->mount = ext2_fs_type.mount(blkdev_get(0), 0, &fs);
+	if (r->mount < 0)
+		return 0;
+	if (k_create(fs, "/shared", S_IFREG | 0644, &ino) < 0)
+		return 1;
+	struct same s[SAME_WRITERS + 2];
+	struct thread *t[SAME_WRITERS + 2];
+	for (int i = 0; i < SAME_WRITERS + 2; i++) {
+		s[i] = (struct same){ fs, ino, i < SAME_WRITERS ? i : 100 + i - SAME_WRITERS, 0 };
+		t[i] = thread_create((unsigned)i % hal_cpu_count(),
+		                     i < SAME_WRITERS ? same_writer : same_reader, &s[i], 0);
+	}
+	for (int i = 0; i < SAME_WRITERS + 2; i++) {
+		thread_join(t[i]);
+		r->errors += s[i].errors;
+	}
+	static unsigned char buf[REGION];
+	for (int w = 0; w < SAME_WRITERS; w++) {
+		if (fs->ops->read(fs, ino, buf, REGION, (uint64_t)w * REGION) != REGION) {
+			r->verify++;
+			continue;
+		}
+		for (size_t i = 0; i < REGION; i++)
+			if (buf[i] != (unsigned char)(((uint64_t)w * REGION + i) * 7 + (unsigned)w + 2)) {
+				r->verify++;
+				break;
+			}
+	}
+	r->unmount = fs->ops->unmount(fs);
+	return 0;
+}
+
+Test(ext2_big, one_file_many_threads)
+{
+	tmp_dir();
+	snprintf(img, sizeof(img), "%s/s.img", tdir);
+	cr_assert_eq(sh("mke2fs -q -F -t ext2 -b 1024 '%s' 16M >/dev/null 2>&1", img), 0);
+	struct same_res r = { 0 };
+	cr_assert_eq(run_with_image(img, 3, same_body, &r), 0);
+	cr_expect_eq(r.mount, 0);
+	cr_expect_eq(r.errors, 0);
+	cr_expect_eq(r.verify, 0, "every region holds its writer's last round");
+	cr_expect_eq(r.unmount, 0);
+	cr_assert(fsck_clean(img));
+	tmp_cleanup();
+}
