@@ -200,6 +200,25 @@ long gate_call(long (*fn)(void *), void *arg, uint32_t uid, uint32_t gid)
 	return r.result;
 }
 
+void gate_post(long (*fn)(void *), void *arg, uint32_t uid, uint32_t gid)
+{
+	struct gate_req *r;
+	while (!(r = calloc(1, sizeof(*r)))) {
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	r->fn = fn;
+	r->arg = arg;
+	r->uid = uid;
+	r->gid = gid;
+	list_init(&r->link);
+	unsigned cpu = __atomic_fetch_add(&g.next_cpu, 1, __ATOMIC_RELAXED) % g.ncpus;
+	while (hal_posix_raise_irq(cpu, queue_irq, r) < 0) {
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* ---- Kernel threads ------------------------------------------------------- */
 
 /* Hand the result over. While the caller spins, done alone tells it; once
@@ -234,7 +253,10 @@ static int worker_main(void *arg)
 		self->gid = r->gid;
 		long result = r->fn(r->arg);
 		self->uid = self->gid = 0;
-		finish(r, result);
+		if (r->w)
+			finish(r, result);
+		else
+			free(r);            /* gate_post's: nobody waits */
 	}
 }
 

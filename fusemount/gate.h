@@ -40,6 +40,10 @@ int gate_start(const struct gate_config *cfg);
  * (not cancellable) until done. */
 long gate_call(long (*fn)(void *arg), void *arg, uint32_t uid, uint32_t gid);
 
+/* gate_post: the same without waiting: fn(arg) runs later (it owns arg).
+ * Everything posted has run when gate_stop returns. */
+void gate_post(long (*fn)(void *arg), void *arg, uint32_t uid, uint32_t gid);
+
 /* gate_stop: stop the workers, unmount and end the kernel. Returns 0, or
  * -errno when the unmount failed (after a message on stderr). */
 int gate_stop(void);

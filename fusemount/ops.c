@@ -44,13 +44,76 @@ struct op {
 	struct vfs_stat *st;
 	struct vfs_statfs *sfs;
 	void *fill_buf;             /* readdir: struct dir_list */
+	/* k_then_stat: run inner, then stat stat_path (or fstat stat_fd) */
+	long (*inner)(void *);
+	const char *stat_path;
+	int stat_fd;
+	struct vfs_stat after;
+	int after_rc;
+};
+
+/*
+ * libfuse follows each create, mkdir, mknod, symlink, link and setattr
+ * with a getattr of the same path, in the same thread. The operation's own
+ * kernel call fetches those attributes, and the thread keeps them here for
+ * that getattr alone: every other call clears them.
+ */
+static __thread struct {
+	bool valid;
+	struct vfs_stat st;
+	char path[VFS_PATH_MAX + 1];
+} stash;
+
+static void stash_set(const char *path, const struct vfs_stat *st)
+{
+	size_t n = strlen(path);
+	if (n > VFS_PATH_MAX)
+		return;
+	memcpy(stash.path, path, n + 1);
+	stash.st = *st;
+	stash.valid = true;
+}
+
+static bool stash_take(const char *path, struct vfs_stat *st)
+{
+	if (!stash.valid || !path || strcmp(stash.path, path) != 0) {
+		stash.valid = false;
+		return false;
+	}
+	stash.valid = false;
+	*st = stash.st;
+	return true;
+}
+
+static long k_then_stat(void *a)
+{
+	struct op *o = a;
+	long rc = o->inner(a);
+	if (rc >= 0)
+		o->after_rc = o->stat_path ? vfs_lstat(o->stat_path, &o->after)
+		                           : vfs_fstat(o->stat_fd, &o->after);
+	return rc;
 };
 
 static long call(long (*fn)(void *), struct op *o)
 {
 	struct fuse_context *ctx = fuse_get_context();
 	uint32_t uid = ctx ? ctx->uid : 0, gid = ctx ? ctx->gid : 0;
+	stash.valid = false;
 	return gate_call(fn, o, uid, gid);
+}
+
+/* call fn, then keep the attributes of stat_path (NULL: of o->stat_fd) for
+ * libfuse's getattr that comes next. */
+static long call_stat(long (*fn)(void *), struct op *o, const char *stat_path)
+{
+	o->inner = fn;
+	o->stat_path = stat_path;
+	o->after_rc = -1;
+	long rc = call(k_then_stat, o);
+	if (rc >= 0 && o->after_rc == 0 && stat_path)
+		stash_set(stat_path, &o->after);
+	return rc;
 }
 
 /* ---- Open descriptors ------------------------------------------------------ */
@@ -291,7 +354,9 @@ static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *
 	struct vfs_stat vs;
 	struct op o = { .path = path, .st = &vs };
 	long rc;
-	if (fi) {
+	if (stash_take(path, &vs)) {
+		rc = 0;
+	} else if (fi) {
 		o.fd = (int)fi->fh;
 		rc = call(k_fstat, &o);
 	} else {
@@ -321,13 +386,13 @@ static int op_mknod(const char *path, mode_t mode, dev_t rdev)
 	struct op o = { .path = path, .mode = mode, .rdev = rdev_to_vfs(rdev) };
 	if ((mode & S_IFMT) == 0)
 		o.mode |= S_IFREG;
-	return (int)call(k_mknod, &o);
+	return (int)call_stat(k_mknod, &o, path);
 }
 
 static int op_mkdir(const char *path, mode_t mode)
 {
 	struct op o = { .path = path, .mode = mode & 07777 };
-	return (int)call(k_mkdir, &o);
+	return (int)call_stat(k_mkdir, &o, path);
 }
 
 static int op_unlink(const char *path)
@@ -348,7 +413,7 @@ static int op_rmdir(const char *path)
 static int op_symlink(const char *target, const char *path)
 {
 	struct op o = { .path = target, .path2 = path };
-	return (int)call(k_symlink, &o);
+	return (int)call_stat(k_symlink, &o, path);
 }
 
 static int op_rename(const char *from, const char *to, unsigned flags)
@@ -365,7 +430,7 @@ static int op_rename(const char *from, const char *to, unsigned flags)
 static int op_link(const char *from, const char *to)
 {
 	struct op o = { .path = from, .path2 = to };
-	int rc = (int)call(k_link, &o);
+	int rc = (int)call_stat(k_link, &o, to);
 	/* libfuse gives each name its own host inode: the old name's cached
 	 * link count is stale now. */
 	if (rc == 0) {
@@ -380,7 +445,7 @@ static int op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 	if (!path)
 		return -ENOENT;         /* an unlinked open file: no fchmod in the VFS */
 	struct op o = { .path = path, .mode = mode & 07777 };
-	int rc = (int)call(k_chmod, &o);
+	int rc = (int)call_stat(k_chmod, &o, path);
 	if (rc == 0)
 		alias_changed_path(path);
 	return rc;
@@ -391,7 +456,7 @@ static int op_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_inf
 	if (!path)
 		return -ENOENT;
 	struct op o = { .path = path, .uid = uid, .gid = gid };
-	int rc = (int)call(k_chown, &o);
+	int rc = (int)call_stat(k_chown, &o, path);
 	if (rc == 0)
 		alias_changed_path(path);
 	return rc;
@@ -411,7 +476,7 @@ static int op_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 		if (rc == 0 && ino)
 			alias_changed_ino(ino, path);
 	} else {
-		rc = (int)call(k_truncate, &o);
+		rc = (int)call_stat(k_truncate, &o, path);
 		if (rc == 0)
 			alias_changed_path(path);
 	}
@@ -429,6 +494,8 @@ static int open_common(const char *path, struct fuse_file_info *fi, int flags, u
 	fi->fh = (uint64_t)fd;
 	fd_track((int)fd, flags, vs.ino);
 	if (writing && vs.ino) {
+		if (flags & O_CREAT)
+			stash_set(path, &vs);
 		alias_seen(path, vs.ino, vs.mode, vs.nlink);
 		if (flags & O_TRUNC)
 			alias_changed_ino(vs.ino, path);
@@ -496,11 +563,18 @@ static int op_flush(const char *path, struct fuse_file_info *fi)
 	return 0;                   /* writes are in the kernel's cache already */
 }
 
+static long k_close_posted(void *a)
+{
+	int fd = (int)(intptr_t)a;
+	return vfs_close(fd);
+}
+
+/* Nobody waits for a close: the host gets its answer at once. */
 static int op_release(const char *path, struct fuse_file_info *fi)
 {
-	struct op o = { .fd = (int)fi->fh };
-	fd_untrack(o.fd);
-	call(k_close, &o);
+	int fd = (int)fi->fh;
+	fd_untrack(fd);
+	gate_post(k_close_posted, (void *)(intptr_t)fd, 0, 0);
 	return 0;
 }
 
@@ -584,7 +658,7 @@ static int op_utimens(const char *path, const struct timespec tv[2], struct fuse
 		tv = now;
 	o.atime = time_to_vfs(&tv[0]);
 	o.mtime = time_to_vfs(&tv[1]);
-	int rc = (int)call(k_utimens, &o);
+	int rc = (int)call_stat(k_utimens, &o, path);
 	if (rc == 0)
 		alias_changed_path(path);
 	return rc;
