@@ -399,3 +399,53 @@ Test(ext2_kinds, rev0_file_size_limit)
 	cr_expect_eq(dbg_stat_field(img, "/big", "Size: "), 0x7fffffffl);
 	tmp_cleanup();
 }
+
+/* More rename cases, and device numbers in the new encoding. */
+static int rename_body(void *arg)
+{
+	int *s = arg;
+	struct fs *fs;
+	uint64_t ino = 0, root;
+	if (ext2_fs_type.mount(blkdev_get(0), 0, &fs) < 0)
+		return 1;
+	root = fs->ops->root(fs);
+	s[0] = k_create(fs, "/f", S_IFREG | 0644, &ino);
+	s[1] = k_mkdir(fs, "/d");
+	s[2] = k_mkdir(fs, "/full");
+	s[3] = k_create(fs, "/full/x", S_IFREG | 0644, NULL);
+	s[4] = k_rename(fs, "/f", "/d") == -EISDIR ? 0 : -1;
+	s[5] = k_rename(fs, "/d", "/f") == -ENOTDIR ? 0 : -1;
+	s[6] = k_rename(fs, "/d", "/full") == -ENOTEMPTY ? 0 : -1;
+	s[7] = fs->ops->link(fs, ino, root, "f2", 2);
+	s[8] = k_rename(fs, "/f", "/f2");               /* same inode: nothing happens */
+	s[9] = k_rename(fs, "/missing", "/x") == -ENOENT ? 0 : -1;
+	s[10] = k_rename(fs, "/d", "/full/d");          /* dir into another dir */
+	s[11] = k_rename(fs, "/full/d", "/d-back");     /* and back, renamed */
+	s[12] = k_rename(fs, "/f2", "/full/x");         /* replaces a file */
+	s[13] = fs->ops->mknod(fs, root, "bigdev", 6, S_IFCHR | 0600, (300u << 8) | 5, 0, 0, &ino);
+	struct vfs_stat st;
+	s[14] = fs->ops->getattr(fs, ino, &st);
+	s[15] = st.rdev == ((300u << 8) | 5) ? 0 : -1;
+	s[16] = fs->ops->unmount(fs);
+	return 0;
+}
+
+Test(ext2_rev1_4k_i256, rename_cases_and_new_device_encoding)
+{
+	make_image("-b 4096 -I 256", false);
+	int s[17];
+	memset(s, 0x7f, sizeof(s));
+	cr_assert_eq(run_with_image(img, 1, rename_body, s), 0);
+	for (int i = 0; i < 17; i++)
+		cr_expect_eq(s[i], 0, "step %d: %d", i, s[i]);
+	cr_assert(fsck_clean(img));
+	cr_expect_eq(dbg_stat_field(img, "/f", "Links: "), 2, "/f and /full/x");
+	cr_expect_eq(dbg_stat_field(img, "/full/x", "Links: "), 2);
+	cr_expect_eq(dbg_stat_field(img, "/d-back", "Links: "), 2);
+	cr_expect_eq(dbg_stat_field(img, "/", "Links: "), 6, "., .., lost+found, dir, full, d-back");
+	char *out = sh_out("debugfs -R 'stat /bigdev' '%s' 2>/dev/null", img);
+	cr_expect(strstr(out, "Device major/minor number: 300:05") != NULL ||
+	          strstr(out, "Device major/minor number: 300:5") != NULL, "%s", out);
+	free(out);
+	tmp_cleanup();
+}
