@@ -148,7 +148,6 @@ void hal_context_destroy(struct hal_context *ctx);
 struct hal_mem_region {
 	uintptr_t base;  /* page aligned */
 	size_t size;     /* multiple of 4096 */
-	bool zeroed;     /* reads as zeros now (a fresh anonymous mapping) */
 };
 
 /*
@@ -210,7 +209,9 @@ void hal_dump_state(void);
 /*
  * hal_shutdown: stop every CPU and end the machine (bare: QEMU exits through
  * isa-debug-exit; posix: the process, or hal_posix_run, returns status).
- * status is the service's exit status, 0..255. Any CPU; never returns.
+ * status is the service's exit status, 0..255 (through QEMU only 0..127
+ * come back whole, as isa-debug-exit returns status * 2 + 1 in 8 bits).
+ * Any CPU; never returns.
  */
 void hal_shutdown(int status) __attribute__((noreturn));
 

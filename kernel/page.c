@@ -4,8 +4,12 @@
  * Each platform memory region starts with an array of struct page, one per
  * page that follows. Runs of 2^order pages are aligned to their size within
  * their region, so a run's buddy is found by flipping one bit of its index.
+ *
+ * Records are written lazily, which keeps boot from touching them all: the
+ * head of every free run and every record of an allocated run are valid;
+ * the inside of a free run is not, and is never read (a buddy of a run
+ * being freed is never inside a larger free run, as runs are aligned).
  */
-#include <string.h>
 
 #include "console.h"
 #include "hal.h"
@@ -85,8 +89,6 @@ void page_init(void)
 		r->pages = (struct page *)mem[i].base;
 		r->npages = pages - meta_pages;
 		r->base = mem[i].base + (meta_pages << PAGE_SHIFT);
-		if (!mem[i].zeroed)
-			memset(r->pages, 0, r->npages * sizeof(struct page));
 		size_t idx = 0;
 		while (idx < r->npages) {
 			unsigned order = PAGE_MAX_ORDER;

@@ -14,7 +14,8 @@ $(POSIX_DIR)/tests/%: tests/unit/%.c tests/unit/harness.c tests/unit/harness.h $
 # Test services: tests/apps/<NAME>/*.c -> build/posix/tests/apps/<NAME>
 # (hal/bare/bare.mk builds the same sources into build/bare/tests/).
 TEST_APPS       := $(notdir $(wildcard tests/apps/*))
-POSIX_TEST_APPS := $(filter-out PageFault,$(TEST_APPS))
+# These two fault on purpose, as bare-only tests of the exception report.
+POSIX_TEST_APPS := $(filter-out PageFault DoubleFault,$(TEST_APPS))
 
 .PHONY: test-apps-posix
 test-apps-posix: $(patsubst %,$(POSIX_DIR)/tests/apps/%,$(POSIX_TEST_APPS))

@@ -148,7 +148,6 @@ size_t hal_mem_regions(struct hal_mem_region *out, size_t max)
 		out[n++] = (struct hal_mem_region){
 			.base = (uintptr_t)ranges[i].base,
 			.size = (size_t)(ranges[i].end - ranges[i].base),
-			.zeroed = false,
 		};
 	}
 	return n;

@@ -38,6 +38,6 @@ size_t hal_mem_regions(struct hal_mem_region *out, size_t max)
 {
 	if (!mem_base || max == 0)
 		return 0;
-	out[0] = (struct hal_mem_region){ (uintptr_t)mem_base, mem_size, true };
+	out[0] = (struct hal_mem_region){ (uintptr_t)mem_base, mem_size };
 	return 1;
 }
