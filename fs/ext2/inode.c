@@ -374,6 +374,9 @@ static int alloc_block(struct ext2_fs *fs, struct ext2_inode_info *ii, uint32_t 
 	return 0;
 }
 
+/* ext2_bmap: the physical block of logical block lblk (0: a hole). With
+ * create, a hole gets a new block and *fresh is set: its contents are
+ * undefined until the caller takes it with bget_zero. */
 int ext2_bmap(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk, bool create,
               uint32_t *pblk, bool *fresh)
 {
@@ -398,15 +401,16 @@ int ext2_bmap(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk, boo
 		if (rc < 0)
 			return rc;
 		ii->block[path[0]] = cur;
-		struct buf *nb;
-		rc = bget_zero(fs->bc, cur, &nb);
-		if (rc < 0)
-			return rc;
-		if (depth > 0)
-			bdirty(nb, true);       /* a new, empty indirect block */
-		brelse(nb);
-		if (depth == 0 && fresh)
-			*fresh = true;
+		if (depth > 0) {
+			struct buf *nb;     /* a new, empty indirect block */
+			rc = bget_zero(fs->bc, cur, &nb);
+			if (rc < 0)
+				return rc;
+			bdirty(nb, true);
+			brelse(nb);
+		} else if (fresh) {
+			*fresh = true;      /* the caller fills it (bget_zero) */
+		}
 	}
 	for (int level = 1; level <= depth; level++) {
 		struct buf *b;
@@ -434,15 +438,16 @@ int ext2_bmap(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk, boo
 			st32(&entries[path[level]], next);
 			bdirty(b, true);
 			brelse(b);
-			struct buf *nb;
-			rc = bget_zero(fs->bc, next, &nb);
-			if (rc < 0)
-				return rc;
-			if (level < depth)
+			if (level < depth) {
+				struct buf *nb;
+				rc = bget_zero(fs->bc, next, &nb);
+				if (rc < 0)
+					return rc;
 				bdirty(nb, true);
-			brelse(nb);
-			if (level == depth && fresh)
+				brelse(nb);
+			} else if (fresh) {
 				*fresh = true;
+			}
 		} else {
 			brelse(b);
 		}
