@@ -107,7 +107,7 @@ struct gate_req {
 
 /* A caller polls done this long before it sleeps: most calls are short,
  * and a sleep costs two host context switches more. */
-#define SPIN_NS 30000
+#define SPIN_NS 0
 
 /* One per kernel CPU: the requests raised on it, and its workers. */
 struct queue {

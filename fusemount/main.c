@@ -91,7 +91,7 @@ static void usage(FILE *f)
 	"  -o workers=N       kernel worker threads per CPU (default 8)\n"
 	"  -o cache_timeout=S how long the host caches names and attributes (1)\n"
 	"  -o max_write_kib=K largest write request (1024)\n"
-	"  -o spin_us=N       wait for the kernel polling this long first (30)\n"
+	"  -o spin_us=N       wait for the kernel polling this long first (0)\n"
 	"FUSE's other mount options pass through (see mount.fuse3(8)).\n"
 	"Stop with fusermount3 -u MOUNTPOINT, SIGINT or SIGTERM.\n");
 }
@@ -330,5 +330,9 @@ int main(int argc, char **argv)
 		close(lock_fd);
 	fuse_opt_free_args(&args);
 	free(fsname);
+	free(o.image);
+	free(o.mountpoint);
+	free(o.timeout);
+	free(o.fstype);
 	return loop_rc < 0 ? 1 : 0;
 }
