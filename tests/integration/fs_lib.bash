@@ -4,7 +4,7 @@
 # (pass, fail, check, finish) and oracles built on e2fsprogs.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-TORO_FS=$ROOT/build/posix/bin/toro-fs
+TORO_FS=${TORO_FS:-$ROOT/build/posix/bin/toro-fs}   # TORO_FS=...posix-san/bin/toro-fs: ASan
 W=$(mktemp -d /tmp/toro-fs-test.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 export PATH=$PATH:/usr/sbin:/sbin

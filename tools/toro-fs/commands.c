@@ -159,7 +159,8 @@ int list_dir(const char *path, struct names *out)
 		names_free(out);
 		return rc;
 	}
-	qsort(out->v, out->n, sizeof(*out->v), by_name);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), by_name);
 	return 0;
 }
 
