@@ -263,6 +263,31 @@ int bcache_flush(struct bcache *bc)
 	return err ? err : rc;
 }
 
+int bwrite(struct buf *b)
+{
+	struct bcache *bc = b->bc;
+	int rc = 0;
+	mutex_lock(&b->lock);
+	spin_lock(&bc->lock);
+	bool dirty = b->dirty && b->valid;
+	b->dirty = false;
+	spin_unlock(&bc->lock);
+	if (dirty) {
+		rc = blkdev_write(bc->dev, b->blockno * bc->sectors_per_block, b->data,
+		                  bc->sectors_per_block);
+		bc->st.writes++;
+		if (rc < 0) {
+			spin_lock(&bc->lock);
+			b->dirty = true;
+			spin_unlock(&bc->lock);
+		}
+	}
+	mutex_unlock(&b->lock);
+	if (rc == 0)
+		rc = blkdev_flush(bc->dev);
+	return rc;
+}
+
 void bcache_forget(struct bcache *bc, uint64_t blockno)
 {
 	spin_lock(&bc->lock);

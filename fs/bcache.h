@@ -78,6 +78,10 @@ void bput(struct buf *b);
  * holds no buffer lock. 0 or -EIO. */
 int bcache_flush(struct bcache *bc);
 
+/* bwrite: write b now if dirty, then flush the device. The caller holds a
+ * reference but not b's lock (a pinned buffer such as the superblock). */
+int bwrite(struct buf *b);
+
 /* bcache_forget: block n was freed; drop its dirty contents if cached and
  * unreferenced (nothing to write back any more). */
 void bcache_forget(struct bcache *bc, uint64_t blockno);

@@ -26,14 +26,15 @@ int ext2_error(struct ext2_fs *fs, const char *func, const char *fmt, ...)
 	if (!fs->had_errors) {
 		fs->had_errors = true;
 		if (fs->sb && !fs->vfs.read_only) {
+			/* The mark goes to the disk at once. The caller may hold
+			 * other buffers' locks, never the superblock's. */
 			st16(&fs->sb->s_state, ld16(fs->sb->s_state) | EXT2_ERROR_FS);
 			ext2_sb_dirty(fs);
+			bwrite(fs->sb_buf);
 		}
 	}
 	if (fs->errors_policy != EXT2_ERRORS_CONTINUE && !fs->vfs.read_only) {
 		kprintf("ext2: %s: file system now read-only\n", fs->vfs.dev ? fs->vfs.dev->name : "?");
-		/* Get the error mark to the disk before writes stop. */
-		bcache_flush(fs->bc);
 		fs->vfs.read_only = true;
 	}
 	return -EIO;

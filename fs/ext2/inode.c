@@ -497,9 +497,9 @@ static int trim_tree(struct ext2_fs *fs, struct ext2_inode_info *ii, uint32_t bl
 			continue;
 		}
 		if (!ext2_valid_data_block(fs, child)) {
-			rc = EXT2_CORRUPT(fs, "inode %u: bad block %u in indirect block %u",
-			                  ii->ino, child, blk);
-			break;
+			brelse(b);
+			return EXT2_CORRUPT(fs, "inode %u: bad block %u in indirect block %u",
+			                    ii->ino, child, blk);
 		}
 		bool child_empty = true;
 		if (depth > 1) {

@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
+#include "alloc.h"
 #include "ext2_test_util.h"
 
 static char base[256], img[256];
@@ -475,4 +476,55 @@ Test(ext2_corrupt, random_metadata_bytes)
 		cases++;
 	}
 	cr_expect_eq(cases, 80);
+}
+
+/* errors=remount-ro: the first corruption makes the mount read-only, and
+ * the error mark is on the disk at once (before unmount). */
+static int policy_body(void *arg)
+{
+	struct report *r = arg;
+	struct fs *fs;
+	uint64_t dir = 0, cookie = 0, v[65] = { 0 };
+	r->mount = ext2_fs_type.mount(blkdev_get(0), 0, &fs);
+	if (r->mount < 0)
+		return 0;
+	r->create = k_write_pattern(fs, "/before", 0, 1000, 1);
+	r->readdir_dir = resolve(fs, "/dir", &dir);
+	if (r->readdir_dir == 0)
+		r->readdir_dir = fs->ops->readdir(fs, dir, &cookie, walk_fill, v);
+	r->read_only = fs->read_only;
+	r->write_big = k_write_pattern(fs, "/after", 0, 1000, 1);
+	/* Look at the disk before unmounting: the mark is there already. */
+	uint8_t *raw = kmalloc_aligned(4096, 4096);
+	blkdev_read(blkdev_get(0), 0, raw, 8);
+	uint16_t state;
+	memcpy(&state, raw + 1024 + 58, 2);
+	r->eio = state;
+	kfree(raw);
+	r->unmount = fs->ops->unmount(fs);
+	return 0;
+}
+
+Test(ext2_corrupt, errors_remount_ro_policy)
+{
+	fresh_copy();
+	cr_assert_eq(sh("tune2fs -e remount-ro '%s' >/dev/null 2>&1", img), 0);
+	patch16(blk_dir * bsize + 4, 0);       /* /dir's first rec_len */
+	memset(shared, 0, sizeof(*shared));
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		alarm(30);
+		_exit(run_with_image(img, 1, policy_body, shared));
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_expect_eq(shared->mount, 0);
+	cr_expect_eq(shared->create, 0, "writes work before the error");
+	cr_expect_eq(shared->readdir_dir, -EIO);
+	cr_expect(shared->read_only, "read-only after the error");
+	cr_expect_eq(shared->write_big, -EROFS);
+	cr_expect(shared->eio & 2, "EXT2_ERROR_FS on disk before unmount (state %d)", shared->eio);
+	cr_expect_eq(shared->unmount, 0);
 }
