@@ -85,6 +85,8 @@ struct hvm_memmap_entry {
 
 #define HVM_START_MAGIC 0x336ec578u
 
+bool bare_cmdline_has(const char *word);   /* boot.c: a word of the command line */
+
 extern uint64_t bare_boot_tsc;          /* entry.S: TSC at the first instruction */
 
 /* Linker symbols (linker.ld). */
@@ -99,6 +101,28 @@ static inline uint8_t inb(uint16_t port)
 	uint8_t v;
 	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
+}
+static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }
+static inline uint16_t inw(uint16_t port)
+{
+	uint16_t v;
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+/* n 16-bit words between a port and memory (ATA PIO data). */
+static inline void insw(uint16_t port, void *buf, size_t n)
+{
+	__asm__ volatile("rep insw" : "+D"(buf), "+c"(n) : "d"(port) : "memory");
+}
+static inline void outsw(uint16_t port, const void *buf, size_t n)
+{
+	__asm__ volatile("rep outsw" : "+S"(buf), "+c"(n) : "d"(port) : "memory");
 }
 
 static inline uint64_t rdmsr(uint32_t msr)

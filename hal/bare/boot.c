@@ -5,11 +5,13 @@
  * clock rates (clock.c closes that window when a rate is first needed),
  * the command line and memory map out of hvm_start_info (nothing has reused
  * low memory yet), the CPUs (woken now, parked until hal_cpu_start), the
- * I/O APIC.
+ * I/O APIC; the PCI list when the command line asks (--lspci). Disks are
+ * probed later, when the kernel first asks for them (blk.c).
  */
 #include <string.h>
 
 #include "bare.h"
+#include "pci.h"
 
 #define CMDLINE_MAX 1024
 #define ARGV_MAX    64
@@ -44,6 +46,16 @@ out:
 	return argc;
 }
 
+/* bare_cmdline_has: the boot command line holds word (a HAL option such as
+ * --lspci; the service sees it in argv too and ignores it). */
+bool bare_cmdline_has(const char *word)
+{
+	for (int i = 1; argv[i]; i++)
+		if (strcmp(argv[i], word) == 0)
+			return true;
+	return false;
+}
+
 void __attribute__((noreturn)) bare_main(uint32_t start_info)
 {
 	const struct hvm_start_info *si = (const void *)(uintptr_t)start_info;
@@ -65,6 +77,10 @@ void __attribute__((noreturn)) bare_main(uint32_t start_info)
 	memory_init(si);
 	smp_init();
 	ioapic_init();
+	if (bare_cmdline_has("--lspci")) {
+		pci_init();
+		pci_print();
+	}
 	kernel_main(argc, argv);
 	hal_shutdown(0);
 }
