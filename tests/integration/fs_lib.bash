@@ -70,10 +70,11 @@ fsck_clean() {
 # listing DIR [dumped]: one line per entry: type, mode, size, owner, mtime
 # (seconds), link target; sizes of directories and times and modes of links
 # left out. "dumped": as debugfs rdump writes them, which drops the setuid,
-# setgid and sticky bits and the owners of links.
+# setgid and sticky bits and the owners of links. Owners count only for root.
 listing() {
 	(cd "$1" && find . -mindepth 1 -printf '%y %m %s %U %G %T@ %p -> %l\n' |
-		awk -v dumped="$2" '{
+		awk -v dumped="$2" -v root="$(id -u)" '{
+			if (root != 0) $4 = $5 = "-"     # a user cannot give files away
 			sub(/\.[0-9]+$/, "", $6)
 			if ($1 == "d") $3 = "-"
 			if ($1 == "l") { $2 = "-"; $6 = "-"; if (dumped) $4 = $5 = "-" }
