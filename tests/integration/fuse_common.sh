@@ -10,7 +10,6 @@
 #   fsck_clean IMG              e2fsck -fn finds nothing
 # Every mount is recorded; fuse_cleanup (an EXIT trap) unmounts what is left.
 
-TF="$TOP/build/posix/bin/torofuse"
 FUSE_MOUNTS=()
 declare -A FUSE_PID FUSE_IMG
 
@@ -26,6 +25,7 @@ fuse_cleanup() {
 }
 
 fuse_ready() {
+	TF="$TOP/build/posix/bin/torofuse"
 	SCRATCH=$(mktemp -d /tmp/toro-fuse.XXXXXX)
 	trap fuse_cleanup EXIT
 	if [ ! -e /dev/fuse ] || [ "$(id -u)" != 0 ] || ! command -v fusermount3 >/dev/null; then
