@@ -49,7 +49,7 @@ run_image() {
 	if [ "$kind" = genext2fs ]; then
 		genext2fs -B 1024 -b 65536 -N 4096 "$img"
 	else
-		mke2fs -q -F -t ext2 -N 4096 "$@" "$img" 64M
+		mke2fs -q -F -t ext2 -N 4096 "$@" "$img" 64M >/dev/null
 	fi
 	[ -f "$img" ] || { fail "$kind: making the image"; return; }
 
