@@ -27,6 +27,12 @@ struct bcache {
 	uint32_t sectors_per_block;
 	size_t max_bufs;
 
+	/* wb_lock: one write-back at a time, so two writes of one block are
+	 * never in flight together (the newer could land first). Taken with
+	 * no buffer lock held, or in bwrite; write-back from eviction only
+	 * trylocks buffers (their holders may be waiting for wb_lock). */
+	struct mutex wb_lock;
+
 	struct spinlock lock;       /* guards everything below */
 	struct list *hash;          /* nbuckets heads */
 	size_t nbuckets;
@@ -67,6 +73,7 @@ struct bcache *bcache_create(struct blkdev *dev, uint32_t bsize, size_t max_byte
 		list_init(&bc->hash[i]);
 	list_init(&bc->lru);
 	spin_init(&bc->lock, "bcache");
+	mutex_init(&bc->wb_lock, "bcache.wb");
 	bc->last_miss = UINT64_MAX - 1;
 	bc->ra_window = 4;
 	return bc;
@@ -147,8 +154,9 @@ static void bput_at(struct buf *b, bool cold);
 
 /* Write the referenced buffers v[0..n) (sorted), coalescing contiguous
  * blocks; each is locked while copied, and marked clean. Drops the refs;
- * cold: the buffers go back to the front of the LRU (evicted first). */
-static int write_bufs(struct bcache *bc, struct buf **v, size_t n, bool cold)
+ * cold: the buffers go back to the front of the LRU (evicted first); try:
+ * skip buffers whose lock is taken. Caller holds wb_lock. */
+static int write_bufs(struct bcache *bc, struct buf **v, size_t n, bool cold, bool try)
 {
 	int err = 0;
 	uint8_t *stage = kmalloc_aligned((size_t)RUN_MAX * bc->bsize, PAGE_SIZE);
@@ -161,7 +169,12 @@ static int write_bufs(struct bcache *bc, struct buf **v, size_t n, bool cold)
 		size_t count = 0;
 		for (size_t k = 0; k < run; k++) {
 			struct buf *b = v[i + k];
-			mutex_lock(&b->lock);
+			if (try && !mutex_trylock(&b->lock)) {
+				run = k;    /* busy: leave it dirty for later */
+				break;
+			}
+			if (!try)
+				mutex_lock(&b->lock);
 			spin_lock(&bc->lock);
 			bool dirty = b->dirty && b->valid;
 			b->dirty = false;
@@ -245,14 +258,16 @@ int bcache_flush(struct bcache *bc)
 		while (ndata < n && !v[ndata]->meta)
 			ndata++;
 		/* Data, a barrier, then the metadata that points at it. */
-		int rc = write_bufs(bc, v, ndata, false);
+		mutex_lock(&bc->wb_lock);
+		int rc = write_bufs(bc, v, ndata, false, false);
 		if (rc == 0 && ndata && ndata < n)
 			rc = blkdev_flush(bc->dev);
 		if (rc == 0)
-			rc = write_bufs(bc, v + ndata, n - ndata, false);
+			rc = write_bufs(bc, v + ndata, n - ndata, false, false);
 		else
 			for (size_t k = ndata; k < n; k++)
 				bput(v[k]);
+		mutex_unlock(&bc->wb_lock);
 		if (rc < 0) {
 			err = rc;
 			break;
@@ -267,6 +282,7 @@ int bwrite(struct buf *b)
 {
 	struct bcache *bc = b->bc;
 	int rc = 0;
+	mutex_lock(&bc->wb_lock);
 	mutex_lock(&b->lock);
 	spin_lock(&bc->lock);
 	bool dirty = b->dirty && b->valid;
@@ -283,6 +299,7 @@ int bwrite(struct buf *b)
 		}
 	}
 	mutex_unlock(&b->lock);
+	mutex_unlock(&bc->wb_lock);
 	if (rc == 0)
 		rc = blkdev_flush(bc->dev);
 	return rc;
@@ -320,7 +337,10 @@ static void writeback_idle(struct bcache *bc)
 	}
 	spin_unlock(&bc->lock);
 	sort_bufs(v, n);
-	if (write_bufs(bc, v, n, true) < 0)
+	mutex_lock(&bc->wb_lock);
+	int rc = write_bufs(bc, v, n, true, true);
+	mutex_unlock(&bc->wb_lock);
+	if (rc < 0)
 		kprintf("bcache: %s: write-back error\n", bc->dev->name);
 	kfree(v);
 }

@@ -457,9 +457,11 @@ Test(ext2_corrupt, random_metadata_bytes)
 		{ blk_root * bsize, 128 },
 		{ blk_ind * bsize, 64 },
 	};
-	unsigned seed = 12345;
+	/* EXT2_FUZZ_ROUNDS / EXT2_FUZZ_SEED: longer runs by hand. */
+	int rounds = getenv("EXT2_FUZZ_ROUNDS") ? atoi(getenv("EXT2_FUZZ_ROUNDS")) : 80;
+	unsigned seed = getenv("EXT2_FUZZ_SEED") ? (unsigned)atoi(getenv("EXT2_FUZZ_SEED")) : 12345;
 	int cases = 0;
-	for (int round = 0; round < 80; round++) {
+	for (int round = 0; round < rounds; round++) {
 		fresh_copy();
 		for (int k = 0; k < 3; k++) {
 			seed = seed * 1103515245 + 12345;
@@ -475,7 +477,7 @@ Test(ext2_corrupt, random_metadata_bytes)
 		cr_assert_eq(run_case(what), 0, "%s", what);
 		cases++;
 	}
-	cr_expect_eq(cases, 80);
+	cr_expect_eq(cases, rounds);
 }
 
 /* errors=remount-ro: the first corruption makes the mount read-only, and
