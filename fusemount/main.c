@@ -44,6 +44,7 @@ struct options {
 	unsigned workers;
 	unsigned max_write_kib;
 	int spin_us;
+	int keep_cache;
 	char *timeout;
 	char *fstype;
 };
@@ -60,6 +61,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("cache_timeout=%s", timeout),
 	OPT("fstype=%s", fstype),
 	OPT("spin_us=%d", spin_us),
+	OPT("keep_cache=%d", keep_cache),
 	FUSE_OPT_KEY("-f", KEY_FG),
 	FUSE_OPT_KEY("-d", KEY_DEBUG),
 	FUSE_OPT_KEY("debug", KEY_DEBUG),
@@ -89,7 +91,8 @@ static void usage(FILE *f)
 	"  -o cpus=N          kernel CPUs (default: every host CPU)\n"
 	"  -o mem=MiB         kernel memory (default: the HAL's)\n"
 	"  -o workers=N       kernel worker threads per CPU (default 8)\n"
-	"  -o cache_timeout=S how long the host caches names and attributes (1)\n"
+	"  -o cache_timeout=S how long the host caches names and attributes (10)\n"
+	"  -o keep_cache=0    drop a file's host pages at each open (default 1: keep)\n"
 	"  -o max_write_kib=K largest write request (1024)\n"
 	"  -o spin_us=N       wait for the kernel polling this long first (0)\n"
 	"FUSE's other mount options pass through (see mount.fuse3(8)).\n"
@@ -203,7 +206,7 @@ static const char *mount_error(int rc)
 
 int main(int argc, char **argv)
 {
-	struct options o = { .spin_us = -1 };
+	struct options o = { .spin_us = -1, .keep_cache = 1 };
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	if (fuse_opt_parse(&args, &o, option_spec, opt_proc) < 0)
 		return 2;
@@ -226,6 +229,7 @@ int main(int argc, char **argv)
 		return 1;
 	if (o.timeout)
 		ops_settings.timeout = atof(o.timeout);
+	ops_settings.kernel_cache = o.keep_cache;
 	if (o.max_write_kib)
 		ops_settings.max_write = o.max_write_kib * 1024;
 

@@ -29,7 +29,7 @@
 #include "ops.h"
 #include "vfs.h"
 
-struct ops_settings ops_settings = { 1.0, 1u << 20 };
+struct ops_settings ops_settings = { 10.0, 1u << 20, 1 };
 
 /* Arguments of one operation, and what it returns besides its status. */
 struct op {
@@ -679,6 +679,10 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->entry_timeout = ops_settings.timeout;
 	cfg->attr_timeout = ops_settings.timeout;
 	cfg->negative_timeout = 0;
+	/* Every change to the image comes through here (the image is locked),
+	 * and alias.c drops the pages of a hard link's other names: the host
+	 * may keep pages across opens and names for a while. */
+	cfg->kernel_cache = ops_settings.kernel_cache;
 	if (ops_settings.max_write)
 		conn->max_write = ops_settings.max_write;
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;

@@ -14,6 +14,7 @@ extern const struct fuse_operations torofuse_ops;
 struct ops_settings {
 	double timeout;             /* entry and attribute cache, seconds */
 	unsigned max_write;         /* bytes per WRITE request */
+	int kernel_cache;           /* the host keeps file pages across opens */
 };
 extern struct ops_settings ops_settings;
 
