@@ -8,7 +8,7 @@
 
 CC      ?= cc
 BUILD   := build
-APPS    := ToroHello ToroCpus
+APPS    := ToroHello ToroCpus ToroLogger
 
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CSTD    := -std=gnu11
@@ -28,6 +28,7 @@ include hal/bare/bare.mk
 include tests/tests.mk
 -include tools/tools.mk
 -include fusemount/fusemount.mk
+-include examples/image.mk
 
 deps:
 	@scripts/install-deps.sh

@@ -7,6 +7,7 @@
  * it). The timer divides the bus clock by 16; its rate is measured by
  * clock.c.
  */
+#include "ata.h"
 #include "bare.h"
 
 #define LAPIC_ID        0x020
@@ -118,6 +119,14 @@ void hal_cpu_idle(uint64_t deadline_ns)
 		hal_dump_state();
 		hal_shutdown(BARE_FAULT_STATUS);
 	}
+	/* A disk command of this CPU's past its deadline: failing it may have
+	 * made a thread ready, so return instead of halting. */
+	unsigned me = hal_cpu_id();
+	if (ata_idle_expire(me))
+		return;
+	uint64_t disk_deadline = ata_idle_deadline(me);
+	if (disk_deadline && (!deadline_ns || disk_deadline < deadline_ns))
+		deadline_ns = disk_deadline;
 	if (deadline_ns) {
 		uint64_t now = hal_clock_ns();     /* clock_ready() included */
 		if (deadline_ns <= now)

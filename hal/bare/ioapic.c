@@ -133,6 +133,20 @@ int bare_irq_route_gsi(uint32_t gsi, bool pci_style, unsigned cpu,
 	return route(gsi, pci_style ? RED_LEVEL | RED_ACTIVE_LOW : 0, cpu, fn, arg);
 }
 
+void bare_irq_retarget_isa(unsigned isa_irq, unsigned cpu)
+{
+	uint16_t mps;
+	if (!acpi_ioapic_addr || isa_irq >= 16 || cpu >= bare_cpu_count)
+		return;
+	uint32_t gsi = acpi_isa_gsi(isa_irq, &mps);
+	if (gsi < acpi_ioapic_gsi_base || gsi - acpi_ioapic_gsi_base >= pin_count)
+		return;
+	unsigned long irq = lock_routes();
+	ioapic_write(IOAPIC_REDTBL + 2 * (gsi - acpi_ioapic_gsi_base) + 1,
+	             bare_cpus[cpu].apic_id << 24);
+	unlock_routes(irq);
+}
+
 void bare_irq_mask(uint32_t gsi, bool masked)
 {
 	if (!acpi_ioapic_addr || gsi < acpi_ioapic_gsi_base ||

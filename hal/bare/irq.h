@@ -29,6 +29,14 @@ int bare_irq_route_isa(unsigned isa_irq, unsigned cpu, bare_irq_fn fn, void *arg
 int bare_irq_route_gsi(uint32_t gsi, bool pci_style, unsigned cpu,
                        bare_irq_fn fn, void *arg);
 
+/*
+ * bare_irq_retarget_isa: send the already routed ISA IRQ isa_irq to CPU
+ * cpu from now on (same vector and handler). A driver with one request in
+ * flight points its line at the CPU that submitted it, so its completion
+ * runs there. Any CPU; do it while the device cannot interrupt.
+ */
+void bare_irq_retarget_isa(unsigned isa_irq, unsigned cpu);
+
 /* bare_irq_mask: mask (true) or unmask a routed GSI at the I/O APIC. */
 void bare_irq_mask(uint32_t gsi, bool masked);
 

@@ -1,0 +1,25 @@
+# make image: ToroFiles.img, an ext2 image of examples/ToroFiles/ for the
+# examples (ToroLogger reads /web/index.html and appends to /web/logs/log).
+#   make image                      with genext2fs (as Toro's seed does)
+#   make image IMAGE_TOOL=toro-fs   with our own build/posix/bin/toro-fs
+#   make image IMAGE=path.img IMAGE_SIZE=32M
+# The image is rebuilt on every call (a service writes into it).
+
+IMAGE      ?= ToroFiles.img
+IMAGE_TOOL ?= genext2fs
+IMAGE_SIZE ?= 16M
+IMAGE_TREE := examples/ToroFiles
+
+.PHONY: image
+image: $(if $(filter toro-fs,$(IMAGE_TOOL)),$(POSIX_DIR)/bin/toro-fs)
+	@rm -f $(IMAGE)
+ifeq ($(IMAGE_TOOL),toro-fs)
+	$(POSIX_DIR)/bin/toro-fs mkfs $(IMAGE) $(IMAGE_SIZE) -b 1024
+	$(POSIX_DIR)/bin/toro-fs $(IMAGE) put -r $(IMAGE_TREE)/web /web
+else ifeq ($(IMAGE_TOOL),genext2fs)
+	genext2fs -U -B 1024 -b $$(( $(patsubst %M,%,$(IMAGE_SIZE)) * 1024 )) -N 1024 \
+		-d $(IMAGE_TREE) $(IMAGE)
+else
+	$(error IMAGE_TOOL is genext2fs or toro-fs, not $(IMAGE_TOOL))
+endif
+	@echo "image: $(IMAGE) ($(IMAGE_TOOL), $(IMAGE_SIZE))"
