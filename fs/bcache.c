@@ -568,6 +568,7 @@ int bget_zero(struct bcache *bc, uint64_t blockno, struct buf **out)
 void bdirty(struct buf *b, bool meta)
 {
 	struct bcache *bc = b->bc;
+	b->checked = false;     /* changed: no longer known to be valid */
 	spin_lock(&bc->lock);
 	b->dirty = true;
 	b->meta = meta;

@@ -15,6 +15,8 @@
  *                     later. meta: file system metadata (written after data
  *                     on a flush, so a crash never leaves metadata pointing
  *                     at blocks whose contents never reached the disk).
+ *                     Clears checked: a caller that knows the block is still
+ *                     valid in its own sense sets checked again after.
  *   brelse(b)         unlock and drop the reference. An unreferenced buffer
  *                     stays cached (on the LRU list) until it is evicted.
  *   bunlock / block_buf / bput   keep a reference without the lock (pinned

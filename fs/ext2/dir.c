@@ -191,6 +191,7 @@ int ext2_dir_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *na
 			st32(&de->inode, ino);
 			set_name(fs, de, name, len, mode);
 			bdirty(b, true);
+			b->checked = true;      /* still a valid directory block */
 			brelse(b);
 			dir_changed(dir);
 			return 0;
@@ -213,8 +214,8 @@ int ext2_dir_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *na
 	st32(&de->inode, ino);
 	st16(&de->rec_len, (uint16_t)fs->bsize);
 	set_name(fs, de, name, len, mode);
-	b->checked = true;
 	bdirty(b, true);
+	b->checked = true;      /* still a valid directory block */
 	brelse(b);
 	dir->size += fs->bsize;
 	dir_changed(dir);
@@ -240,6 +241,7 @@ int ext2_dir_remove(struct ext2_fs *fs, struct ext2_inode_info *dir, const char 
 		st32(&de->inode, 0);
 	}
 	bdirty(b, true);
+	b->checked = true;      /* still a valid directory block */
 	brelse(b);
 	dir_changed(dir);
 	return 0;
@@ -258,6 +260,7 @@ int ext2_dir_set(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *na
 	if (has_filetype(fs))
 		de->file_type = (uint8_t)ext2_mode_to_ft(mode);
 	bdirty(b, true);
+	b->checked = true;      /* still a valid directory block */
 	brelse(b);
 	dir_changed(dir);
 	return 0;
@@ -307,8 +310,8 @@ int ext2_dir_init(struct ext2_fs *fs, struct ext2_inode_info *dir, uint32_t pare
 	st32(&de->inode, parent);
 	st16(&de->rec_len, (uint16_t)(fs->bsize - 12));
 	set_name(fs, de, "..", 2, S_IFDIR);
-	b->checked = true;
 	bdirty(b, true);
+	b->checked = true;      /* still a valid directory block */
 	brelse(b);
 	dir->size = fs->bsize;
 	dir->dirty = true;
