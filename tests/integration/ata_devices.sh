@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# ata_devices.sh: PCI enumeration and the ATA driver on the bare build.
+#   --lspci lists what QEMU was given (two disks on two channels): the PIIX IDE function (8086:7010,
+#     class 0101) with its bus-master BAR4, an e1000 (8086:100e) and a
+#     virtio-net (1af4:1000), and loses them when they are not there.
+#   BlkRaw (tests/apps/BlkRaw) on disks in every slot: a 200 GiB sparse
+#     disk (LBA48 past sector 2^28) as primary slave, secondary master and
+#     secondary slave; reads past the end are -EINVAL; one thread per CPU at
+#     once; with DMA and with --ata-pio.
+#   A disk alone on the secondary slave, a CD-ROM on the primary master.
+#   The same BlkRaw on the posix build.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/ata_lib.bash"
+cd "$TOP" || exit 1
+scratch
+HELLO=build/bare/ToroHello.elf
+RAW=build/bare/tests/BlkRaw.elf
+out=$SCRATCH/out
+
+truncate -s 1M "$SCRATCH/d0.img" "$SCRATCH/d1.img"
+bare_boot "$out" "$HELLO" "--lspci" -nic none -device e1000 -device virtio-net-pci \
+	$(ide "$SCRATCH/d0.img" 0) $(ide "$SCRATCH/d1.img" 2)
+rc=$?
+check "lspci boot: status 0 (got $rc)" [ $rc -eq 0 ]
+check "lspci: IDE interface 8086:7010 [0101]" grep -q 'IDE interface \[0101\]: 8086:7010' "$out"
+check "lspci: IDE bus-master BAR4 (I/O, 16 ports)" grep -q 'BAR4: I/O ports at [0-9a-f]* \[size=16\]' "$out"
+check "lspci: host bridge 8086:1237" grep -q '00:00.0 Host bridge \[0600\]: 8086:1237' "$out"
+check "lspci: e1000 8086:100e" grep -q 'Ethernet controller \[0200\]: 8086:100e' "$out"
+check "lspci: virtio-net 1af4:1000" grep -q 'Ethernet controller \[0200\]: 1af4:1000' "$out"
+check "lspci: e1000 memory BAR0 sized 128 KiB" grep -q 'BAR0: memory at [0-9a-f]* (32-bit) \[size=131072\]' "$out"
+check "lspci: service still runs" grep -q 'Hello World' "$out"
+grep -q 'Hello World' "$out" || show "$out"
+
+bare_boot "$out" "$HELLO" "--lspci" -nic none
+check "lspci without NICs: no 8086:100e" bash -c "! grep -q '8086:100e' '$out'"
+check "lspci without NICs: no 1af4:1000" bash -c "! grep -q '1af4:1000' '$out'"
+bare_boot "$out" "$HELLO" "" -nic none -device e1000
+check "no --lspci: no list" bash -c "! grep -q 'Host bridge' '$out'"
+
+big=$SCRATCH/big.img s2=$SCRATCH/s2.img s3=$SCRATCH/s3.img
+truncate -s 200G "$big"
+truncate -s 8M "$s2"
+truncate -s 16M "$s3"
+for mode in "" "--ata-pio"; do
+	bare_boot "$out" "$RAW" "$mode" -smp 2 -nic none -nodefaults \
+		$(ide "$big" 1) $(ide "$s2" 2) $(ide "$s3" 3)
+	rc=$?
+	label="BlkRaw ${mode:-dma}, 3 disks (hdb 200 GiB, hdc, hdd), 2 CPUs"
+	if [ $rc -eq 0 ] && grep -q '^28 passed, 0 failed' "$out" &&
+			grep -q 'hdb: QEMU HARDDISK, 419430400 sectors, LBA48' "$out"; then
+		pass "$label"
+	else
+		fail "$label (status $rc)"
+		show "$out"
+	fi
+	if [ -n "$mode" ]; then
+		check "--ata-pio: disks use PIO" bash -c "! grep -q 'ata: .*DMA' '$out'"
+	else
+		check "default: disks use DMA" grep -q 'ata: hdc: .*DMA' "$out"
+	fi
+done
+
+bare_boot "$out" "$RAW" "" -nic none -cdrom "$s2" $(ide "$s3" 3)
+rc=$?
+if [ $rc -eq 0 ] && grep -q 'ATAPI device, not used' "$out" &&
+		grep -q 'BlkRaw: disk 0: hdd' "$out" && grep -q '^10 passed, 0 failed' "$out"; then
+	pass "CD-ROM on hdc skipped, disk alone on the secondary slave works"
+else
+	fail "CD-ROM + secondary slave (status $rc)"
+	show "$out"
+fi
+
+truncate -s 4M "$SCRATCH/p.img"
+build/posix/tests/apps/BlkRaw --disk "$SCRATCH/p.img" >"$out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q '^10 passed, 0 failed' "$out"; then
+	pass "BlkRaw on posix"
+else
+	fail "BlkRaw on posix (status $rc)"
+	show "$out"
+fi
+finish
