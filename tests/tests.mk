@@ -6,7 +6,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(POSIX_DIR)/tests/%,$(UNIT_SRCS))
 .PHONY: unit-build
 unit-build: $(UNIT_BINS)
 
-$(POSIX_DIR)/tests/%: tests/unit/%.c tests/unit/harness.c tests/unit/harness.h $(POSIX_LIB)
+$(POSIX_DIR)/tests/%: tests/unit/%.c tests/unit/harness.c $(wildcard tests/unit/*.h) $(POSIX_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(filter-out -MMD -MP,$(POSIX_CFLAGS)) -Itests/unit -o $@ $< tests/unit/harness.c $(POSIX_LIB) \
 		$(POSIX_LDLIBS) -lcriterion
