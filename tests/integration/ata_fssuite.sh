@@ -18,8 +18,8 @@ out=$SCRATCH/out
 mkimages() {   # KIND
 	rm -f "$SCRATCH/big.img" "$SCRATCH/small.img"
 	if [ "$1" = mke2fs ]; then
-		mke2fs -q -F -t ext2 -b 1024 "$SCRATCH/big.img" 96M 2>/dev/null &&
-		mke2fs -q -F -t ext2 -b 1024 -N 64 "$SCRATCH/small.img" 512K 2>/dev/null
+		mke2fs -q -F -t ext2 -b 1024 "$SCRATCH/big.img" 96M >/dev/null 2>&1 &&
+		mke2fs -q -F -t ext2 -b 1024 -N 64 "$SCRATCH/small.img" 512K >/dev/null 2>&1
 	else
 		"$TOROFS" mkfs "$SCRATCH/big.img" 96M -b 1024 >/dev/null &&
 		"$TOROFS" mkfs "$SCRATCH/small.img" 512K -b 1024 >/dev/null
