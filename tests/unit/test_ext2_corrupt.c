@@ -142,7 +142,7 @@ static void walk(struct fs *fs, struct report *r, uint64_t dir, int depth)
 			note(r, fs->ops->read(fs, v[1 + i], buf, sizeof(buf), 0));
 			note(r, fs->ops->read(fs, v[1 + i], buf, 5000, st.size > 100 ? st.size - 100 : 0));
 		} else if (S_ISLNK(st.mode)) {
-			char t[4096];
+			static char t[4096];    /* not on the 32 KiB kernel stack: walk recurses */
 			note(r, fs->ops->readlink(fs, v[1 + i], t, sizeof(t)));
 		} else if (S_ISDIR(st.mode) && depth < 4 && v[1 + i] != dir && i >= 2) {
 			walk(fs, r, v[1 + i], depth + 1);
@@ -472,6 +472,8 @@ Test(ext2_corrupt, random_metadata_bytes)
 			uint8_t v = (uint8_t)(seed >> 16);
 			patch(off, &v, 1);
 		}
+		if (getenv("EXT2_FUZZ_KEEP"))       /* keep the image for a closer look */
+			sh("cp '%s' '%s'", img, getenv("EXT2_FUZZ_KEEP"));
 		char what[32];
 		snprintf(what, sizeof(what), "random round %d", round);
 		cr_assert_eq(run_case(what), 0, "%s", what);
