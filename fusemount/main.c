@@ -47,6 +47,7 @@ struct options {
 	int keep_cache;
 	char *timeout;
 	char *fstype;
+	char *log;
 };
 
 enum { KEY_FG, KEY_DEBUG, KEY_SINGLE, KEY_RO, KEY_RW, KEY_ALLOW_OTHER,
@@ -60,6 +61,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("max_write_kib=%u", max_write_kib),
 	OPT("cache_timeout=%s", timeout),
 	OPT("fstype=%s", fstype),
+	OPT("log=%s", log),
 	OPT("spin_us=%d", spin_us),
 	OPT("keep_cache=%d", keep_cache),
 	FUSE_OPT_KEY("-f", KEY_FG),
@@ -92,6 +94,7 @@ static void usage(FILE *f)
 	"  -o mem=MiB         kernel memory (default: the HAL's)\n"
 	"  -o workers=N       kernel worker threads per CPU (default 8)\n"
 	"  -o cache_timeout=S how long the host caches names and attributes (10)\n"
+	"  -o log=FILE        the daemon's messages (file system errors) go to FILE\n"
 	"  -o keep_cache=0    drop a file's host pages at each open (default 1: keep)\n"
 	"  -o max_write_kib=K largest write request (1024)\n"
 	"  -o spin_us=N       wait for the kernel polling this long first (0)\n"
@@ -180,16 +183,24 @@ static int daemonize(void)
 	return p[1];
 }
 
-static void detach_stdio(void)
+/* A daemon's stdin is /dev/null; its stdout and stderr (the kernel's
+ * console: file system errors) go to log, or to /dev/null. */
+static void detach_stdio(const char *log)
 {
-	int fd = open("/dev/null", O_RDWR);
-	if (fd < 0)
-		return;
-	dup2(fd, 0);
-	dup2(fd, 1);
-	dup2(fd, 2);
-	if (fd > 2)
-		close(fd);
+	int null = open("/dev/null", O_RDWR);
+	int out = log ? open(log, O_WRONLY | O_CREAT | O_APPEND, 0644) : -1;
+	if (out < 0)
+		out = null;
+	if (null >= 0)
+		dup2(null, 0);
+	if (out >= 0) {
+		dup2(out, 1);
+		dup2(out, 2);
+	}
+	if (null > 2)
+		close(null);
+	if (out > 2 && out != null)
+		close(out);
 }
 
 static const char *mount_error(int rc)
@@ -304,7 +315,7 @@ int main(int argc, char **argv)
 	if (parent_fd >= 0) {
 		if (chdir("/") < 0)
 			perror("torofuse: chdir");
-		detach_stdio();
+		detach_stdio(o.log);
 		tell_parent(parent_fd, 0);
 	}
 
@@ -338,5 +349,6 @@ int main(int argc, char **argv)
 	free(o.mountpoint);
 	free(o.timeout);
 	free(o.fstype);
+	free(o.log);
 	return loop_rc < 0 ? 1 : 0;
 }

@@ -65,6 +65,36 @@ for sig in TERM INT; do
 		[ "$(debugfs -R "cat /sig$sig/big" "$IMG" 2>/dev/null | md5sum)" = "$sum" ]
 done
 
+# ---- A full disk, and many clients at once -----------------------------------------
+make_image mke2fs-1k "$SCRATCH/full.img" 8
+tf_mount "$SCRATCH/full.img" "$MNT"
+dd if=/dev/zero of="$MNT/fill" bs=64k 2>"$SCRATCH/err"; rc=$?
+check "filling the disk ends in an error" [ $rc -ne 0 ]
+check "  ... ENOSPC" grep -q "No space left on device" "$SCRATCH/err"
+check "  ... df says full" [ "$(stat -f -c %a "$MNT")" -eq 0 ]
+rm -f "$MNT/fill"
+check "  ... and empty again after rm" [ "$(stat -f -c %a "$MNT")" -gt 7000 ]
+mkdir "$MNT/shared"
+client() {   # id: random creates, removes, renames, links, mkdirs, appends in one directory
+	local id=$1 i f
+	for i in $(seq 120); do
+		f=$MNT/shared/f$((RANDOM % 40))
+		case $((RANDOM % 6)) in
+		0) echo "$id $i" >"$f" ;;
+		1) rm -f "$f" ;;
+		2) mv -f "$f" "$MNT/shared/f$((RANDOM % 40))" ;;
+		3) ln "$f" "$f.l$id" && rm -f "$f.l$id" ;;
+		4) mkdir "$f.d" && rmdir "$f.d" ;;
+		5) cat "$f" && echo more >>"$f" ;;
+		esac
+	done >/dev/null 2>&1
+}
+for c in 1 2 3 4 5 6; do client $c & done
+wait
+check "six clients at once in one directory: the daemon still serves" quiet ls "$MNT/shared"
+check "  ... unmounts" fs_umount "$MNT"
+check "  ... and e2fsck -fn finds the image clean" fsck_clean "$SCRATCH/full.img"
+
 # ---- Corrupt images ------------------------------------------------------------
 head -c 8M /dev/urandom >"$SCRATCH/garbage.img"
 timeout 20 "$TF" "$SCRATCH/garbage.img" "$MNT" 2>"$SCRATCH/err"; rc=$?
@@ -88,7 +118,7 @@ debugfs -w -R "mkdir /d" "$SCRATCH/ino.img" >/dev/null 2>&1
 debugfs -w -R "write /etc/hostname /d/f" "$SCRATCH/ino.img" >/dev/null 2>&1
 debugfs -w -R "sif /d block[0] 4000000000" "$SCRATCH/ino.img" >/dev/null 2>&1
 debugfs -w -R "sif /d/f links_count 0" "$SCRATCH/ino.img" >/dev/null 2>&1
-if timeout 20 "$TF" "$SCRATCH/ino.img" "$MNT" 2>"$SCRATCH/err"; then
+if timeout 20 "$TF" "$SCRATCH/ino.img" "$MNT" -o log="$SCRATCH/daemon.log" 2>"$SCRATCH/err"; then
 	FUSE_MOUNTS+=("$MNT"); FUSE_IMG[$MNT]=$SCRATCH/ino.img
 	ls "$MNT/d" >/dev/null 2>"$SCRATCH/err2"; rc=$?
 	check "a directory with a block beyond the disk: an error, not a crash" [ $rc -ne 0 ]
@@ -97,6 +127,7 @@ if timeout 20 "$TF" "$SCRATCH/ino.img" "$MNT" 2>"$SCRATCH/err"; then
 	cat "$MNT/d/f" >/dev/null 2>&1
 	check "  ... still, after touching the rest" quiet stat "$MNT"
 	check "  ... and unmounts" fs_umount "$MNT"
+	check "  ... having said what it found (-o log)" grep -q "ext2" "$SCRATCH/daemon.log"
 else
 	check "an image with a corrupt inode is refused with a message" grep -q "cannot mount" "$SCRATCH/err"
 fi
