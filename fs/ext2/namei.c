@@ -499,6 +499,11 @@ int ext2_rename(struct fs *vfs, uint64_t from_dir, const char *from, size_t from
 	}
 	if (rc < 0)
 		goto out;
+	if (sino == fd->ino || dino == td->ino) {
+		rc = EXT2_CORRUPT(fs, "directory %u has an entry for itself", sino == fd->ino ?
+		                  fd->ino : td->ino);
+		goto out;
+	}
 	if (dino == sino) {
 		rc = 0;             /* the same file: nothing to do */
 		goto out;
