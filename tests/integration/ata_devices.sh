@@ -9,6 +9,7 @@
 #     once; with DMA and with --ata-pio.
 #   A disk alone on the secondary slave, a CD-ROM on the primary master.
 #   Device errors injected by QEMU's blkdebug: -EIO, nothing hangs.
+#   A stalled drive (QEMU throttling): the deadline fails the command.
 #   The same BlkRaw on the posix build.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/ata_lib.bash"
@@ -89,6 +90,21 @@ for mode in "" "--ata-pio"; do
 		show "$out"
 	fi
 done
+
+# A drive that stops answering: QEMU throttled to 4 KiB/s, so a 128 KiB
+# command outlives its 10 s deadline; it fails with -EIO after a channel
+# reset and the service ends on its own (about a minute under TCG).
+truncate -s 4M "$SCRATCH/slow.img"
+bare_boot "$out" "$RAW" "" -nic none -nodefaults \
+	-drive "file=$SCRATCH/slow.img,format=raw,if=ide,index=0,throttling.bps-total=4096"
+rc=$?
+if [ $rc -gt 0 ] && [ $rc -lt 124 ] && grep -q 'command timed out; resetting the channel' "$out" &&
+		grep -q 'FAIL: hda: .*300-sector' "$out" && grep -qE '^[0-9]+ passed, [0-9]+ failed' "$out"; then
+	pass "deadline: a stalled command fails with -EIO, no hang"
+else
+	fail "deadline (status $rc)"
+	show "$out"
+fi
 
 truncate -s 4M "$SCRATCH/p.img"
 build/posix/tests/apps/BlkRaw --disk "$SCRATCH/p.img" >"$out" 2>&1
