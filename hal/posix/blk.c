@@ -340,8 +340,8 @@ int posix_disks_open(const struct posix_config *cfg)
 	for (unsigned i = 0; i < cfg->ndisks && i < POSIX_MAX_DISKS; i++) {
 		int rc = open_disk(&disks[i], i, cfg->disk_path[i], cfg->disk_read_only[i]);
 		if (rc < 0) {
-			fprintf(stderr, "toro: cannot open disk image '%s': %s\n",
-			        cfg->disk_path[i], strerror(-rc));
+			fprintf(stderr, "toro: cannot open disk image '%s': %s\n", cfg->disk_path[i],
+			        rc == -EINVAL ? "empty (less than one 512-byte sector)" : strerror(-rc));
 			close_disk(&disks[i]);
 			posix_disks_close();
 			return rc;
