@@ -15,7 +15,8 @@
  * those writes are in the file already, and fdatasync makes them durable
  * (O_DIRECT writes too: they bypass only the page cache, not the disk's).
  *
- * Host calls go through the sys_* wrappers below so tests can inject errors.
+ * Host calls go through the sys_* wrappers below; tests make requests fail
+ * with hal_posix_blk_fail.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -70,6 +71,37 @@ struct hal_blkdev {
 
 static struct hal_blkdev disks[POSIX_MAX_DISKS];
 static unsigned ndisks;
+
+/* Injected failures (hal_posix_blk_fail), per disk: a mask of 1 << op and
+ * how many such requests still succeed first. */
+static unsigned fail_ops[POSIX_MAX_DISKS];
+static unsigned long fail_after[POSIX_MAX_DISKS];
+static pthread_mutex_t fail_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void hal_posix_blk_fail(unsigned disk, unsigned ops, unsigned long after)
+{
+	if (disk >= POSIX_MAX_DISKS)
+		return;
+	pthread_mutex_lock(&fail_lock);
+	fail_ops[disk] = ops;
+	fail_after[disk] = after;
+	pthread_mutex_unlock(&fail_lock);
+}
+
+static bool injected_failure(struct hal_blkdev *dev, enum hal_blk_op op)
+{
+	unsigned disk = (unsigned)(dev - disks);
+	bool fail = false;
+	pthread_mutex_lock(&fail_lock);
+	if (fail_ops[disk] & (1u << op)) {
+		if (fail_after[disk])
+			fail_after[disk]--;
+		else
+			fail = true;
+	}
+	pthread_mutex_unlock(&fail_lock);
+	return fail;
+}
 
 /* ---- Host call wrappers (fault injection point for tests) ---------------- */
 
@@ -230,6 +262,10 @@ int hal_blk_submit(struct hal_blkdev *dev, enum hal_blk_op op, uint64_t sector,
 	r->arg = arg;
 	r->cpu = hal_cpu_id();
 
+	if (injected_failure(dev, op)) {
+		complete(r, -EIO);
+		return 0;
+	}
 	bool aligned = ((uintptr_t)buf % SECTOR) == 0;
 	if (op != HAL_BLK_FLUSH && dev->aio_ok && dev->fd_direct >= 0 && aligned) {
 		if (op == HAL_BLK_READ)
@@ -353,6 +389,8 @@ int posix_disks_open(const struct posix_config *cfg)
 
 void posix_disks_close(void)
 {
+	for (unsigned i = 0; i < POSIX_MAX_DISKS; i++)
+		hal_posix_blk_fail(i, 0, 0);
 	for (unsigned i = 0; i < ndisks; i++)
 		close_disk(&disks[i]);
 	ndisks = 0;

@@ -42,6 +42,14 @@ int hal_posix_parse_options(struct posix_config *cfg, int argc, char **argv);
  */
 int hal_posix_raise_irq(unsigned cpu, void (*handler)(void *), void *arg);
 
+/*
+ * hal_posix_blk_fail: for tests, make disk's requests fail with -EIO (as a
+ * device error, through the completion): ops is a mask of 1 << HAL_BLK_READ,
+ * HAL_BLK_WRITE, HAL_BLK_FLUSH; the first `after` such requests still
+ * succeed. ops 0 turns it off; every boot starts with it off.
+ */
+void hal_posix_blk_fail(unsigned disk, unsigned ops, unsigned long after);
+
 /* Between the files of hal/posix. */
 void posix_cpus_init(unsigned count);
 void posix_cpus_start_boot(int argc, char **argv);

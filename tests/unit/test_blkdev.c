@@ -192,3 +192,38 @@ Test(blkdev, parse_disk_option)
 	cr_expect_str_eq(cfg.disk_path[1], "b.img");
 	cr_expect(cfg.disk_read_only[1]);
 }
+
+/* Injected device errors come back as -EIO through the completion. */
+static int inject_body(void *arg)
+{
+	int *rc = arg;
+	struct blkdev *d = blkdev_get(0);
+	uint8_t *a = kmalloc_aligned(4096, 4096);
+	memset(a, 5, 4096);
+	hal_posix_blk_fail(0, 1u << HAL_BLK_READ, 1);
+	rc[0] = blkdev_read(d, 0, a, 8);        /* still fine */
+	rc[1] = blkdev_read(d, 0, a, 8);        /* fails */
+	rc[2] = blkdev_write(d, 0, a, 8);       /* writes unaffected */
+	hal_posix_blk_fail(0, 1u << HAL_BLK_WRITE | 1u << HAL_BLK_FLUSH, 0);
+	rc[3] = blkdev_write(d, 0, a, 8);
+	rc[4] = blkdev_flush(d);
+	hal_posix_blk_fail(0, 0, 0);
+	rc[5] = blkdev_read(d, 0, a, 8);
+	rc[6] = blkdev_flush(d);
+	kfree(a);
+	return 0;
+}
+
+Test(blkdev, injected_errors)
+{
+	make_image("/tmp");
+	struct posix_config cfg = { .cpus = 1, .ndisks = 1 };
+	cfg.disk_path[0] = img;
+	int rc[7];
+	memset(rc, 0x7f, sizeof(rc));
+	cr_assert_eq(run_in_kernel_cfg(&cfg, inject_body, rc), 0);
+	int want[7] = { 0, -EIO, 0, -EIO, -EIO, 0, 0 };
+	for (int i = 0; i < 7; i++)
+		cr_expect_eq(rc[i], want[i], "step %d: %d", i, rc[i]);
+	unlink(img);
+}

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "alloc.h"
+#include "hal.h"
 #include "ext2_test_util.h"
 
 static char base[256], img[256];
@@ -100,6 +101,8 @@ static void fresh_copy(void)
 /* ---- The kernel side: mount and use everything --------------------------- */
 
 struct report {
+	unsigned fail_ops;  /* device errors to inject (hal_posix_blk_fail) */
+	unsigned long fail_after;
 	int mount;
 	int read_only;
 	int worst;          /* most negative result seen other than expected misses */
@@ -155,6 +158,7 @@ static int exercise(void *arg)
 	struct report *r = arg;
 	struct fs *fs;
 	uint64_t ino = 0, dir = 0;
+	hal_posix_blk_fail(0, r->fail_ops, r->fail_after);
 	r->mount = ext2_fs_type.mount(blkdev_get(0), 0, &fs);
 	if (r->mount < 0)
 		return 0;
@@ -208,9 +212,11 @@ static int exercise(void *arg)
 }
 
 /* Run exercise in a child with a time limit. 0, or why the child failed. */
-static int run_case(const char *what)
+static int run_case_failing(const char *what, unsigned fail_ops, unsigned long fail_after)
 {
 	memset(shared, 0, sizeof(*shared));
+	shared->fail_ops = fail_ops;
+	shared->fail_after = fail_after;
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -230,6 +236,11 @@ static int run_case(const char *what)
 		return -1;
 	}
 	return 0;
+}
+
+static int run_case(const char *what)
+{
+	return run_case_failing(what, 0, 0);
 }
 
 static void setup(void)
@@ -531,4 +542,31 @@ Test(ext2_corrupt, errors_remount_ro_policy)
 	cr_expect_eq(shared->write_big, -EROFS);
 	cr_expect(shared->eio & 2, "EXT2_ERROR_FS on disk before unmount (state %d)", shared->eio);
 	cr_expect_eq(shared->unmount, 0);
+}
+
+/* Device errors (injected by the posix disk driver) at many points of a
+ * mount and a workload: errors come back, nothing crashes or hangs. */
+Test(ext2_corrupt, device_errors)
+{
+	unsigned long afters[] = { 0, 1, 3, 8, 20, 60, 150 };
+	unsigned opsets[] = { 1u << HAL_BLK_READ, 1u << HAL_BLK_WRITE, 1u << HAL_BLK_FLUSH,
+	                      1u << HAL_BLK_READ | 1u << HAL_BLK_WRITE };
+	int errors_seen = 0;
+	for (size_t o = 0; o < sizeof(opsets) / sizeof(*opsets); o++)
+		for (size_t a = 0; a < sizeof(afters) / sizeof(*afters); a++) {
+			fresh_copy();
+			char what[64];
+			snprintf(what, sizeof(what), "ops 0x%x after %lu", opsets[o], afters[a]);
+			cr_assert_eq(run_case_failing(what, opsets[o], afters[a]), 0, "%s", what);
+			bool seen = shared->mount < 0 || shared->worst < 0 || shared->unmount < 0;
+			/* Later failures may come after the workload's last request. */
+			if (afters[a] <= 3)
+				cr_expect(seen, "%s: an error came back", what);
+			errors_seen += seen;
+		}
+	cr_expect_geq(errors_seen, 12);
+	/* Reads failing from the first one: the mount itself fails with -EIO. */
+	fresh_copy();
+	cr_assert_eq(run_case_failing("all reads", 1u << HAL_BLK_READ, 0), 0);
+	cr_expect_eq(shared->mount, -EIO);
 }
