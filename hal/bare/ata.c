@@ -26,9 +26,10 @@
  * (checked by hal_cpu_idle on the submitting CPU, ata_idle_expire) fail the
  * request with -EIO; a timeout also resets the channel.
  *
- * Locks: each channel's lock (a leaf spin lock taken with interrupts off)
- * guards its queue, its active request and its registers; pool_lock guards
- * the free list. Neither is held while done runs.
+ * Locks: each channel's lock (a spin lock taken with interrupts off)
+ * guards its queue, its active request, its registers and PRD table; it is
+ * taken before ioapic.c's route lock (retargeting) and pool_lock, both
+ * leaves. pool_lock guards the free list. No lock is held while done runs.
  */
 #include <errno.h>
 #include <string.h>
@@ -380,8 +381,13 @@ static void channel_event(struct ata_channel *ch, struct ata_req **finished)
 		return;
 	}
 	if (r->dma) {
+		/* Finished when the controller saw the drive's interrupt, or,
+		 * polled (nIEN: no interrupt reaches the controller either),
+		 * when the engine stopped and the drive is no longer busy. */
 		uint8_t bms = inb(ch->bm + BM_STATUS);
-		if (!(bms & (BM_ST_IRQ | BM_ST_ERR)))
+		bool end = (bms & (BM_ST_IRQ | BM_ST_ERR)) ||
+		           (ch->isa_irq < 0 && !(bms & BM_ST_ACTIVE) && !(alt_status(ch) & ST_BSY));
+		if (!end)
 			return;             /* not finished yet */
 		outb(ch->bm + BM_CMD, 0);
 		outb(ch->bm + BM_STATUS, bms | BM_ST_IRQ | BM_ST_ERR);
@@ -442,10 +448,7 @@ static void channel_poll(struct ata_channel *ch, struct ata_req *r,
                          struct ata_req **finished)
 {
 	while (ch->active == r) {
-		uint8_t s = alt_status(ch);
-		bool ready = r->dma ? (inb(ch->bm + BM_STATUS) & (BM_ST_IRQ | BM_ST_ERR))
-		                    : !(s & ST_BSY);
-		if (ready) {
+		if (!(alt_status(ch) & ST_BSY)) {
 			channel_event(ch, finished);
 		} else if (hal_clock_ns() > ch->deadline) {
 			channel_reset(ch, false);
@@ -486,8 +489,11 @@ int ata_submit(struct hal_blkdev *d, enum hal_blk_op op, uint64_t sector,
 	ch->active = r;
 	if (ch->isa_irq < 0)
 		channel_poll(ch, r, &finished);
-	lock_drop(&ch->lock, irq);
+	/* Polled: done runs before we return, with interrupts still off (as
+	 * in a handler) and the channel lock dropped. */
+	__atomic_store_n(&ch->lock, 0, __ATOMIC_RELEASE);
 	complete(finished);
+	hal_irq_restore(irq);
 	return 0;
 }
 
@@ -678,6 +684,7 @@ void ata_init(void)
 	unsigned from = 0;
 	struct pci_dev *pci = pci_find_class(0x01, 0x01, &from);
 	bool force_pio = bare_cmdline_has("--ata-pio");
+	bool force_poll = bare_cmdline_has("--ata-poll");     /* tests: no IRQs */
 	bool bus_master = pci && (pci->prog_if & 0x80) && pci->bar[4].io &&
 	                  pci->bar[4].base && pci->bar[4].size >= 16;
 	if (pci)
@@ -695,6 +702,8 @@ void ata_init(void)
 			ch->cmd = 0;        /* nothing to serve */
 			continue;
 		}
+		if (force_poll)
+			ch->isa_irq = -1;
 		if (ch->isa_irq >= 0 && bare_irq_route_isa((unsigned)ch->isa_irq, 0,
 		                                           channel_irq, ch) < 0)
 			ch->isa_irq = -1;   /* no I/O APIC: polled */

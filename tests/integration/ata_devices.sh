@@ -6,7 +6,8 @@
 #   BlkRaw (tests/apps/BlkRaw) on disks in every slot: a 200 GiB sparse
 #     disk (LBA48 past sector 2^28) as primary slave, secondary master and
 #     secondary slave; reads past the end are -EINVAL; one thread per CPU at
-#     once; with DMA and with --ata-pio.
+#     once; with DMA and with --ata-pio, interrupt-driven and polled
+#     (--ata-poll, the path taken without an I/O APIC).
 #   A disk alone on the secondary slave, a CD-ROM on the primary master.
 #   Device errors injected by QEMU's blkdebug: -EIO, nothing hangs.
 #   A stalled drive (QEMU throttling): the deadline fails the command.
@@ -43,7 +44,7 @@ big=$SCRATCH/big.img s2=$SCRATCH/s2.img s3=$SCRATCH/s3.img
 truncate -s 200G "$big"
 truncate -s 8M "$s2"
 truncate -s 16M "$s3"
-for mode in "" "--ata-pio"; do
+for mode in "" "--ata-pio" "--ata-poll" "--ata-poll --ata-pio"; do
 	bare_boot "$out" "$RAW" "$mode" -smp 2 -nic none -nodefaults \
 		$(ide "$big" 1) $(ide "$s2" 2) $(ide "$s3" 3)
 	rc=$?
@@ -55,11 +56,13 @@ for mode in "" "--ata-pio"; do
 		fail "$label (status $rc)"
 		show "$out"
 	fi
-	if [ -n "$mode" ]; then
-		check "--ata-pio: disks use PIO" bash -c "! grep -q 'ata: .*DMA' '$out'"
-	else
-		check "default: disks use DMA" grep -q 'ata: hdc: .*DMA' "$out"
-	fi
+	case $mode in
+	*--ata-pio*) check "$mode: disks use PIO" bash -c "! grep -q 'ata: .*DMA' '$out'" ;;
+	*) check "${mode:-default}: disks use DMA" grep -q 'ata: hdc: .*DMA' "$out" ;;
+	esac
+	case $mode in
+	*--ata-poll*) check "$mode: channels polled" grep -q 'ata: hdc: .*, polled' "$out" ;;
+	esac
 done
 
 bare_boot "$out" "$RAW" "" -nic none -cdrom "$s2" $(ide "$s3" 3)
