@@ -157,6 +157,8 @@ int ext2_dir_lookup(struct ext2_fs *fs, struct ext2_inode_info *dir, const char 
 		return rc;
 	*ino = ld32(entry_at(b, off)->inode);
 	brelse(b);
+	if (!ext2_valid_ino(fs, *ino))
+		return EXT2_CORRUPT(fs, "directory %u: entry for reserved inode %u", dir->ino, *ino);
 	return 0;
 }
 
@@ -384,7 +386,7 @@ put:
 int ext2_readdir(struct fs *vfs, uint64_t ino, uint64_t *cookie, vfs_filldir_fn fill, void *ctx)
 {
 	struct ext2_fs *fs = EXT2(vfs);
-	if (ino == 0 || ino > UINT32_MAX)
+	if (ino > UINT32_MAX || !ext2_valid_ino(fs, (uint32_t)ino))
 		return -ENOENT;
 	struct rd_entry *v = kmalloc((fs->bsize / 12 + 1) * sizeof(*v));
 	if (!v)

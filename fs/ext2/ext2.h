@@ -366,6 +366,7 @@ uint32_t ext2_ino_group(struct ext2_fs *fs, uint32_t ino);
 int ext2_iget(struct ext2_fs *fs, uint32_t ino, struct ext2_inode_info **out);
 int ext2_iput(struct ext2_fs *fs, struct ext2_inode_info *ii);
 struct ext2_inode_info *ext2_ifind(struct ext2_fs *fs, uint32_t ino);   /* in-core only */
+bool ext2_valid_ino(struct ext2_fs *fs, uint32_t ino);   /* root, or first_ino..count */
 int ext2_write_inode(struct ext2_fs *fs, struct ext2_inode_info *ii);
 int ext2_init_inode(struct ext2_fs *fs, uint32_t ino, uint32_t mode, uint32_t uid,
                     uint32_t gid, struct ext2_inode_info **out);

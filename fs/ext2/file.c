@@ -138,7 +138,7 @@ ssize_t ext2_file_write(struct ext2_fs *fs, struct ext2_inode_info *ii, const vo
 /* Take a reference on a regular file, for a data call. */
 static int get_file(struct ext2_fs *fs, uint64_t ino, bool write, struct ext2_inode_info **out)
 {
-	if (ino == 0 || ino > UINT32_MAX)
+	if (ino > UINT32_MAX || !ext2_valid_ino(fs, (uint32_t)ino))
 		return -ENOENT;
 	mutex_lock(&fs->lock);
 	int rc = write ? ext2_check_writable(fs) : 0;

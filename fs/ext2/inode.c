@@ -78,7 +78,7 @@ static void locate(struct ext2_fs *fs, uint32_t ino, uint32_t *blk, uint32_t *of
 	*off = (uint32_t)(byte % fs->bsize);
 }
 
-static bool valid_ino(struct ext2_fs *fs, uint32_t ino)
+bool ext2_valid_ino(struct ext2_fs *fs, uint32_t ino)
 {
 	return (ino == EXT2_ROOT_INO || ino >= fs->first_ino) && ino <= fs->inodes_count;
 }
@@ -178,7 +178,7 @@ int ext2_write_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 int ext2_iget(struct ext2_fs *fs, uint32_t ino, struct ext2_inode_info **out)
 {
 	EXT2_ASSERT_LOCKED(fs);
-	if (!valid_ino(fs, ino))
+	if (!ext2_valid_ino(fs, ino))
 		return EXT2_CORRUPT(fs, "bad inode number %u", ino);
 	struct ext2_inode_info *ii = find(fs, ino);
 	if (ii) {

@@ -17,9 +17,11 @@
 
 #define NAME_OK(len) ((len) >= 1 && (len) <= EXT2_NAME_LEN)
 
+/* An inode number from the VFS: one it was given, or a stale or bogus one
+ * (-ENOENT, not a corruption). */
 static int get_ino(struct ext2_fs *fs, uint64_t ino, struct ext2_inode_info **out)
 {
-	if (ino == 0 || ino > UINT32_MAX)
+	if (ino > UINT32_MAX || !ext2_valid_ino(fs, (uint32_t)ino))
 		return -ENOENT;
 	return ext2_iget(fs, (uint32_t)ino, out);
 }
