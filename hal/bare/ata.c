@@ -80,6 +80,15 @@ static void lock_drop(int *l, unsigned long irq)
 	hal_irq_restore(irq);
 }
 
+/* The "channel lock held" rule of the functions below, checked. */
+#define assert_channel_locked(ch) do { \
+	if (!__atomic_load_n(&(ch)->lock, __ATOMIC_RELAXED) || hal_irq_enabled()) { \
+		bare_printf("ata: %s: channel lock not held\n", __func__); \
+		hal_dump_state(); \
+		hal_shutdown(BARE_FAULT_STATUS); \
+	} \
+} while (0)
+
 void ata_pool_init(void)
 {
 	for (unsigned i = 0; i < POOL_SIZE; i++) {
@@ -135,6 +144,7 @@ static bool build_prdt(struct ata_channel *ch, uintptr_t buf, uint32_t bytes)
  * false if the drive did not take it (r->status set). Channel lock held. */
 static bool start_command(struct ata_channel *ch, struct ata_req *r)
 {
+	assert_channel_locked(ch);
 	struct hal_blkdev *d = r->dev;
 	uint16_t io = ch->cmd;
 
@@ -214,6 +224,7 @@ static bool start_command(struct ata_channel *ch, struct ata_req *r)
  * it to *finished and start the next request. Channel lock held. */
 static void command_done(struct ata_channel *ch, bool ok, struct ata_req **finished)
 {
+	assert_channel_locked(ch);
 	struct ata_req *r = ch->active;
 	if (ok && r->op != HAL_BLK_FLUSH) {
 		if (r->dma)
@@ -258,6 +269,7 @@ static void complete(struct ata_req *list)
 /* An interrupt (or, polled, a ready status) on the channel. Lock held. */
 static void channel_event(struct ata_channel *ch, struct ata_req **finished)
 {
+	assert_channel_locked(ch);
 	struct ata_req *r = ch->active;
 	if (!r) {
 		inb(ch->cmd + REG_STATUS);  /* late or spurious: acknowledge */
