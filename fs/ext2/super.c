@@ -198,8 +198,16 @@ static int check_groups(struct ext2_fs *fs)
 		uint32_t last = first + ext2_group_nblocks(fs, g) - 1;
 		uint32_t bb = ld32(gd->bg_block_bitmap), ib = ld32(gd->bg_inode_bitmap);
 		uint32_t it = ld32(gd->bg_inode_table);
-		if (bb < first || bb > last || ib < first || ib > last || it < first ||
-		    it > last || fs->itb_per_group - 1 > last - it ||
+		/* Inside the group, past its superblock and descriptor copies,
+		 * and not on top of each other. */
+		uint32_t meta_end = first + (ext2_group_has_super(fs, g) ?
+		                             1 + fs->gdt_blocks + fs->reserved_gdt : 0);
+		if (g == 0 && meta_end < EXT2_SB_OFFSET / fs->bsize + 1 + fs->gdt_blocks)
+			meta_end = EXT2_SB_OFFSET / fs->bsize + 1 + fs->gdt_blocks;
+		if (bb < meta_end || bb > last || ib < meta_end || ib > last || it < meta_end ||
+		    it > last || fs->itb_per_group - 1 > last - it || bb == ib ||
+		    (bb >= it && bb - it < fs->itb_per_group) ||
+		    (ib >= it && ib - it < fs->itb_per_group) ||
 		    ld16(gd->bg_free_blocks_count) > last - first + 1 ||
 		    ld16(gd->bg_free_inodes_count) > fs->inodes_per_group) {
 			kprintf("ext2: %s: group descriptor %u is corrupt\n", fs->vfs.dev->name, g);

@@ -50,7 +50,9 @@ static void make_base(void)
 	char src[300];
 	snprintf(src, sizeof(src), "%s/src", tdir);
 	cr_assert_eq(sh("head -c 300000 /dev/urandom > '%s'", src), 0);
-	cr_assert_eq(sh("mke2fs -q -F -t ext2 -b 1024 -I 128 -N 128 '%s' 2M >/dev/null 2>&1", base), 0);
+	/* EXT2_FUZZ_MKFS: other geometries by hand, e.g. "-b 4096 -I 256". */
+	const char *args = getenv("EXT2_FUZZ_MKFS") ? getenv("EXT2_FUZZ_MKFS") : "-b 1024 -I 128";
+	cr_assert_eq(sh("mke2fs -q -F -t ext2 %s -N 128 '%s' 4M >/dev/null 2>&1", args, base), 0);
 	cr_assert_eq(sh("debugfs -w '%s' -f - >/dev/null 2>&1 <<'EOF'\n"
 	                "mkdir dir\n"
 	                "cd dir\n"
@@ -76,7 +78,7 @@ static void make_base(void)
 	blk_root = bmap0("/");
 	blk_big0 = bmap0("/dir/big");
 	blk_ind = stat_block("/dir/big", "(IND):");
-	cr_assert(bsize == 1024 && itable > 0 && ino_dir > 0 && ino_big > 0 && blk_dir > 0 &&
+	cr_assert(bsize >= 1024 && itable > 0 && ino_dir > 0 && ino_big > 0 && blk_dir > 0 &&
 	          blk_ind > 0 && blk_root > 0, "layout %ld %ld %ld %ld %ld %ld", bsize, itable,
 	          ino_dir, ino_big, blk_dir, blk_ind);
 }
@@ -328,11 +330,12 @@ Test(ext2_corrupt, features_read_only_and_journal)
 
 Test(ext2_corrupt, group_descriptor_fields)
 {
-	long gd = 2 * bsize;        /* 1 KiB blocks: the table is block 2 */
+	long gd = (bsize == 1024 ? 2 : 1) * bsize;     /* the block after the superblock's */
+	uint32_t end = (uint32_t)sb_field(base, "Block count:");
 	struct { long off; uint32_t v; const char *what; } cases[] = {
 		{ gd + 0, 999999, "block bitmap out of range" },
 		{ gd + 4, 0, "inode bitmap 0" },
-		{ gd + 8, 2040, "inode table past the group" },
+		{ gd + 8, end - 2, "inode table past the group" },
 		{ gd + 8, 0xffffffff, "inode table huge" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
@@ -460,7 +463,7 @@ Test(ext2_corrupt, random_metadata_bytes)
 {
 	long regions[][2] = {
 		{ 1024, 200 },                              /* superblock (useful part) */
-		{ 2 * bsize, 64 },                          /* descriptors */
+		{ (bsize == 1024 ? 2 : 1) * bsize, 64 },    /* descriptors */
 		{ itable * bsize, 16 * isz },               /* first inodes */
 		{ inode_off(ino_dir), isz },
 		{ inode_off(ino_big), isz },
