@@ -8,7 +8,8 @@
  * start_command programs the drive (LBA28 when the range fits, else LBA48),
  * points the channel's IRQ at the submitting CPU, and, for DMA, the PRD
  * table at the buffer. Each interrupt (channel_event) reads the status
- * (acknowledging the interrupt), moves a PIO sector or ends the DMA, and
+ * (acknowledging the interrupt), moves a PIO block (one sector, or the
+ * READ/WRITE MULTIPLE block set at probe) or ends the DMA, and
  * either continues, starts the next command, or finishes the request: the
  * next queued request is started and the finished one's done is called,
  * after the channel lock is dropped, still in irq context on the CPU that
@@ -174,8 +175,12 @@ static bool start_command(struct ata_channel *ch, struct ata_req *r)
 		cmd = r->op == HAL_BLK_READ ? (ext ? CMD_READ_DMA_EXT : CMD_READ_DMA)
 		                            : (ext ? CMD_WRITE_DMA_EXT : CMD_WRITE_DMA);
 	} else {
-		cmd = r->op == HAL_BLK_READ ? (ext ? CMD_READ_PIO_EXT : CMD_READ_PIO)
-		                            : (ext ? CMD_WRITE_PIO_EXT : CMD_WRITE_PIO);
+		if (d->mult > 1)
+			cmd = r->op == HAL_BLK_READ ? (ext ? CMD_READ_MULT_EXT : CMD_READ_MULT)
+			                            : (ext ? CMD_WRITE_MULT_EXT : CMD_WRITE_MULT);
+		else
+			cmd = r->op == HAL_BLK_READ ? (ext ? CMD_READ_PIO_EXT : CMD_READ_PIO)
+			                            : (ext ? CMD_WRITE_PIO_EXT : CMD_WRITE_PIO);
 	}
 
 	if (r->dma) {
@@ -205,15 +210,17 @@ static bool start_command(struct ata_channel *ch, struct ata_req *r)
 	if (r->dma) {
 		outb(ch->bm + BM_CMD, (uint8_t)(inb(ch->bm + BM_CMD) | BM_CMD_START));
 	} else if (r->op == HAL_BLK_WRITE) {
-		/* PIO write: the first sector goes now, the rest one per IRQ. */
+		/* PIO write: the first block goes now, the rest one per IRQ. */
 		s = ata_wait_ready(ch, true, IO_TIMEOUT_NS);
 		if ((s & (ST_BSY | ST_ERR | ST_DF)) || !(s & ST_DRQ)) {
 			r->status = -EIO;
 			ata_channel_reset(ch, ch->isa_irq >= 0);
 			return false;
 		}
-		outsw(io + REG_DATA, r->buf, SECTOR / 2);
-		r->pio_left = n - 1;
+		uint32_t k = n < d->mult ? n : d->mult;
+		outsw(io + REG_DATA, r->buf, k * (SECTOR / 2));
+		r->pio_block = k;
+		r->pio_left = n - k;
 	} else {
 		r->pio_left = n;
 	}
@@ -306,16 +313,18 @@ static void channel_event(struct ata_channel *ch, struct ata_req **finished)
 			command_done(ch, false, finished);
 			return;
 		}
-		insw(ch->cmd + REG_DATA, r->buf, SECTOR / 2);
-		r->buf += SECTOR;
-		if (--r->pio_left == 0) {
+		uint32_t k = r->pio_left < r->dev->mult ? r->pio_left : r->dev->mult;
+		insw(ch->cmd + REG_DATA, r->buf, k * (SECTOR / 2));
+		r->buf += k * SECTOR;
+		r->pio_left -= k;
+		if (r->pio_left == 0) {
 			inb(ch->cmd + REG_STATUS);
 			command_done(ch, true, finished);
 		}
 		return;
 	}
-	/* PIO write: the drive took the last sector we sent. */
-	r->buf += SECTOR;
+	/* PIO write: the drive took the last block we sent. */
+	r->buf += r->pio_block * SECTOR;
 	if (r->pio_left == 0) {
 		command_done(ch, true, finished);
 		return;
@@ -324,8 +333,10 @@ static void channel_event(struct ata_channel *ch, struct ata_req **finished)
 		command_done(ch, false, finished);
 		return;
 	}
-	outsw(ch->cmd + REG_DATA, r->buf, SECTOR / 2);
-	r->pio_left--;
+	uint32_t k = r->pio_left < r->dev->mult ? r->pio_left : r->dev->mult;
+	outsw(ch->cmd + REG_DATA, r->buf, k * (SECTOR / 2));
+	r->pio_block = k;
+	r->pio_left -= k;
 }
 
 void ata_channel_irq(void *arg)

@@ -48,6 +48,11 @@
 #define CMD_FLUSH           0xe7
 #define CMD_FLUSH_EXT       0xea
 #define CMD_IDENTIFY        0xec
+#define CMD_READ_MULT       0xc4    /* PIO, one interrupt per block of sectors */
+#define CMD_WRITE_MULT      0xc5
+#define CMD_SET_MULT        0xc6
+#define CMD_READ_MULT_EXT   0x29
+#define CMD_WRITE_MULT_EXT  0x39
 
 /* Bus-master block, per channel. */
 #define BM_CMD          0
@@ -85,6 +90,7 @@ struct ata_req {
 	unsigned cpu;               /* submitter: the IRQ goes there */
 	uint32_t cmd_sectors;       /* sectors of the running command */
 	uint32_t pio_left;          /* PIO: sectors of it still to move */
+	uint32_t pio_block;         /* PIO write: sectors in the block last sent */
 	bool dma;                   /* the running command uses DMA */
 	int status;
 	struct ata_req *next;       /* channel queue, free list, finished list */
@@ -110,6 +116,7 @@ struct hal_blkdev {
 	unsigned drive;             /* 0 master, 1 slave */
 	bool lba48;
 	bool dma;
+	unsigned mult;              /* PIO sectors per interrupt: 1, or READ/WRITE MULTIPLE's block */
 	uint64_t sectors;
 	char name[32];
 };

@@ -79,6 +79,22 @@ static bool identify(struct ata_channel *ch, unsigned drive, uint16_t id[256], b
 	return !(id[0] & 0x8000);
 }
 
+/* SET MULTIPLE MODE to the drive's largest block (IDENTIFY word 47), so
+ * PIO takes one interrupt per block; the block, or 1 when the drive has no
+ * such mode or refuses. The drive is selected; polled. */
+static unsigned set_multiple(struct ata_channel *ch, const uint16_t id[256])
+{
+	unsigned max = id[47] & 0xff;
+	if (max < 2 || (max & (max - 1)))
+		return 1;
+	outb(ch->cmd + REG_COUNT, (uint8_t)max);
+	outb(ch->cmd + REG_COMMAND, CMD_SET_MULT);
+	settle(ch);
+	uint8_t s = ata_wait_ready(ch, false, PROBE_TIMEOUT_NS);
+	inb(ch->cmd + REG_STATUS);
+	return (s & (ST_BSY | ST_ERR | ST_DF)) ? 1 : max;
+}
+
 static void probe_channel(struct ata_channel *ch, bool force_pio)
 {
 	static const char *names[4] = { "hda", "hdb", "hdc", "hdd" };
@@ -111,6 +127,7 @@ static void probe_channel(struct ata_channel *ch, bool force_pio)
 				d->sectors = s48;
 		}
 		d->dma = ch->bm && (id[49] & (1u << 8)) && !force_pio;
+		d->mult = set_multiple(ch, id);
 		char model[41];
 		identify_string(model, &id[27], 20);
 		size_t n = strlen(names[ch->index * 2 + drive]);
@@ -186,9 +203,10 @@ void ata_init(void)
 	}
 	for (unsigned i = 0; i < ata_ndisks; i++) {
 		struct hal_blkdev *d = &ata_disks[i];
-		bare_printf("ata: %s, %lu sectors, LBA%s, %s%s\n", d->name,
-		            (unsigned long)d->sectors, d->lba48 ? "48" : "28",
-		            d->dma ? "DMA" : "PIO", d->ch->isa_irq >= 0 ? "" : ", polled");
+		bare_printf("ata: %s, %lu sectors, LBA%s, %s, PIO block %u%s\n",
+		            d->name, (unsigned long)d->sectors, d->lba48 ? "48" : "28",
+		            d->dma ? "DMA" : "PIO", d->mult,
+		            d->ch->isa_irq >= 0 ? "" : ", polled");
 	}
 	__atomic_store_n(&ata_init_state, 2, __ATOMIC_RELEASE);
 }
