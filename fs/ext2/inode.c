@@ -114,6 +114,8 @@ static int read_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 	/* Check it once, here. */
 	if (ii->links == 0 && (ii->mode == 0 || ii->dtime))
 		return -ENOENT;     /* deleted: a stale number, as Linux's -ESTALE */
+	if (ii->links == 0 && ii->ino < fs->first_ino)
+		return EXT2_CORRUPT(fs, "reserved inode %u has no links", ii->ino);
 	switch (ii->mode & S_IFMT) {
 	case S_IFREG: case S_IFDIR: case S_IFLNK: case S_IFCHR: case S_IFBLK:
 	case S_IFIFO: case S_IFSOCK:
@@ -296,7 +298,7 @@ int ext2_iput(struct ext2_fs *fs, struct ext2_inode_info *ii)
 	if (--ii->refs > 0)
 		return rc;
 	list_remove(&ii->link);
-	if (ii->links == 0 && !ii->freed && !fs->vfs.read_only) {
+	if (ii->links == 0 && !ii->freed && !fs->vfs.read_only && ii->ino >= fs->first_ino) {
 		int frc = free_inode(fs, ii);
 		if (rc == 0)
 			rc = frc;

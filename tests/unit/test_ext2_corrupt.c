@@ -395,6 +395,30 @@ Test(ext2_corrupt, inode_fields)
 	}
 }
 
+Test(ext2_corrupt, root_inode)
+{
+	struct { long field; uint32_t v; int size; const char *what; } cases[] = {
+		{ 26, 0, 2, "root links zero" },
+		{ 0, 0100644, 2, "root is a regular file" },
+		{ 0, 0, 2, "root mode zero" },
+		{ 40, 0, 4, "root has no block" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		fresh_copy();
+		long off = inode_off(2) + cases[i].field;
+		if (cases[i].size == 2)
+			patch16(off, (uint16_t)cases[i].v);
+		else
+			patch32(off, cases[i].v);
+		cr_assert_eq(run_case(cases[i].what), 0, "%s", cases[i].what);
+		if (shared->mount == 0)
+			cr_expect_gt(shared->eio, 0, "%s: errors reported", cases[i].what);
+		else
+			cr_expect(shared->mount == -EIO || shared->mount == -ENOENT, "%s: mount %d",
+			          cases[i].what, shared->mount);
+	}
+}
+
 Test(ext2_corrupt, directory_entries)
 {
 	/* Entries of /dir: "." at 0, ".." at 12, then names. */
