@@ -36,6 +36,22 @@ static void fill(uint8_t *p, size_t n, uint32_t seed)
 		p[i] = (uint8_t)((i * 131 + seed * 7 + (i >> 9)) ^ seed);
 }
 
+struct hal_done {
+	volatile int calls;
+	volatile int status;
+	volatile unsigned cpu;          /* where the callback ran */
+	volatile bool irq_on;           /* interrupts enabled there (wrong) */
+};
+
+static void hal_done_fn(void *arg, int status)
+{
+	struct hal_done *d = arg;
+	d->status = status;
+	d->cpu = hal_cpu_id();
+	d->irq_on = hal_irq_enabled();
+	__atomic_add_fetch(&d->calls, 1, __ATOMIC_RELEASE);
+}
+
 struct worker {
 	struct blkdev *dev;
 	uint64_t first;
@@ -57,22 +73,26 @@ static int worker_main(void *arg)
 		        blkdev_read(w->dev, w->first, b, PER_THREAD) == 0 &&
 		        memcmp(a, b, bytes) == 0;
 	}
+	/* hal.h's contract, seen from the callback: once, in irq context,
+	 * on the CPU that submitted. */
+	if (w->ok) {
+		struct hal_done d = { 0, 1, 99, true };
+		int rc = hal_blk_submit(w->dev->hal, HAL_BLK_READ, w->first, b, 8, hal_done_fn, &d);
+		uint64_t until = GetTickCountNs() + 30000000000ull;
+		while (rc == 0 && __atomic_load_n(&d.calls, __ATOMIC_ACQUIRE) == 0 &&
+		       GetTickCountNs() < until)
+			SysThreadSwitch();
+		Sleep(20);              /* a second call would come by now */
+		w->ok = rc == 0 && d.calls == 1 && d.status == 0 && d.cpu == w->cpu && !d.irq_on;
+		if (!w->ok)
+			WriteConsoleF("BlkRaw: CPU %u: submit %d, %d calls, status %d, on CPU %u, irq %s\n",
+			              w->cpu, rc, d.calls, d.status, d.cpu, d.irq_on ? "on" : "off");
+	}
 	kfree(a);
 	kfree(b);
 	return 0;
 }
 
-struct hal_done {
-	volatile int calls;
-	volatile int status;
-};
-
-static void hal_done_fn(void *arg, int status)
-{
-	struct hal_done *d = arg;
-	d->status = status;
-	d->calls++;
-}
 
 static void test_disk(unsigned index)
 {
@@ -113,7 +133,7 @@ static void test_disk(unsigned index)
 	check(blkdev_read(dev, end - 1, b, 2) == -EINVAL, name, "read across the end is -EINVAL");
 	check(blkdev_write(dev, end + 1000, a, 1) == -EINVAL, name, "write past the end is -EINVAL");
 
-	struct hal_done d = { 0, 1 };
+	struct hal_done d = { 0, 1, 0, false };
 	int rc = hal_blk_submit(dev->hal, HAL_BLK_READ, end, b, 1, hal_done_fn, &d);
 	check(rc == -EINVAL && d.calls == 0, name, "hal_blk_submit past the end: -EINVAL, no callback");
 	rc = hal_blk_submit(dev->hal, HAL_BLK_READ, end - 1, b, 0, hal_done_fn, &d);
