@@ -38,6 +38,7 @@ struct bcache {
 	size_t nbuckets;
 	struct list lru;            /* unreferenced buffers, LRU first */
 	size_t nbufs;
+	uint64_t dirty_seq;         /* counts clean -> dirty transitions */
 	uint64_t last_miss;         /* sequential read detection */
 	unsigned ra_window;
 	struct bcache_stats st;
@@ -222,15 +223,16 @@ static int write_bufs(struct bcache *bc, struct buf **v, size_t n, bool cold, bo
 	return err;
 }
 
-/* Collect up to max dirty buffers, taking a reference on each. */
-static size_t collect_dirty(struct bcache *bc, struct buf **v, size_t max)
+/* Collect up to max buffers dirty since dirty_seq <= upto, taking a
+ * reference on each. */
+static size_t collect_dirty(struct bcache *bc, struct buf **v, size_t max, uint64_t upto)
 {
 	size_t n = 0;
 	spin_lock(&bc->lock);
 	for (size_t h = 0; h < bc->nbuckets && n < max; h++) {
 		list_for_each(l, &bc->hash[h]) {
 			struct buf *b = list_entry(l, struct buf, hash_link);
-			if (!b->dirty)
+			if (!b->dirty || b->dirty_seq > upto)
 				continue;
 			if (b->refs++ == 0)
 				list_remove(&b->lru_link);
@@ -249,8 +251,11 @@ int bcache_flush(struct bcache *bc)
 	struct buf **v = kmalloc(WB_BATCH * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
+	spin_lock(&bc->lock);
+	uint64_t upto = bc->dirty_seq;     /* later dirt is the next flush's */
+	spin_unlock(&bc->lock);
 	for (;;) {
-		size_t n = collect_dirty(bc, v, WB_BATCH);
+		size_t n = collect_dirty(bc, v, WB_BATCH, upto);
 		if (n == 0)
 			break;
 		sort_bufs(v, n);
@@ -570,6 +575,8 @@ void bdirty(struct buf *b, bool meta)
 	struct bcache *bc = b->bc;
 	b->checked = false;     /* changed: no longer known to be valid */
 	spin_lock(&bc->lock);
+	if (!b->dirty)
+		b->dirty_seq = ++bc->dirty_seq;
 	b->dirty = true;
 	b->meta = meta;
 	spin_unlock(&bc->lock);

@@ -57,6 +57,7 @@ struct buf {
 	bool valid;                 /* data holds the block */
 	bool dirty;
 	bool meta;
+	uint64_t dirty_seq;         /* when it last went from clean to dirty */
 	struct list hash_link;
 	struct list lru_link;       /* unreferenced buffers, oldest first */
 };
@@ -76,8 +77,9 @@ void bunlock(struct buf *b);
 void block_buf(struct buf *b);
 void bput(struct buf *b);
 
-/* bcache_flush: write every dirty buffer and make it durable. The caller
- * holds no buffer lock. 0 or -EIO. */
+/* bcache_flush: write every buffer dirtied before the call and make it
+ * durable (buffers dirtied meanwhile by other threads may wait for the
+ * next flush). The caller holds no buffer lock. 0 or -EIO. */
 int bcache_flush(struct bcache *bc);
 
 /* bwrite: write b now if dirty, then flush the device. The caller holds a
