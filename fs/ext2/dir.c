@@ -320,18 +320,21 @@ int ext2_dir_init(struct ext2_fs *fs, struct ext2_inode_info *dir, uint32_t pare
 	return 0;
 }
 
-/* One directory entry copied out for readdir's callback. */
+/* One directory entry copied out for readdir's callback; its name is at
+ * name_off in the names buffer (a block's worth: names fit as they did in
+ * the block). */
 struct rd_entry {
 	uint64_t next;          /* cookie past this entry */
 	uint32_t ino;
+	uint16_t name_off;
 	uint8_t dt, len;
-	char name[EXT2_NAME_LEN];
 };
 
 /* Copy the live entries of the block holding *pos, from *pos on, into v
  * (room for bsize / 12 + 1). Sets *pos to the next block's start. Returns
  * the count, or -errno; 0 entries with *pos >= size is the end. */
-static int readdir_block(struct ext2_fs *fs, uint32_t ino, uint64_t *pos, struct rd_entry *v)
+static int readdir_block(struct ext2_fs *fs, uint32_t ino, uint64_t *pos, struct rd_entry *v,
+                         char *names)
 {
 	struct ext2_inode_info *dir;
 	int rc = ext2_iget(fs, ino, &dir);
@@ -361,7 +364,8 @@ static int readdir_block(struct ext2_fs *fs, uint32_t ino, uint64_t *pos, struct
 		e->next = idx * fs->bsize + o + ld16(de->rec_len);
 		e->ino = eino;
 		e->len = (uint8_t)name_len(fs, de);
-		memcpy(e->name, de->name, e->len);
+		e->name_off = (uint16_t)(o + 8);    /* where it was in the block */
+		memcpy(names + o + 8, de->name, e->len);
 		e->dt = DT_UNKNOWN;
 		if (has_filetype(fs)) {
 			e->dt = (uint8_t)ft_to_dt(de->file_type);
@@ -389,13 +393,17 @@ int ext2_readdir(struct fs *vfs, uint64_t ino, uint64_t *cookie, vfs_filldir_fn 
 	if (ino > UINT32_MAX || !ext2_valid_ino(fs, (uint32_t)ino))
 		return -ENOENT;
 	struct rd_entry *v = kmalloc((fs->bsize / 12 + 1) * sizeof(*v));
-	if (!v)
+	char *names = kmalloc(fs->bsize);
+	if (!v || !names) {
+		kfree(v);
+		kfree(names);
 		return -ENOMEM;
+	}
 	int rc = 0;
 	for (;;) {
 		uint64_t pos = *cookie;
 		mutex_lock(&fs->lock);
-		int n = readdir_block(fs, (uint32_t)ino, &pos, v);
+		int n = readdir_block(fs, (uint32_t)ino, &pos, v, names);
 		mutex_unlock(&fs->lock);
 		if (n < 0) {
 			rc = n;
@@ -404,7 +412,7 @@ int ext2_readdir(struct fs *vfs, uint64_t ino, uint64_t *cookie, vfs_filldir_fn 
 		if (n == 0 && pos == *cookie)
 			break;          /* the end */
 		for (int i = 0; i < n; i++) {
-			if (fill(ctx, v[i].name, v[i].len, v[i].ino, v[i].dt))
+			if (fill(ctx, names + v[i].name_off, v[i].len, v[i].ino, v[i].dt))
 				goto out;
 			*cookie = v[i].next;
 		}
@@ -412,5 +420,6 @@ int ext2_readdir(struct fs *vfs, uint64_t ino, uint64_t *cookie, vfs_filldir_fn 
 	}
 out:
 	kfree(v);
+	kfree(names);
 	return rc;
 }
