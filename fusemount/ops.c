@@ -123,6 +123,7 @@ static long call_stat(long (*fn)(void *), struct op *o, const char *stat_path)
 static pthread_mutex_t fds_lock = PTHREAD_MUTEX_INITIALIZER;
 static int fd_flags[MAX_FDS];       /* guarded by fds_lock; -1: not ours */
 static uint64_t fd_ino[MAX_FDS];    /* guarded by fds_lock; 0: not known */
+static bool fd_changed[MAX_FDS];    /* guarded by fds_lock: written since the last flush */
 static bool fds_ready;
 
 static void fd_track(int fd, int flags, uint64_t ino)
@@ -137,6 +138,7 @@ static void fd_track(int fd, int flags, uint64_t ino)
 	}
 	fd_flags[fd] = flags;
 	fd_ino[fd] = ino;
+	fd_changed[fd] = false;
 	pthread_mutex_unlock(&fds_lock);
 }
 
@@ -146,6 +148,32 @@ static void fd_untrack(int fd)
 		return;
 	pthread_mutex_lock(&fds_lock);
 	fd_flags[fd] = -1;
+	pthread_mutex_unlock(&fds_lock);
+}
+
+/* fd_changed_take: fd's inode if it was written or truncated since the last
+ * call (then its other names are invalidated), else 0. */
+static uint64_t fd_changed_take(int fd)
+{
+	uint64_t ino = 0;
+	if (fd < 0 || fd >= MAX_FDS)
+		return 0;
+	pthread_mutex_lock(&fds_lock);
+	if (fds_ready && fd_flags[fd] >= 0 && fd_changed[fd]) {
+		ino = fd_ino[fd];
+		fd_changed[fd] = false;
+	}
+	pthread_mutex_unlock(&fds_lock);
+	return ino;
+}
+
+static void fd_mark_changed(int fd)
+{
+	if (fd < 0 || fd >= MAX_FDS)
+		return;
+	pthread_mutex_lock(&fds_lock);
+	if (fds_ready && fd_flags[fd] >= 0)
+		fd_changed[fd] = true;
 	pthread_mutex_unlock(&fds_lock);
 }
 
@@ -474,7 +502,7 @@ static int op_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 		fd_info(o.fd, &ino);
 		rc = (int)call(k_ftruncate, &o);
 		if (rc == 0 && ino)
-			alias_changed_ino(ino, path);
+			fd_mark_changed(o.fd);
 	} else {
 		rc = (int)call_stat(k_truncate, &o, path);
 		if (rc == 0)
@@ -532,8 +560,10 @@ static int op_write(const char *path, const char *buf, size_t size, off_t off,
 	if (fd_info(o.fd, &ino))
 		o.flags = O_APPEND;
 	int rc = (int)call(k_write, &o);
+	/* Not here: invalidating a name of the file being written would wait
+	 * for the host's page locks this very write holds. At flush. */
 	if (rc > 0 && ino)
-		alias_changed_ino(ino, path);
+		fd_mark_changed(o.fd);
 	return rc;
 }
 
@@ -558,9 +588,14 @@ static int op_statfs(const char *path, struct statvfs *out)
 	return 0;
 }
 
+/* Writes are in the kernel's cache already; the host drops what it cached
+ * under the file's other names (it holds no lock of the file now). */
 static int op_flush(const char *path, struct fuse_file_info *fi)
 {
-	return 0;                   /* writes are in the kernel's cache already */
+	uint64_t ino = fd_changed_take((int)fi->fh);
+	if (ino)
+		alias_changed_ino(ino, NULL);
+	return 0;
 }
 
 static long k_close_posted(void *a)
@@ -573,6 +608,9 @@ static long k_close_posted(void *a)
 static int op_release(const char *path, struct fuse_file_info *fi)
 {
 	int fd = (int)fi->fh;
+	uint64_t ino = fd_changed_take(fd);
+	if (ino)
+		alias_changed_ino(ino, NULL);
 	fd_untrack(fd);
 	gate_post(k_close_posted, (void *)(intptr_t)fd, 0, 0);
 	return 0;
@@ -674,8 +712,11 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
 	cfg->use_ino = 1;           /* our inode numbers: hard links, du, find */
 	cfg->readdir_ino = 1;
-	cfg->hard_remove = 1;       /* the VFS keeps unlinked open files */
-	cfg->nullpath_ok = 0;
+	/* An open file unlinked is renamed to .fuse_hidden* until released, so
+	 * the host can still fstat it (libfuse finds no path for a removed
+	 * name, and the host asks getattr by name, not by descriptor). */
+	cfg->hard_remove = 0;
+	cfg->nullpath_ok = 1;       /* calls on open files: the descriptor, not a path */
 	cfg->entry_timeout = ops_settings.timeout;
 	cfg->attr_timeout = ops_settings.timeout;
 	cfg->negative_timeout = 0;

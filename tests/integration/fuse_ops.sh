@@ -100,6 +100,10 @@ s_links() {
 	expect "unlink one: count 2" [ "$(stat -c %h "$M/a/h3")" = 2 ]
 	echo more >>"$M/a/h3"
 	expect "writes through one name show through the other" [ "$(cat "$M/h1")" = "$(printf 'data\nmore')" ]
+	dd if=/dev/zero of="$M/h1" bs=4k count=64 seek=1 conv=notrunc status=none
+	expect "many writes through one name: the other sees the size" [ "$(stat -c %s "$M/a/h3")" = 266240 ]
+	truncate -s 10 "$M/a/h3"
+	expect "truncate through one name: the other sees it" [ "$(stat -c %s "$M/h1")" = 10 ]
 	mkdir -p "$M/ld/s1" "$M/ld/s2"
 	expect "a directory with two subdirectories has 4 links" [ "$(stat -c %h "$M/ld")" = 4 ]
 	rmdir "$M/ld/s1"
@@ -185,6 +189,25 @@ s_truncate() {
 	stat -c '%s' "$M/tr"
 }
 
+s_open_unlinked() {
+	echo content >"$M/ou"
+	exec 5<"$M/ou" 6>>"$M/ou"
+	rm "$M/ou"
+	echo appended >&6
+	expect "an open file outlives its unlink: read" [ "$(cat <&5)" = "$(printf 'content\nappended')" ]
+	expect "  ... fstat works" [ "$(stat -L -c %s /proc/self/fd/6)" = 17 ]
+	exec 5<&- 6>&-
+	echo old >"$M/ro1"; echo new >"$M/ro2"
+	exec 5<"$M/ro1"
+	mv "$M/ro2" "$M/ro1"
+	expect "rename over an open file: the old one still reads" [ "$(cat <&5)" = old ]
+	expect "  ... the name has the new one" [ "$(cat "$M/ro1")" = new ]
+	exec 5<&-
+	sleep 0.2
+	expect "nothing is left behind once closed" [ -z "$(ls -A "$M" | grep '^\.fuse_hidden')" ]
+	rm -f "$M/ro1"
+}
+
 s_sparse() {
 	local off=$((5 * 1024 * 1024 * 1024 + 12345))
 	head -c 5000 /dev/urandom >"$SCRATCH/tail"
@@ -239,7 +262,7 @@ check_df() {
 	expect "du: blocks = debugfs's Blockcount ($b512, $dbg)" [ "$b512" = "$dbg" ]
 }
 
-SCENARIOS="s_copy s_remount_tar s_mv s_links s_symlinks s_attrs s_truncate s_sparse s_rm s_df"
+SCENARIOS="s_copy s_remount_tar s_mv s_links s_symlinks s_attrs s_truncate s_open_unlinked s_sparse s_rm s_df"
 
 run_all() {   # impl img mnt
 	local img=$2 mnt=$3
