@@ -213,11 +213,17 @@ struct ext2_inode {
 	le32 l_i_reserved2;         /* unused */
 };
 
-/* The extra field of inodes larger than 128 bytes that we maintain. */
+/* The extra fields of inodes larger than 128 bytes (at byte 128); a field
+ * exists only if i_extra_isize covers it. */
 struct ext2_inode_extra {
 	le16 i_extra_isize;         /* bytes of extra fields in use after the first 128 */
 	le16 i_checksum_hi;         /* metadata_csum (unused) */
+	le32 i_ctime_extra;         /* nanoseconds << 2 | epoch bits (0 here: 1970..2106) */
+	le32 i_mtime_extra;         /* the same for mtime */
+	le32 i_atime_extra;         /* the same for atime */
 };
+#define EXT2_EXTRA_COVERS(isize, field) \
+	((isize) >= offsetof(struct ext2_inode_extra, field) + 4)
 
 /* A directory entry; entries tile each directory block exactly. */
 struct ext2_dir_entry {
@@ -277,6 +283,8 @@ struct ext2_inode_info {
 	uint32_t uid, gid;
 	uint64_t size;
 	uint32_t atime, ctime, mtime, dtime;
+	uint32_t atime_ns, ctime_ns, mtime_ns;  /* nanoseconds, kept in large inodes */
+	uint16_t extra_isize;       /* of the on-disk inode (0 in 128-byte ones) */
 	uint16_t links;
 	uint32_t blocks;            /* i_blocks: 512-byte units */
 	uint32_t flags;
@@ -348,6 +356,7 @@ bool ext2_group_has_super(struct ext2_fs *fs, uint32_t group);
 uint32_t ext2_group_first_block(struct ext2_fs *fs, uint32_t group);
 uint32_t ext2_group_nblocks(struct ext2_fs *fs, uint32_t group);
 uint32_t ext2_now(void);
+int64_t ext2_now_ns(void);
 int ext2_check_writable(struct ext2_fs *fs);
 
 /* balloc.c */

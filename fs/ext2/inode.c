@@ -61,12 +61,23 @@ bool ext2_has_blocks(struct ext2_fs *fs, struct ext2_inode_info *ii)
 
 void ext2_touch(struct ext2_inode_info *ii, bool m, bool c)
 {
-	uint32_t now = ext2_now();
-	if (m)
-		ii->mtime = now;
-	if (c)
-		ii->ctime = now;
+	int64_t now = ext2_now_ns();
+	uint32_t sec = (uint32_t)(now / 1000000000), ns = (uint32_t)(now % 1000000000);
+	if (m) {
+		ii->mtime = sec;
+		ii->mtime_ns = ns;
+	}
+	if (c) {
+		ii->ctime = sec;
+		ii->ctime_ns = ns;
+	}
 	ii->dirty = true;
+}
+
+static uint32_t extra_ns(le32 x)
+{
+	uint32_t ns = ld32(x) >> 2;
+	return ns < 1000000000 ? ns : 0;
 }
 
 /* Where inode ino lives: its inode-table block and byte offset in it. */
@@ -109,6 +120,21 @@ static int read_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 		ii->block[i] = ld32(raw->i_block[i]);
 	ii->generation = ld32(raw->i_generation);
 	ii->file_acl = ld32(raw->i_file_acl);
+	if (fs->inode_size > EXT2_GOOD_OLD_INODE_SIZE) {
+		const struct ext2_inode_extra *x = (const struct ext2_inode_extra *)
+			(b->data + off + EXT2_GOOD_OLD_INODE_SIZE);
+		uint16_t isize = ld16(x->i_extra_isize);
+		/* A bad size (e2fsck fixes it) means: no extra fields. */
+		if (isize % 4 || isize > fs->inode_size - EXT2_GOOD_OLD_INODE_SIZE)
+			isize = 0;
+		ii->extra_isize = isize;
+		if (EXT2_EXTRA_COVERS(isize, i_ctime_extra))
+			ii->ctime_ns = extra_ns(x->i_ctime_extra);
+		if (EXT2_EXTRA_COVERS(isize, i_mtime_extra))
+			ii->mtime_ns = extra_ns(x->i_mtime_extra);
+		if (EXT2_EXTRA_COVERS(isize, i_atime_extra))
+			ii->atime_ns = extra_ns(x->i_atime_extra);
+	}
 	brelse(b);
 
 	/* Check it once, here. */
@@ -171,6 +197,16 @@ int ext2_write_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 		st32(&raw->i_block[i], ii->block[i]);
 	st32(&raw->i_generation, ii->generation);
 	st32(&raw->i_file_acl, ii->file_acl);
+	if (fs->inode_size > EXT2_GOOD_OLD_INODE_SIZE) {
+		struct ext2_inode_extra *x = (struct ext2_inode_extra *)
+			(b->data + off + EXT2_GOOD_OLD_INODE_SIZE);
+		if (EXT2_EXTRA_COVERS(ii->extra_isize, i_ctime_extra))
+			st32(&x->i_ctime_extra, ii->ctime_ns << 2);
+		if (EXT2_EXTRA_COVERS(ii->extra_isize, i_mtime_extra))
+			st32(&x->i_mtime_extra, ii->mtime_ns << 2);
+		if (EXT2_EXTRA_COVERS(ii->extra_isize, i_atime_extra))
+			st32(&x->i_atime_extra, ii->atime_ns << 2);
+	}
 	bdirty(b, true);
 	brelse(b);
 	ii->dirty = false;
@@ -237,7 +273,10 @@ int ext2_init_inode(struct ext2_fs *fs, uint32_t ino, uint32_t mode, uint32_t ui
 	ii->mode = (uint16_t)mode;
 	ii->uid = uid;
 	ii->gid = gid;
-	ii->atime = ii->ctime = ii->mtime = ext2_now();
+	ii->extra_isize = fs->inode_size > EXT2_GOOD_OLD_INODE_SIZE ? fs->want_extra_isize : 0;
+	ext2_touch(ii, true, true);
+	ii->atime = ii->ctime;
+	ii->atime_ns = ii->ctime_ns;
 	ii->generation = __atomic_add_fetch(&next_generation, 1, __ATOMIC_RELAXED) ^ ii->ctime;
 	ii->refs = 1;
 	ii->dirty = true;

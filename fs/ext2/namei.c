@@ -140,9 +140,9 @@ int ext2_getattr(struct fs *vfs, uint64_t ino, struct vfs_stat *out)
 		if (S_ISCHR(ii->mode) || S_ISBLK(ii->mode))
 			out->rdev = decode_rdev(ii);
 		out->blksize = fs->bsize;
-		out->atime_ns = (int64_t)ii->atime * 1000000000;
-		out->mtime_ns = (int64_t)ii->mtime * 1000000000;
-		out->ctime_ns = (int64_t)ii->ctime * 1000000000;
+		out->atime_ns = (int64_t)ii->atime * 1000000000 + ii->atime_ns;
+		out->mtime_ns = (int64_t)ii->mtime * 1000000000 + ii->mtime_ns;
+		out->ctime_ns = (int64_t)ii->ctime * 1000000000 + ii->ctime_ns;
 		ext2_iput(fs, ii);
 	}
 	mutex_unlock(&fs->lock);
@@ -191,10 +191,17 @@ int ext2_setattr(struct fs *vfs, uint64_t ino, const struct vfs_setattr *attr)
 			ii->uid = attr->uid;
 		if (attr->mask & VFS_SET_GID)
 			ii->gid = attr->gid;
-		if (attr->mask & VFS_SET_ATIME)
-			ii->atime = (uint32_t)(attr->atime_ns / 1000000000);
-		if (attr->mask & VFS_SET_MTIME)
-			ii->mtime = (uint32_t)(attr->mtime_ns / 1000000000);
+		/* Times before 1970 are clamped to it (no epoch bits here). */
+		if (attr->mask & VFS_SET_ATIME) {
+			int64_t t = attr->atime_ns > 0 ? attr->atime_ns : 0;
+			ii->atime = (uint32_t)(t / 1000000000);
+			ii->atime_ns = (uint32_t)(t % 1000000000);
+		}
+		if (attr->mask & VFS_SET_MTIME) {
+			int64_t t = attr->mtime_ns > 0 ? attr->mtime_ns : 0;
+			ii->mtime = (uint32_t)(t / 1000000000);
+			ii->mtime_ns = (uint32_t)(t % 1000000000);
+		}
 		ext2_touch(ii, false, true);
 	}
 	if (ii->dirty) {

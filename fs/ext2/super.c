@@ -24,6 +24,11 @@ uint32_t ext2_now(void)
 	return (uint32_t)(hal_realtime_ns() / 1000000000);
 }
 
+int64_t ext2_now_ns(void)
+{
+	return hal_realtime_ns();
+}
+
 int ext2_check_writable(struct ext2_fs *fs)
 {
 	return fs->vfs.read_only ? -EROFS : 0;

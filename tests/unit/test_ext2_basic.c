@@ -449,3 +449,58 @@ Test(ext2_rev1_4k_i256, rename_cases_and_new_device_encoding)
 	free(out);
 	tmp_cleanup();
 }
+
+/* Nanosecond times in 256-byte inodes (seconds only in 128-byte ones). */
+struct times { int rc[6]; int64_t mtime, atime, ctime_before, ctime_after; };
+
+#define T_MTIME 1234567890123456789ll
+#define T_ATIME 1000000000000000007ll
+
+static int times_body(void *arg)
+{
+	struct times *t = arg;
+	struct fs *fs;
+	uint64_t ino = 0;
+	struct vfs_stat st;
+	t->rc[0] = ext2_fs_type.mount(blkdev_get(0), 0, &fs);
+	if (t->rc[0] < 0)
+		return 0;
+	t->rc[1] = k_create(fs, "/t", S_IFREG | 0644, &ino);
+	fs->ops->getattr(fs, ino, &st);
+	t->ctime_before = st.ctime_ns;
+	struct vfs_setattr sa = { .mask = VFS_SET_MTIME | VFS_SET_ATIME,
+	                          .mtime_ns = T_MTIME, .atime_ns = T_ATIME };
+	t->rc[2] = fs->ops->setattr(fs, ino, &sa);
+	t->rc[3] = fs->ops->unmount(fs);
+	t->rc[4] = ext2_fs_type.mount(blkdev_get(0), 0, &fs);
+	if (t->rc[4] < 0)
+		return 0;
+	fs->ops->getattr(fs, ino, &st);
+	t->mtime = st.mtime_ns;
+	t->atime = st.atime_ns;
+	t->ctime_after = st.ctime_ns;
+	t->rc[5] = fs->ops->unmount(fs);
+	return 0;
+}
+
+static void times_case(const char *args, bool ns)
+{
+	make_image(args, false);
+	struct times t = { 0 };
+	cr_assert_eq(run_with_image(img, 1, times_body, &t), 0);
+	for (int i = 0; i < 6; i++)
+		cr_expect_eq(t.rc[i], 0, "step %d: %d", i, t.rc[i]);
+	cr_expect_eq(t.mtime, ns ? T_MTIME : T_MTIME / 1000000000 * 1000000000);
+	cr_expect_eq(t.atime, ns ? T_ATIME : T_ATIME / 1000000000 * 1000000000);
+	cr_expect_geq(t.ctime_after, t.ctime_before);
+	if (ns)
+		cr_expect_neq(t.ctime_before % 1000000000, 0, "ctime has nanoseconds (mostly)");
+	cr_assert(fsck_clean(img));
+	char *out = sh_out("debugfs -R 'stat /t' '%s' 2>/dev/null | grep 'mtime:'", img);
+	cr_expect(strstr(out, ns ? "0x499602d2:1d6f3454" : "0x499602d2") != NULL, "%s", out);
+	free(out);
+	tmp_cleanup();
+}
+
+Test(ext2_rev1_2k_i256, nanosecond_times) { times_case("-b 2048 -I 256", true); }
+Test(ext2_rev1_1k_i128, second_times) { times_case("-b 1024 -I 128", false); }
