@@ -191,7 +191,7 @@ static int write_bufs(struct bcache *bc, struct buf **v, size_t n, bool cold, bo
 					b->dirty = true;
 					spin_unlock(&bc->lock);
 				}
-				bc->st.writes++;
+				__atomic_add_fetch(&bc->st.writes, 1, __ATOMIC_RELAXED);
 			}
 			mutex_unlock(&b->lock);
 			if (stage && !dirty) {
@@ -204,7 +204,7 @@ static int write_bufs(struct bcache *bc, struct buf **v, size_t n, bool cold, bo
 		if (stage && count) {
 			int rc = blkdev_write(bc->dev, v[i]->blockno * bc->sectors_per_block, stage,
 			                      (uint32_t)(count * bc->sectors_per_block));
-			bc->st.writes++;
+			__atomic_add_fetch(&bc->st.writes, 1, __ATOMIC_RELAXED);
 			if (rc < 0) {
 				err = rc;
 				spin_lock(&bc->lock);
@@ -296,7 +296,7 @@ int bwrite(struct buf *b)
 	if (dirty) {
 		rc = blkdev_write(bc->dev, b->blockno * bc->sectors_per_block, b->data,
 		                  bc->sectors_per_block);
-		bc->st.writes++;
+		__atomic_add_fetch(&bc->st.writes, 1, __ATOMIC_RELAXED);
 		if (rc < 0) {
 			spin_lock(&bc->lock);
 			b->dirty = true;
