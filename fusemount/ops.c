@@ -5,13 +5,18 @@
  * a struct op on its stack, and gate_call() runs the matching k_* function
  * in a kernel worker thread as the calling user (fuse_get_context). The k_*
  * functions are the only code here that runs in the kernel; they make VFS
- * calls and touch nothing of libfuse's except the readdir filler (plain
- * memory, while its owner thread waits).
+ * calls and touch nothing of libfuse's.
  *
- * A FUSE file handle (fi->fh) is a VFS descriptor. fds[] remembers which
- * descriptors FUSE holds, and their open flags, so O_APPEND writes go
- * through vfs_write and descriptors left open when the connection ends are
- * closed before the unmount.
+ * A FUSE file handle (fi->fh) is a VFS descriptor; calls on open files
+ * (read, write, fsync, ftruncate, fstat) use it and get no path
+ * (nullpath_ok). fds[] remembers which descriptors FUSE holds, their open
+ * flags and inode, so O_APPEND writes go through vfs_write, hard links'
+ * other names are invalidated after a change (alias.c), and descriptors left
+ * open when the connection ends are closed before the unmount.
+ *
+ * Requests saved: libfuse follows every create, mkdir, mknod, symlink, link
+ * and setattr with a getattr of the same path; the operation's own kernel
+ * call fetches those attributes (stash). A release is not waited for.
  */
 #include <errno.h>
 #include <fcntl.h>
