@@ -168,7 +168,7 @@ static uint64_t next_random(uint64_t *s)
 	return *s;
 }
 
-int ext2_mkfs_with(struct blkdev *dev, const struct ext2_mkfs_opts *o)
+int ext2_mkfs(struct blkdev *dev, const struct ext2_mkfs_opts *o)
 {
 	struct ext2_mkfs_opts defaults = { 0 };
 	struct layout l;
@@ -337,10 +337,4 @@ out:
 	kfree(gdt);
 	kfree(it0);
 	return rc;
-}
-
-int ext2_mkfs_simple(struct blkdev *dev, uint64_t size, unsigned block_size)
-{
-	struct ext2_mkfs_opts o = { .size = size, .block_size = block_size };
-	return ext2_mkfs_with(dev, &o);
 }

@@ -22,13 +22,6 @@ struct ext2_mkfs_opts {
 /* ext2_mkfs(dev, opts): write a new, empty, clean file system (root
  * directory and lost+found) on dev and flush it. 0 or -errno: -EINVAL for
  * bad options or a device too small, -EROFS, -EIO. May block. */
-int ext2_mkfs_with(struct blkdev *dev, const struct ext2_mkfs_opts *opts);
-
-/* The same with only a size and a block size (0: defaults). */
-int ext2_mkfs_simple(struct blkdev *dev, uint64_t size, unsigned block_size);
-
-/* ext2_mkfs(dev, opts) or ext2_mkfs(dev, size, block_size). */
-#define EXT2_MKFS_PICK(_1, _2, _3, name, ...) name
-#define ext2_mkfs(...) EXT2_MKFS_PICK(__VA_ARGS__, ext2_mkfs_simple, ext2_mkfs_with, _)(__VA_ARGS__)
+int ext2_mkfs(struct blkdev *dev, const struct ext2_mkfs_opts *opts);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "blkdev.h"
+#include "ext2/mkfs.h"
 #include "toro-fs.h"
 
 int parse_size(const char *s, uint64_t *out);
@@ -43,9 +44,6 @@ int mkfs_check_args(int argc, char **argv, uint64_t *size)
 	return mkfs_args(argc, argv, size, &bsize);
 }
 
-#if __has_include("ext2/mkfs.h")
-#include "ext2/mkfs.h"
-
 int cmd_mkfs(int argc, char **argv, const char *opts)
 {
 	uint64_t size;
@@ -55,14 +53,9 @@ int cmd_mkfs(int argc, char **argv, const char *opts)
 	struct blkdev *dev = blkdev_get(0);
 	if (!dev)
 		return fail(EXIT_IMAGE, 0, "%s: no disk", argv[0]);
-	int rc = ext2_mkfs(dev, size, bsize);
+	struct ext2_mkfs_opts o = { .size = size, .block_size = bsize };
+	int rc = ext2_mkfs(dev, &o);
 	if (rc < 0)
 		return fail(EXIT_IMAGE, rc, "mkfs %s", argv[0]);
 	return EXIT_OK;
 }
-#else
-int cmd_mkfs(int argc, char **argv, const char *opts)
-{
-	return fail(EXIT_IMAGE, ENOSYS, "mkfs %s: no ext2_mkfs in this kernel", argv[0]);
-}
-#endif
