@@ -68,12 +68,12 @@ Test(ext2_mkfs, b4k_small) { mkfs_case(2u << 20, 4096, 256, 1); }
 static int simple_body(void *arg)
 {
 	struct mk *m = arg;
-	m->simple = ext2_mkfs(blkdev_get(0), 4u << 20, 0);
+	m->simple = ext2_mkfs(blkdev_get(0), &(struct ext2_mkfs_opts){ .size = 4u << 20 });
 	m->mkfs = ext2_mkfs(blkdev_get(0), &(struct ext2_mkfs_opts){ .block_size = 3000 });
 	return 0;
 }
 
-Test(ext2_mkfs, simple_form_and_bad_options)
+Test(ext2_mkfs, defaults_and_bad_options)
 {
 	tmp_dir();
 	snprintf(img, sizeof(img), "%s/mk.img", tdir);
