@@ -132,6 +132,32 @@ else
 	check "an image with a corrupt inode is refused with a message" grep -q "cannot mount" "$SCRATCH/err"
 fi
 
+# Random bytes in the metadata of a populated image: every mount is refused
+# or serves (errors allowed), and the daemon never dies.
+make_image mke2fs-1k "$SCRATCH/fz.img" 8
+tf_mount "$SCRATCH/fz.img" "$MNT"
+mkdir "$MNT/d"; for i in $(seq 40); do echo "$i" >"$MNT/d/$i"; done
+cp -a "$TOP/kernel" "$MNT/k"; ln -s k "$MNT/sl"
+fs_umount "$MNT"
+died=0; served=0
+for seed in $(seq 10); do
+	cp "$SCRATCH/fz.img" "$SCRATCH/fzt.img"
+	python3 -c '
+import random, sys
+random.seed(int(sys.argv[1]))
+with open(sys.argv[2], "r+b") as f:
+    for _ in range(40):
+        f.seek(random.randrange(2048, 600 * 1024)); f.write(bytes([random.randrange(256)]))
+' "$seed" "$SCRATCH/fzt.img"
+	timeout 10 "$TF" "$SCRATCH/fzt.img" "$MNT" -o log="$SCRATCH/fz.log" 2>/dev/null || continue
+	FUSE_MOUNTS+=("$MNT"); FUSE_IMG[$MNT]=$SCRATCH/fzt.img
+	served=$((served + 1))
+	timeout 30 sh -c "ls -lR '$MNT'; find '$MNT' -type f -exec cat {} +; echo x >'$MNT/new'; rm -rf '$MNT/d'; mkdir '$MNT/nd'" >/dev/null 2>&1
+	stat "$MNT" >/dev/null 2>&1 || { died=$((died + 1)); echo "seed $seed: the daemon died"; tail -3 "$SCRATCH/fz.log"; }
+	fs_umount "$MNT" || { fusermount3 -uz "$MNT"; died=$((died + 1)); echo "seed $seed: did not end"; }
+done
+check "10 randomly corrupted images: no daemon died or hung ($served served)" [ $died -eq 0 ]
+
 # ---- A second user: allow_other,default_permissions -----------------------------
 U=torotest
 id -u $U >/dev/null 2>&1 || useradd -M -s /bin/sh $U >/dev/null 2>&1
