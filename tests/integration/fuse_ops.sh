@@ -31,6 +31,8 @@ expect() {
 	return 0
 }
 
+not() { ! "$@"; }
+
 listing() {   # dir: a normalized recursive listing (names, types, modes, links, sizes, owners, targets)
 	(cd "$1" && find . -printf '%p %y %m %n %U %G %l %s\n' | sed 's/ d \(.*\) [0-9]*$/ d \1/' | sort)
 }
@@ -67,8 +69,10 @@ s_remount_tar() {
 	tar -C "$SRC" -cf - . | tar -C "$M/untar" -xpf -
 	expect "tar extracts into the mount" [ "${PIPESTATUS[1]}" -eq 0 ]
 	mkdir "$SCRATCH/back.$IMPL"
-	tar -C "$M/untar" -cf - . | tar -C "$SCRATCH/back.$IMPL" -xpf -
+	tar -C "$M/untar" -cf - . 2>"$SCRATCH/tar.err" | tar -C "$SCRATCH/back.$IMPL" -xpf -
 	expect "tar of the mount extracts the same tree" quiet diff -r "$SRC" "$SCRATCH/back.$IMPL"
+	known "tar sees no file change while reading (ext2 reports ns it cannot keep in 128-byte inodes)" \
+		quiet not grep -q "changed as we read" "$SCRATCH/tar.err"
 	rm -rf "$SCRATCH/back.$IMPL"
 }
 
