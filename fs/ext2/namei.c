@@ -140,9 +140,14 @@ int ext2_getattr(struct fs *vfs, uint64_t ino, struct vfs_stat *out)
 		if (S_ISCHR(ii->mode) || S_ISBLK(ii->mode))
 			out->rdev = decode_rdev(ii);
 		out->blksize = fs->bsize;
-		out->atime_ns = (int64_t)ii->atime * 1000000000 + ii->atime_ns;
-		out->mtime_ns = (int64_t)ii->mtime * 1000000000 + ii->mtime_ns;
-		out->ctime_ns = (int64_t)ii->ctime * 1000000000 + ii->ctime_ns;
+		/* Nanoseconds only where the inode keeps them on disk, so a time
+		 * read now is the time read after the inode leaves the cache. */
+		out->atime_ns = (int64_t)ii->atime * 1000000000 +
+			(EXT2_EXTRA_COVERS(ii->extra_isize, i_atime_extra) ? ii->atime_ns : 0);
+		out->mtime_ns = (int64_t)ii->mtime * 1000000000 +
+			(EXT2_EXTRA_COVERS(ii->extra_isize, i_mtime_extra) ? ii->mtime_ns : 0);
+		out->ctime_ns = (int64_t)ii->ctime * 1000000000 +
+			(EXT2_EXTRA_COVERS(ii->extra_isize, i_ctime_extra) ? ii->ctime_ns : 0);
 		ext2_iput(fs, ii);
 	}
 	mutex_unlock(&fs->lock);
