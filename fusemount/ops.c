@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "alias.h"
+#include "attrcache.h"
 #include "gate.h"
 #include "ops.h"
 #include "vfs.h"
@@ -100,12 +101,36 @@ static long k_then_stat(void *a)
 	return rc;
 };
 
+static long k_lstat(void *a);
+static long k_stat(void *a);
+static long k_fstat(void *a);
+static long k_readlink(void *a);
+static long k_open(void *a);
+static long k_read(void *a);
+static long k_readdir(void *a);
+static long k_statfs(void *a);
+static long k_fsync(void *a);
+
+/* Calls that change nothing another name could have cached. */
+static bool read_only_call(long (*fn)(void *))
+{
+	return fn == k_lstat || fn == k_stat || fn == k_fstat || fn == k_readlink ||
+	       fn == k_open || fn == k_read || fn == k_readdir || fn == k_statfs ||
+	       fn == k_fsync;
+}
+
 static long call(long (*fn)(void *), struct op *o)
 {
 	struct fuse_context *ctx = fuse_get_context();
 	uint32_t uid = ctx ? ctx->uid : 0, gid = ctx ? ctx->gid : 0;
 	stash.valid = false;
-	return gate_call(fn, o, uid, gid);
+	bool changes = !read_only_call(fn);
+	if (changes)
+		attrcache_changed();
+	long rc = gate_call(fn, o, uid, gid);
+	if (changes)
+		attrcache_changed();
+	return rc;
 }
 
 /* call fn, then keep the attributes of stat_path (NULL: of o->stat_fd) for
@@ -129,6 +154,7 @@ static pthread_mutex_t fds_lock = PTHREAD_MUTEX_INITIALIZER;
 static int fd_flags[MAX_FDS];       /* guarded by fds_lock; -1: not ours */
 static uint64_t fd_ino[MAX_FDS];    /* guarded by fds_lock; 0: not known */
 static bool fd_changed[MAX_FDS];    /* guarded by fds_lock: written since the last flush */
+static char *fd_path[MAX_FDS];      /* guarded by fds_lock: a directory's path at opendir */
 static bool fds_ready;
 
 static void fd_track(int fd, int flags, uint64_t ino)
@@ -153,7 +179,31 @@ static void fd_untrack(int fd)
 		return;
 	pthread_mutex_lock(&fds_lock);
 	fd_flags[fd] = -1;
+	free(fd_path[fd]);
+	fd_path[fd] = NULL;
 	pthread_mutex_unlock(&fds_lock);
+}
+
+static void fd_set_path(int fd, const char *path)
+{
+	if (fd < 0 || fd >= MAX_FDS || !path)
+		return;
+	char *p = strdup(path);
+	pthread_mutex_lock(&fds_lock);
+	free(fd_path[fd]);
+	fd_path[fd] = p;
+	pthread_mutex_unlock(&fds_lock);
+}
+
+/* A copy of the path directory fd was opened as (the caller frees it). */
+static char *fd_dir_path(int fd)
+{
+	if (fd < 0 || fd >= MAX_FDS)
+		return NULL;
+	pthread_mutex_lock(&fds_lock);
+	char *p = fd_path[fd] ? strdup(fd_path[fd]) : NULL;
+	pthread_mutex_unlock(&fds_lock);
+	return p;
 }
 
 /* fd_changed_take: fd's inode if it was written or truncated since the last
@@ -333,6 +383,10 @@ struct dir_list {
 	char *names;
 	size_t names_len, names_cap;
 	bool nomem;
+	/* READDIRPLUS: the directory's path, and each entry's attributes */
+	const char *dir_path;
+	struct vfs_stat *st;        /* d.n of them, or NULL */
+	bool *have;
 };
 
 static int collect_one(void *ctx, const char *name, size_t len, uint64_t ino, unsigned type)
@@ -377,7 +431,29 @@ static long k_readdir(void *a)
 	rc = vfs_readdir(o->fd, collect_one, d);
 	if (rc == 0 && d->nomem)
 		rc = -ENOMEM;
-	return rc;
+	if (rc < 0 || !d->dir_path || d->n == 0)
+		return rc;
+	/* READDIRPLUS: look every entry up now, in this one call. */
+	size_t dlen = strlen(d->dir_path);
+	char *path = malloc(dlen + VFS_NAME_MAX + 2);
+	d->st = malloc(d->n * sizeof(*d->st));
+	d->have = calloc(d->n, sizeof(*d->have));
+	if (!path || !d->st || !d->have) {
+		free(path);
+		return 0;               /* no bulk attributes: libfuse asks one by one */
+	}
+	memcpy(path, d->dir_path, dlen);
+	if (dlen == 0 || path[dlen - 1] != '/')
+		path[dlen++] = '/';
+	for (size_t i = 0; i < d->n; i++) {
+		const char *name = d->names + d->ents[i].name_off;
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			continue;
+		memcpy(path + dlen, name, d->ents[i].len + 1);
+		d->have[i] = vfs_lstat(path, &d->st[i]) == 0;
+	}
+	free(path);
+	return 0;
 }
 
 /* ---- The operations ------------------------------------------------------------- */
@@ -387,7 +463,7 @@ static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *
 	struct vfs_stat vs;
 	struct op o = { .path = path, .st = &vs };
 	long rc;
-	if (stash_take(path, &vs)) {
+	if (stash_take(path, &vs) || (!fi && attrcache_take(path, &vs))) {
 		rc = 0;
 	} else if (fi) {
 		o.fd = (int)fi->fh;
@@ -629,7 +705,10 @@ static int op_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 
 static int op_opendir(const char *path, struct fuse_file_info *fi)
 {
-	return open_common(path, fi, O_RDONLY | O_DIRECTORY, 0);
+	int rc = open_common(path, fi, O_RDONLY | O_DIRECTORY, 0);
+	if (rc == 0)
+		fd_set_path((int)fi->fh, path);
+	return rc;
 }
 
 static int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
@@ -637,7 +716,29 @@ static int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t
 {
 	struct dir_list d = { 0 };
 	struct op o = { .fd = (int)fi->fh, .fill_buf = &d };
+	char *dir_path = (flags & FUSE_READDIR_PLUS) ? fd_dir_path(o.fd) : NULL;
+	d.dir_path = dir_path;
+	uint64_t gen = attrcache_gen();
 	int rc = (int)call(k_readdir, &o);
+	if (rc == 0 && d.st && d.have && dir_path) {
+		size_t dlen = strlen(dir_path);
+		char *p = malloc(dlen + VFS_NAME_MAX + 2);
+		if (p) {
+			memcpy(p, dir_path, dlen);
+			if (dlen == 0 || p[dlen - 1] != '/')
+				p[dlen++] = '/';
+			for (size_t i = 0; i < d.n; i++) {
+				if (!d.have[i])
+					continue;
+				memcpy(p + dlen, d.names + d.ents[i].name_off, d.ents[i].len + 1);
+				attrcache_put(gen, p, &d.st[i]);
+			}
+			free(p);
+		}
+	}
+	free(dir_path);
+	free(d.st);
+	free(d.have);
 	/* With FUSE_FILL_DIR_PLUS, libfuse looks each entry up itself (getattr)
 	 * and hands the host names and attributes in one reply. */
 	enum fuse_fill_dir_flags fill = (flags & FUSE_READDIR_PLUS) ? FUSE_FILL_DIR_PLUS : 0;
