@@ -34,7 +34,7 @@ struct vfs_stat {
 	uint32_t uid, gid;
 	uint64_t size;
 	uint64_t blocks;        /* 512-byte units allocated, metadata blocks included */
-	uint64_t rdev;          /* device nodes: major << 8 | minor (Linux old_encode) */
+	uint64_t rdev;          /* device nodes: Linux's dev_t layout (glibc makedev) */
 	uint32_t blksize;
 	int64_t atime_ns, mtime_ns, ctime_ns;   /* since the epoch */
 };

@@ -95,6 +95,11 @@ int ext2_lookup(struct fs *vfs, uint64_t dir, const char *name, size_t len, uint
 	return rc;
 }
 
+/*
+ * Device numbers: fs.h gives them in Linux's dev_t layout (glibc's makedev).
+ * On disk a number that fits 8+8 bits takes the old encoding in i_block[0],
+ * any other the new one in i_block[1], as Linux's ext2 writes them.
+ */
 static uint64_t decode_rdev(const struct ext2_inode_info *ii)
 {
 	uint32_t major, minor;
@@ -106,20 +111,40 @@ static uint64_t decode_rdev(const struct ext2_inode_info *ii)
 		major = (x & 0xfff00) >> 8;
 		minor = (x & 0xff) | ((x >> 12) & 0xfff00);
 	}
-	return (uint64_t)major << 8 | minor;
+	return ((uint64_t)minor & 0xff) | ((uint64_t)major << 8) | (((uint64_t)minor & ~0xffull) << 12);
 }
 
-/* rdev as fs.h gives it: major << 8 | minor (minor < 256). */
 static void encode_rdev(struct ext2_inode_info *ii, uint64_t rdev)
 {
-	uint32_t major = (uint32_t)(rdev >> 8) & 0xfff, minor = (uint32_t)(rdev & 0xff);
-	if (major < 256) {
+	uint32_t major = (uint32_t)((rdev >> 8) & 0xfff);
+	uint32_t minor = (uint32_t)((rdev & 0xff) | ((rdev >> 12) & 0xfff00));
+	if (major < 256 && minor < 256) {
 		ii->block[0] = major << 8 | minor;
 		ii->block[1] = 0;
 	} else {
 		ii->block[0] = 0;
 		ii->block[1] = (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
 	}
+}
+
+/* On-disk times are signed 32-bit seconds (before 1970: negative). */
+static int64_t time_ns(uint32_t sec, uint32_t ns)
+{
+	return (int64_t)(int32_t)sec * 1000000000 + ns;
+}
+
+static void set_time(uint32_t *sec, uint32_t *ns, int64_t t)
+{
+	const int64_t lo = (int64_t)INT32_MIN * 1000000000;
+	const int64_t hi = (int64_t)INT32_MAX * 1000000000 + 999999999;
+	t = t < lo ? lo : t > hi ? hi : t;
+	int64_t s = t / 1000000000, rem = t % 1000000000;
+	if (rem < 0) {          /* round down, not toward zero */
+		s--;
+		rem += 1000000000;
+	}
+	*sec = (uint32_t)(int32_t)s;
+	*ns = (uint32_t)rem;
 }
 
 int ext2_getattr(struct fs *vfs, uint64_t ino, struct vfs_stat *out)
@@ -142,12 +167,12 @@ int ext2_getattr(struct fs *vfs, uint64_t ino, struct vfs_stat *out)
 		out->blksize = fs->bsize;
 		/* Nanoseconds only where the inode keeps them on disk, so a time
 		 * read now is the time read after the inode leaves the cache. */
-		out->atime_ns = (int64_t)ii->atime * 1000000000 +
-			(EXT2_EXTRA_COVERS(ii->extra_isize, i_atime_extra) ? ii->atime_ns : 0);
-		out->mtime_ns = (int64_t)ii->mtime * 1000000000 +
-			(EXT2_EXTRA_COVERS(ii->extra_isize, i_mtime_extra) ? ii->mtime_ns : 0);
-		out->ctime_ns = (int64_t)ii->ctime * 1000000000 +
-			(EXT2_EXTRA_COVERS(ii->extra_isize, i_ctime_extra) ? ii->ctime_ns : 0);
+		out->atime_ns = time_ns(ii->atime,
+			EXT2_EXTRA_COVERS(ii->extra_isize, i_atime_extra) ? ii->atime_ns : 0);
+		out->mtime_ns = time_ns(ii->mtime,
+			EXT2_EXTRA_COVERS(ii->extra_isize, i_mtime_extra) ? ii->mtime_ns : 0);
+		out->ctime_ns = time_ns(ii->ctime,
+			EXT2_EXTRA_COVERS(ii->extra_isize, i_ctime_extra) ? ii->ctime_ns : 0);
 		ext2_iput(fs, ii);
 	}
 	mutex_unlock(&fs->lock);
@@ -196,17 +221,11 @@ int ext2_setattr(struct fs *vfs, uint64_t ino, const struct vfs_setattr *attr)
 			ii->uid = attr->uid;
 		if (attr->mask & VFS_SET_GID)
 			ii->gid = attr->gid;
-		/* Times before 1970 are clamped to it (no epoch bits here). */
-		if (attr->mask & VFS_SET_ATIME) {
-			int64_t t = attr->atime_ns > 0 ? attr->atime_ns : 0;
-			ii->atime = (uint32_t)(t / 1000000000);
-			ii->atime_ns = (uint32_t)(t % 1000000000);
-		}
-		if (attr->mask & VFS_SET_MTIME) {
-			int64_t t = attr->mtime_ns > 0 ? attr->mtime_ns : 0;
-			ii->mtime = (uint32_t)(t / 1000000000);
-			ii->mtime_ns = (uint32_t)(t % 1000000000);
-		}
+		/* 1901..2038: what signed 32-bit seconds hold (no epoch bits). */
+		if (attr->mask & VFS_SET_ATIME)
+			set_time(&ii->atime, &ii->atime_ns, attr->atime_ns);
+		if (attr->mask & VFS_SET_MTIME)
+			set_time(&ii->mtime, &ii->mtime_ns, attr->mtime_ns);
 		ext2_touch(ii, false, true);
 	}
 	if (ii->dirty) {

@@ -278,7 +278,7 @@ static void put_entry(struct copy *c, const char *host, const char *img)
 		rc = vfs_symlink(target, img);
 		c->files++;
 	} else {
-		uint64_t rdev = ((uint64_t)major(st.st_rdev) << 8) | (minor(st.st_rdev) & 0xff);
+		uint64_t rdev = st.st_rdev;
 		clear_way(img);
 		rc = vfs_mknod(img, st.st_mode & (S_IFMT | 07777), rdev);
 		c->files++;
@@ -451,7 +451,7 @@ static void get_entry(struct copy *c, const char *img, const char *host)
 	} else {
 		host_clear_way(host);
 		c->files++;
-		dev_t dev = makedev((unsigned)(st.rdev >> 8), (unsigned)(st.rdev & 0xff));
+		dev_t dev = (dev_t)st.rdev;
 		if (mknod(host, st.mode & (S_IFMT | 07777), dev) < 0) {
 			note(c, fail(EXIT_HOST, errno, "get: mknod %s", host));
 			return;

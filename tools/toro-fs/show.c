@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/sysmacros.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -54,7 +55,7 @@ static int long_line(const char *path, const char *name)
 	}
 	if (S_ISCHR(st.mode) || S_ISBLK(st.mode))
 		printf("%s %3u %5u %5u %4u, %4u %s %s\n", mode, st.nlink, st.uid, st.gid,
-		       (unsigned)(st.rdev >> 8), (unsigned)(st.rdev & 0xff), when, name);
+		       major(st.rdev), minor(st.rdev), when, name);
 	else
 		printf("%s %3u %5u %5u %10llu %s %s%s%s\n", mode, st.nlink, st.uid, st.gid,
 		       (unsigned long long)st.size, when, name, target[0] ? " -> " : "", target);
@@ -131,7 +132,7 @@ int cmd_stat(int argc, char **argv, const char *opts)
 		       (unsigned long long)st.blocks, st.blksize, (unsigned long long)st.ino,
 		       st.nlink);
 		if (S_ISCHR(st.mode) || S_ISBLK(st.mode))
-			printf("Device: %u,%u\n", (unsigned)(st.rdev >> 8), (unsigned)(st.rdev & 0xff));
+			printf("Device: %u,%u\n", major(st.rdev), minor(st.rdev));
 		printf("Access: (%04o/%s)  Uid: %u  Gid: %u\nAccess: %s\nModify: %s\nChange: %s\n",
 		       st.mode & 07777, mode, st.uid, st.gid, a, m, c);
 	}
