@@ -95,6 +95,13 @@ void hal_cpu_idle(uint64_t deadline_ns);
 void hal_cpu_kick(unsigned cpu);
 
 /*
+ * hal_cpu_relax: the body of a spin-wait loop. bare: a pause hint. posix:
+ * now and then it gives the host CPU away, as the holder of the lock may be
+ * a CPU thread that the host has preempted. Any CPU.
+ */
+void hal_cpu_relax(void);
+
+/*
  * hal_irq_save / hal_irq_restore: disable device interrupts on the calling
  * CPU, returning the previous state; restore puts it back. They nest.
  */

@@ -23,7 +23,7 @@ void spin_lock(struct spinlock *lock)
 		panic("spin_lock: %s taken twice on CPU %d", lock->name, me);
 	while (__atomic_exchange_n(&lock->locked, 1, __ATOMIC_ACQUIRE)) {
 		while (__atomic_load_n(&lock->locked, __ATOMIC_RELAXED))
-			__builtin_ia32_pause();
+			hal_cpu_relax();
 	}
 	lock->owner_cpu = me;
 	lock->irq_state = irq;

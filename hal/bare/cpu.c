@@ -52,3 +52,8 @@ void hal_irq_enable(void)
 {
 	__asm__ volatile("sti; nop" : : : "memory");
 }
+
+void hal_cpu_relax(void)
+{
+	__builtin_ia32_pause();
+}

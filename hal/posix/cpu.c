@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <time.h>
@@ -150,6 +151,14 @@ void hal_cpu_idle(uint64_t deadline_ns)
 		longjmp(c->leave, 1);
 	if (__atomic_load_n(&c->has_events, __ATOMIC_RELAXED))
 		run_events(c);
+}
+
+void hal_cpu_relax(void)
+{
+	static __thread unsigned spins;
+	__builtin_ia32_pause();
+	if (++spins % 64 == 0)
+		sched_yield();
 }
 
 void hal_cpu_kick(unsigned cpu)
