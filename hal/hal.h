@@ -76,8 +76,9 @@ unsigned hal_cpu_id(void);
 
 /*
  * hal_cpu_start: start CPU cpu (1..count-1) running kernel_cpu_main().
- * Called from CPU 0 in kernel_main; returns once the CPU is running (or
- * -errno if it could not be started).
+ * Called from CPU 0 in kernel_main; returns 0 once the CPU is on its way
+ * (threads may be handed to it at once: they run when it reaches its
+ * scheduler), or -errno if it could not be started.
  */
 int hal_cpu_start(unsigned cpu);
 

@@ -38,7 +38,7 @@ static struct cpu_heap heaps[HAL_MAX_CPUS];
 void alloc_init(void)
 {
 	page_init();
-	for (unsigned c = 0; c < HAL_MAX_CPUS; c++)
+	for (unsigned c = 0; c < hal_cpu_count(); c++)
 		for (unsigned i = 0; i < NCLASSES; i++)
 			list_init(&heaps[c].partial[i]);
 }

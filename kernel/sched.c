@@ -20,7 +20,7 @@ void thread_finish(struct thread *t);   /* thread.c: after its last switch */
 
 void sched_init(void)
 {
-	for (unsigned i = 0; i < HAL_MAX_CPUS; i++) {
+	for (unsigned i = 0; i < hal_cpu_count(); i++) {
 		struct cpu *c = &cpus[i];
 		c->id = i;
 		c->current = NULL;

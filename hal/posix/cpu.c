@@ -38,7 +38,6 @@ struct posix_cpu {
 	pthread_mutex_t lock;       /* guards the fields below */
 	pthread_cond_t wake;
 	bool kicked;
-	bool running;               /* reached the kernel */
 	struct irq_event *events, **events_tail;
 	int has_events;             /* atomic mirror of events != NULL */
 };
@@ -177,10 +176,6 @@ static void *cpu_thread(void *arg)
 	self = c;
 	c->irq_enabled = false;
 	if (setjmp(c->leave) == 0) {
-		pthread_mutex_lock(&c->lock);
-		c->running = true;
-		pthread_cond_broadcast(&c->wake);
-		pthread_mutex_unlock(&c->lock);
 		if (c->id == 0)
 			kernel_main(boot_argc, boot_argv);
 		else
@@ -204,15 +199,7 @@ int hal_cpu_start(unsigned cpu)
 {
 	if (cpu == 0 || cpu >= ncpus)
 		return -EINVAL;
-	struct posix_cpu *c = &cpus[cpu];
-	int rc = spawn(c);
-	if (rc < 0)
-		return rc;
-	pthread_mutex_lock(&c->lock);
-	while (!c->running)
-		pthread_cond_wait(&c->wake, &c->lock);
-	pthread_mutex_unlock(&c->lock);
-	return 0;
+	return spawn(&cpus[cpu]);
 }
 
 void posix_cpus_init(unsigned count)
@@ -223,11 +210,10 @@ void posix_cpus_init(unsigned count)
 	ncpus = count;
 	shutting_down = false;
 	shutdown_status = 0;
-	for (unsigned i = 0; i < HAL_MAX_CPUS; i++) {
+	for (unsigned i = 0; i < count; i++) {
 		struct posix_cpu *c = &cpus[i];
 		c->id = i;
 		c->kicked = false;
-		c->running = false;
 		c->started = false;
 		c->events = NULL;
 		c->events_tail = &c->events;
