@@ -286,6 +286,35 @@ static int create(struct ext2_fs *fs, struct ext2_inode_info *d, const char *nam
 	return 0;
 }
 
+/*
+ * begin_dir_change / end_dir_change: the frame of every change to a
+ * directory under one name. begin checks the name's length, takes fs->lock,
+ * checks the file system is writable and takes a reference on dir; on
+ * failure it returns -errno with the lock released. end drops the
+ * references (ii may be NULL), releases the lock and returns rc.
+ */
+static int begin_dir_change(struct ext2_fs *fs, uint64_t dir, size_t len,
+                            struct ext2_inode_info **d)
+{
+	if (!NAME_OK(len))
+		return -ENAMETOOLONG;
+	mutex_lock(&fs->lock);
+	int rc = ext2_check_writable(fs);
+	if (rc == 0)
+		rc = get_dir(fs, dir, d);
+	if (rc < 0)
+		mutex_unlock(&fs->lock);
+	return rc;
+}
+
+static int end_dir_change(struct ext2_fs *fs, int rc, struct ext2_inode_info *d,
+                          struct ext2_inode_info *ii)
+{
+	rc = put2(fs, rc, d, ii);
+	mutex_unlock(&fs->lock);
+	return rc;
+}
+
 int ext2_mknod(struct fs *vfs, uint64_t dir, const char *name, size_t len, uint32_t mode,
                uint64_t rdev, uint32_t uid, uint32_t gid, uint64_t *ino)
 {
@@ -299,15 +328,10 @@ int ext2_mknod(struct fs *vfs, uint64_t dir, const char *name, size_t len, uint3
 	default:
 		return -EINVAL;
 	}
-	if (!NAME_OK(len))
-		return -ENAMETOOLONG;
 	struct ext2_inode_info *d, *ii = NULL;
-	mutex_lock(&fs->lock);
-	int rc = ext2_check_writable(fs);
-	if (rc == 0)
-		rc = get_dir(fs, dir, &d);
+	int rc = begin_dir_change(fs, dir, len, &d);
 	if (rc < 0)
-		goto out;
+		return rc;
 	rc = create(fs, d, name, len, mode & (S_IFMT | 07777), uid, gid, &ii);
 	if (rc == 0) {
 		if (S_ISCHR(mode) || S_ISBLK(mode)) {
@@ -316,32 +340,21 @@ int ext2_mknod(struct fs *vfs, uint64_t dir, const char *name, size_t len, uint3
 		}
 		*ino = ii->ino;
 	}
-	rc = put2(fs, rc, d, ii);
-out:
-	mutex_unlock(&fs->lock);
-	return rc;
+	return end_dir_change(fs, rc, d, ii);
 }
 
 int ext2_mkdir(struct fs *vfs, uint64_t dir, const char *name, size_t len, uint32_t mode,
                uint32_t uid, uint32_t gid, uint64_t *ino)
 {
 	struct ext2_fs *fs = EXT2(vfs);
-	if (!NAME_OK(len))
-		return -ENAMETOOLONG;
 	struct ext2_inode_info *d, *ii = NULL;
-	mutex_lock(&fs->lock);
-	int rc = ext2_check_writable(fs);
-	if (rc == 0)
-		rc = get_dir(fs, dir, &d);
+	int rc = begin_dir_change(fs, dir, len, &d);
 	if (rc < 0)
-		goto out;
+		return rc;
 	rc = create(fs, d, name, len, S_IFDIR | (mode & 07777), uid, gid, &ii);
 	if (rc == 0)
 		*ino = ii->ino;
-	rc = put2(fs, rc, d, ii);
-out:
-	mutex_unlock(&fs->lock);
-	return rc;
+	return end_dir_change(fs, rc, d, ii);
 }
 
 int ext2_symlink(struct fs *vfs, uint64_t dir, const char *name, size_t len,
@@ -349,19 +362,14 @@ int ext2_symlink(struct fs *vfs, uint64_t dir, const char *name, size_t len,
 {
 	struct ext2_fs *fs = EXT2(vfs);
 	size_t tlen = strlen(target);
-	if (!NAME_OK(len))
-		return -ENAMETOOLONG;
 	if (tlen == 0)
 		return -ENOENT;
 	if (tlen >= fs->bsize)
 		return -ENAMETOOLONG;
 	struct ext2_inode_info *d, *ii = NULL;
-	mutex_lock(&fs->lock);
-	int rc = ext2_check_writable(fs);
-	if (rc == 0)
-		rc = get_dir(fs, dir, &d);
+	int rc = begin_dir_change(fs, dir, len, &d);
 	if (rc < 0)
-		goto out;
+		return rc;
 	rc = create(fs, d, name, len, S_IFLNK | 0777, uid, gid, &ii);
 	if (rc == 0) {
 		rc = ext2_symlink_write(fs, ii, target, tlen);
@@ -373,29 +381,19 @@ int ext2_symlink(struct fs *vfs, uint64_t dir, const char *name, size_t len,
 			*ino = ii->ino;
 		}
 	}
-	rc = put2(fs, rc, d, ii);
-out:
-	mutex_unlock(&fs->lock);
-	return rc;
+	return end_dir_change(fs, rc, d, ii);
 }
 
 int ext2_link(struct fs *vfs, uint64_t ino, uint64_t dir, const char *name, size_t len)
 {
 	struct ext2_fs *fs = EXT2(vfs);
-	if (!NAME_OK(len))
-		return -ENAMETOOLONG;
 	struct ext2_inode_info *d, *ii = NULL;
-	mutex_lock(&fs->lock);
-	int rc = ext2_check_writable(fs);
-	if (rc == 0)
-		rc = get_dir(fs, dir, &d);
+	int rc = begin_dir_change(fs, dir, len, &d);
 	if (rc < 0)
-		goto out;
+		return rc;
 	rc = get_ino(fs, ino, &ii);
-	if (rc < 0) {
-		ii = NULL;
-		goto put;
-	}
+	if (rc < 0)
+		return end_dir_change(fs, rc, d, NULL);
 	uint32_t found;
 	if (S_ISDIR(ii->mode))
 		rc = -EPERM;
@@ -411,33 +409,22 @@ int ext2_link(struct fs *vfs, uint64_t ino, uint64_t dir, const char *name, size
 		ii->links++;
 		ext2_touch(ii, false, true);
 	}
-put:
-	rc = put2(fs, rc, d, ii);
-out:
-	mutex_unlock(&fs->lock);
-	return rc;
+	return end_dir_change(fs, rc, d, ii);
 }
 
 static int remove_name(struct fs *vfs, uint64_t dir, const char *name, size_t len, bool want_dir)
 {
 	struct ext2_fs *fs = EXT2(vfs);
-	if (!NAME_OK(len))
-		return -ENAMETOOLONG;
 	struct ext2_inode_info *d, *ii = NULL;
-	mutex_lock(&fs->lock);
-	int rc = ext2_check_writable(fs);
-	if (rc == 0)
-		rc = get_dir(fs, dir, &d);
+	int rc = begin_dir_change(fs, dir, len, &d);
 	if (rc < 0)
-		goto out;
+		return rc;
 	uint32_t ino;
 	rc = ext2_dir_lookup(fs, d, name, len, &ino);
 	if (rc == 0)
 		rc = ext2_iget(fs, ino, &ii);
-	if (rc < 0) {
-		ii = NULL;
-		goto put;
-	}
+	if (rc < 0)
+		return end_dir_change(fs, rc, d, NULL);
 	if (want_dir && !S_ISDIR(ii->mode))
 		rc = -ENOTDIR;
 	else if (!want_dir && S_ISDIR(ii->mode))
@@ -457,11 +444,7 @@ static int remove_name(struct fs *vfs, uint64_t dir, const char *name, size_t le
 		ext2_touch(ii, false, true);
 		d->dirty = true;
 	}
-put:
-	rc = put2(fs, rc, d, ii);
-out:
-	mutex_unlock(&fs->lock);
-	return rc;
+	return end_dir_change(fs, rc, d, ii);
 }
 
 int ext2_unlink(struct fs *vfs, uint64_t dir, const char *name, size_t len)
