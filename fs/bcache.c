@@ -225,14 +225,17 @@ static int write_bufs(struct bcache *bc, struct buf **v, size_t n, bool cold, bo
 
 /* Collect up to max buffers dirty since dirty_seq <= upto, taking a
  * reference on each. */
-static size_t collect_dirty(struct bcache *bc, struct buf **v, size_t max, uint64_t upto)
+/* Take up to max dirty buffers of one kind (metadata or not) that were
+ * dirtied at or before sequence upto. */
+static size_t collect_dirty(struct bcache *bc, struct buf **v, size_t max, uint64_t upto,
+                            bool meta)
 {
 	size_t n = 0;
 	spin_lock(&bc->lock);
 	for (size_t h = 0; h < bc->nbuckets && n < max; h++) {
 		list_for_each(l, &bc->hash[h]) {
 			struct buf *b = list_entry(l, struct buf, hash_link);
-			if (!b->dirty || b->dirty_seq > upto)
+			if (!b->dirty || b->dirty_seq > upto || b->meta != meta)
 				continue;
 			if (b->refs++ == 0)
 				list_remove(&b->lru_link);
@@ -245,42 +248,44 @@ static size_t collect_dirty(struct bcache *bc, struct buf **v, size_t max, uint6
 	return n;
 }
 
+/* Write every dirty buffer of one kind up to sequence upto; the number of
+ * buffers written, or -errno. */
+static long flush_kind(struct bcache *bc, struct buf **v, uint64_t upto, bool meta)
+{
+	long total = 0;
+	for (;;) {
+		size_t n = collect_dirty(bc, v, WB_BATCH, upto, meta);
+		if (n == 0)
+			return total;
+		sort_bufs(v, n);
+		mutex_lock(&bc->wb_lock);
+		int rc = write_bufs(bc, v, n, false, false);
+		mutex_unlock(&bc->wb_lock);
+		if (rc < 0)
+			return rc;
+		total += (long)n;
+	}
+}
+
 int bcache_flush(struct bcache *bc)
 {
-	int err = 0;
 	struct buf **v = kmalloc(WB_BATCH * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	spin_lock(&bc->lock);
 	uint64_t upto = bc->dirty_seq;     /* later dirt is the next flush's */
 	spin_unlock(&bc->lock);
-	for (;;) {
-		size_t n = collect_dirty(bc, v, WB_BATCH, upto);
-		if (n == 0)
-			break;
-		sort_bufs(v, n);
-		size_t ndata = 0;
-		while (ndata < n && !v[ndata]->meta)
-			ndata++;
-		/* Data, a barrier, then the metadata that points at it. */
-		mutex_lock(&bc->wb_lock);
-		int rc = write_bufs(bc, v, ndata, false, false);
-		if (rc == 0 && ndata && ndata < n)
-			rc = blkdev_flush(bc->dev);
-		if (rc == 0)
-			rc = write_bufs(bc, v + ndata, n - ndata, false, false);
-		else
-			for (size_t k = ndata; k < n; k++)
-				bput(v[k]);
-		mutex_unlock(&bc->wb_lock);
-		if (rc < 0) {
-			err = rc;
-			break;
-		}
-	}
+	/* All the data, one barrier, then the metadata that points at it: a
+	 * crash never leaves metadata naming blocks whose contents are lost. */
+	long rc = flush_kind(bc, v, upto, false);
+	if (rc > 0)
+		rc = blkdev_flush(bc->dev);
+	if (rc >= 0)
+		rc = flush_kind(bc, v, upto, true);
 	kfree(v);
-	int rc = blkdev_flush(bc->dev);
-	return err ? err : rc;
+	if (rc >= 0)
+		rc = blkdev_flush(bc->dev);
+	return rc < 0 ? (int)rc : 0;
 }
 
 int bwrite(struct buf *b)
