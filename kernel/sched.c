@@ -16,8 +16,6 @@
 
 struct cpu cpus[HAL_MAX_CPUS];
 
-void thread_finish(struct thread *t);   /* thread.c: after its last switch */
-
 void sched_init(void)
 {
 	for (unsigned i = 0; i < hal_cpu_count(); i++) {
@@ -183,7 +181,6 @@ void thread_sleep_ms(uint64_t ms)
 	thread_block(hal_clock_ns() + ms * 1000000ull + (ms == 0));
 }
 
-/* Make a new or handed-over thread READY on its CPU. */
 void sched_admit(struct thread *t)
 {
 	__atomic_store_n(&t->state, THREAD_BLOCKED, __ATOMIC_RELEASE);

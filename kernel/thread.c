@@ -11,9 +11,6 @@
 #include "hal.h"
 #include "thread.h"
 
-void sched_admit(struct thread *t);
-void sched_leave(struct thread *t) __attribute__((noreturn));
-
 static uint64_t next_thread_id = 1;     /* atomic */
 static unsigned live_threads;           /* atomic */
 

@@ -95,6 +95,12 @@ bool thread_wake(struct thread *t);
 void sched_init(void);
 void sched_run(void) __attribute__((noreturn));
 
+/* Between thread.c and sched.c: make a new thread READY on its CPU; switch
+ * away from an ending thread for good; free what it leaves after that. */
+void sched_admit(struct thread *t);
+void sched_leave(struct thread *t) __attribute__((noreturn));
+void thread_finish(struct thread *t);
+
 /* Counters for tests and statistics. */
 uint64_t sched_switches(unsigned cpu);
 unsigned thread_count(void);   /* threads created and not yet freed */
