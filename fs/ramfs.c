@@ -499,7 +499,8 @@ static void remove_entry(struct ramfs *r, struct rnode *d, struct rdirent *e, st
 	node_maybe_free(r, n);
 }
 
-static int ramfs_unlink(struct fs *fs, uint64_t dir, const char *name, size_t len)
+/* unlink (want_dir false) and rmdir (true): the entry must be of that kind. */
+static int remove_name(struct fs *fs, uint64_t dir, const char *name, size_t len, bool want_dir)
 {
 	struct ramfs *r = R(fs);
 	struct rnode *d;
@@ -510,8 +511,12 @@ static int ramfs_unlink(struct fs *fs, uint64_t dir, const char *name, size_t le
 		rc = -ENOENT;
 	if (rc == 0) {
 		struct rnode *n = node_get(r, e->ino);
-		if (S_ISDIR(n->mode))
+		if (!want_dir && S_ISDIR(n->mode))
 			rc = -EISDIR;
+		else if (want_dir && !S_ISDIR(n->mode))
+			rc = -ENOTDIR;
+		else if (want_dir && n->dir.count)
+			rc = -ENOTEMPTY;
 		else
 			remove_entry(r, d, e, n);
 	}
@@ -519,26 +524,14 @@ static int ramfs_unlink(struct fs *fs, uint64_t dir, const char *name, size_t le
 	return rc;
 }
 
+static int ramfs_unlink(struct fs *fs, uint64_t dir, const char *name, size_t len)
+{
+	return remove_name(fs, dir, name, len, false);
+}
+
 static int ramfs_rmdir(struct fs *fs, uint64_t dir, const char *name, size_t len)
 {
-	struct ramfs *r = R(fs);
-	struct rnode *d;
-	mutex_lock(&r->lock);
-	int rc = dir_get(r, dir, &d);
-	struct rdirent *e = rc == 0 ? dir_find(d, name, len) : NULL;
-	if (rc == 0 && !e)
-		rc = -ENOENT;
-	if (rc == 0) {
-		struct rnode *n = node_get(r, e->ino);
-		if (!S_ISDIR(n->mode))
-			rc = -ENOTDIR;
-		else if (n->dir.count)
-			rc = -ENOTEMPTY;
-		else
-			remove_entry(r, d, e, n);
-	}
-	mutex_unlock(&r->lock);
-	return rc;
+	return remove_name(fs, dir, name, len, true);
 }
 
 /* Is dir inside the tree of directory ino (or ino itself)? */
