@@ -203,13 +203,8 @@ int ext2_dir_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *na
 	/* No room: a new block. */
 	if ((dir->size + fs->bsize) / fs->bsize > (1u << 20))
 		return -ENOSPC;
-	uint32_t pblk;
-	bool fresh;
-	int rc = ext2_bmap(fs, dir, nblocks, true, &pblk, &fresh);
-	if (rc < 0)
-		return rc;
 	struct buf *b;
-	rc = bget_zero(fs->bc, pblk, &b);
+	int rc = ext2_map_new_block(fs, dir, nblocks, &b);
 	if (rc < 0)
 		return rc;
 	struct ext2_dir_entry *de = entry_at(b, 0);
@@ -295,13 +290,8 @@ int ext2_dir_is_empty(struct ext2_fs *fs, struct ext2_inode_info *dir)
 
 int ext2_dir_init(struct ext2_fs *fs, struct ext2_inode_info *dir, uint32_t parent)
 {
-	uint32_t pblk;
-	bool fresh;
-	int rc = ext2_bmap(fs, dir, 0, true, &pblk, &fresh);
-	if (rc < 0)
-		return rc;
 	struct buf *b;
-	rc = bget_zero(fs->bc, pblk, &b);
+	int rc = ext2_map_new_block(fs, dir, 0, &b);
 	if (rc < 0)
 		return rc;
 	struct ext2_dir_entry *de = entry_at(b, 0);

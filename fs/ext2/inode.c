@@ -567,6 +567,17 @@ static int trim_tree(struct ext2_fs *fs, struct ext2_inode_info *ii, uint32_t bl
 	return rc;
 }
 
+int ext2_map_new_block(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk,
+                       struct buf **out)
+{
+	uint32_t pblk;
+	bool fresh;
+	int rc = ext2_bmap(fs, ii, lblk, true, &pblk, &fresh);
+	if (rc < 0)
+		return rc;
+	return bget_zero(fs->bc, pblk, out);
+}
+
 int ext2_truncate(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t size)
 {
 	EXT2_ASSERT_LOCKED(fs);

@@ -39,13 +39,8 @@ int ext2_symlink_write(struct ext2_fs *fs, struct ext2_inode_info *ii, const cha
 		ii->dirty = true;
 		return 0;
 	}
-	uint32_t pblk;
-	bool fresh;
-	int rc = ext2_bmap(fs, ii, 0, true, &pblk, &fresh);
-	if (rc < 0)
-		return rc;
 	struct buf *b;
-	rc = bget_zero(fs->bc, pblk, &b);
+	int rc = ext2_map_new_block(fs, ii, 0, &b);
 	if (rc < 0)
 		return rc;
 	memcpy(b->data, target, len);
