@@ -1,9 +1,11 @@
 /*
  * vfs.c: the calls of vfs.h that work by path on the namespace: stat,
  * mkdir, mknod, rmdir, unlink, rename, link, symlink, readlink, truncate,
- * chmod, chown, utimens. Each walks the path (vfs_path.c), applies the
- * checks POSIX puts before the file system (read-only mounts, mount points,
- * "." and "..", trailing slashes, crossing mounts) and calls the driver.
+ * chmod, chown, utimens, each also as an *at call from a held directory,
+ * and the calls on a held file (vfs_node_setattr, _readlink, _link). Each
+ * walks the path (vfs_path.c), applies the checks POSIX puts before the file
+ * system (read-only mounts, mount points, "." and "..", trailing slashes,
+ * crossing mounts) and calls the driver.
  */
 #include <errno.h>
 #include <string.h>
@@ -23,7 +25,7 @@ static int lookup_last(struct walk_result *d, struct vloc *out)
 int vfs_stat(const char *path, struct vfs_stat *out)
 {
 	struct walk_result w = { 0 };
-	int rc = path_walk(path, WALK_FOLLOW, &w);
+	int rc = path_walk(NULL, path, WALK_FOLLOW, &w);
 	if (rc < 0)
 		return rc;
 	rc = FS(w.loc)->ops->getattr(FS(w.loc), w.loc.ino, out);
@@ -34,7 +36,7 @@ int vfs_stat(const char *path, struct vfs_stat *out)
 int vfs_lstat(const char *path, struct vfs_stat *out)
 {
 	struct walk_result w = { 0 };
-	int rc = path_walk(path, 0, &w);
+	int rc = path_walk(NULL, path, 0, &w);
 	if (rc < 0)
 		return rc;
 	rc = FS(w.loc)->ops->getattr(FS(w.loc), w.loc.ino, out);
@@ -47,9 +49,10 @@ int vfs_lstat(const char *path, struct vfs_stat *out)
  * "..", and for an existing name on a read-only mount (before -EROFS, as
  * Linux does). allow_slash: a trailing slash is allowed (mkdir).
  */
-static int walk_for_create(const char *path, bool allow_slash, struct walk_result *d)
+static int walk_for_create(struct vnode *dir, const char *path, bool allow_slash,
+                           struct walk_result *d)
 {
-	int rc = path_walk(path, WALK_PARENT, d);
+	int rc = path_walk(dir, path, WALK_PARENT, d);
 	if (rc < 0)
 		return rc;
 	if (d->len == 0 || d->dot) {
@@ -67,10 +70,10 @@ static int walk_for_create(const char *path, bool allow_slash, struct walk_resul
 	return rc;
 }
 
-int vfs_mkdir(const char *path, uint32_t mode)
+int vfs_mkdirat(struct vnode *dir, const char *path, uint32_t mode)
 {
 	struct walk_result d = { 0 };
-	int rc = walk_for_create(path, true, &d);
+	int rc = walk_for_create(dir, path, true, &d);
 	if (rc < 0)
 		return rc;
 	uint32_t uid, gid;
@@ -82,7 +85,7 @@ int vfs_mkdir(const char *path, uint32_t mode)
 	return rc;
 }
 
-int vfs_mknod(const char *path, uint32_t mode, uint64_t rdev)
+int vfs_mknodat(struct vnode *dir, const char *path, uint32_t mode, uint64_t rdev)
 {
 	uint32_t type = mode & S_IFMT;
 	if (type == 0)
@@ -93,7 +96,7 @@ int vfs_mknod(const char *path, uint32_t mode, uint64_t rdev)
 	    type != S_IFSOCK)
 		return -EINVAL;
 	struct walk_result d = { 0 };
-	int rc = walk_for_create(path, false, &d);
+	int rc = walk_for_create(dir, path, false, &d);
 	if (rc < 0)
 		return rc;
 	uint32_t uid, gid;
@@ -105,7 +108,7 @@ int vfs_mknod(const char *path, uint32_t mode, uint64_t rdev)
 	return rc;
 }
 
-int vfs_symlink(const char *target, const char *link_path)
+int vfs_symlinkat(const char *target, struct vnode *dir, const char *link_path)
 {
 	if (!target)
 		return -EFAULT;
@@ -115,7 +118,7 @@ int vfs_symlink(const char *target, const char *link_path)
 	if (tlen >= VFS_PATH_MAX)
 		return -ENAMETOOLONG;
 	struct walk_result d = { 0 };
-	int rc = walk_for_create(link_path, false, &d);
+	int rc = walk_for_create(dir, link_path, false, &d);
 	if (rc < 0)
 		return rc;
 	uint32_t uid, gid;
@@ -126,48 +129,71 @@ int vfs_symlink(const char *target, const char *link_path)
 	return rc;
 }
 
-int vfs_link(const char *existing, const char *new_path)
+/* A new name for the file at src (of type mode). */
+static int link_loc(struct vloc src, uint32_t mode, struct vnode *dir, const char *new_path)
 {
-	struct walk_result s = { 0 }, d = { 0 };
-	int rc = path_walk(existing, 0, &s);
+	if (S_ISDIR(mode))
+		return -EPERM;
+	struct walk_result d = { 0 };
+	int rc = walk_for_create(dir, new_path, false, &d);
 	if (rc < 0)
 		return rc;
-	if (S_ISDIR(s.mode)) {
-		rc = -EPERM;
-	} else {
-		rc = walk_for_create(new_path, false, &d);
-		if (rc == 0) {
-			if (d.loc.m != s.loc.m)
-				rc = -EXDEV;
-			else
-				rc = FS(d.loc)->ops->link(FS(d.loc), s.loc.ino, d.loc.ino, d.name, d.len);
-			walk_done(&d);
-		}
-	}
+	if (d.loc.m != src.m)
+		rc = -EXDEV;
+	else
+		rc = FS(d.loc)->ops->link(FS(d.loc), src.ino, d.loc.ino, d.name, d.len);
+	walk_done(&d);
+	return rc;
+}
+
+int vfs_link(const char *existing, const char *new_path)
+{
+	struct walk_result s = { 0 };
+	int rc = path_walk(NULL, existing, 0, &s);
+	if (rc < 0)
+		return rc;
+	rc = link_loc(s.loc, s.mode, NULL, new_path);
 	walk_done(&s);
 	return rc;
+}
+
+int vfs_node_link(struct vnode *vn, struct vnode *dir, const char *new_path)
+{
+	uint32_t mode;
+	int rc = loc_mode(vnode_loc(vn), &mode);
+	return rc < 0 ? rc : link_loc(vnode_loc(vn), mode, dir, new_path);
+}
+
+static ssize_t readlink_loc(struct vloc loc, uint32_t mode, char *buf, size_t size)
+{
+	if (!S_ISLNK(mode) || size == 0)
+		return -EINVAL;
+	ssize_t n = FS(loc)->ops->readlink(FS(loc), loc.ino, buf, size);
+	return n > (ssize_t)size ? (ssize_t)size : n;
 }
 
 ssize_t vfs_readlink(const char *path, char *buf, size_t size)
 {
 	struct walk_result w = { 0 };
-	int rc = path_walk(path, 0, &w);
+	int rc = path_walk(NULL, path, 0, &w);
 	if (rc < 0)
 		return rc;
-	ssize_t n = -EINVAL;
-	if (S_ISLNK(w.mode) && size > 0) {
-		n = FS(w.loc)->ops->readlink(FS(w.loc), w.loc.ino, buf, size);
-		if (n > (ssize_t)size)
-			n = (ssize_t)size;
-	}
+	ssize_t n = readlink_loc(w.loc, w.mode, buf, size);
 	walk_done(&w);
 	return n;
 }
 
-int vfs_rmdir(const char *path)
+ssize_t vfs_node_readlink(struct vnode *vn, char *buf, size_t size)
+{
+	uint32_t mode;
+	int rc = loc_mode(vnode_loc(vn), &mode);
+	return rc < 0 ? rc : readlink_loc(vnode_loc(vn), mode, buf, size);
+}
+
+int vfs_rmdirat(struct vnode *dir, const char *path)
 {
 	struct walk_result d = { 0 };
-	int rc = path_walk(path, WALK_PARENT, &d);
+	int rc = path_walk(dir, path, WALK_PARENT, &d);
 	if (rc < 0)
 		return rc;
 	struct vloc x;
@@ -196,10 +222,10 @@ int vfs_rmdir(const char *path)
 	return rc;
 }
 
-int vfs_unlink(const char *path)
+int vfs_unlinkat(struct vnode *dir, const char *path)
 {
 	struct walk_result d = { 0 };
-	int rc = path_walk(path, WALK_PARENT, &d);
+	int rc = path_walk(dir, path, WALK_PARENT, &d);
 	if (rc < 0)
 		return rc;
 	struct vloc x;
@@ -213,9 +239,10 @@ int vfs_unlink(const char *path)
 	if (rc == 0 && (S_ISDIR(mode) || mount_busy_at(x)))
 		rc = -EISDIR;
 	if (rc == 0 && d.trailing_slash) {
-		struct vfs_stat st;
-		rc = vfs_stat(path, &st);
-		rc = rc < 0 ? rc : S_ISDIR(st.mode) ? -EISDIR : -ENOTDIR;
+		struct walk_result t = { 0 };
+		rc = path_walk(dir, path, WALK_FOLLOW, &t);
+		rc = rc < 0 ? rc : S_ISDIR(t.mode) ? -EISDIR : -ENOTDIR;
+		walk_done(&t);
 	}
 	if (rc == 0 && loc_read_only(d.loc))
 		rc = -EROFS;
@@ -226,7 +253,8 @@ int vfs_unlink(const char *path)
 }
 
 /* The checks of rename once both parents are known; 0 or -errno. */
-static int rename_check(struct walk_result *s, struct walk_result *d, const char *to)
+static int rename_check(struct walk_result *s, struct walk_result *d,
+                        struct vnode *to_dir, const char *to)
 {
 	if (s->len == 0 || d->len == 0 || s->dot || d->dot)
 		return -EBUSY;
@@ -259,9 +287,10 @@ static int rename_check(struct walk_result *s, struct walk_result *d, const char
 		return rc;
 	}
 	if (S_ISDIR(mode)) {
-		/* Into its own subtree: the destination's way from "/" passes it. */
+		/* Into its own subtree: the destination's way there passes it
+		 * (the driver checks it too, above where a walk began). */
 		struct walk_result again = { .avoid = src };
-		rc = path_walk(to, WALK_PARENT, &again);
+		rc = path_walk(to_dir, to, WALK_PARENT, &again);
 		if (rc < 0)
 			return rc;
 		bool inside = again.hit_avoid;
@@ -274,18 +303,18 @@ static int rename_check(struct walk_result *s, struct walk_result *d, const char
 	return 0;
 }
 
-int vfs_rename(const char *from, const char *to)
+int vfs_renameat(struct vnode *from_dir, const char *from, struct vnode *to_dir, const char *to)
 {
 	struct walk_result s = { 0 }, d = { 0 };
-	int rc = path_walk(from, WALK_PARENT, &s);
+	int rc = path_walk(from_dir, from, WALK_PARENT, &s);
 	if (rc < 0)
 		return rc;
-	rc = path_walk(to, WALK_PARENT, &d);
+	rc = path_walk(to_dir, to, WALK_PARENT, &d);
 	if (rc < 0) {
 		walk_done(&s);
 		return rc;
 	}
-	rc = rename_check(&s, &d, to);
+	rc = rename_check(&s, &d, to_dir, to);
 	if (rc == 0)
 		rc = FS(s.loc)->ops->rename(FS(s.loc), s.loc.ino, s.name, s.len,
 		                            d.loc.ino, d.name, d.len);
@@ -294,35 +323,47 @@ int vfs_rename(const char *from, const char *to)
 	return rc < 0 ? rc : 0;
 }
 
-/* setattr on the file at path (follow: a final symbolic link followed). */
-static int set_attr(const char *path, bool follow, struct vfs_setattr *a)
+/* setattr on the file at loc, of type mode. */
+static int setattr_loc(struct vloc loc, uint32_t mode, const struct vfs_setattr *a)
 {
-	struct walk_result w = { 0 };
-	int rc = path_walk(path, follow ? WALK_FOLLOW : 0, &w);
+	if (loc_read_only(loc))
+		return -EROFS;
+	if (!(a->mask & VFS_SET_SIZE))
+		return a->mask ? FS(loc)->ops->setattr(FS(loc), loc.ino, a) : 0;
+	if (S_ISDIR(mode))
+		return -EISDIR;
+	if (!S_ISREG(mode))
+		return -EINVAL;
+	if (a->size > INT64_MAX)
+		return -EFBIG;
+	struct vnode *vn;
+	int rc = vnode_get(loc, &vn);
 	if (rc < 0)
 		return rc;
-	if (loc_read_only(w.loc)) {
-		rc = -EROFS;
-	} else if (!(a->mask & VFS_SET_SIZE)) {
-		rc = a->mask ? FS(w.loc)->ops->setattr(FS(w.loc), w.loc.ino, a) : 0;
-	} else if (S_ISDIR(w.mode)) {
-		rc = -EISDIR;
-	} else if (!S_ISREG(w.mode)) {
-		rc = -EINVAL;
-	} else if (a->size > INT64_MAX) {
-		rc = -EFBIG;
-	} else {
-		struct vnode *vn;
-		rc = vnode_get(w.loc, &vn);
-		if (rc == 0) {
-			mutex_lock(&vn->lock);
-			rc = FS(w.loc)->ops->setattr(FS(w.loc), w.loc.ino, a);
-			mutex_unlock(&vn->lock);
-			vnode_put(vn);
-		}
-	}
+	mutex_lock(&vn->lock);
+	rc = FS(loc)->ops->setattr(FS(loc), loc.ino, a);
+	mutex_unlock(&vn->lock);
+	vnode_put(vn);
+	return rc;
+}
+
+/* setattr on the file at path (follow: a final symbolic link followed). */
+static int set_attr(const char *path, bool follow, const struct vfs_setattr *a)
+{
+	struct walk_result w = { 0 };
+	int rc = path_walk(NULL, path, follow ? WALK_FOLLOW : 0, &w);
+	if (rc < 0)
+		return rc;
+	rc = setattr_loc(w.loc, w.mode, a);
 	walk_done(&w);
 	return rc;
+}
+
+int vfs_node_setattr(struct vnode *vn, const struct vfs_setattr *a)
+{
+	uint32_t mode;
+	int rc = loc_mode(vnode_loc(vn), &mode);
+	return rc < 0 ? rc : setattr_loc(vnode_loc(vn), mode, a);
 }
 
 int vfs_truncate(const char *path, uint64_t size)
@@ -375,4 +416,24 @@ int vfs_utimens(const char *path, int64_t atime_ns, int64_t mtime_ns)
 int vfs_lutimens(const char *path, int64_t atime_ns, int64_t mtime_ns)
 {
 	return utimens_at(path, false, atime_ns, mtime_ns);
+}
+
+/* The calls by path are the *at calls from "/". */
+int vfs_mkdir(const char *path, uint32_t mode) { return vfs_mkdirat(NULL, path, mode); }
+int vfs_rmdir(const char *path) { return vfs_rmdirat(NULL, path); }
+int vfs_unlink(const char *path) { return vfs_unlinkat(NULL, path); }
+
+int vfs_mknod(const char *path, uint32_t mode, uint64_t rdev)
+{
+	return vfs_mknodat(NULL, path, mode, rdev);
+}
+
+int vfs_symlink(const char *target, const char *link_path)
+{
+	return vfs_symlinkat(target, NULL, link_path);
+}
+
+int vfs_rename(const char *from, const char *to)
+{
+	return vfs_renameat(NULL, from, NULL, to);
 }

@@ -12,6 +12,7 @@
 #ifndef FS_VFS_H
 #define FS_VFS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "fs.h"
@@ -67,5 +68,44 @@ int vfs_lutimens(const char *path, int64_t atime_ns, int64_t mtime_ns);
 int vfs_statfs(const char *path, struct vfs_statfs *out);
 
 #define VFS_UTIME_OMIT INT64_MIN
+
+/*
+ * Held files (vnodes): a file named by what it is rather than by a path,
+ * as a host kernel names the files of a FUSE file system. A held vnode stays
+ * valid, even after its last name is gone (then it lives on until the last
+ * put), and relative paths can be resolved from a held directory.
+ *
+ * The *at calls are the calls above with a starting directory: a relative
+ * path resolves from dir, an absolute one (or dir NULL) from "/". ".." never
+ * climbs above dir, and an absolute symbolic link starts again from "/".
+ */
+struct vnode;
+
+/* vfs_node_at: hold the file at path (resolved from dir); follow: a final
+ * symbolic link is followed. */
+int vfs_node_at(struct vnode *dir, const char *path, bool follow, struct vnode **out);
+/* vfs_node_of: hold the file open as fd. */
+int vfs_node_of(int fd, struct vnode **out);
+void vfs_node_hold(struct vnode *vn);           /* one more reference */
+void vfs_node_put(struct vnode *vn);
+uint64_t vfs_node_ino(const struct vnode *vn);
+int vfs_node_stat(struct vnode *vn, struct vfs_stat *out);
+/* vfs_node_setattr: chmod, chown, truncate and utimens in one call, with
+ * the checks of those calls (VFS_SET_SIZE: a regular file, -EISDIR or
+ * -EINVAL otherwise). */
+int vfs_node_setattr(struct vnode *vn, const struct vfs_setattr *attr);
+ssize_t vfs_node_readlink(struct vnode *vn, char *buf, size_t size);
+/* vfs_node_open: open vn itself (flags as vfs_open, without O_CREAT). */
+int vfs_node_open(struct vnode *vn, int flags);
+/* vfs_node_link: a new name for vn. */
+int vfs_node_link(struct vnode *vn, struct vnode *dir, const char *new_path);
+
+int vfs_openat(struct vnode *dir, const char *path, int flags, uint32_t mode);
+int vfs_mkdirat(struct vnode *dir, const char *path, uint32_t mode);
+int vfs_mknodat(struct vnode *dir, const char *path, uint32_t mode, uint64_t rdev);
+int vfs_symlinkat(const char *target, struct vnode *dir, const char *link_path);
+int vfs_unlinkat(struct vnode *dir, const char *path);
+int vfs_rmdirat(struct vnode *dir, const char *path);
+int vfs_renameat(struct vnode *from_dir, const char *from, struct vnode *to_dir, const char *to);
 
 #endif

@@ -127,11 +127,11 @@ static int retarget(const char *path, struct vloc link, char **out)
  * those links). On success *created tells whether the file is new; then res
  * is the new file, else the caller walks the path again.
  */
-static int open_create(const char *path, int flags, uint32_t mode,
+static int open_create(struct vnode *dir, const char *path, int flags, uint32_t mode,
                        struct walk_result *res, bool *created, int depth)
 {
 	struct walk_result d = { 0 };
-	int rc = path_walk(path, WALK_PARENT, &d);
+	int rc = path_walk(dir, path, WALK_PARENT, &d);
 	if (rc < 0)
 		return rc;
 	*created = false;
@@ -148,13 +148,13 @@ static int open_create(const char *path, int flags, uint32_t mode,
 			struct walk_result probe = { 0 };
 			uint32_t m;
 			if (loc_mode(link, &m) == 0 && S_ISLNK(m) &&
-			    (rc = path_walk(path, WALK_FOLLOW, &probe)) == -ENOENT) {
+			    (rc = path_walk(dir, path, WALK_FOLLOW, &probe)) == -ENOENT) {
 				char *next;
 				rc = depth >= VFS_SYMLOOP_MAX ? -ELOOP : retarget(path, link, &next);
 				walk_done(&d);
 				if (rc < 0)
 					return rc;
-				rc = open_create(next, flags, mode, res, created, depth + 1);
+				rc = open_create(dir, next, flags, mode, res, created, depth + 1);
 				kfree(next);
 				return rc;
 			}
@@ -193,67 +193,97 @@ static int open_create(const char *path, int flags, uint32_t mode,
 	return rc;
 }
 
-/* Check the open flags against the file found; 0 or -errno. */
-static int open_check(struct walk_result *w, int flags)
+/* Check the open flags against the file found (of type mode); 0 or -errno. */
+static int open_check(struct vloc loc, uint32_t mode, int flags)
 {
 	int acc = flags & O_ACCMODE;
 	if (acc == O_ACCMODE)
 		return -EINVAL;
-	if ((flags & O_DIRECTORY) && !S_ISDIR(w->mode))
+	if ((flags & O_DIRECTORY) && !S_ISDIR(mode))
 		return -ENOTDIR;
-	if (S_ISDIR(w->mode) && (acc != O_RDONLY || (flags & (O_TRUNC | O_CREAT))))
+	if (S_ISDIR(mode) && (acc != O_RDONLY || (flags & (O_TRUNC | O_CREAT))))
 		return -EISDIR;
-	if (S_ISLNK(w->mode))
+	if (S_ISLNK(mode))
 		return -ELOOP;
-	if (!S_ISDIR(w->mode) && !S_ISREG(w->mode))
+	if (!S_ISDIR(mode) && !S_ISREG(mode))
 		return -ENXIO;
-	if ((acc != O_RDONLY || (flags & O_TRUNC)) && loc_read_only(w->loc))
+	if ((acc != O_RDONLY || (flags & O_TRUNC)) && loc_read_only(loc))
 		return -EROFS;
 	return 0;
 }
 
-int vfs_open(const char *path, int flags, uint32_t mode)
+/* A descriptor for the file at loc (of type mode), truncated if asked and
+ * not just created. */
+static int open_loc(struct vloc loc, uint32_t mode, int flags, bool created)
 {
-	struct walk_result w = { 0 };
-	bool created = false;
-	int rc;
-	if (flags & O_CREAT) {
-		rc = open_create(path, flags, mode, &w, &created, 0);
-		if (rc < 0)
-			return rc;
-	}
-	if (!created) {
-		rc = path_walk(path, (flags & O_NOFOLLOW) ? 0 : WALK_FOLLOW, &w);
-		if (rc < 0)
-			return rc;
-		rc = open_check(&w, flags);
-		if (rc < 0)
-			goto out;
-	}
-
 	struct file *f = kzalloc(sizeof(*f));
-	if (!f) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	rc = vnode_get(w.loc, &f->vn);
+	if (!f)
+		return -ENOMEM;
+	int rc = vnode_get(loc, &f->vn);
 	if (rc < 0) {
 		kfree(f);
-		goto out;
+		return rc;
 	}
 	f->flags = flags;
-	f->type = w.mode & S_IFMT;
+	f->type = mode & S_IFMT;
 	f->refs = 1;
 	mutex_init(&f->lock, "file");
-	if (!created && (flags & O_TRUNC) && S_ISREG(w.mode) && writable(f))
+	if (!created && (flags & O_TRUNC) && S_ISREG(mode) && writable(f))
 		rc = set_size(f->vn, 0);
 	if (rc == 0)
 		rc = fd_install(f);
 	if (rc < 0)
 		file_put(f);
-out:
+	return rc;
+}
+
+int vfs_openat(struct vnode *dir, const char *path, int flags, uint32_t mode)
+{
+	struct walk_result w = { 0 };
+	bool created = false;
+	int rc;
+	if (flags & O_CREAT) {
+		rc = open_create(dir, path, flags, mode, &w, &created, 0);
+		if (rc < 0)
+			return rc;
+	}
+	if (!created) {
+		rc = path_walk(dir, path, (flags & O_NOFOLLOW) ? 0 : WALK_FOLLOW, &w);
+		if (rc < 0)
+			return rc;
+	}
+	rc = created ? 0 : open_check(w.loc, w.mode, flags);
+	if (rc == 0)
+		rc = open_loc(w.loc, w.mode, flags, created);
 	walk_done(&w);
 	return rc;
+}
+
+int vfs_open(const char *path, int flags, uint32_t mode)
+{
+	return vfs_openat(NULL, path, flags, mode);
+}
+
+int vfs_node_open(struct vnode *vn, int flags)
+{
+	if (flags & O_CREAT)
+		return -EINVAL;
+	uint32_t mode;
+	int rc = loc_mode(vnode_loc(vn), &mode);
+	if (rc == 0)
+		rc = open_check(vnode_loc(vn), mode, flags);
+	return rc < 0 ? rc : open_loc(vnode_loc(vn), mode, flags, false);
+}
+
+int vfs_node_of(int fd, struct vnode **out)
+{
+	struct file *f = file_get(fd);
+	if (!f)
+		return -EBADF;
+	vfs_node_hold(f->vn);
+	*out = f->vn;
+	file_put(f);
+	return 0;
 }
 
 int vfs_close(int fd)

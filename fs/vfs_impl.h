@@ -88,8 +88,10 @@ struct walk_result {
 	bool hit_avoid;
 };
 
-/* path_walk: resolve path; 0 or -errno (and then nothing is held). */
-int path_walk(const char *path, unsigned flags, struct walk_result *res);
+/* path_walk: resolve path, from dir if it is relative and dir is not NULL
+ * ("/" otherwise); 0 or -errno (and then nothing is held). */
+struct vnode;
+int path_walk(struct vnode *dir, const char *path, unsigned flags, struct walk_result *res);
 void walk_done(struct walk_result *res);
 /* The mode of loc (getattr); 0 or -errno. */
 int loc_mode(struct vloc loc, uint32_t *mode);
@@ -114,6 +116,10 @@ struct vnode {
 };
 
 int vnode_get(struct vloc loc, struct vnode **out);
+static inline struct vloc vnode_loc(const struct vnode *vn)
+{
+	return (struct vloc){ vn->m, vn->ino };
+}
 void vnode_put(struct vnode *vn);
 
 /* Thread identity for new files. */

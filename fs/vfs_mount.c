@@ -137,7 +137,7 @@ int vfs_mount(const char *path, const char *fstype, struct blkdev *dev, unsigned
 		if (!path || strcmp(path, "/") != 0)
 			return -ENOENT;
 	} else {
-		int rc = path_walk(path, WALK_FOLLOW, &w);
+		int rc = path_walk(NULL, path, WALK_FOLLOW, &w);
 		if (rc < 0)
 			return rc;
 		if (!S_ISDIR(w.mode)) {
@@ -178,7 +178,7 @@ int vfs_mount(const char *path, const char *fstype, struct blkdev *dev, unsigned
 int vfs_unmount(const char *path)
 {
 	struct walk_result w = { 0 };
-	int rc = path_walk(path, WALK_FOLLOW, &w);
+	int rc = path_walk(NULL, path, WALK_FOLLOW, &w);
 	if (rc < 0)
 		return rc;
 	struct mount *m = w.loc.m;
@@ -261,7 +261,7 @@ int vfs_sync(void)
 int vfs_statfs(const char *path, struct vfs_statfs *out)
 {
 	struct walk_result w = { 0 };
-	int rc = path_walk(path, WALK_FOLLOW, &w);
+	int rc = path_walk(NULL, path, WALK_FOLLOW, &w);
 	if (rc < 0)
 		return rc;
 	memset(out, 0, sizeof(*out));

@@ -1,14 +1,15 @@
 /*
  * vfs_path.c: path resolution (path_walk).
  *
- * A walk keeps the directories it went through on a stack, from "/" down to
- * the current one, each entry holding a mount reference: ".." pops (and so
- * crosses back out of a mount, since a mount's root sits on the stack right
- * above the directory it covers), "." stays, a name is looked up in the
- * driver and pushed, after moving onto whatever is mounted there. A symbolic
- * link is spliced in front of the rest of the path (an absolute one starts
- * again from "/"), at most VFS_SYMLOOP_MAX times per walk. Drivers never see
- * "." or ".." (fs.h).
+ * A walk keeps the directories it went through on a stack, from "/" (or the
+ * directory a relative walk starts from) down to the current one, each
+ * entry holding a mount reference: ".." pops (and so crosses back out of a
+ * mount, since a mount's root sits on the stack right above the directory
+ * it covers; it never pops the first entry), "." stays, a name is looked up
+ * in the driver and pushed, after moving onto whatever is mounted there. A
+ * symbolic link is spliced in front of the rest of the path (an absolute one
+ * starts again from "/"), at most VFS_SYMLOOP_MAX times per walk. Drivers
+ * never see "." or ".." (fs.h).
  */
 #include <errno.h>
 #include <string.h>
@@ -93,12 +94,15 @@ static int follow(struct walk *w, struct vloc loc, const char *rest, const char 
 		return -ENAMETOOLONG;
 	memmove(b + n, rest, rlen + 1);
 	w->cur = next;
-	if (b[0] == '/') {
-		while (w->depth > 1)
-			pop(w);
-	}
 	*out = b;
-	return 0;
+	if (b[0] != '/')
+		return 0;
+	/* Absolute: from "/" again, even in a walk that began elsewhere. */
+	while (w->depth > 0)
+		pop(w);
+	struct vloc root;
+	int rc = mount_root(&root);
+	return rc < 0 ? rc : push(w, root);
 }
 
 static void set_result(struct walk *w, struct walk_result *res, uint32_t mode)
@@ -113,7 +117,7 @@ static void set_result(struct walk *w, struct walk_result *res, uint32_t mode)
 				res->hit_avoid = true;
 }
 
-int path_walk(const char *path, unsigned flags, struct walk_result *res)
+int path_walk(struct vnode *dir, const char *path, unsigned flags, struct walk_result *res)
 {
 	if (!path)
 		return -EFAULT;
@@ -124,11 +128,17 @@ int path_walk(const char *path, unsigned flags, struct walk_result *res)
 		return -ENAMETOOLONG;
 
 	struct walk w = { 0 };
-	struct vloc root;
-	int rc = mount_root(&root);
+	struct vloc start;
+	int rc = 0;
+	if (dir && path[0] != '/') {
+		start = vnode_loc(dir);
+		mount_get(start.m);
+	} else {
+		rc = mount_root(&start);
+	}
 	if (rc < 0)
 		return rc;
-	rc = push(&w, root);
+	rc = push(&w, start);
 	uint32_t mode = S_IFDIR;
 	res->len = 0;
 	res->dot = res->trailing_slash = false;

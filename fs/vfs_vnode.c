@@ -1,5 +1,6 @@
 /*
- * vfs_vnode.c: the table of open inodes.
+ * vfs_vnode.c: the table of open inodes, and the calls on held files that
+ * need nothing else (vfs_node_at, _hold, _put, _ino, _stat).
  *
  * Every open file points to the vnode of its inode; two opens of one inode
  * share it, so its lock makes O_APPEND writes and size changes atomic
@@ -97,4 +98,39 @@ void vnode_put(struct vnode *vn)
 	vn->m->fs->ops->iput(vn->m->fs, vn->ino);
 	mount_put(vn->m);
 	kfree(vn);
+}
+
+/* ---- held files (vfs.h) ---- */
+
+int vfs_node_at(struct vnode *dir, const char *path, bool follow, struct vnode **out)
+{
+	struct walk_result w = { 0 };
+	int rc = path_walk(dir, path, follow ? WALK_FOLLOW : 0, &w);
+	if (rc < 0)
+		return rc;
+	rc = vnode_get(w.loc, out);
+	walk_done(&w);
+	return rc;
+}
+
+void vfs_node_hold(struct vnode *vn)
+{
+	spin_lock(&vnode_lock);
+	vn->refs++;
+	spin_unlock(&vnode_lock);
+}
+
+void vfs_node_put(struct vnode *vn)
+{
+	vnode_put(vn);
+}
+
+uint64_t vfs_node_ino(const struct vnode *vn)
+{
+	return vn->ino;
+}
+
+int vfs_node_stat(struct vnode *vn, struct vfs_stat *out)
+{
+	return vn->m->fs->ops->getattr(vn->m->fs, vn->ino, out);
 }
