@@ -5,8 +5,15 @@
  * thread: device events (hal_posix_raise_irq, from I/O threads) are queued
  * per CPU and run by the CPU itself when it enables interrupts or idles, so
  * a handler never runs inside a section the kernel protects with
- * hal_irq_save. Idle is a wait on the CPU's condition variable with the
- * deadline as timeout; a kick or an event signals it.
+ * hal_irq_save.
+ *
+ * Idle is a wait in the CPU's own epoll instance, with the deadline as a
+ * relative timeout. The instance holds the CPU's eventfd (kicks and queued
+ * events) and every fd watched with hal_posix_watch_fd (watch.c), so a host
+ * event wakes an idle CPU thread directly. A busy CPU never polls: it looks
+ * at its queue when it enables interrupts, and a waker writes the eventfd
+ * only when the CPU is asleep (or about to be), so waking a busy CPU costs
+ * no syscall.
  *
  * Shutdown: hal_shutdown records the status, wakes every CPU and leaves the
  * kernel through a longjmp back to the CPU thread's start. The thread that
@@ -16,8 +23,18 @@
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
 
 #include "hal.h"
 #include "posix.h"
@@ -34,9 +51,11 @@ struct posix_cpu {
 	jmp_buf leave;              /* back to cpu_thread(), at shutdown */
 	bool irq_enabled;           /* this CPU's own thread only */
 	bool started;               /* has a host thread to join */
+	int epfd;                   /* idle waits here; -1 when not set up */
+	int wakefd;                 /* eventfd in epfd: kicks and events */
 
 	pthread_mutex_t lock;       /* guards the fields below */
-	pthread_cond_t wake;
+	bool sleeping;              /* in (or entering) epoll: wakers write wakefd */
 	bool kicked;
 	struct irq_event *events, **events_tail;
 	int has_events;             /* atomic mirror of events != NULL */
@@ -99,6 +118,23 @@ void hal_irq_enable(void)
 	hal_irq_restore(1);
 }
 
+/*
+ * wake_locked: make c's idle wait return, with c->lock held. Only a CPU
+ * that is asleep (or past its last check and about to be) needs the eventfd;
+ * clearing the flag makes the first waker the only one that pays a syscall.
+ * The write is done under the lock so that finish_sleep, which takes the
+ * same lock, knows the counter is set when it finds the flag cleared.
+ */
+static void wake_locked(struct posix_cpu *c)
+{
+	if (!c->sleeping)
+		return;
+	c->sleeping = false;
+	uint64_t one = 1;
+	if (write(c->wakefd, &one, sizeof(one)) != sizeof(one))
+		abort();        /* cannot overflow: each write is read back */
+}
+
 int hal_posix_raise_irq(unsigned cpu, void (*handler)(void *), void *arg)
 {
 	struct irq_event *e = malloc(sizeof(*e));
@@ -110,7 +146,7 @@ int hal_posix_raise_irq(unsigned cpu, void (*handler)(void *), void *arg)
 	*c->events_tail = e;
 	c->events_tail = &e->next;
 	__atomic_store_n(&c->has_events, 1, __ATOMIC_RELAXED);
-	pthread_cond_signal(&c->wake);
+	wake_locked(c);
 	pthread_mutex_unlock(&c->lock);
 	return 0;
 }
@@ -120,34 +156,115 @@ static bool stopping(void)
 	return __atomic_load_n(&shutting_down, __ATOMIC_ACQUIRE);
 }
 
+/*
+ * prepare_sleep: the last check before the wait. Anything a waker posts
+ * after this unlock finds sleeping set and writes the eventfd, which epoll
+ * reports even if the wait has not begun yet: no wake-up is lost.
+ * hal_shutdown sets shutting_down before it kicks, so stopping() is covered
+ * the same way.
+ */
+static bool prepare_sleep(struct posix_cpu *c)
+{
+	pthread_mutex_lock(&c->lock);
+	bool sleep = !c->kicked && !c->events && !stopping();
+	c->kicked = false;
+	c->sleeping = sleep;
+	pthread_mutex_unlock(&c->lock);
+	return sleep;
+}
+
+/* finish_sleep: back from epoll. A cleared flag means a waker wrote the
+ * eventfd: read it back so the next wait does not end at once. */
+static void finish_sleep(struct posix_cpu *c)
+{
+	pthread_mutex_lock(&c->lock);
+	if (!c->sleeping) {
+		uint64_t count;
+		if (read(c->wakefd, &count, sizeof(count)) != sizeof(count))
+			abort();    /* the write was done under this lock */
+	}
+	c->sleeping = false;
+	c->kicked = false;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Set once a host (an old kernel) turned epoll_pwait2 down, or at boot under
+ * valgrind, whose 3.19 does not know it and would warn on the first try. */
+static bool no_pwait2;
+
+/*
+ * epoll_once: one epoll wait of at most wait_ns (UINT64_MAX: no limit).
+ * Where epoll_pwait2 is missing, epoll_pwait with milliseconds rounded up:
+ * late by under a millisecond, never early.
+ */
+static int epoll_once(int epfd, struct epoll_event *ev, int max, uint64_t wait_ns)
+{
+	if (!__atomic_load_n(&no_pwait2, __ATOMIC_RELAXED)) {
+		struct timespec ts = {
+			.tv_sec = (time_t)(wait_ns / 1000000000ull),
+			.tv_nsec = (long)(wait_ns % 1000000000ull),
+		};
+		int n = epoll_pwait2(epfd, ev, max, wait_ns == UINT64_MAX ? NULL : &ts, NULL);
+		if (n >= 0 || errno != ENOSYS)
+			return n;
+		__atomic_store_n(&no_pwait2, true, __ATOMIC_RELAXED);
+	}
+	int ms = -1;
+	if (wait_ns != UINT64_MAX)
+		ms = wait_ns >= (uint64_t)INT32_MAX * 1000000ull ? INT32_MAX
+		                                                  : (int)((wait_ns + 999999) / 1000000);
+	return epoll_pwait(epfd, ev, max, ms, NULL);
+}
+
+/* wait_events: sleep in c's epoll until an event or deadline_ns (0: none).
+ * Returns the number of events in ev (0: the deadline passed). */
+static int wait_events(struct posix_cpu *c, struct epoll_event *ev, int max,
+                       uint64_t deadline_ns)
+{
+	for (;;) {
+		uint64_t wait_ns = UINT64_MAX;
+		if (deadline_ns) {
+			uint64_t now = hal_clock_ns();
+			if (now >= deadline_ns)
+				return 0;
+			wait_ns = deadline_ns - now;
+		}
+		int n = epoll_once(c->epfd, ev, max, wait_ns);
+		if (n > 0)
+			return n;
+		if (n < 0 && errno != EINTR) {
+			perror("hal_cpu_idle: epoll_pwait");
+			abort();
+		}
+	}
+}
+
+/* run_watched: the handlers of the watched fds among ev, in irq context. */
+static void run_watched(struct posix_cpu *c, const struct epoll_event *ev, int n)
+{
+	bool was = c->irq_enabled;
+	c->irq_enabled = false;
+	for (int i = 0; i < n; i++)
+		if (ev[i].data.ptr)     /* NULL: the wakefd */
+			posix_watch_fire(ev[i].data.ptr);
+	c->irq_enabled = was;
+}
+
+#define IDLE_EVENTS 16
+
 void hal_cpu_idle(uint64_t deadline_ns)
 {
 	struct posix_cpu *c = self;
+	struct epoll_event ev[IDLE_EVENTS];
+	int n = 0;
 
-	pthread_mutex_lock(&c->lock);
-	while (!c->kicked && !c->events && !stopping()) {
-		if (deadline_ns == 0) {
-			pthread_cond_wait(&c->wake, &c->lock);
-			continue;
-		}
-		uint64_t now = hal_clock_ns();
-		if (now >= deadline_ns)
-			break;
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		uint64_t wait = deadline_ns - now;
-		ts.tv_sec += (time_t)(wait / 1000000000ull);
-		ts.tv_nsec += (long)(wait % 1000000000ull);
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&c->wake, &c->lock, &ts);
+	if (prepare_sleep(c)) {
+		n = wait_events(c, ev, IDLE_EVENTS, deadline_ns);
+		finish_sleep(c);
 	}
-	c->kicked = false;
-	pthread_mutex_unlock(&c->lock);
 	if (stopping())
 		longjmp(c->leave, 1);
+	run_watched(c, ev, n);
 	if (__atomic_load_n(&c->has_events, __ATOMIC_RELAXED))
 		run_events(c);
 }
@@ -165,8 +282,13 @@ void hal_cpu_kick(unsigned cpu)
 	struct posix_cpu *c = &cpus[cpu];
 	pthread_mutex_lock(&c->lock);
 	c->kicked = true;
-	pthread_cond_signal(&c->wake);
+	wake_locked(c);
 	pthread_mutex_unlock(&c->lock);
+}
+
+int posix_cpu_epoll_fd(unsigned cpu)
+{
+	return cpus[cpu].epfd;
 }
 
 static void *cpu_thread(void *arg)
@@ -202,26 +324,59 @@ int hal_cpu_start(unsigned cpu)
 	return spawn(&cpus[cpu]);
 }
 
-void posix_cpus_init(unsigned count)
+/* close_wait: drop c's epoll instance and eventfd (its thread is gone). */
+static void close_wait(struct posix_cpu *c)
 {
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (c->epfd >= 0)
+		close(c->epfd);
+	if (c->wakefd >= 0)
+		close(c->wakefd);
+	c->epfd = c->wakefd = -1;
+}
+
+/* open_wait: c's epoll instance with its eventfd in it (data NULL). */
+static int open_wait(struct posix_cpu *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	c->wakefd = -1;
+	c->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (c->epfd < 0)
+		return -errno;
+	c->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->wakefd < 0 || epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->wakefd, &ev) < 0) {
+		int err = -errno;
+		close_wait(c);
+		return err;
+	}
+	return 0;
+}
+
+int posix_cpus_init(unsigned count)
+{
 	ncpus = count;
 	shutting_down = false;
 	shutdown_status = 0;
+	posix_watch_reset();
+	if (RUNNING_ON_VALGRIND)
+		__atomic_store_n(&no_pwait2, true, __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < count; i++) {
 		struct posix_cpu *c = &cpus[i];
 		c->id = i;
 		c->kicked = false;
+		c->sleeping = false;
 		c->started = false;
 		c->events = NULL;
 		c->events_tail = &c->events;
 		c->has_events = 0;
 		pthread_mutex_init(&c->lock, NULL);
-		pthread_cond_init(&c->wake, &attr);
+		int rc = open_wait(c);
+		if (rc < 0) {
+			while (i-- > 0)
+				close_wait(&cpus[i]);
+			return rc;
+		}
 	}
-	pthread_condattr_destroy(&attr);
+	return 0;
 }
 
 void posix_cpus_start_boot(int argc, char **argv)
@@ -267,8 +422,12 @@ int posix_cpus_wait_shutdown(void)
 		limit.tv_sec++;
 		limit.tv_nsec -= 1000000000L;
 	}
-	for (unsigned i = 0; i < ncpus; i++)
-		if (cpus[i].started && pthread_timedjoin_np(cpus[i].thread, NULL, &limit) != 0)
-			pthread_detach(cpus[i].thread);
+	for (unsigned i = 0; i < ncpus; i++) {
+		struct posix_cpu *c = &cpus[i];
+		if (c->started && pthread_timedjoin_np(c->thread, NULL, &limit) != 0)
+			pthread_detach(c->thread);  /* may still use its fds: keep them */
+		else
+			close_wait(c);
+	}
 	return status;
 }

@@ -43,6 +43,26 @@ int hal_posix_parse_options(struct posix_config *cfg, int argc, char **argv);
 int hal_posix_raise_irq(unsigned cpu, void (*handler)(void *), void *arg);
 
 /*
+ * hal_posix_watch_fd: whenever fd becomes readable (edge-triggered: new data
+ * arrives, or error/hang-up), run ready(arg) in irq context on one kernel
+ * CPU, an idle one if any is (EPOLLEXCLUSIVE). The side that handles it must
+ * read fd (non-blocking) until EAGAIN before it relies on another call. Call
+ * from a kernel thread after boot. 0 or -errno (-EEXIST: fd is watched
+ * already; -ENOSPC: POSIX_MAX_WATCHES different fds were watched this boot).
+ * ready may run on two CPUs at once, and now and then once with nothing to
+ * read: it must tolerate both. Of several idle CPUs the host picks the
+ * lowest-numbered, so ready should wake a thread on hal_cpu_id() to keep
+ * the request on the CPU that is already awake.
+ * hal_posix_unwatch_fd: no call of ready starts after it returns, and none
+ * is still running (so arg may be freed then): not from ready itself, nor
+ * while holding a lock that ready takes. Unwatch before closing fd (the
+ * fd is the caller's; the HAL never closes it).
+ */
+#define POSIX_MAX_WATCHES 16
+int hal_posix_watch_fd(int fd, void (*ready)(void *arg), void *arg);
+void hal_posix_unwatch_fd(int fd);
+
+/*
  * hal_posix_blk_fail: for tests, make disk's requests fail with -EIO (as a
  * device error, through the completion): ops is a mask of 1 << HAL_BLK_READ,
  * HAL_BLK_WRITE, HAL_BLK_FLUSH; the first `after` such requests still
@@ -51,7 +71,14 @@ int hal_posix_raise_irq(unsigned cpu, void (*handler)(void *), void *arg);
 void hal_posix_blk_fail(unsigned disk, unsigned ops, unsigned long after);
 
 /* Between the files of hal/posix. */
-void posix_cpus_init(unsigned count);
+/* cpu.c: 0, or -errno when a CPU's epoll instance cannot be made. */
+int posix_cpus_init(unsigned count);
+/* cpu.c: the epoll instance cpu idles in (watch.c adds watched fds). */
+int posix_cpu_epoll_fd(unsigned cpu);
+/* watch.c: forget every watch (a new boot) / run the watch whose epoll data
+ * is rec, in the calling CPU's irq context. */
+void posix_watch_reset(void);
+void posix_watch_fire(void *rec);
 void posix_cpus_start_boot(int argc, char **argv);
 int posix_cpus_wait_shutdown(void);
 void posix_memory_init(size_t bytes);

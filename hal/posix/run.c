@@ -27,7 +27,13 @@ int hal_posix_run(const struct posix_config *cfg, int argc, char **argv)
 		return 2;       /* posix_disks_open said which image and why */
 	posix_clock_init();
 	posix_memory_init(cfg->mem_bytes);
-	posix_cpus_init(n);
+	int rc = posix_cpus_init(n);
+	if (rc < 0) {
+		fprintf(stderr, "toro: cannot set up %u CPUs: %s\n", n, strerror(-rc));
+		posix_memory_fini();
+		posix_disks_close();
+		return 2;
+	}
 	posix_cpus_start_boot(argc, argv);
 	int status = posix_cpus_wait_shutdown();
 	posix_disks_close();
