@@ -131,7 +131,13 @@ int path_walk(struct vnode *dir, const char *path, unsigned flags, struct walk_r
 	struct vloc start;
 	int rc = 0;
 	if (dir && path[0] != '/') {
+		uint32_t mode = 0;
 		start = vnode_loc(dir);
+		rc = loc_mode(start, &mode);
+		if (rc == 0 && !S_ISDIR(mode))
+			rc = -ENOTDIR;  /* else "." would name a file as a directory */
+		if (rc < 0)
+			return rc;
 		mount_get(start.m);
 	} else {
 		rc = mount_root(&start);
