@@ -8,14 +8,17 @@
  * for ro) so a second torofuse on the same image is refused; unless -f, a
  * fork, the parent waiting for the child to say whether the mount worked
  * (so the command returns once the mount is usable, with its status); the
- * kernel boots and mounts the image (gate_start); libfuse mounts and serves
- * with many threads; SIGINT, SIGTERM, SIGHUP or `fusermount3 -u` end the
- * loop; open files are closed, the image unmounted (flushed, marked clean),
- * the kernel ends; the lock goes with the process, so a script can wait for
- * the flush with `flock IMAGE true`.
+ * kernel boots and mounts the image (serve_boot); libfuse mounts, and the
+ * kernel's threads serve the requests (serve_start) while the main thread
+ * waits for a signal: SIGINT, SIGTERM, SIGHUP, or SIGUSR1 when
+ * `fusermount3 -u` ended the session; then open files are closed, the image
+ * unmounted (flushed, marked clean), the kernel ends; the lock goes with the
+ * process, so a script can wait for the flush with `flock IMAGE true`.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -25,8 +28,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "gate.h"
 #include "ops.h"
+#include "serve.h"
 
 struct options {
 	char *image;
@@ -43,7 +46,6 @@ struct options {
 	unsigned mem_mib;
 	unsigned workers;
 	unsigned max_write_kib;
-	int spin_us;
 	int keep_cache;
 	char *timeout;
 	char *fstype;
@@ -62,7 +64,6 @@ static const struct fuse_opt option_spec[] = {
 	OPT("cache_timeout=%s", timeout),
 	OPT("fstype=%s", fstype),
 	OPT("log=%s", log),
-	OPT("spin_us=%d", spin_us),
 	OPT("keep_cache=%d", keep_cache),
 	FUSE_OPT_KEY("-f", KEY_FG),
 	FUSE_OPT_KEY("-d", KEY_DEBUG),
@@ -86,18 +87,18 @@ static void usage(FILE *f)
 	"Mount the ext2 file system in IMAGE at MOUNTPOINT through Toro/C's VFS.\n"
 	"  -f                 stay in the foreground\n"
 	"  -d, -o debug       print every FUSE request (implies -f)\n"
-	"  -s                 serve one request at a time\n"
+	"  -s                 serve one request at a time (one CPU, one worker)\n"
 	"  -o ro              read only\n"
 	"  -o allow_other     let other users in (turns on default_permissions)\n"
 	"  -o default_permissions  the host kernel checks permissions\n"
 	"  -o cpus=N          kernel CPUs (default: every host CPU)\n"
 	"  -o mem=MiB         kernel memory (default: the HAL's)\n"
 	"  -o workers=N       kernel worker threads per CPU (default 8)\n"
-	"  -o cache_timeout=S how long the host caches names and attributes (10)\n"
+	"  -o cache_timeout=S how long the host caches names, absent names and\n"
+	"                     attributes (10)\n"
 	"  -o log=FILE        the daemon's messages (file system errors) go to FILE\n"
 	"  -o keep_cache=0    drop a file's host pages at each open (default 1: keep)\n"
 	"  -o max_write_kib=K largest write request (1024)\n"
-	"  -o spin_us=N       wait for the kernel polling this long first (0)\n"
 	"FUSE's other mount options pass through (see mount.fuse3(8)).\n"
 	"Stop with fusermount3 -u MOUNTPOINT, SIGINT or SIGTERM.\n");
 }
@@ -215,9 +216,19 @@ static const char *mount_error(int rc)
 	}
 }
 
+/* Wait for the end: a signal to stop, or SIGUSR1 when the host ended the
+ * session. Returns the signal. */
+static int wait_for_end(const sigset_t *set)
+{
+	int sig = 0;
+	while (sigwait(set, &sig) != 0)
+		;
+	return sig;
+}
+
 int main(int argc, char **argv)
 {
-	struct options o = { .spin_us = -1, .keep_cache = 1 };
+	struct options o = { .keep_cache = 1 };
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	if (fuse_opt_parse(&args, &o, option_spec, opt_proc) < 0)
 		return 2;
@@ -243,20 +254,21 @@ int main(int argc, char **argv)
 	ops_settings.kernel_cache = o.keep_cache;
 	if (o.max_write_kib)
 		ops_settings.max_write = o.max_write_kib * 1024;
+	/* Read buffers come and go with each request: keep them off mmap. */
+	mallopt(M_MMAP_THRESHOLD, 8 << 20);
 
-	struct gate_config gc = {
+	struct serve_config sc = {
 		.image = o.image,
 		.read_only = o.read_only,
 		.fstype = o.fstype ? o.fstype : "ext2",
-		.cpus = o.cpus,
+		.cpus = o.single ? 1 : o.cpus,
 		.mem_bytes = (size_t)o.mem_mib << 20,
-		.workers_per_cpu = o.workers,
-		.spin_us = o.spin_us,
+		.workers_per_cpu = o.single ? 1 : o.workers,
 	};
 
 	/* The image: there, and ours alone. */
 	int lock_fd = -1;
-	if (strcmp(gc.fstype, "ramfs") != 0) {
+	if (strcmp(sc.fstype, "ramfs") != 0) {
 		lock_fd = open(o.image, (o.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 		if (lock_fd < 0) {
 			fprintf(stderr, "torofuse: %s: %s\n", o.image, strerror(errno));
@@ -280,38 +292,43 @@ int main(int argc, char **argv)
 
 	int parent_fd = o.foreground ? -1 : daemonize();
 
-	int rc = gate_start(&gc);
+	int rc = serve_boot(&sc);
 	if (rc < 0) {
 		fprintf(stderr, "torofuse: cannot mount %s: %s\n", o.image, mount_error(rc));
 		tell_parent(parent_fd, 1);
 		return 1;
 	}
 
-	struct fuse *f = fuse_new(&args, &torofuse_ops, sizeof(torofuse_ops), NULL);
-	if (!f) {
-		gate_stop();
+	struct fuse_session *se = fuse_session_new(&args, &torofuse_ops, sizeof(torofuse_ops), NULL);
+	if (!se) {
+		serve_stop();
 		tell_parent(parent_fd, 2);
 		return 2;
 	}
-	if (fuse_mount(f, o.mountpoint) != 0) {
-		fuse_destroy(f);
-		gate_stop();
+	if (fuse_session_mount(se, o.mountpoint) != 0) {
+		fuse_session_destroy(se);
+		serve_stop();
 		tell_parent(parent_fd, 1);
 		return 1;
 	}
-	struct fuse_session *se = fuse_get_session(f);
-	/* libfuse leaves an ignored signal ignored; a shell ignores SIGINT in
-	 * its background jobs, and SIGINT must still unmount. */
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	if (fuse_set_signal_handlers(se) != 0) {
-		fuse_unmount(f);
-		fuse_destroy(f);
-		gate_stop();
-		tell_parent(parent_fd, 1);
-		return 1;
-	}
+	/* The signals that end the mount are taken by sigwait alone. */
+	sigset_t ends;
+	sigemptyset(&ends);
+	sigaddset(&ends, SIGINT);
+	sigaddset(&ends, SIGTERM);
+	sigaddset(&ends, SIGHUP);
+	sigaddset(&ends, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &ends, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	rc = serve_start(se);
+	if (rc < 0) {
+		fprintf(stderr, "torofuse: %s\n", strerror(-rc));
+		fuse_session_unmount(se);
+		fuse_session_destroy(se);
+		serve_stop();
+		tell_parent(parent_fd, 1);
+		return 1;
+	}
 	if (parent_fd >= 0) {
 		if (chdir("/") < 0)
 			perror("torofuse: chdir");
@@ -319,23 +336,13 @@ int main(int argc, char **argv)
 		tell_parent(parent_fd, 0);
 	}
 
-	int loop_rc;
-	if (o.single) {
-		loop_rc = fuse_loop(f);
-	} else {
-		struct fuse_loop_config *lc = fuse_loop_cfg_create();
-		fuse_loop_cfg_set_clone_fd(lc, 0);
-		fuse_loop_cfg_set_idle_threads(lc, 16);
-		fuse_loop_cfg_set_max_threads(lc, 64);
-		loop_rc = fuse_loop_mt(f, lc);
-		fuse_loop_cfg_destroy(lc);
-	}
-
-	fuse_remove_signal_handlers(se);
-	fuse_unmount(f);
-	fuse_destroy(f);            /* may still call operations: the gate is up */
-	ops_close_all();
-	rc = gate_stop();
+	int sig = wait_for_end(&ends);
+	if (sig != SIGUSR1)
+		fuse_session_unmount(se);
+	rc = serve_stop();
+	if (sig == SIGUSR1)
+		fuse_session_unmount(se);   /* fusermount3 -u did it; nothing left but the name */
+	fuse_session_destroy(se);
 	if (rc < 0) {
 		fprintf(stderr, "torofuse: unmounting %s failed: %s; check it with e2fsck -f\n",
 		        o.image, strerror(-rc));
@@ -350,5 +357,5 @@ int main(int argc, char **argv)
 	free(o.timeout);
 	free(o.fstype);
 	free(o.log);
-	return loop_rc < 0 ? 1 : 0;
+	return 0;
 }

@@ -1,26 +1,27 @@
 /*
- * ops.h: the libfuse high-level operations of torofuse, each one a VFS call
- * made in a kernel thread through the gate.
+ * ops.h: torofuse's FUSE operations (libfuse's low-level API: calls by
+ * node id), each one VFS calls made by the kernel thread that read the
+ * request (serve.c).
  */
 #ifndef FUSEMOUNT_OPS_H
 #define FUSEMOUNT_OPS_H
 
 #define FUSE_USE_VERSION 314
-#include <fuse.h>
+#include <fuse_lowlevel.h>
 
-extern const struct fuse_operations torofuse_ops;
+extern const struct fuse_lowlevel_ops torofuse_ops;
 
-/* Settings ops_init applies to libfuse (from the command line). */
+/* Settings from the command line. */
 struct ops_settings {
-	double timeout;             /* entry and attribute cache, seconds */
+	double timeout;             /* names, attributes and absent names, seconds */
 	unsigned max_write;         /* bytes per WRITE request */
 	int kernel_cache;           /* the host keeps file pages across opens */
 };
 extern struct ops_settings ops_settings;
 
-/* ops_close_all: close every VFS descriptor a FUSE file handle still holds
- * (files the kernel never released before the connection ended). Host
- * thread, after the FUSE loop has ended. */
+/* ops_close_all: close every file and directory the host left open (the
+ * connection ended before it released them). Kernel thread, once no request
+ * runs any more. */
 void ops_close_all(void);
 
 #endif
