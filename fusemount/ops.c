@@ -9,6 +9,10 @@
  * locked), so the host may cache names, absent names, attributes and pages
  * for the whole timeout.
  *
+ * There is no flush: writes are in the kernel's cache as soon as they are
+ * answered, and without the operation the host stops sending FLUSH at every
+ * close.
+ *
  * A file handle is a VFS descriptor, with O_APPEND kept in bit 32 so writes
  * know to append; a directory handle is a struct dir_handle, the directory
  * read whole at opendir: FUSE's readdir offsets are indexes into it.
@@ -450,12 +454,6 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	fuse_reply_write(req, done);
 }
 
-/* Writes are in the kernel's cache already: a flush has nothing to do. */
-static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	fuse_reply_err(req, 0);
-}
-
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	reply_status(req, vfs_close(fh_fd(fi)));
@@ -674,7 +672,6 @@ const struct fuse_lowlevel_ops torofuse_ops = {
 	.open = op_open,
 	.read = op_read,
 	.write = op_write,
-	.flush = op_flush,
 	.release = op_release,
 	.fsync = op_fsync,
 	.opendir = op_opendir,
