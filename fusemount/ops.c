@@ -403,55 +403,96 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	}
 }
 
-static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-                    struct fuse_file_info *fi)
+/* Read len bytes at off, fewer only at the end of the file; the count, or
+ * -errno if nothing was read. */
+static ssize_t read_full(int fd, char *buf, size_t len, uint64_t off)
 {
-	char *buf = malloc(size ? size : 1);
-	if (!buf || off < 0) {
-		reply_status(req, buf ? -EINVAL : -ENOMEM);
-		free(buf);
-		return;
-	}
 	size_t done = 0;
-	while (done < size) {
-		ssize_t n = vfs_pread(fh_fd(fi), buf + done, size - done, (uint64_t)off + done);
+	while (done < len) {
+		ssize_t n = vfs_pread(fd, buf + done, len - done, off + done);
 		if (n <= 0) {
-			if (n < 0 && done == 0) {
-				reply_status(req, n);
-				free(buf);
-				return;
-			}
+			if (n < 0 && done == 0)
+				return n;
 			break;
 		}
 		done += (size_t)n;
 	}
-	fuse_reply_buf(req, buf, done);
+	return (ssize_t)done;
+}
+
+/* Write len bytes at off (append: at the end); the count, or -errno if
+ * nothing was written. */
+static ssize_t write_full(int fd, const char *buf, size_t len, uint64_t off, bool append)
+{
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = append ? vfs_write(fd, buf + done, len - done)
+		                   : vfs_pwrite(fd, buf + done, len - done, off + done);
+		if (n <= 0) {
+			if (n < 0 && done == 0)
+				return n;
+			break;
+		}
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                    struct fuse_file_info *fi)
+{
+	char *buf = malloc(size ? size : 1);
+	ssize_t n = !buf ? -ENOMEM : off < 0 ? -EINVAL : read_full(fh_fd(fi), buf, size, (uint64_t)off);
+	if (n < 0)
+		reply_status(req, n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
 	free(buf);
 }
 
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
                      struct fuse_file_info *fi)
 {
-	if (off < 0) {
-		reply_status(req, -EINVAL);
-		return;
-	}
 	begin(req, ino);
-	bool append = fi->fh & FH_APPEND;
+	ssize_t n = off < 0 ? -EINVAL
+	                    : write_full(fh_fd(fi), buf, size, (uint64_t)off, fi->fh & FH_APPEND);
+	if (n < 0)
+		reply_status(req, n);
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+#define COPY_CHUNK (1u << 20)
+#define COPY_MAX (64u << 20)        /* per request: the caller asks again */
+
+/* cp copies a file in one request instead of a read and a write. */
+static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
+                               struct fuse_file_info *fi_in, fuse_ino_t ino_out,
+                               off_t off_out, struct fuse_file_info *fi_out, size_t len,
+                               int flags)
+{
+	begin(req, ino_out);
+	char *buf = malloc(COPY_CHUNK);
+	ssize_t rc = !buf ? -ENOMEM : (off_in < 0 || off_out < 0 || flags) ? -EINVAL : 0;
 	size_t done = 0;
-	while (done < size) {
-		ssize_t n = append ? vfs_write(fh_fd(fi), buf + done, size - done)
-		                   : vfs_pwrite(fh_fd(fi), buf + done, size - done, (uint64_t)off + done);
-		if (n <= 0) {
-			if (n < 0 && done == 0) {
-				reply_status(req, n);
-				return;
-			}
+	if (len > COPY_MAX)
+		len = COPY_MAX;
+	while (rc >= 0 && done < len) {
+		size_t chunk = len - done < COPY_CHUNK ? len - done : COPY_CHUNK;
+		rc = read_full(fh_fd(fi_in), buf, chunk, (uint64_t)off_in + done);
+		if (rc > 0)
+			rc = write_full(fh_fd(fi_out), buf, (size_t)rc, (uint64_t)off_out + done, false);
+		if (rc <= 0)
 			break;
-		}
-		done += (size_t)n;
+		done += (size_t)rc;
+		if ((size_t)rc < chunk)
+			break;              /* the end of the source, or a short write */
 	}
-	fuse_reply_write(req, done);
+	free(buf);
+	if (done == 0 && rc < 0)
+		reply_status(req, rc);
+	else
+		fuse_reply_write(req, done);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -683,6 +724,7 @@ const struct fuse_lowlevel_ops torofuse_ops = {
 	.access = op_access,
 	.create = op_create,
 	.fallocate = op_fallocate,
+	.copy_file_range = op_copy_file_range,
 };
 
 void ops_close_all(void)
