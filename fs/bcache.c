@@ -16,10 +16,34 @@
 #include "blkdev.h"
 #include "console.h"
 #include "spinlock.h"
+#include "waitq.h"
 
-#define RA_MAX 32           /* blocks read ahead at most */
-#define WB_BATCH 256        /* buffers written back per eviction batch */
-#define RUN_MAX 64          /* blocks per coalesced write */
+#define RA_MAX 256          /* blocks per read-ahead request at most */
+#define RA_ASYNC 16         /* read-ahead window from which it goes async */
+#define WB_BATCH 1024       /* buffers written back per batch at most */
+#define RUN_MAX 256         /* blocks per coalesced write */
+#define WB_DEPTH 8          /* write requests in flight before reaping */
+
+/* A coalesced write in flight: its buffers stay referenced (so they are
+ * not reused) but clean and unlocked until it is reaped. */
+struct wb_io {
+	struct blkdev_req req;
+	struct list link;           /* bc->wb_list */
+	uint8_t *stage;
+	size_t count;
+	bool cold;
+	struct buf *bufs[RUN_MAX];
+};
+
+/* An asynchronous read-ahead: its buffers are referenced, in the hash and
+ * marked reading; the completion (irq context) fills and releases them. */
+struct ra_io {
+	struct blkdev_req req;
+	struct bcache *bc;
+	uint8_t *stage;
+	size_t count;
+	struct buf *bufs[RA_MAX];
+};
 
 struct bcache {
 	struct blkdev *dev;
@@ -30,8 +54,19 @@ struct bcache {
 	/* wb_lock: one write-back at a time, so two writes of one block are
 	 * never in flight together (the newer could land first). Taken with
 	 * no buffer lock held, or in bwrite; write-back from eviction only
-	 * trylocks buffers (their holders may be waiting for wb_lock). */
+	 * trylocks buffers (their holders may be waiting for wb_lock).
+	 * Every write-back reaps the requests still in flight before it
+	 * collects, so a block is never in two of them. */
 	struct mutex wb_lock;
+	struct list wb_list;        /* struct wb_io in flight, oldest first */
+	size_t wb_count;
+	size_t wb_batch;            /* buffers per eviction batch */
+
+	/* io_wq.lock guards nreads; io_wq wakes threads waiting for a
+	 * buffer's read-ahead (the condition, buf->reading, is bc->lock's:
+	 * io_wq.lock is taken first). */
+	struct waitq io_wq;
+	unsigned nreads;            /* ra_io in flight */
 
 	struct spinlock lock;       /* guards everything below */
 	struct list *hash;          /* nbuckets heads */
@@ -39,7 +74,9 @@ struct bcache {
 	struct list lru;            /* unreferenced buffers, LRU first */
 	size_t nbufs;
 	uint64_t dirty_seq;         /* counts clean -> dirty transitions */
+	size_t wb_pinned;           /* buffers held by wb_io in flight */
 	uint64_t last_miss;         /* sequential read detection */
+	uint64_t ra_next;           /* block after the last read-ahead */
 	unsigned ra_window;
 	struct bcache_stats st;
 };
@@ -75,6 +112,9 @@ struct bcache *bcache_create(struct blkdev *dev, uint32_t bsize, size_t max_byte
 	list_init(&bc->lru);
 	spin_init(&bc->lock, "bcache");
 	mutex_init(&bc->wb_lock, "bcache.wb");
+	list_init(&bc->wb_list);
+	bc->wb_batch = bc->max_bufs / 4 < WB_BATCH ? bc->max_bufs / 4 : WB_BATCH;
+	waitq_init(&bc->io_wq, "bcache.io");
 	bc->last_miss = UINT64_MAX - 1;
 	bc->ra_window = 4;
 	return bc;
@@ -86,10 +126,19 @@ static void free_buf(struct buf *b)
 	kfree(b);
 }
 
+static int reap_all(struct bcache *bc);
+
 void bcache_destroy(struct bcache *bc)
 {
 	if (!bc)
 		return;
+	mutex_lock(&bc->wb_lock);
+	reap_all(bc);               /* failures: the dirty data is lost anyway */
+	mutex_unlock(&bc->wb_lock);
+	spin_lock(&bc->io_wq.lock);
+	while (bc->nreads)
+		waitq_wait_locked(&bc->io_wq, 0);
+	spin_unlock(&bc->io_wq.lock);
 	for (size_t i = 0; i < bc->nbuckets; i++) {
 		struct list *l;
 		while ((l = list_pop_front(&bc->hash[i])) != NULL) {
@@ -153,74 +202,160 @@ static void sort_bufs(struct buf **v, size_t n)
 
 static void bput_at(struct buf *b, bool cold);
 
-/* Write the referenced buffers v[0..n) (sorted), coalescing contiguous
- * blocks; each is locked while copied, and marked clean. Drops the refs;
- * cold: the buffers go back to the front of the LRU (evicted first); try:
- * skip buffers whose lock is taken. Caller holds wb_lock. */
-static int write_bufs(struct bcache *bc, struct buf **v, size_t n, bool cold, bool try)
+/* Wait for io, release its buffers (dirty again if it failed: the next
+ * flush writes them, whatever sequence it flushes up to). Caller holds
+ * wb_lock and took io off wb_list. */
+static int reap(struct bcache *bc, struct wb_io *io)
+{
+	int rc = blkdev_wait(&io->req);
+	spin_lock(&bc->lock);
+	for (size_t k = 0; k < io->count; k++) {
+		if (rc < 0) {
+			io->bufs[k]->dirty = true;
+			io->bufs[k]->dirty_seq = 0;
+		}
+	}
+	bc->wb_pinned -= io->count;
+	spin_unlock(&bc->lock);
+	for (size_t k = 0; k < io->count; k++)
+		bput_at(io->bufs[k], io->cold);
+	kfree(io->stage);
+	kfree(io);
+	return rc;
+}
+
+static int reap_oldest(struct bcache *bc)
+{
+	struct list *l = list_pop_front(&bc->wb_list);
+	if (!l)
+		return 0;
+	bc->wb_count--;
+	return reap(bc, list_entry(l, struct wb_io, link));
+}
+
+/* Reap every write in flight: 0 or the first error. Caller holds wb_lock. */
+static int reap_all(struct bcache *bc)
 {
 	int err = 0;
-	uint8_t *stage = kmalloc_aligned((size_t)RUN_MAX * bc->bsize, PAGE_SIZE);
-	size_t i = 0;
-	while (i < n) {
-		size_t run = 1;
-		while (stage && i + run < n && run < RUN_MAX &&
-		       v[i + run]->blockno == v[i]->blockno + run && v[i + run]->meta == v[i]->meta)
-			run++;
-		size_t count = 0;
-		for (size_t k = 0; k < run; k++) {
-			struct buf *b = v[i + k];
-			if (try && !mutex_trylock(&b->lock)) {
-				run = k;    /* busy: leave it dirty for later */
-				break;
-			}
-			if (!try)
-				mutex_lock(&b->lock);
-			spin_lock(&bc->lock);
-			bool dirty = b->dirty && b->valid;
-			b->dirty = false;
-			spin_unlock(&bc->lock);
-			if (stage && dirty)
-				memcpy(stage + count * bc->bsize, b->data, bc->bsize);
-			if (!stage && dirty) {
-				int rc = blkdev_write(bc->dev, b->blockno * bc->sectors_per_block, b->data,
-				                      bc->sectors_per_block);
-				if (rc < 0) {
-					err = rc;
-					spin_lock(&bc->lock);
-					b->dirty = true;
-					spin_unlock(&bc->lock);
-				}
-				__atomic_add_fetch(&bc->st.writes, 1, __ATOMIC_RELAXED);
-			}
-			mutex_unlock(&b->lock);
-			if (stage && !dirty) {
-				/* A hole in the run (cleaned meanwhile): write what we have. */
-				run = k;
-				break;
-			}
-			count++;
-		}
-		if (stage && count) {
-			int rc = blkdev_write(bc->dev, v[i]->blockno * bc->sectors_per_block, stage,
-			                      (uint32_t)(count * bc->sectors_per_block));
-			__atomic_add_fetch(&bc->st.writes, 1, __ATOMIC_RELAXED);
-			if (rc < 0) {
-				err = rc;
-				spin_lock(&bc->lock);
-				for (size_t k = 0; k < count; k++)
-					v[i + k]->dirty = true;
-				spin_unlock(&bc->lock);
-			}
-		}
-		if (run == 0)
-			run = 1;    /* v[i] was clean: skip it */
-		i += run;
+	while (bc->wb_count) {
+		int rc = reap_oldest(bc);
+		if (rc < 0 && err == 0)
+			err = rc;
 	}
-	kfree(stage);
-	for (size_t k = 0; k < n; k++)
-		bput_at(v[k], cold);
 	return err;
+}
+
+/* Start io (or drop it if empty); past WB_DEPTH requests in flight, reap
+ * the oldest: 0 or its error. Caller holds wb_lock. */
+static int submit_run(struct bcache *bc, struct wb_io *io)
+{
+	if (!io)
+		return 0;
+	if (io->count == 0) {
+		kfree(io->stage);
+		kfree(io);
+		return 0;
+	}
+	spin_lock(&bc->lock);
+	bc->wb_pinned += io->count;
+	spin_unlock(&bc->lock);
+	list_push_back(&bc->wb_list, &io->link);
+	bc->wb_count++;
+	io->req.done = NULL;
+	blkdev_submit(bc->dev, true, io->bufs[0]->blockno * bc->sectors_per_block, io->stage,
+	              (uint32_t)(io->count * bc->sectors_per_block), &io->req);
+	__atomic_add_fetch(&bc->st.writes, 1, __ATOMIC_RELAXED);
+	return bc->wb_count > WB_DEPTH ? reap_oldest(bc) : 0;
+}
+
+/* How many of v[j..n) follow v[j] block by block, of the same kind. */
+static size_t run_len(struct buf **v, size_t j, size_t n)
+{
+	size_t run = 1;
+	while (j + run < n && run < RUN_MAX && v[j + run]->blockno == v[j]->blockno + run &&
+	       v[j + run]->meta == v[j]->meta)
+		run++;
+	return run;
+}
+
+static struct wb_io *new_run(struct bcache *bc, size_t cap, bool cold)
+{
+	struct wb_io *io = kmalloc(sizeof(*io));
+	if (!io)
+		return NULL;
+	io->stage = kmalloc_aligned(cap * bc->bsize, PAGE_SIZE);
+	if (!io->stage) {
+		kfree(io);
+		return NULL;
+	}
+	io->count = 0;
+	io->cold = cold;
+	list_init(&io->link);
+	return io;
+}
+
+/* Out of memory for a staging area: write b (locked) from its own data. */
+static int write_one(struct bcache *bc, struct buf *b)
+{
+	int rc = blkdev_write(bc->dev, b->blockno * bc->sectors_per_block, b->data,
+	                      bc->sectors_per_block);
+	__atomic_add_fetch(&bc->st.writes, 1, __ATOMIC_RELAXED);
+	if (rc < 0) {
+		spin_lock(&bc->lock);
+		b->dirty = true;
+		spin_unlock(&bc->lock);
+	}
+	return rc;
+}
+
+/* Write the referenced buffers v[0..n) (sorted), coalescing contiguous
+ * blocks into requests started without waiting (reap them later); each
+ * buffer is locked while copied, and marked clean. The refs pass to the
+ * requests or are dropped; cold: the buffers go back to the front of the
+ * LRU (evicted first); try: skip buffers whose lock is taken. Returns 0 or
+ * the first error seen so far. Caller holds wb_lock. */
+static int write_bufs(struct bcache *bc, struct buf **v, size_t n, bool cold, bool try)
+{
+	int err = 0, rc;
+	struct wb_io *io = NULL;
+	for (size_t j = 0; j < n; j++) {
+		struct buf *b = v[j];
+		if (io && io->count) {
+			struct buf *last = io->bufs[io->count - 1];
+			if (b->blockno != last->blockno + 1 || b->meta != last->meta ||
+			    io->count == RUN_MAX) {
+				rc = submit_run(bc, io);
+				err = err ? err : rc;
+				io = NULL;
+			}
+		}
+		if (try && !mutex_trylock(&b->lock)) {
+			bput_at(b, cold);   /* busy: leave it dirty for later */
+			continue;
+		}
+		if (!try)
+			mutex_lock(&b->lock);
+		spin_lock(&bc->lock);
+		bool dirty = b->dirty && b->valid;
+		b->dirty = false;
+		spin_unlock(&bc->lock);
+		if (dirty && !io)
+			io = new_run(bc, run_len(v, j, n), cold);
+		if (dirty && io) {
+			memcpy(io->stage + io->count * bc->bsize, b->data, bc->bsize);
+			io->bufs[io->count++] = b;
+			mutex_unlock(&b->lock);
+			continue;
+		}
+		if (dirty) {
+			rc = write_one(bc, b);
+			err = err ? err : rc;
+		}
+		mutex_unlock(&b->lock);
+		bput_at(b, cold);
+	}
+	rc = submit_run(bc, io);
+	return err ? err : rc;
 }
 
 /* Collect up to max buffers dirty since dirty_seq <= upto, taking a
@@ -253,18 +388,21 @@ static size_t collect_dirty(struct bcache *bc, struct buf **v, size_t max, uint6
 static long flush_kind(struct bcache *bc, struct buf **v, uint64_t upto, bool meta)
 {
 	long total = 0;
-	for (;;) {
+	mutex_lock(&bc->wb_lock);
+	reap_all(bc);   /* eviction's: a failed one is dirty again, written below */
+	int rc = 0;
+	while (rc == 0) {
 		size_t n = collect_dirty(bc, v, WB_BATCH, upto, meta);
 		if (n == 0)
-			return total;
+			break;
 		sort_bufs(v, n);
-		mutex_lock(&bc->wb_lock);
-		int rc = write_bufs(bc, v, n, false, false);
-		mutex_unlock(&bc->wb_lock);
-		if (rc < 0)
-			return rc;
+		rc = write_bufs(bc, v, n, false, false);
 		total += (long)n;
 	}
+	int wrc = reap_all(bc);
+	mutex_unlock(&bc->wb_lock);
+	rc = rc ? rc : wrc;
+	return rc < 0 ? rc : total;
 }
 
 int bcache_flush(struct bcache *bc)
@@ -293,6 +431,7 @@ int bwrite(struct buf *b)
 	struct bcache *bc = b->bc;
 	int rc = 0;
 	mutex_lock(&bc->wb_lock);
+	reap_all(bc);   /* b may be in flight; a failed one stays dirty */
 	mutex_lock(&b->lock);
 	spin_lock(&bc->lock);
 	bool dirty = b->dirty && b->valid;
@@ -327,30 +466,30 @@ void bcache_forget(struct bcache *bc, uint64_t blockno)
 /* ---- Finding a buffer ------------------------------------------------------ */
 
 /* Write back the oldest idle dirty buffers, so that eviction finds clean
- * ones at the front of the LRU list. */
+ * ones at the front of the LRU list: first reap the previous batch (its
+ * buffers are the clean ones), then start the next one and return. */
 static void writeback_idle(struct bcache *bc)
 {
-	struct buf **v = kmalloc(WB_BATCH * sizeof(*v));
-	if (!v)
-		return;
+	struct buf **v = kmalloc(bc->wb_batch * sizeof(*v));
+	mutex_lock(&bc->wb_lock);
+	int rc = reap_all(bc);
 	size_t n = 0;
 	spin_lock(&bc->lock);
 	list_for_each_safe(l, tmp, &bc->lru) {
+		if (!v || n == bc->wb_batch)
+			break;
 		struct buf *b = list_entry(l, struct buf, lru_link);
 		if (!b->dirty)
 			continue;
 		b->refs++;
 		list_remove(&b->lru_link);
 		v[n++] = b;
-		if (n == WB_BATCH)
-			break;
 	}
 	spin_unlock(&bc->lock);
 	sort_bufs(v, n);
-	mutex_lock(&bc->wb_lock);
-	int rc = write_bufs(bc, v, n, true, true);
+	int wrc = write_bufs(bc, v, n, true, true);
 	mutex_unlock(&bc->wb_lock);
-	if (rc < 0)
+	if (rc < 0 || wrc < 0)
 		kprintf("bcache: %s: write-back error\n", bc->dev->name);
 	kfree(v);
 }
@@ -365,7 +504,7 @@ static struct buf *grab_locked(struct bcache *bc, bool *need_wb)
 		unsigned scanned = 0;
 		list_for_each(l, &bc->lru) {
 			struct buf *b = list_entry(l, struct buf, lru_link);
-			if (++scanned > 2 * WB_BATCH)
+			if (++scanned > 2 * bc->wb_batch)
 				break;      /* the old end is dirty: write some back */
 			if (b->dirty)
 				continue;
@@ -374,7 +513,7 @@ static struct buf *grab_locked(struct bcache *bc, bool *need_wb)
 			bc->st.evictions++;
 			return b;
 		}
-		if (!list_empty(&bc->lru)) {
+		if (!list_empty(&bc->lru) || bc->wb_pinned) {
 			*need_wb = true;
 			return NULL;
 		}
@@ -430,7 +569,101 @@ static struct buf *insert_new_locked(struct bcache *bc, uint64_t n, bool *raced)
 	}
 }
 
-/* Read ahead blocks after n that are not cached, in the same request. */
+/* Completion of a read-ahead (irq context): fill the buffers, release
+ * them and wake their waiters. A failed one leaves them invalid: get()
+ * reads them again itself. */
+static void ra_done(struct blkdev_req *req, int status)
+{
+	struct ra_io *io = (struct ra_io *)req;
+	struct bcache *bc = io->bc;
+	for (size_t i = 0; i < io->count && status == 0; i++)
+		memcpy(io->bufs[i]->data, io->stage + i * bc->bsize, bc->bsize);
+	spin_lock(&bc->lock);
+	for (size_t i = 0; i < io->count; i++) {
+		struct buf *b = io->bufs[i];
+		b->valid = status == 0;
+		b->reading = false;
+		if (--b->refs == 0)
+			list_push_back(&bc->lru, &b->lru_link);
+	}
+	spin_unlock(&bc->lock);
+	kfree(io->stage);
+	kfree(io);
+	spin_lock(&bc->io_wq.lock);
+	bc->nreads--;
+	waitq_wake_all_locked(&bc->io_wq);
+	spin_unlock(&bc->io_wq.lock);
+}
+
+/* Start reading up to want blocks from start that are not cached, without
+ * waiting; the first is marked so that a hit on it starts the next window. */
+static void ra_launch(struct bcache *bc, uint64_t start, unsigned want)
+{
+	struct ra_io *io = kmalloc(sizeof(*io));
+	if (!io)
+		return;
+	io->bc = bc;
+	io->count = 0;
+	uint64_t nblocks = bc->dev->sectors / bc->sectors_per_block;
+	spin_lock(&bc->lock);
+	if (want > RA_MAX)
+		want = RA_MAX;
+	if (want > bc->max_bufs / 4)
+		want = (unsigned)(bc->max_bufs / 4);
+	while (io->count < want && start + io->count < nblocks) {
+		if (lookup_locked(bc, start + io->count))
+			break;
+		bool raced;
+		struct buf *b = insert_new_locked(bc, start + io->count, &raced);
+		if (!b)
+			break;
+		b->reading = true;
+		io->bufs[io->count++] = b;
+	}
+	if (io->count) {
+		io->bufs[0]->ra_mark = true;
+		bc->ra_next = start + io->count;
+		bc->last_miss = bc->ra_next - 1;
+		bc->st.readahead += io->count;
+	}
+	spin_unlock(&bc->lock);
+	for (size_t i = 0; i < io->count; i++)
+		mutex_unlock(&io->bufs[i]->lock);   /* readers wait for !reading */
+	if (io->count == 0) {
+		kfree(io);
+		return;
+	}
+	io->stage = kmalloc_aligned(io->count * bc->bsize, PAGE_SIZE);
+	spin_lock(&bc->io_wq.lock);
+	bc->nreads++;
+	spin_unlock(&bc->io_wq.lock);
+	io->req.done = ra_done;
+	if (!io->stage) {
+		ra_done(&io->req, -ENOMEM);
+		return;
+	}
+	blkdev_submit(bc->dev, false, start * bc->sectors_per_block, io->stage,
+	              (uint32_t)(io->count * bc->sectors_per_block), &io->req);
+}
+
+/* Wait until b (referenced) is no longer being read ahead. */
+static void wait_read(struct bcache *bc, struct buf *b)
+{
+	spin_lock(&bc->io_wq.lock);
+	for (;;) {
+		spin_lock(&bc->lock);
+		bool reading = b->reading;
+		spin_unlock(&bc->lock);
+		if (!reading)
+			break;
+		waitq_wait_locked(&bc->io_wq, 0);
+	}
+	spin_unlock(&bc->io_wq.lock);
+}
+
+/* Read first (a miss), with the blocks after it in the same request when
+ * the misses are sequential; past RA_ASYNC blocks, start reading the next
+ * window too, so that the reader finds it ready. */
 static int read_cluster(struct bcache *bc, struct buf *first)
 {
 	struct buf *ra[RA_MAX];
@@ -447,7 +680,8 @@ static int read_cluster(struct bcache *bc, struct buf *first)
 	} else {
 		bc->ra_window = 4;
 	}
-	unsigned want = seq ? bc->ra_window - 1 : 0;
+	unsigned window = bc->ra_window;
+	unsigned want = seq ? window - 1 : 0;
 	if (want > bc->max_bufs / 4)
 		want = (unsigned)(bc->max_bufs / 4);
 	while (nra < want && n + 1 + nra < nblocks) {
@@ -462,38 +696,28 @@ static int read_cluster(struct bcache *bc, struct buf *first)
 	}
 	if (nra)
 		bc->last_miss = n + nra;
+	bc->st.readahead += nra;
 	spin_unlock(&bc->lock);
 
-	int rc;
-	if (nra == 0) {
-		rc = blkdev_read(bc->dev, n * bc->sectors_per_block, first->data, bc->sectors_per_block);
-	} else {
-		uint8_t *stage = kmalloc_aligned((nra + 1) * bc->bsize, PAGE_SIZE);
-		if (stage) {
-			rc = blkdev_read(bc->dev, n * bc->sectors_per_block, stage,
-			                 (uint32_t)((nra + 1) * bc->sectors_per_block));
-			if (rc == 0) {
-				memcpy(first->data, stage, bc->bsize);
-				for (size_t i = 0; i < nra; i++)
-					memcpy(ra[i]->data, stage + (i + 1) * bc->bsize, bc->bsize);
-			}
-			kfree(stage);
-		} else {
-			rc = blkdev_read(bc->dev, n * bc->sectors_per_block, first->data,
-			                 bc->sectors_per_block);
-			if (rc == 0)
-				rc = 1;     /* the read-ahead buffers stay invalid */
-		}
-		spin_lock(&bc->lock);
+	uint8_t *stage = nra ? kmalloc_aligned((nra + 1) * bc->bsize, PAGE_SIZE) : NULL;
+	struct blkdev_req req = { .done = NULL };
+	blkdev_submit(bc->dev, false, n * bc->sectors_per_block, stage ? stage : first->data,
+	              (uint32_t)((stage ? nra + 1 : 1) * bc->sectors_per_block), &req);
+	if (seq && window >= RA_ASYNC)
+		ra_launch(bc, n + 1 + nra, window);
+	int rc = blkdev_wait(&req);
+	if (stage && rc == 0) {
+		memcpy(first->data, stage, bc->bsize);
 		for (size_t i = 0; i < nra; i++)
-			ra[i]->valid = rc == 0;
-		bc->st.readahead += nra;
-		spin_unlock(&bc->lock);
-		for (size_t i = 0; i < nra; i++)
-			brelse(ra[i]);
-		if (rc == 1)
-			rc = 0;
+			memcpy(ra[i]->data, stage + (i + 1) * bc->bsize, bc->bsize);
 	}
+	kfree(stage);
+	spin_lock(&bc->lock);
+	for (size_t i = 0; i < nra; i++)
+		ra[i]->valid = rc == 0 && stage;  /* without a stage: left invalid */
+	spin_unlock(&bc->lock);
+	for (size_t i = 0; i < nra; i++)
+		brelse(ra[i]);
 	return rc;
 }
 
@@ -509,7 +733,18 @@ static int get(struct bcache *bc, uint64_t n, bool read, struct buf **out)
 			if (b->refs++ == 0)
 				list_remove(&b->lru_link);
 			bc->st.hits++;
+			bool reading = b->reading, mark = b->ra_mark;
+			b->ra_mark = false;
+			uint64_t next = bc->ra_next;
+			if (mark && bc->ra_window < RA_MAX)
+				bc->ra_window *= 2;
+			unsigned window = bc->ra_window;
 			spin_unlock(&bc->lock);
+			/* The reader reached a read-ahead window: start the next. */
+			if (mark && next > n && next - n <= 2 * RA_MAX)
+				ra_launch(bc, next, window);
+			if (reading)
+				wait_read(bc, b);
 			mutex_lock(&b->lock);
 			spin_lock(&bc->lock);
 			bool valid = b->valid;

@@ -26,8 +26,12 @@
  *
  * Dirty buffers are written back by bcache_flush, or by eviction when the
  * cache is full: unreferenced dirty buffers are then written in a batch
- * (sorted, contiguous runs in one request). Buffers are never freed while
- * referenced. checked is the file system's own mark ("this block's contents
+ * (sorted, contiguous runs in one request each, several requests in
+ * flight). Eviction does not wait for its batch: the next write-back does,
+ * so the device writes while the writer fills the buffers freed before. A
+ * write that fails leaves its buffers dirty for the next flush. Sequential
+ * reads are read ahead asynchronously, a window ahead of the reader.
+ * Buffers are never freed while referenced. checked is the file system's own mark ("this block's contents
  * passed validation"), cleared whenever the buffer is (re)filled from disk.
  */
 #ifndef FS_BCACHE_H
@@ -57,6 +61,8 @@ struct buf {
 	bool valid;                 /* data holds the block */
 	bool dirty;
 	bool meta;
+	bool reading;               /* an asynchronous read-ahead fills data */
+	bool ra_mark;               /* a hit starts the next read-ahead */
 	uint64_t dirty_seq;         /* when it last went from clean to dirty */
 	struct list hash_link;
 	struct list lru_link;       /* unreferenced buffers, oldest first */

@@ -49,27 +49,23 @@ struct blkdev *blkdev_get(unsigned index)
 	return d;
 }
 
-struct blk_wait {
-	struct waitq wq;        /* wq.lock guards done and status */
-	bool done;
-	int status;
-};
-
 static void blk_done(void *arg, int status)
 {
-	struct blk_wait *w = arg;
-	spin_lock(&w->wq.lock);
-	w->status = status;
-	w->done = true;
-	waitq_wake_all_locked(&w->wq);
-	spin_unlock(&w->wq.lock);
+	struct blkdev_req *req = arg;
+	if (req->done) {
+		req->done(req, status);     /* may free req */
+		return;
+	}
+	spin_lock(&req->wq.lock);
+	req->status = status;
+	req->finished = true;
+	waitq_wake_all_locked(&req->wq);
+	spin_unlock(&req->wq.lock);
 }
 
-static int blk_io(struct blkdev *dev, enum hal_blk_op op, uint64_t sector,
-                  void *buf, uint32_t count)
+static int blk_start(struct blkdev *dev, enum hal_blk_op op, uint64_t sector,
+                     void *buf, uint32_t count, struct blkdev_req *req)
 {
-	struct blk_wait w;
-
 	if (!dev)
 		return -EINVAL;
 	if (op != HAL_BLK_FLUSH) {
@@ -80,17 +76,41 @@ static int blk_io(struct blkdev *dev, enum hal_blk_op op, uint64_t sector,
 	}
 	if (op != HAL_BLK_READ && dev->read_only)
 		return -EROFS;
-	waitq_init(&w.wq, "blkdev.io");
-	w.done = false;
-	w.status = 0;
-	int rc = hal_blk_submit(dev->hal, op, sector, buf, count, blk_done, &w);
+	return hal_blk_submit(dev->hal, op, sector, buf, count, blk_done, req);
+}
+
+int blkdev_submit(struct blkdev *dev, bool write, uint64_t sector, void *buf, uint32_t count,
+                  struct blkdev_req *req)
+{
+	waitq_init(&req->wq, "blkdev.io");
+	req->finished = false;
+	req->status = 0;
+	int rc = blk_start(dev, write ? HAL_BLK_WRITE : HAL_BLK_READ, sector, buf, count, req);
+	if (rc < 0)
+		blk_done(req, rc);  /* over already, the same way as a completion */
+	return rc;
+}
+
+int blkdev_wait(struct blkdev_req *req)
+{
+	spin_lock(&req->wq.lock);
+	while (!req->finished)
+		waitq_wait_locked(&req->wq, 0);
+	spin_unlock(&req->wq.lock);
+	return req->status;
+}
+
+/* The handler releases the queue's lock before the sleeper can take it, so
+ * the record on the stack is never touched after the sleeper returns. */
+static int blk_io(struct blkdev *dev, enum hal_blk_op op, uint64_t sector,
+                  void *buf, uint32_t count)
+{
+	struct blkdev_req req = { .done = NULL };
+	waitq_init(&req.wq, "blkdev.io");
+	int rc = blk_start(dev, op, sector, buf, count, &req);
 	if (rc < 0)
 		return rc;
-	spin_lock(&w.wq.lock);
-	while (!w.done)
-		waitq_wait_locked(&w.wq, 0);
-	spin_unlock(&w.wq.lock);
-	return w.status;
+	return blkdev_wait(&req);
 }
 
 int blkdev_read(struct blkdev *dev, uint64_t sector, void *buf, uint32_t count)

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "waitq.h"
+
 struct hal_blkdev;
 
 struct blkdev {
@@ -33,5 +35,29 @@ int blkdev_read(struct blkdev *dev, uint64_t sector, void *buf, uint32_t count);
 int blkdev_write(struct blkdev *dev, uint64_t sector, const void *buf, uint32_t count);
 /* blkdev_flush: every completed write is durable when it returns 0. */
 int blkdev_flush(struct blkdev *dev);
+
+/*
+ * Asynchronous requests, so that a caller can keep several transfers in
+ * flight. The caller owns the record until the request is over: with done
+ * set, done(req, status) runs once in irq context (it may free req); with
+ * done NULL, blkdev_wait returns the status. Set done (or NULL) before
+ * blkdev_submit; the other fields are the block layer's.
+ */
+struct blkdev_req {
+	void (*done)(struct blkdev_req *req, int status);
+	struct waitq wq;            /* wq.lock guards finished and status */
+	bool finished;
+	int status;
+};
+
+/* blkdev_submit: start a read or write like blkdev_read/write. Returns 0,
+ * or -errno when the request could not start; then it is over already
+ * (done has run, in the caller's context, or blkdev_wait returns the same
+ * -errno). Never blocks. */
+int blkdev_submit(struct blkdev *dev, bool write, uint64_t sector, void *buf, uint32_t count,
+                  struct blkdev_req *req);
+/* blkdev_wait: sleep until a request submitted with done NULL is over;
+ * its status (0 or -errno). May block. */
+int blkdev_wait(struct blkdev_req *req);
 
 #endif
