@@ -263,11 +263,41 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	reply_attr(req, begin(req, ino));
 }
 
+/*
+ * The set-user-ID bit, and the set-group-ID bit of a group-executable file,
+ * go when a regular file changes owner, and when someone but root writes or
+ * truncates it, as on Linux. The host leaves that to us (HANDLE_KILLPRIV),
+ * which spares it a GETATTR before every chown.
+ */
+static uint32_t setid_bits(uint32_t mode)
+{
+	if (!S_ISREG(mode))
+		return 0;
+	uint32_t bits = mode & S_ISUID;
+	if ((mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+		bits |= S_ISGID;
+	return bits;
+}
+
+/* Before a write or truncate by the caller of req. */
+static int kill_setid_for_write(fuse_req_t req, struct vnode *vn)
+{
+	struct vfs_stat st;
+	if (fuse_req_ctx(req)->uid == 0)
+		return 0;
+	int rc = vfs_node_stat(vn, &st);
+	if (rc < 0 || !setid_bits(st.mode))
+		return rc;
+	struct vfs_setattr a = { .mask = VFS_SET_MODE, .mode = st.mode & 07777 & ~setid_bits(st.mode) };
+	return vfs_node_setattr(vn, &a);
+}
+
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
                        struct fuse_file_info *fi)
 {
 	struct vnode *vn = begin(req, ino);
 	struct vfs_setattr a = { 0 };
+	struct vfs_stat st;
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (to_set & FUSE_SET_ATTR_MODE) {
@@ -298,7 +328,18 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		a.mask |= VFS_SET_MTIME;
 		a.mtime_ns = time_to_vfs((to_set & FUSE_SET_ATTR_MTIME_NOW) ? &now : &attr->st_mtim);
 	}
-	int rc = vfs_node_setattr(vn, &a);
+	int rc = 0;
+	bool chown = a.mask & (VFS_SET_UID | VFS_SET_GID);
+	if (!(a.mask & VFS_SET_MODE) && (chown || (a.mask & VFS_SET_SIZE))) {
+		rc = vfs_node_stat(vn, &st);
+		bool killed = chown || fuse_req_ctx(req)->uid != 0;
+		if (rc == 0 && killed && setid_bits(st.mode)) {
+			a.mask |= VFS_SET_MODE;
+			a.mode = st.mode & 07777 & ~setid_bits(st.mode);
+		}
+	}
+	if (rc == 0)
+		rc = vfs_node_setattr(vn, &a);
 	if (rc < 0)
 		reply_status(req, rc);
 	else
@@ -453,9 +494,9 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
                      struct fuse_file_info *fi)
 {
-	begin(req, ino);
-	ssize_t n = off < 0 ? -EINVAL
-	                    : write_full(fh_fd(fi), buf, size, (uint64_t)off, fi->fh & FH_APPEND);
+	ssize_t n = off < 0 ? -EINVAL : kill_setid_for_write(req, begin(req, ino));
+	if (n == 0)
+		n = write_full(fh_fd(fi), buf, size, (uint64_t)off, fi->fh & FH_APPEND);
 	if (n < 0)
 		reply_status(req, n);
 	else
@@ -471,9 +512,9 @@ static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
                                off_t off_out, struct fuse_file_info *fi_out, size_t len,
                                int flags)
 {
-	begin(req, ino_out);
 	char *buf = malloc(COPY_CHUNK);
-	ssize_t rc = !buf ? -ENOMEM : (off_in < 0 || off_out < 0 || flags) ? -EINVAL : 0;
+	ssize_t rc = !buf ? -ENOMEM : (off_in < 0 || off_out < 0 || flags) ? -EINVAL
+	             : kill_setid_for_write(req, begin(req, ino_out));
 	size_t done = 0;
 	if (len > COPY_MAX)
 		len = COPY_MAX;
@@ -693,6 +734,8 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
+	if (conn->capable & FUSE_CAP_HANDLE_KILLPRIV)
+		conn->want |= FUSE_CAP_HANDLE_KILLPRIV;
 }
 
 const struct fuse_lowlevel_ops torofuse_ops = {

@@ -157,6 +157,12 @@ s_attrs() {
 	expect "touch -a sets atime only" [ "$(stat -c %X:%Y "$M/at")" = 946684799:981173106 ]
 	touch -d '1960-01-01 00:00:00 UTC' "$M/atd"
 	known "a time before 1970 (ext2 getattr reads times unsigned)" [ "$(stat -c %Y "$M/atd")" = -315619200 ]
+	echo s >"$M/sg"; chmod 6755 "$M/sg"; echo y >>"$M/sg"
+	expect "a write by root keeps the set-id bits" [ "$(stat -c %a "$M/sg")" = 6755 ]
+	chown 1:1 "$M/sg"
+	expect "chown clears the set-id bits" [ "$(stat -c %a "$M/sg")" = 755 ]
+	echo s >"$M/sg2"; chmod 2745 "$M/sg2"; chown 2:2 "$M/sg2"
+	expect "chown keeps set-group-ID without group execute" [ "$(stat -c %a "$M/sg2")" = 2745 ]
 	local c1; c1=$(stat -c %Z "$M/at"); sleep 1.1; chmod 644 "$M/at"
 	expect "chmod moves ctime" [ "$(stat -c %Z "$M/at")" -gt "$c1" ]
 	mkfifo "$M/fifo"; mknod "$M/null" c 1 3; mknod "$M/blk" b 8 17; mknod "$M/bigdev" c 300 70000
@@ -170,7 +176,8 @@ s_attrs() {
 	expect "O_EXCL on an existing file fails" [ $? -ne 0 ]
 	echo new >"$M/app"
 	expect "O_TRUNC truncates" [ "$(cat "$M/app")" = new ]
-	stat -c '%n %a %u %g %s %F' "$M"/at "$M"/atd "$M"/fifo "$M"/null "$M"/app | sed "s|$M|M|"
+	stat -c '%n %a %u %g %s %F' "$M"/at "$M"/atd "$M"/fifo "$M"/null "$M"/app "$M"/sg "$M"/sg2 |
+		sed "s|$M|M|"
 }
 
 s_truncate() {
