@@ -14,7 +14,7 @@
 #include "spinlock.h"
 #include "vfs_impl.h"
 
-#define VNODE_BUCKETS 256
+#define VNODE_BUCKETS 4096     /* torofuse holds every file its host knows */
 
 /* vnode_lock guards the hash chains and every vnode's link and refs. */
 static struct spinlock vnode_lock = SPINLOCK_INIT("vnode_lock");

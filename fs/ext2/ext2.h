@@ -297,7 +297,7 @@ struct ext2_inode_info {
 	uint32_t last_pblk;
 };
 
-#define EXT2_INODE_BUCKETS 256
+#define EXT2_INODE_BUCKETS 4096    /* in-memory inodes: a FUSE host may hold tens of thousands */
 
 struct ext2_fs {
 	struct fs vfs;              /* first: the VFS's view */
