@@ -71,7 +71,12 @@ struct bcache {
 	struct spinlock lock;       /* guards everything below */
 	struct list *hash;          /* nbuckets heads */
 	size_t nbuckets;
-	struct list lru;            /* unreferenced buffers, LRU first */
+	/* Unreferenced buffers, least recently used first: clean ones (what
+	 * eviction takes at once) and dirty ones (write-back's), apart so that
+	 * neither has to step over the other. */
+	struct list lru;
+	struct list dirty_lru;
+	size_t idle_dirty;          /* on dirty_lru */
 	size_t nbufs;
 	uint64_t dirty_seq;         /* counts clean -> dirty transitions */
 	size_t wb_pinned;           /* buffers held by wb_io in flight */
@@ -110,6 +115,7 @@ struct bcache *bcache_create(struct blkdev *dev, uint32_t bsize, size_t max_byte
 	for (size_t i = 0; i < bc->nbuckets; i++)
 		list_init(&bc->hash[i]);
 	list_init(&bc->lru);
+	list_init(&bc->dirty_lru);
 	spin_init(&bc->lock, "bcache");
 	mutex_init(&bc->wb_lock, "bcache.wb");
 	list_init(&bc->wb_list);
@@ -160,6 +166,27 @@ static struct buf *lookup_locked(struct bcache *bc, uint64_t n)
 			return b;
 	}
 	return NULL;
+}
+
+/* b's last reference went: onto the idle list its state says (cold: to be
+ * reused first). Caller holds bc->lock. */
+static void idle_push(struct bcache *bc, struct buf *b, bool cold)
+{
+	struct list *l = b->dirty ? &bc->dirty_lru : &bc->lru;
+	if (b->dirty)
+		bc->idle_dirty++;
+	if (cold)
+		list_push_front(l, &b->lru_link);
+	else
+		list_push_back(l, &b->lru_link);
+}
+
+/* b (idle) is taken. Caller holds bc->lock. */
+static void idle_remove(struct bcache *bc, struct buf *b)
+{
+	list_remove(&b->lru_link);
+	if (b->dirty)
+		bc->idle_dirty--;
 }
 
 static struct buf *alloc_buf(struct bcache *bc)
@@ -373,7 +400,7 @@ static size_t collect_dirty(struct bcache *bc, struct buf **v, size_t max, uint6
 			if (!b->dirty || b->dirty_seq > upto || b->meta != meta)
 				continue;
 			if (b->refs++ == 0)
-				list_remove(&b->lru_link);
+				idle_remove(bc, b);
 			v[n++] = b;
 			if (n == max)
 				break;
@@ -458,8 +485,11 @@ void bcache_forget(struct bcache *bc, uint64_t blockno)
 {
 	spin_lock(&bc->lock);
 	struct buf *b = lookup_locked(bc, blockno);
-	if (b && b->refs == 0)
+	if (b && b->refs == 0 && b->dirty) {
+		idle_remove(bc, b);
 		b->dirty = false;
+		idle_push(bc, b, true);
+	}
 	spin_unlock(&bc->lock);
 }
 
@@ -475,14 +505,10 @@ static void writeback_idle(struct bcache *bc)
 	int rc = reap_all(bc);
 	size_t n = 0;
 	spin_lock(&bc->lock);
-	list_for_each_safe(l, tmp, &bc->lru) {
-		if (!v || n == bc->wb_batch)
-			break;
-		struct buf *b = list_entry(l, struct buf, lru_link);
-		if (!b->dirty)
-			continue;
+	while (v && n < bc->wb_batch && !list_empty(&bc->dirty_lru)) {
+		struct buf *b = list_entry(bc->dirty_lru.next, struct buf, lru_link);
 		b->refs++;
-		list_remove(&b->lru_link);
+		idle_remove(bc, b);
 		v[n++] = b;
 	}
 	spin_unlock(&bc->lock);
@@ -501,21 +527,19 @@ static struct buf *grab_locked(struct bcache *bc, bool *need_wb)
 {
 	*need_wb = false;
 	if (bc->nbufs >= bc->max_bufs) {
-		unsigned scanned = 0;
-		list_for_each(l, &bc->lru) {
-			struct buf *b = list_entry(l, struct buf, lru_link);
-			if (++scanned > 2 * bc->wb_batch)
-				break;      /* the old end is dirty: write some back */
-			if (b->dirty)
-				continue;
-			list_remove(&b->lru_link);
+		/* Mostly dirty: write some back rather than evict the few clean
+		 * buffers, which are the recently used ones then. */
+		bool write_first = bc->idle_dirty > bc->max_bufs / 2 || list_empty(&bc->lru);
+		if (write_first && (bc->idle_dirty || bc->wb_pinned)) {
+			*need_wb = true;
+			return NULL;
+		}
+		if (!list_empty(&bc->lru)) {
+			struct buf *b = list_entry(bc->lru.next, struct buf, lru_link);
+			idle_remove(bc, b);
 			list_remove(&b->hash_link);
 			bc->st.evictions++;
 			return b;
-		}
-		if (!list_empty(&bc->lru) || bc->wb_pinned) {
-			*need_wb = true;
-			return NULL;
 		}
 		/* Everything is referenced: grow past the bound. */
 	}
@@ -550,7 +574,7 @@ static struct buf *insert_new_locked(struct bcache *bc, uint64_t n, bool *raced)
 			return NULL;
 		if (lookup_locked(bc, n)) {
 			/* Someone cached n while we dropped the lock: give b back. */
-			list_push_front(&bc->lru, &b->lru_link);
+			idle_push(bc, b, true);
 			b->blockno = UINT64_MAX;
 			list_push_back(&bc->hash[bucket(bc, UINT64_MAX)], &b->hash_link);
 			*raced = true;
@@ -584,7 +608,7 @@ static void ra_done(struct blkdev_req *req, int status)
 		b->valid = status == 0;
 		b->reading = false;
 		if (--b->refs == 0)
-			list_push_back(&bc->lru, &b->lru_link);
+			idle_push(bc, b, false);
 	}
 	spin_unlock(&bc->lock);
 	kfree(io->stage);
@@ -731,7 +755,7 @@ static int get(struct bcache *bc, uint64_t n, bool read, struct buf **out)
 		struct buf *b = lookup_locked(bc, n);
 		if (b) {
 			if (b->refs++ == 0)
-				list_remove(&b->lru_link);
+				idle_remove(bc, b);
 			bc->st.hits++;
 			bool reading = b->reading, mark = b->ra_mark;
 			b->ra_mark = false;
@@ -838,12 +862,8 @@ static void bput_at(struct buf *b, bool cold)
 	spin_lock(&bc->lock);
 	if (b->refs <= 0)
 		panic("bput: block %lu not referenced", (unsigned long)b->blockno);
-	if (--b->refs == 0) {
-		if (cold)
-			list_push_front(&bc->lru, &b->lru_link);
-		else
-			list_push_back(&bc->lru, &b->lru_link);
-	}
+	if (--b->refs == 0)
+		idle_push(bc, b, cold);
 	spin_unlock(&bc->lock);
 }
 
