@@ -53,8 +53,8 @@ struct bcache {
 
 	/* wb_lock: one write-back at a time, so two writes of one block are
 	 * never in flight together (the newer could land first). Taken with
-	 * no buffer lock held, or in bwrite; write-back from eviction only
-	 * trylocks buffers (their holders may be waiting for wb_lock).
+	 * no buffer lock held, or in bwrite; eviction, whose caller may hold
+	 * buffer locks, only trylocks it and the buffers it writes.
 	 * Every write-back reaps the requests still in flight before it
 	 * collects, so a block is never in two of them. */
 	struct mutex wb_lock;
@@ -497,11 +497,15 @@ void bcache_forget(struct bcache *bc, uint64_t blockno)
 
 /* Write back the oldest idle dirty buffers, so that eviction finds clean
  * ones at the front of the LRU list: first reap the previous batch (its
- * buffers are the clean ones), then start the next one and return. */
-static void writeback_idle(struct bcache *bc)
+ * buffers are the clean ones), then start the next one and return. False
+ * if another write-back or a flush is running. */
+static bool writeback_idle(struct bcache *bc)
 {
+	/* The caller may hold buffer locks, and a flush holding wb_lock may be
+	 * waiting for one of them: never wait for wb_lock here. */
+	if (!mutex_trylock(&bc->wb_lock))
+		return false;
 	struct buf **v = kmalloc(bc->wb_batch * sizeof(*v));
-	mutex_lock(&bc->wb_lock);
 	int rc = reap_all(bc);
 	size_t n = 0;
 	spin_lock(&bc->lock);
@@ -518,15 +522,17 @@ static void writeback_idle(struct bcache *bc)
 	if (rc < 0 || wrc < 0)
 		kprintf("bcache: %s: write-back error\n", bc->dev->name);
 	kfree(v);
+	return true;
 }
 
 /* Take a buffer for a new identity, holding bc->lock: a clean idle one from
- * the LRU when the cache is full, else a new one (NULL: do write-back and
- * retry, or out of memory). On return with a buffer, bc->lock is held. */
-static struct buf *grab_locked(struct bcache *bc, bool *need_wb)
+ * the LRU when the cache is full, else a new one (grow: a new one in any
+ * case; NULL: do write-back and retry, or out of memory). On return with a
+ * buffer, bc->lock is held. */
+static struct buf *grab_locked(struct bcache *bc, bool *need_wb, bool grow)
 {
 	*need_wb = false;
-	if (bc->nbufs >= bc->max_bufs) {
+	if (bc->nbufs >= bc->max_bufs && !grow) {
 		/* Mostly dirty: write some back rather than evict the few clean
 		 * buffers, which are the recently used ones then. */
 		bool write_first = bc->idle_dirty > bc->max_bufs / 2 || list_empty(&bc->lru);
@@ -557,12 +563,14 @@ static struct buf *grab_locked(struct bcache *bc, bool *need_wb)
 static struct buf *insert_new_locked(struct bcache *bc, uint64_t n, bool *raced)
 {
 	*raced = false;
+	bool grow = false;
 	for (;;) {
 		bool need_wb;
-		struct buf *b = grab_locked(bc, &need_wb);
+		struct buf *b = grab_locked(bc, &need_wb, grow);
 		if (need_wb) {
 			spin_unlock(&bc->lock);
-			writeback_idle(bc);
+			/* Write-back busy elsewhere (a flush): past the bound for now. */
+			grow = !writeback_idle(bc);
 			spin_lock(&bc->lock);
 			if (lookup_locked(bc, n)) {
 				*raced = true;
