@@ -54,7 +54,8 @@ struct bcache {
 	/* wb_lock: one write-back at a time, so two writes of one block are
 	 * never in flight together (the newer could land first). Taken with
 	 * no buffer lock held, or in bwrite; eviction, whose caller may hold
-	 * buffer locks, only trylocks it and the buffers it writes.
+	 * buffer locks, trylocks it (and the buffers it writes) until the
+	 * cache is twice its bound.
 	 * Every write-back reaps the requests still in flight before it
 	 * collects, so a block is never in two of them. */
 	struct mutex wb_lock;
@@ -498,12 +499,12 @@ void bcache_forget(struct bcache *bc, uint64_t blockno)
 /* Write back the oldest idle dirty buffers, so that eviction finds clean
  * ones at the front of the LRU list: first reap the previous batch (its
  * buffers are the clean ones), then start the next one and return. False
- * if another write-back or a flush is running. */
-static bool writeback_idle(struct bcache *bc)
+ * if another write-back or a flush is running and wait is false. */
+static bool writeback_idle(struct bcache *bc, bool wait)
 {
-	/* The caller may hold buffer locks, and a flush holding wb_lock may be
-	 * waiting for one of them: never wait for wb_lock here. */
-	if (!mutex_trylock(&bc->wb_lock))
+	if (wait)
+		mutex_lock(&bc->wb_lock);
+	else if (!mutex_trylock(&bc->wb_lock))
 		return false;
 	struct buf **v = kmalloc(bc->wb_batch * sizeof(*v));
 	int rc = reap_all(bc);
@@ -568,9 +569,12 @@ static struct buf *insert_new_locked(struct bcache *bc, uint64_t n, bool *raced)
 		bool need_wb;
 		struct buf *b = grab_locked(bc, &need_wb, grow);
 		if (need_wb) {
+			/* The caller may hold buffer locks that a flush holding
+			 * wb_lock waits for: up to twice the bound, grow rather
+			 * than wait for wb_lock. */
+			bool wait = bc->nbufs >= 2 * bc->max_bufs;
 			spin_unlock(&bc->lock);
-			/* Write-back busy elsewhere (a flush): past the bound for now. */
-			grow = !writeback_idle(bc);
+			grow = !writeback_idle(bc, wait);
 			spin_lock(&bc->lock);
 			if (lookup_locked(bc, n)) {
 				*raced = true;
