@@ -322,7 +322,8 @@ static struct wb_io *new_run(struct bcache *bc, size_t cap, bool cold)
 	return io;
 }
 
-/* Out of memory for a staging area: write b (locked) from its own data. */
+/* Write b (locked) from its own data, synchronously: bwrite, or out of
+ * memory for a staging area. Dirty again if it failed. */
 static int write_one(struct bcache *bc, struct buf *b)
 {
 	int rc = blkdev_write(bc->dev, b->blockno * bc->sectors_per_block, b->data,
@@ -465,16 +466,8 @@ int bwrite(struct buf *b)
 	bool dirty = b->dirty && b->valid;
 	b->dirty = false;
 	spin_unlock(&bc->lock);
-	if (dirty) {
-		rc = blkdev_write(bc->dev, b->blockno * bc->sectors_per_block, b->data,
-		                  bc->sectors_per_block);
-		__atomic_add_fetch(&bc->st.writes, 1, __ATOMIC_RELAXED);
-		if (rc < 0) {
-			spin_lock(&bc->lock);
-			b->dirty = true;
-			spin_unlock(&bc->lock);
-		}
-	}
+	if (dirty)
+		rc = write_one(bc, b);
 	mutex_unlock(&b->lock);
 	mutex_unlock(&bc->wb_lock);
 	if (rc == 0)
