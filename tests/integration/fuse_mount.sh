@@ -95,6 +95,21 @@ check "six clients at once in one directory: the daemon still serves" quiet ls "
 check "  ... unmounts" fs_umount "$MNT"
 check "  ... and e2fsck -fn finds the image clean" fsck_clean "$SCRATCH/full.img"
 
+# Whole trees copied by three clients at once, read back while still mounted
+# and again after a remount.
+SRC=/usr/include/linux
+make_image mke2fs-4k "$SCRATCH/par.img" 96
+tf_mount "$SCRATCH/par.img" "$MNT"
+for c in 1 2 3; do (mkdir "$MNT/c$c" && cp -a "$SRC" "$MNT/c$c/") & done
+wait
+same_trees() { local c; for c in 1 2 3; do diff -r "$SRC" "$MNT/c$c/linux" || return 1; done; }
+check "three trees copied at once equal the source" quiet same_trees
+fs_umount "$MNT"
+check "  ... e2fsck -fn finds the image clean" fsck_clean "$SCRATCH/par.img"
+tf_mount "$SCRATCH/par.img" "$MNT"
+check "  ... and they still do after a remount" quiet same_trees
+fs_umount "$MNT"
+
 # ---- Corrupt images ------------------------------------------------------------
 head -c 8M /dev/urandom >"$SCRATCH/garbage.img"
 timeout 20 "$TF" "$SCRATCH/garbage.img" "$MNT" 2>"$SCRATCH/err"; rc=$?
