@@ -226,86 +226,61 @@ static int wait_for_end(const sigset_t *set)
 	return sig;
 }
 
-int main(int argc, char **argv)
+/* A lock on the image so that a second torofuse on it is refused (shared
+ * for ro). The locked fd, or -1 after a message. */
+static int lock_image(const struct options *o)
 {
-	struct options o = { .keep_cache = 1 };
-	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	if (fuse_opt_parse(&args, &o, option_spec, opt_proc) < 0)
-		return 2;
-	if (o.help) {
-		usage(stdout);
-		return 0;
+	int fd = open(o->image, (o->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "torofuse: %s: %s\n", o->image, strerror(errno));
+		return -1;
 	}
-	if (o.version) {
-		printf("torofuse (Toro/C), libfuse %s\n", fuse_pkgversion());
-		return 0;
+	if (flock(fd, (o->read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			fprintf(stderr, "torofuse: %s is already mounted by another torofuse "
+			        "(the image is locked); unmount it first\n", o->image);
+		else
+			fprintf(stderr, "torofuse: cannot lock %s: %s\n", o->image, strerror(errno));
+		close(fd);
+		return -1;
 	}
-	if (!o.image || !o.mountpoint) {
-		usage(stderr);
-		return 2;
-	}
-	if (o.allow_other && !o.default_permissions)
-		fuse_opt_add_arg(&args, "-odefault_permissions");
-	char *fsname = fsname_option(o.image);
-	if (!fsname || fuse_opt_add_arg(&args, "-o") < 0 || fuse_opt_add_arg(&args, fsname) < 0)
-		return 1;
-	if (o.timeout)
-		ops_settings.timeout = atof(o.timeout);
-	ops_settings.kernel_cache = o.keep_cache;
-	if (o.max_write_kib)
-		ops_settings.max_write = o.max_write_kib * 1024;
-	/* Read buffers come and go with each request: keep them off mmap. */
-	mallopt(M_MMAP_THRESHOLD, 8 << 20);
+	return fd;
+}
 
+/* Boot, mount, serve until the end, unmount. The exit status. */
+static int mount_and_serve(const struct options *o, struct fuse_args *args)
+{
 	struct serve_config sc = {
-		.image = o.image,
-		.read_only = o.read_only,
-		.fstype = o.fstype ? o.fstype : "ext2",
-		.cpus = o.single ? 1 : o.cpus,
-		.mem_bytes = (size_t)o.mem_mib << 20,
-		.workers_per_cpu = o.single ? 1 : o.workers,
+		.image = o->image,
+		.read_only = o->read_only,
+		.fstype = o->fstype ? o->fstype : "ext2",
+		.cpus = o->single ? 1 : o->cpus,
+		.mem_bytes = (size_t)o->mem_mib << 20,
+		.workers_per_cpu = o->single ? 1 : o->workers,
 	};
-
-	/* The image: there, and ours alone. */
-	int lock_fd = -1;
-	if (strcmp(sc.fstype, "ramfs") != 0) {
-		lock_fd = open(o.image, (o.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-		if (lock_fd < 0) {
-			fprintf(stderr, "torofuse: %s: %s\n", o.image, strerror(errno));
-			return 1;
-		}
-		if (flock(lock_fd, (o.read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
-			if (errno == EWOULDBLOCK)
-				fprintf(stderr, "torofuse: %s is already mounted by another torofuse "
-				        "(the image is locked); unmount it first\n", o.image);
-			else
-				fprintf(stderr, "torofuse: cannot lock %s: %s\n", o.image, strerror(errno));
-			return 1;
-		}
-	}
 	struct stat st;
-	if (stat(o.mountpoint, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "torofuse: mount point %s: %s\n", o.mountpoint,
+	if (stat(o->mountpoint, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "torofuse: mount point %s: %s\n", o->mountpoint,
 		        errno ? strerror(errno) : "not a directory");
 		return 1;
 	}
 
-	int parent_fd = o.foreground ? -1 : daemonize();
+	int parent_fd = o->foreground ? -1 : daemonize();
 
 	int rc = serve_boot(&sc);
 	if (rc < 0) {
-		fprintf(stderr, "torofuse: cannot mount %s: %s\n", o.image, mount_error(rc));
+		fprintf(stderr, "torofuse: cannot mount %s: %s\n", o->image, mount_error(rc));
 		tell_parent(parent_fd, 1);
 		return 1;
 	}
 
-	struct fuse_session *se = fuse_session_new(&args, &torofuse_ops, sizeof(torofuse_ops), NULL);
+	struct fuse_session *se = fuse_session_new(args, &torofuse_ops, sizeof(torofuse_ops), NULL);
 	if (!se) {
 		serve_stop();
 		tell_parent(parent_fd, 2);
 		return 2;
 	}
-	if (fuse_session_mount(se, o.mountpoint) != 0) {
+	if (fuse_session_mount(se, o->mountpoint) != 0) {
 		fuse_session_destroy(se);
 		serve_stop();
 		tell_parent(parent_fd, 1);
@@ -332,7 +307,7 @@ int main(int argc, char **argv)
 	if (parent_fd >= 0) {
 		if (chdir("/") < 0)
 			perror("torofuse: chdir");
-		detach_stdio(o.log);
+		detach_stdio(o->log);
 		tell_parent(parent_fd, 0);
 	}
 
@@ -345,9 +320,52 @@ int main(int argc, char **argv)
 	fuse_session_destroy(se);
 	if (rc < 0) {
 		fprintf(stderr, "torofuse: unmounting %s failed: %s; check it with e2fsck -f\n",
-		        o.image, strerror(-rc));
+		        o->image, strerror(-rc));
 		return 1;
 	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .keep_cache = 1 };
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	char *fsname = NULL;
+	int status = 2, lock_fd = -1;
+	if (fuse_opt_parse(&args, &o, option_spec, opt_proc) < 0)
+		goto out;
+	status = 0;
+	if (o.help) {
+		usage(stdout);
+		goto out;
+	}
+	if (o.version) {
+		printf("torofuse (Toro/C), libfuse %s\n", fuse_pkgversion());
+		goto out;
+	}
+	status = 2;
+	if (!o.image || !o.mountpoint) {
+		usage(stderr);
+		goto out;
+	}
+	status = 1;
+	if (o.allow_other && !o.default_permissions)
+		fuse_opt_add_arg(&args, "-odefault_permissions");
+	fsname = fsname_option(o.image);
+	if (!fsname || fuse_opt_add_arg(&args, "-o") < 0 || fuse_opt_add_arg(&args, fsname) < 0)
+		goto out;
+	if (o.timeout)
+		ops_settings.timeout = atof(o.timeout);
+	ops_settings.kernel_cache = o.keep_cache;
+	if (o.max_write_kib)
+		ops_settings.max_write = o.max_write_kib * 1024;
+	/* Read buffers come and go with each request: keep them off mmap. */
+	mallopt(M_MMAP_THRESHOLD, 8 << 20);
+
+	bool ramfs = o.fstype && strcmp(o.fstype, "ramfs") == 0;
+	if (ramfs || (lock_fd = lock_image(&o)) >= 0)
+		status = mount_and_serve(&o, &args);
+out:
 	if (lock_fd >= 0)
 		close(lock_fd);
 	fuse_opt_free_args(&args);
@@ -357,5 +375,5 @@ int main(int argc, char **argv)
 	free(o.timeout);
 	free(o.fstype);
 	free(o.log);
-	return 0;
+	return status;
 }

@@ -8,6 +8,8 @@
 #   f2_mount IMG MNT [OPTS]     fuse2fs in the foreground, as a child
 #   fs_umount MNT               unmount and wait for the daemon to finish
 #   fsck_clean IMG              e2fsck -fn finds nothing
+# TOROFUSE=PATH runs another torofuse (the sanitizer build: *_asan.sh); a
+# sanitizer report from it fails the unmount that ends it.
 # Every mount is recorded; fuse_cleanup (an EXIT trap) unmounts what is left.
 
 FUSE_MOUNTS=()
@@ -25,8 +27,11 @@ fuse_cleanup() {
 }
 
 fuse_ready() {
-	TF="$TOP/build/posix/bin/torofuse"
+	TF="${TOROFUSE:-$TOP/build/posix/bin/torofuse}"
 	SCRATCH=$(mktemp -d /tmp/toro-fuse.XXXXXX)
+	# A daemon's stderr is gone: sanitizer reports go to files.
+	export ASAN_OPTIONS="log_path=$SCRATCH/sanitizer${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+	export UBSAN_OPTIONS="log_path=$SCRATCH/sanitizer:print_stacktrace=1"
 	trap fuse_cleanup EXIT
 	if [ ! -e /dev/fuse ] || [ "$(id -u)" != 0 ] || ! command -v fusermount3 >/dev/null; then
 		echo "SKIP: needs root, /dev/fuse and fusermount3"
@@ -105,7 +110,22 @@ fs_umount() {
 	elif [ -n "${FUSE_IMG[$mnt]:-}" ]; then
 		timeout 20 flock "${FUSE_IMG[$mnt]}" true || rc=1
 	fi
+	sanitizer_clean || rc=1
 	return $rc
+}
+
+# sanitizer_clean: no sanitizer report since the last call (else a failure,
+# with the report).
+sanitizer_clean() {
+	local r status=0
+	for r in "$SCRATCH"/sanitizer.*; do
+		[ -e "$r" ] || continue
+		fail "torofuse's sanitizer report $(basename "$r")"
+		head -40 "$r"
+		rm -f "$r"
+		status=1
+	done
+	return $status
 }
 
 fsck_clean() {
