@@ -225,3 +225,71 @@ Test(bcache_async, writes_in_flight_errors_eviction)
 	cr_expect_eq(r.bad_evict, 0, "%d evicted blocks not on disk", r.bad_evict);
 	unlink(img);
 }
+
+/*
+ * A flush that waits for a buffer a writer holds, while that writer misses
+ * the cache and the cache is full of buffers dirtied after the flush began:
+ * eviction must not wait for the flush's wb_lock (both would wait forever);
+ * the writer gets a buffer and lets go, and the flush ends.
+ */
+struct held_res {
+	int setup, flush_rc, bad;
+	bool got;
+	struct bcache_stats st;
+};
+
+struct flusher {
+	struct bcache *bc;
+	int rc;
+};
+
+static int flush_thread(void *arg)
+{
+	struct flusher *f = arg;
+	f->rc = bcache_flush(f->bc);
+	return 0;
+}
+
+static int held_body(void *arg)
+{
+	struct held_res *r = arg;
+	struct blkdev *dev = blkdev_get(0);
+	struct bcache *bc = bcache_create(dev, BS, 64 * BS);
+	struct buf *x, *y;
+	r->setup = bget_zero(bc, 0, &x);        /* held, locked, to the end */
+	stamp(x->data, 0, 5);
+	bdirty(x, false);
+	struct flusher f = { bc, 1 };
+	struct thread *t = thread_create(1, flush_thread, &f, 0);
+	thread_sleep_ms(50);                    /* the flush now waits for x */
+	r->setup += dirty_range(bc, 1, 64, 5);  /* full, dirty after the flush began */
+	r->got = bget_zero(bc, 100, &y) == 0;   /* the miss */
+	if (r->got) {
+		stamp(y->data, 100, 5);
+		bdirty(y, false);
+		brelse(y);
+	}
+	brelse(x);
+	thread_join(t);
+	r->flush_rc = f.rc;
+	bcache_stats(bc, &r->st);
+	r->setup += bcache_flush(bc);
+	r->bad = check_device(dev, 0, 64, 5) + check_device(dev, 100, 101, 5);
+	bcache_destroy(bc);
+	return 0;
+}
+
+Test(bcache_async, miss_while_a_flush_waits_for_a_held_buffer, .timeout = 60)
+{
+	make_image();
+	struct posix_config cfg = { .cpus = 2, .ndisks = 1 };
+	cfg.disk_path[0] = img;
+	static struct held_res r;
+	cr_assert_eq(run_in_kernel_cfg(&cfg, held_body, &r), 0);
+	cr_expect_eq(r.setup, 0);
+	cr_expect(r.got, "the miss got a buffer");
+	cr_expect_eq(r.flush_rc, 0);
+	cr_expect_leq(r.st.buffers, 128, "at most twice the bound: %zu", r.st.buffers);
+	cr_expect_eq(r.bad, 0, "%d blocks not on disk", r.bad);
+	unlink(img);
+}
