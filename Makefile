@@ -17,8 +17,9 @@ OPT     ?= -O2
 # Platform-independent sources: no file here may ask which platform it is on.
 KERNEL_SRCS := $(wildcard kernel/*.c)
 FS_SRCS     := $(wildcard fs/*.c fs/ext2/*.c)
-CORE_SRCS   := $(KERNEL_SRCS) $(FS_SRCS)
-CORE_INC    := -Ikernel -Ifs -Ihal
+NET_SRCS    := $(wildcard net/*.c)
+CORE_SRCS   := $(KERNEL_SRCS) $(FS_SRCS) $(NET_SRCS)
+CORE_INC    := -Ikernel -Ifs -Inet -Ihal
 
 .PHONY: all posix bare run test test-build deps clean qemu qemu-gdb
 all: posix bare

@@ -201,10 +201,101 @@ enum hal_blk_op { HAL_BLK_READ, HAL_BLK_WRITE, HAL_BLK_FLUSH };
 int hal_blk_submit(struct hal_blkdev *dev, enum hal_blk_op op, uint64_t sector,
                    void *buf, uint32_t count, hal_blk_done_fn done, void *arg);
 
+/* ---- Network interfaces ------------------------------------------------ */
+
 /*
- * Network interfaces will join here the same way (a handle type, a submit
- * call and a completion in irq context) with the TCP/IP issue.
+ * The boundary between the TCP/IP stack (net/) and a NIC driver (bare:
+ * virtio-net, e1000; posix: libslirp, TAP). The stack owns every protocol
+ * above Ethernet; a driver owns a device's rings and moves whole Ethernet
+ * frames, in batches, by copy: the caller's buffers are its own again when a
+ * call returns, so no buffer ever changes hands between the stack and a
+ * driver. Receiving is NAPI-style: the driver signals "frames waiting" once
+ * per hal_net_arm() from irq context, and a kernel thread then drains the
+ * queue with hal_net_receive() before arming again.
+ *
+ * Queues: a device has 1..HAL_MAX_CPUS queue pairs (receive + transmit);
+ * the stack serves queue q from CPU q % hal_cpu_count(). A queue's calls
+ * come from one CPU at a time (the stack keeps that rule), so a driver needs
+ * no lock between two calls on the same queue, only between a queue and its
+ * interrupt handler.
  */
+struct hal_netdev;
+
+/* Offloads a device offers (hal_net_info.offloads). */
+#define HAL_NET_TX_CSUM   (1u << 0) /* fills in the TCP/UDP checksum of HAL_NET_CSUM_PARTIAL frames */
+#define HAL_NET_RX_CSUM   (1u << 1) /* checks TCP/UDP checksums and sets HAL_NET_CSUM_VALID */
+
+/* Frame flags (hal_net_frame.flags). */
+#define HAL_NET_CSUM_PARTIAL (1u << 0) /* tx: the device computes the Internet
+	checksum of data[csum_start..len) and stores it at csum_start +
+	csum_offset; that field holds the pseudo-header sum meanwhile. Set only
+	when the device offers HAL_NET_TX_CSUM. */
+#define HAL_NET_CSUM_VALID   (1u << 1) /* rx: the device checked the TCP/UDP
+	checksum and found it right (absent: the stack checks it). */
+
+/* Largest frame without FCS that a receive buffer must hold: 1500-byte MTU
+ * plus the Ethernet header and one VLAN tag. */
+#define HAL_NET_FRAME_MAX 1518
+
+struct hal_net_info {
+	uint8_t mac[6];
+	uint16_t mtu;           /* largest IP packet: 1500 */
+	unsigned queues;        /* queue pairs, 1..HAL_MAX_CPUS */
+	unsigned offloads;      /* HAL_NET_TX_CSUM | HAL_NET_RX_CSUM */
+	bool link_up;
+	char name[32];          /* "virtio-net 00:03.0", "slirp", "tap0" ... for messages */
+};
+
+/* One frame in a batch: data starts with the Ethernet header, no FCS. */
+struct hal_net_frame {
+	void *data;
+	uint16_t len;           /* tx: frame length; rx: buffer size in, frame length out */
+	uint16_t flags;         /* HAL_NET_CSUM_* */
+	uint16_t csum_start;    /* tx with HAL_NET_CSUM_PARTIAL only */
+	uint16_t csum_offset;
+};
+
+/* hal_net_count / hal_net_get: the NICs the platform found, index 0..n-1. */
+unsigned hal_net_count(void);
+struct hal_netdev *hal_net_get(unsigned index);
+void hal_net_info(struct hal_netdev *dev, struct hal_net_info *info);
+
+/* Called in irq context, on any CPU, when an armed queue has frames to
+ * receive or transmit room again; it should only wake a thread. */
+typedef void (*hal_net_notify_fn)(void *arg, unsigned queue);
+
+/*
+ * hal_net_start: bring the device up; from now on notify(arg, q) may run
+ * for queue q after hal_net_arm(dev, q). Once per device, from a thread.
+ * 0 or -errno (-EIO: the device did not come up).
+ */
+int hal_net_start(struct hal_netdev *dev, hal_net_notify_fn notify, void *arg);
+
+/*
+ * hal_net_receive: copy up to max received frames of queue q into
+ * frames[i].data (frames[i].len >= HAL_NET_FRAME_MAX on entry; frame length
+ * and flags on return). Returns how many frames were filled (0: none
+ * waiting). Frames with errors or too long are dropped by the driver and
+ * counted. Never blocks.
+ */
+unsigned hal_net_receive(struct hal_netdev *dev, unsigned queue,
+                         struct hal_net_frame *frames, unsigned max);
+
+/*
+ * hal_net_transmit: copy n frames onto queue q's transmit ring and start
+ * sending them. Returns how many were taken, in order (fewer than n when the
+ * ring is full: arm the queue and wait for notify before trying the rest).
+ * Never blocks.
+ */
+unsigned hal_net_transmit(struct hal_netdev *dev, unsigned queue,
+                          const struct hal_net_frame *frames, unsigned n);
+
+/*
+ * hal_net_arm: ask for one notify(arg, q) when queue q has received frames
+ * or freed transmit room; if it has either already, notify runs soon (the
+ * caller may be the thread that notify wakes: that wake-up is not lost).
+ */
+void hal_net_arm(struct hal_netdev *dev, unsigned queue);
 
 /* ---- Diagnostics and the end ------------------------------------------- */
 

@@ -1,0 +1,44 @@
+/*
+ * nic.h: the NIC drivers of hal/bare behind hal.h's hal_net_* calls.
+ *
+ * A driver probes PCI for its devices (nic.c calls each driver's probe once,
+ * when the kernel first asks for NICs) and registers each device it brings
+ * up with bare_nic_add(); nic.c numbers them in that order and forwards the
+ * hal_net_* calls through the device's ops. The driver embeds struct
+ * hal_netdev at the start of its own device record.
+ */
+#ifndef BARE_NIC_H
+#define BARE_NIC_H
+
+#include "hal.h"
+
+struct bare_nic_ops {
+	int (*start)(struct hal_netdev *dev);
+	unsigned (*receive)(struct hal_netdev *dev, unsigned queue,
+	                    struct hal_net_frame *frames, unsigned max);
+	unsigned (*transmit)(struct hal_netdev *dev, unsigned queue,
+	                     const struct hal_net_frame *frames, unsigned n);
+	void (*arm)(struct hal_netdev *dev, unsigned queue);
+};
+
+struct hal_netdev {
+	const struct bare_nic_ops *ops;
+	struct hal_net_info info;           /* filled by the driver at probe */
+	hal_net_notify_fn notify;           /* set by hal_net_start, before ops->start */
+	void *notify_arg;
+};
+
+#define BARE_MAX_NICS 8
+
+/* bare_nic_add: register a probed device; -ENOSPC past BARE_MAX_NICS. */
+int bare_nic_add(struct hal_netdev *dev);
+
+/* bare_nic_notify: a driver's interrupt handler tells the stack that an
+ * armed queue has work (irq context). */
+static inline void bare_nic_notify(struct hal_netdev *dev, unsigned queue)
+{
+	if (dev->notify)
+		dev->notify(dev->notify_arg, queue);
+}
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * netbuf.h: a packet on its way through the stack.
+ *
+ * One netbuf holds one frame in one contiguous buffer with room in front for
+ * the headers that output adds (Ethernet, IPv4, TCP with options). Input
+ * pulls headers off the front as each layer takes its own; output pushes
+ * them on. A netbuf has one owner at a time: whoever holds the pointer, and
+ * handing it to a call that "takes" it passes ownership (it is freed or
+ * queued there). Allocated from the calling CPU's slab; any CPU may free.
+ */
+#ifndef NET_NETBUF_H
+#define NET_NETBUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hal.h"
+#include "list.h"
+
+#define NETBUF_HEADROOM 128            /* Ethernet + IPv4 + TCP with options */
+#define NETBUF_SIZE     (NETBUF_HEADROOM + HAL_NET_FRAME_MAX)
+
+struct netif;
+
+struct netbuf {
+	struct list link;       /* on whatever queue holds it (owner's choice) */
+	struct netif *netif;    /* the interface it came in on / goes out on */
+	uint8_t *data;          /* first byte of the current header */
+	uint16_t len;           /* bytes from data to the end of the packet */
+	uint16_t flags;         /* HAL_NET_CSUM_* */
+	uint16_t csum_start;    /* from the frame's start, with HAL_NET_CSUM_PARTIAL */
+	uint16_t csum_offset;
+	uint32_t src_ip, dst_ip; /* input: the IPv4 header's addresses, host order */
+	uint8_t buf[NETBUF_SIZE];
+};
+
+/* netbuf_alloc: a netbuf with len 0 and data after the headroom; NULL when
+ * out of memory. Any CPU, thread context. */
+struct netbuf *netbuf_alloc(void);
+void netbuf_free(struct netbuf *nb);    /* NULL is fine */
+
+/* netbuf_push: grow the packet at the front by n bytes (a header to fill);
+ * NULL if the headroom is used up. netbuf_pull: take n bytes off the front,
+ * returning the old front; NULL if the packet is shorter than n. */
+static inline void *netbuf_push(struct netbuf *nb, size_t n)
+{
+	if ((size_t)(nb->data - nb->buf) < n)
+		return NULL;
+	nb->data -= n;
+	nb->len += n;
+	return nb->data;
+}
+
+static inline void *netbuf_pull(struct netbuf *nb, size_t n)
+{
+	if (nb->len < n)
+		return NULL;
+	void *front = nb->data;
+	nb->data += n;
+	nb->len -= n;
+	return front;
+}
+
+/* netbuf_put: grow the packet at the end by n bytes; NULL if it would not
+ * fit. netbuf_trim: cut the packet to len bytes (Ethernet padding). */
+static inline void *netbuf_put(struct netbuf *nb, size_t n)
+{
+	if ((size_t)(nb->buf + NETBUF_SIZE - (nb->data + nb->len)) < n)
+		return NULL;
+	void *end = nb->data + nb->len;
+	nb->len += n;
+	return end;
+}
+
+static inline void netbuf_trim(struct netbuf *nb, size_t len)
+{
+	if (len < nb->len)
+		nb->len = (uint16_t)len;
+}
+
+#endif
