@@ -52,6 +52,17 @@ check "put from stdin" bash -c "echo piped | '$TORO_FS' '$img' put - /piped"
 check "get to stdout" test "$(T get /piped -)" = piped
 expect_exit "put from stdin onto a directory" 1 "Is a directory" T put - /d
 
+# A directory cycle (an entry naming an ancestor, made with debugfs as a
+# corrupt image would have it) stops the recursive commands with a message.
+cyc=$W/cycle.img
+mke2fs -q -F -t ext2 -b 1024 "$cyc" 4M >/dev/null
+printf 'mkdir /a\nmkdir /a/b\nln /a /a/b/up\n' | debugfs -w -f - "$cyc" >/dev/null 2>&1
+C() { timeout 20 "$TORO_FS" "$cyc" "$@"; }
+expect_exit "tree stops at a directory cycle" 1 "directory cycle" C tree /
+expect_exit "get -r stops at a directory cycle" 1 "directory cycle" C get -r /a "$W/cycle-out"
+check "get -r copied the tree up to the cycle" test -d "$W/cycle-out/b"
+expect_exit "rm -r stops at a directory cycle" 1 "directory cycle" C rm -r /a
+
 # Read-only commands do not change the image, not even times.
 sum=$(md5sum <"$img")
 T ls -l / >/dev/null; T stat /d/f >/dev/null; T cat /d/f >/dev/null
