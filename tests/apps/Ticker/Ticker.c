@@ -1,7 +1,7 @@
 /*
  * Ticker: a guest for the tests of the QEMU watchdog (scripts/qemu-run.sh).
- * "Ticker COUNT MS" prints "tick N" every MS milliseconds, COUNT times, and
- * exits 0: slow, but never silent for long. "Ticker 0" prints one line and
+ * "Ticker COUNT MS" prints a first line at once, then "tick N" every MS
+ * milliseconds, COUNT times, and exits 0: slow, but never silent for long. "Ticker 0" prints one line and
  * then sleeps for ever without a word, as a hung guest would.
  */
 #include "toro.h"
@@ -24,6 +24,7 @@ int main(int argc, char **argv)
 		for (;;)
 			Sleep(60000);
 	}
+	WriteConsoleF("Ticker: %u ticks, one every %u ms\n", count, ms);
 	for (uint32_t i = 1; i <= count; i++) {
 		Sleep(ms);
 		WriteConsoleF("tick %u\n", i);
