@@ -76,6 +76,7 @@ struct virtio_dev {
 	uint64_t features;              /* negotiated (virtio_begin) */
 	bool legacy;                    /* a 0.9.5 device: no FEATURES_OK, no VERSION_1 */
 	bool msix;                      /* interrupts by MSI-X (after irq_setup) */
+	int queue_vector;               /* the queues' vector (after irq_setup), for messages */
 	char where[16];                 /* "00:03.0", for messages */
 };
 

@@ -337,9 +337,10 @@ static int vnet_start(struct hal_netdev *dev)
 	vd->ops->queue_notify(vd, &n->rx);
 	read_link(n);
 	n->started = true;
-	bare_printf("%s: %s, %s interrupts, %u+%u descriptors\n", n->hal.info.name,
-	            vd->legacy ? "legacy" : "virtio 1.x", vd->msix ? "MSI-X" : "INTx",
-	            n->rx.size, n->tx.size);
+	bare_printf("%s: %s, %s vector %d, %u+%u descriptors, %u-byte header%s\n",
+	            n->hal.info.name, vd->legacy ? "legacy" : "virtio 1.x",
+	            vd->msix ? "MSI-X" : "INTx", vd->queue_vector, n->rx.size, n->tx.size,
+	            n->hdr_len, n->segs == 2 ? " apart" : "");
 	return 0;
 }
 

@@ -321,6 +321,7 @@ static bool setup_msix(struct vpci *p, unsigned cpu)
 		return false;
 	}
 	p->queue_vector = qv;
+	p->vd.queue_vector = qv;
 	return true;
 }
 
@@ -341,6 +342,7 @@ static int vpci_irq_setup(struct virtio_dev *vd, unsigned cpu, bare_irq_fn queue
 	if (v < 0)
 		return v;
 	p->queue_vector = v;
+	vd->queue_vector = v;
 	return 0;
 }
 
