@@ -135,7 +135,8 @@ struct e1000 {
 	uint8_t *rx_mem, *tx_mem;           /* slot i's buffer at i * BUF_SIZE */
 	unsigned rx_next;                   /* atomic for the handler: next slot to read */
 	unsigned tx_clean;                  /* atomic for the handler: oldest slot in flight */
-	unsigned tx_tail;                   /* next slot to fill (= TDT) */
+	unsigned tx_tail;                   /* atomic for the handler: next slot to fill (= TDT) */
+	bool rx_in_chain;                   /* dropping the slots of a multi-slot frame */
 
 	int armed;                          /* atomic: a notify is owed */
 	int tx_wanted;                      /* atomic: a transmit came back short */
@@ -191,7 +192,7 @@ static unsigned e1000_receive(struct hal_netdev *dev, unsigned queue,
 	if (!e->started)
 		return 0;
 	unsigned got = 0, i = e->rx_next;
-	bool took = false, in_chain = false;  /* in_chain: dropping a multi-slot frame */
+	bool took = false;
 	while (got < max) {
 		struct rx_desc *d = &e->rx[i];
 		uint8_t status = __atomic_load_n(&d->status, __ATOMIC_ACQUIRE);
@@ -200,9 +201,11 @@ static unsigned e1000_receive(struct hal_netdev *dev, unsigned queue,
 		struct hal_net_frame *f = &frames[got];
 		unsigned len = d->len;
 		unsigned room = f->len < HAL_NET_FRAME_MAX ? f->len : HAL_NET_FRAME_MAX;
-		if (in_chain || !(status & RXS_EOP)) {
-			in_chain = !(status & RXS_EOP);     /* 2 KiB is more than a frame: drop it */
-			if (!in_chain)
+		if (e->rx_in_chain || !(status & RXS_EOP)) {
+			/* A frame over several slots is longer than any we take:
+			 * drop its slots up to the one with EOP. */
+			e->rx_in_chain = !(status & RXS_EOP);
+			if (!e->rx_in_chain)
 				e->hal.stats.rx_too_long++;
 		} else if ((d->errors & RXE_FRAME) || len < ETH_MIN || len > BUF_SIZE) {
 			e->hal.stats.rx_bad++;
@@ -217,13 +220,11 @@ static unsigned e1000_receive(struct hal_netdev *dev, unsigned queue,
 		}
 		d->status = 0;
 		took = true;
-		wr(e, REG_RDT, i);              /* the slot is the device's again */
 		i = (i + 1) % RING;
 		__atomic_store_n(&e->rx_next, i, __ATOMIC_RELAXED);
-		if (in_chain && got == max)
-			break;
 	}
-	(void)took;
+	if (took)                       /* the slots read are the device's again */
+		wr(e, REG_RDT, (i + RING - 1) % RING);
 	if (!__atomic_load_n(&e->armed, __ATOMIC_ACQUIRE))
 		wr(e, REG_IMC, IMS_RX | ICR_TXDW);
 	return got;
@@ -260,7 +261,7 @@ static void tx_put(struct e1000 *e, const struct hal_net_frame *f)
 		c->addr = tucss << 32 | tucso << 40;    /* TUCSE 0: to the end */
 		c->cmd_len = TXC_DEXT | TXC_RS;         /* DTYP 0: context */
 		c->status = 0;
-		e->tx_tail = (e->tx_tail + 1) % RING;
+		__atomic_store_n(&e->tx_tail, (e->tx_tail + 1) % RING, __ATOMIC_RELAXED);
 		cmd |= TXC_DEXT | TXD_DTYP_D;
 		status = POPTS_TXSM;
 	}
@@ -271,7 +272,7 @@ static void tx_put(struct e1000 *e, const struct hal_net_frame *f)
 	d->addr = (uintptr_t)buf;
 	d->cmd_len = cmd | f->len;
 	d->status = status;
-	e->tx_tail = (slot + 1) % RING;
+	__atomic_store_n(&e->tx_tail, (slot + 1) % RING, __ATOMIC_RELAXED);
 }
 
 static unsigned e1000_transmit(struct hal_netdev *dev, unsigned queue,

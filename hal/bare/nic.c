@@ -55,6 +55,8 @@ void hal_net_info(struct hal_netdev *dev, struct hal_net_info *info)
 
 int hal_net_start(struct hal_netdev *dev, hal_net_notify_fn notify, void *arg)
 {
+	if (__atomic_exchange_n(&dev->started, 1, __ATOMIC_ACQ_REL))
+		return -EBUSY;          /* once per device: keep the first notify */
 	dev->notify_arg = arg;
 	dev->notify = notify;
 	return dev->ops->start(dev);

@@ -34,6 +34,7 @@ struct hal_netdev {
 	struct hal_net_info info;           /* filled by the driver at probe */
 	hal_net_notify_fn notify;           /* set by hal_net_start, before ops->start */
 	void *notify_arg;
+	int started;                        /* atomic: hal_net_start was called */
 	struct bare_nic_stats stats;
 };
 

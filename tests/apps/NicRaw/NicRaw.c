@@ -45,6 +45,7 @@ struct nic {
 	unsigned notifies;              /* wq.lock */
 	unsigned bad_notifies;          /* notify with interrupts on, or a wrong queue */
 	uint8_t gw_mac[6];
+	uint16_t flags;                 /* of the frame being matched */
 	uint8_t rx[BATCH][HAL_NET_FRAME_MAX];
 };
 
@@ -99,9 +100,11 @@ static unsigned wait_for(struct nic *n, match_fn match, void *arg, unsigned want
 		for (unsigned i = 0; i < BATCH; i++)
 			fr[i] = (struct hal_net_frame){ .data = n->rx[i], .len = HAL_NET_FRAME_MAX };
 		unsigned got = hal_net_receive(n->dev, 0, fr, BATCH);
-		for (unsigned i = 0; i < got && matched < want; i++)
+		for (unsigned i = 0; i < got && matched < want; i++) {
+			n->flags = fr[i].flags;
 			if (fr[i].len <= HAL_NET_FRAME_MAX && match(n, fr[i].data, fr[i].len, arg))
 				matched++;
+		}
 		if (got == 0 && !arm_and_wait(n, deadline))
 			break;
 	}
@@ -286,6 +289,7 @@ static bool is_offer(struct nic *n, const uint8_t *f, unsigned len, void *arg)
 	if (!offer)
 		return false;
 	memcpy(o->yiaddr, b + 16, 4);
+	o->csum_valid_flag = n->flags & HAL_NET_CSUM_VALID;
 	uint32_t ph = sum16(f + 26, 8, 0) + 17 + ulen;
 	o->udp_csum_ok = get16(udp + 6) == 0 || fold(sum16(udp, ulen, ph)) == 0xffff;
 	return true;
@@ -344,6 +348,11 @@ static void test_dhcp(struct nic *n, uint8_t *buf)
 	bool ok = exchange(n, &fr, 1, is_offer, &o, 1) == 1;
 	check(ok && !memcmp(o.yiaddr, MY_IP, 4), n, "DHCP OFFER of 10.0.2.15");
 	check(!ok || o.udp_csum_ok, n, "OFFER's UDP checksum right");
+	if (ok)
+		WriteConsoleF("NicRaw: %s: OFFER %s by the device\n", n->info.name,
+		              o.csum_valid_flag ? "marked checksum-valid" : "not checksum-checked");
+	check(!o.csum_valid_flag || (n->info.offloads & HAL_NET_RX_CSUM), n,
+	      "HAL_NET_CSUM_VALID only with HAL_NET_RX_CSUM");
 }
 
 static void test_malformed(struct nic *n, uint8_t *buf)
@@ -431,7 +440,7 @@ static void test_nic(unsigned index)
 	check(rc == 0, n, "hal_net_start");
 	if (rc != 0)
 		return;
-	check(hal_net_start(n->dev, on_notify, n) != 0, n, "a second hal_net_start refused");
+	check(hal_net_start(n->dev, on_notify, n) == -EBUSY, n, "a second hal_net_start: -EBUSY");
 	test_arp(n, buf);
 	test_dhcp(n, buf);
 	test_malformed(n, buf);
