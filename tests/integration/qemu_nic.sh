@@ -11,6 +11,11 @@
 # one INTx line (slots 3 and 4: PIRQ C and D, both IRQ 11 under SeaBIOS).
 # Also: no NIC at all (hal_net_count() == 0, no exception), and --lspci
 # still listing the NICs.
+# Then with Linux as the peer (NicRaw --peer-linux), on a tap device in a
+# network namespace of the test's own (unshare -rn): 10.0.2.2 on tap0 and a
+# UDP echo server; QEMU gives virtio-net the checksum offloads there, so
+# HAL_NET_TX_CSUM / HAL_NET_RX_CSUM are used (virtio modern and legacy,
+# e1000, whose device-computed UDP checksum Linux verifies).
 source "$(dirname "$0")/../lib.sh"
 cd "$TOP" || exit 1
 scratch
@@ -105,5 +110,65 @@ check "--lspci: virtio-net transitional 1af4:1000" grep -q 'Ethernet controller 
 check "--lspci: virtio-net modern 1af4:1041" grep -q 'Ethernet controller \[0200\]: 1af4:1041' "$out"
 check "--lspci: all 3 NICs then pass" grep -q '^NicRaw: 3 NICs$' "$out"
 grep -q '^NicRaw: ok' "$out" || show "$out"
+
+# ---- Linux on a tap device in a namespace of our own ----------------------
+
+# The namespace's side: tap0 with 10.0.2.2, a bounded UDP echo server, then
+# NicRaw; its output and status come back.
+TAP_SETUP='
+set -e
+ip link set lo up
+ip tuntap add tap0 mode tap
+ip link set tap0 up
+ip addr add 10.0.2.2/24 dev tap0
+/usr/bin/python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((\"10.0.2.2\", 7777))
+s.settimeout(120)
+try:
+    for _ in range(50):
+        data, peer = s.recvfrom(4096)
+        s.sendto(data, peer)
+except socket.timeout:
+    pass
+" &
+srv=$!
+set +e
+scripts/qemu-run.sh "$1" --smp "$2" --timeout 300 --append --peer-linux --nic-tap tap0 "$3"
+rc=$?
+kill $srv
+exit $rc
+'
+
+if unshare -rn true 2>/dev/null && [ -c /dev/net/tun ]; then
+	tap_case() {   # label smp model expected-regex...
+		local label=$1 smp=$2 model=$3
+		shift 3
+		timeout 600 unshare -rn bash -c "$TAP_SETUP" tapcase "$NICRAW" "$smp" "$model" \
+			</dev/null >"$out" 2>&1
+		local rc=$? ok=1 missing=
+		[ $rc -eq 0 ] && grep -q '^NicRaw: ok' "$out" && ! grep -q '^FAIL:' "$out" || ok=0
+		for re in "$@"; do
+			if ! grep -Eq "$re" "$out"; then ok=0; missing="$missing [$re]"; fi
+		done
+		if [ $ok = 1 ]; then
+			pass "Linux peer on tap: $label, $smp CPU(s)"
+		else
+			fail "Linux peer on tap: $label, $smp CPU(s) (status $rc)${missing:+, missing:$missing}"
+			show "$out"
+		fi
+	}
+	ECHO_OK='UDP echo: checksum right'
+	tap_case "virtio-net modern, checksum offloads" 2 virtio-net-pci \
+		'offloads tx-csum rx-csum' 'PASS: .*checksum filled in by the device' "$ECHO_OK"
+	tap_case "virtio-net legacy, checksum offloads, header apart" 1 \
+		virtio-net-pci,disable-modern=on,any_layout=off,mrg_rxbuf=off \
+		'offloads tx-csum rx-csum' '10-byte header apart' "$ECHO_OK"
+	tap_case "e1000, checksum by a context descriptor" 1 e1000 \
+		'PASS: .*checksum filled in by the device' "$ECHO_OK"
+else
+	echo "SKIP: no user namespaces or /dev/net/tun here: the tap cases did not run"
+fi
 
 finish

@@ -17,6 +17,13 @@
  *     arm/notify;
  *   - ICMP echo to 10.0.2.2, reported but not required (restrict=on may
  *     leave it unanswered).
+ * With the argument --peer-linux the peer is Linux's own stack at 10.0.2.2
+ * on a tap device (tests/integration/qemu_nic.sh sets it up in a network
+ * namespace, with a UDP echo server on port 7777): no DHCP then, but a UDP
+ * datagram to the echo server, its checksum left to the device when it
+ * offers HAL_NET_TX_CSUM (Linux drops a wrong one), and the echo's checksum
+ * checked here (Linux hands it over partial when the device took
+ * GUEST_CSUM: the driver must complete it).
  * Every wait sleeps on a wait queue that notify wakes, with a deadline,
  * after hal_net_arm (never polling); notify must come in irq context, and
  * never more often than arm was called. Prints "NicRaw: ok" and exits 0
@@ -220,30 +227,23 @@ static void ipv4(uint8_t *p, unsigned total, unsigned proto, const uint8_t *src,
 
 #define XID 0x546f726f
 
-/* DHCP DISCOVER (RFC 2131) from 0.0.0.0:68 to 255.255.255.255:67. */
-static unsigned dhcp_discover(struct nic *n, struct hal_net_frame *fr, uint8_t *f)
+/* Ethernet + IPv4 + UDP around the ulen - 8 payload bytes already at
+ * f + 42. The UDP checksum is the device's (HAL_NET_CSUM_PARTIAL) when it
+ * offers HAL_NET_TX_CSUM, else computed here. The frame length. */
+static unsigned udp4(struct nic *n, struct hal_net_frame *fr, uint8_t *f, const uint8_t *dmac,
+                     const uint8_t *sip, const uint8_t *dip, unsigned sport, unsigned dport,
+                     unsigned ulen)
 {
-	static const uint8_t zero[4], all[4] = { 255, 255, 255, 255 };
-	memset(f, 0, 400);
-	unsigned o = ether(f, BCAST, n->info.mac, 0x0800);
-	uint8_t *udp = f + o + 20, *b = udp + 8;
-	b[0] = 1;                           /* BOOTREQUEST */
-	b[1] = 1;
-	b[2] = 6;
-	b[4] = XID >> 24; b[5] = XID >> 16 & 0xff; b[6] = XID >> 8 & 0xff; b[7] = XID & 0xff;
-	put16(b + 10, 0x8000);              /* broadcast the reply */
-	memcpy(b + 28, n->info.mac, 6);
-	static const uint8_t opts[] = { 99, 130, 83, 99, 53, 1, 1, 55, 3, 1, 3, 6, 255 };
-	memcpy(b + 236, opts, sizeof(opts));
-	unsigned blen = 236 + sizeof(opts) + 7;    /* padded */
-	unsigned ulen = 8 + blen;
-	put16(udp, 68);
-	put16(udp + 2, 67);
+	unsigned o = ether(f, dmac, n->info.mac, 0x0800);
+	uint8_t *udp = f + o + 20;
+	put16(udp, sport);
+	put16(udp + 2, dport);
 	put16(udp + 4, ulen);
-	ipv4(f + o, 20 + ulen, 17, zero, all);
+	put16(udp + 6, 0);
+	ipv4(f + o, 20 + ulen, 17, sip, dip);
 	/* Pseudo-header sum in the checksum field: the device (or we) add
 	 * the rest. */
-	uint32_t ph = sum16(zero, 4, 0) + sum16(all, 4, 0) + 17 + ulen;
+	uint32_t ph = sum16(sip, 4, 0) + sum16(dip, 4, 0) + 17 + ulen;
 	unsigned len = o + 20 + ulen;
 	*fr = (struct hal_net_frame){ .data = f, .len = (uint16_t)len };
 	if (n->info.offloads & HAL_NET_TX_CSUM) {
@@ -256,6 +256,32 @@ static unsigned dhcp_discover(struct nic *n, struct hal_net_frame *fr, uint8_t *
 		put16(udp + 6, c ? c : 0xffff);
 	}
 	return len;
+}
+
+/* DHCP DISCOVER (RFC 2131) from 0.0.0.0:68 to 255.255.255.255:67. */
+static unsigned dhcp_discover(struct nic *n, struct hal_net_frame *fr, uint8_t *f)
+{
+	static const uint8_t zero[4], all[4] = { 255, 255, 255, 255 };
+	memset(f, 0, 400);
+	uint8_t *b = f + 42;
+	b[0] = 1;                           /* BOOTREQUEST */
+	b[1] = 1;
+	b[2] = 6;
+	b[4] = XID >> 24; b[5] = XID >> 16 & 0xff; b[6] = XID >> 8 & 0xff; b[7] = XID & 0xff;
+	put16(b + 10, 0x8000);              /* broadcast the reply */
+	memcpy(b + 28, n->info.mac, 6);
+	static const uint8_t opts[] = { 99, 130, 83, 99, 53, 1, 1, 55, 3, 1, 3, 6, 255 };
+	memcpy(b + 236, opts, sizeof(opts));
+	unsigned blen = 236 + sizeof(opts) + 7;    /* padded */
+	return udp4(n, fr, f, BCAST, zero, all, 68, 67, 8 + blen);
+}
+
+/* The UDP checksum of the datagram in frame f (IPv4 without options)
+ * is right. */
+static bool udp_csum_ok(const uint8_t *f, unsigned ulen)
+{
+	uint32_t ph = sum16(f + 26, 8, 0) + 17 + ulen;
+	return get16(f + 40) == 0 || fold(sum16(f + 34, ulen, ph)) == 0xffff;
 }
 
 struct offer {
@@ -290,8 +316,7 @@ static bool is_offer(struct nic *n, const uint8_t *f, unsigned len, void *arg)
 		return false;
 	memcpy(o->yiaddr, b + 16, 4);
 	o->csum_valid_flag = n->flags & HAL_NET_CSUM_VALID;
-	uint32_t ph = sum16(f + 26, 8, 0) + 17 + ulen;
-	o->udp_csum_ok = get16(udp + 6) == 0 || fold(sum16(udp, ulen, ph)) == 0xffff;
+	o->udp_csum_ok = udp_csum_ok(f, ulen);
 	return true;
 }
 
@@ -415,6 +440,49 @@ static void test_icmp(struct nic *n, uint8_t *buf)
 	              ok ? "reply" : "no reply (slirp may not answer)");
 }
 
+#define ECHO_PORT 7777
+#define MY_PORT   40000
+static const char ECHO_TEXT[] = "Toro/C NicRaw: checksums by the device, please";
+
+struct udp_echo {
+	bool csum_ok, flagged;
+};
+
+static bool is_udp_echo(struct nic *n, const uint8_t *f, unsigned len, void *arg)
+{
+	struct udp_echo *e = arg;
+	unsigned plen = sizeof(ECHO_TEXT) - 1;
+	if (len < 42 + plen || get16(f + 12) != 0x0800 || f[14] != 0x45 || f[23] != 17 ||
+	    memcmp(f + 26, GW_IP, 4) || memcmp(f + 30, MY_IP, 4) || get16(f + 34) != ECHO_PORT ||
+	    get16(f + 36) != MY_PORT || get16(f + 38) != 8 + plen || memcmp(f + 42, ECHO_TEXT, plen))
+		return false;
+	e->csum_ok = udp_csum_ok(f, 8 + plen);
+	e->flagged = n->flags & HAL_NET_CSUM_VALID;
+	return true;
+}
+
+static void test_udp_echo(struct nic *n, uint8_t *buf)
+{
+	unsigned plen = sizeof(ECHO_TEXT) - 1;
+	memcpy(buf + 42, ECHO_TEXT, plen);
+	struct hal_net_frame fr;
+	udp4(n, &fr, buf, n->gw_mac, MY_IP, GW_IP, MY_PORT, ECHO_PORT, 8 + plen);
+	struct udp_echo e = { false, false };
+	bool ok = exchange(n, &fr, 1, is_udp_echo, &e, 1) == 1;
+	check(ok, n, n->info.offloads & HAL_NET_TX_CSUM ?
+	      "UDP echo from Linux (checksum filled in by the device)" :
+	      "UDP echo from Linux (checksum computed here)");
+	check(!ok || e.csum_ok, n, "the echo's UDP checksum is right");
+	check(!ok || !e.flagged || (n->info.offloads & HAL_NET_RX_CSUM), n,
+	      "HAL_NET_CSUM_VALID only with HAL_NET_RX_CSUM");
+	if (ok)
+		WriteConsoleF("NicRaw: %s: UDP echo: checksum %s, %s by the device\n", n->info.name,
+		              e.csum_ok ? "right" : "WRONG",
+		              e.flagged ? "marked checksum-valid" : "not checksum-checked");
+}
+
+static bool peer_linux;
+
 static void test_nic(unsigned index)
 {
 	struct nic *n = ToroGetMem(sizeof(*n));
@@ -442,7 +510,10 @@ static void test_nic(unsigned index)
 		return;
 	check(hal_net_start(n->dev, on_notify, n) == -EBUSY, n, "a second hal_net_start: -EBUSY");
 	test_arp(n, buf);
-	test_dhcp(n, buf);
+	if (peer_linux)
+		test_udp_echo(n, buf);
+	else
+		test_dhcp(n, buf);
 	test_malformed(n, buf);
 	test_tx_room(n, buf);
 	test_icmp(n, buf);
@@ -474,8 +545,11 @@ static void test_nic(unsigned index)
 	WriteConsoleF("NicRaw: %s: %u arms, %u notifies\n", n->info.name, n->arms, after);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--peer-linux"))
+			peer_linux = true;
 	unsigned count = hal_net_count();
 	WriteConsoleF("NicRaw: %u NIC%s\n", count, count == 1 ? "" : "s");
 	for (unsigned i = 0; i < count; i++)
