@@ -140,6 +140,7 @@ struct e1000 {
 	unsigned tx_clean;                  /* atomic for the handler: oldest slot in flight */
 	unsigned tx_tail;                   /* atomic for the handler: next slot to fill (= TDT) */
 	bool rx_in_chain;                   /* dropping the slots of a multi-slot frame */
+	bool irqs_on;                       /* IMS has the receive causes (spares IMC writes) */
 
 	int armed;                          /* atomic: a notify is owed */
 	int tx_wanted;                      /* atomic: a transmit came back short */
@@ -235,8 +236,10 @@ static unsigned e1000_receive(struct hal_netdev *dev, unsigned queue,
 	}
 	if (took)                       /* the slots read are the device's again */
 		wr(e, REG_RDT, (i + RING - 1) % RING);
-	if (!__atomic_load_n(&e->armed, __ATOMIC_ACQUIRE))
+	if (e->irqs_on && !__atomic_load_n(&e->armed, __ATOMIC_ACQUIRE)) {
 		wr(e, REG_IMC, IMS_RX | ICR_TXDW);
+		e->irqs_on = false;
+	}
 	return got;
 }
 
@@ -293,6 +296,7 @@ static unsigned e1000_transmit(struct hal_netdev *dev, unsigned queue,
 		return 0;
 	tx_reap(e);
 	unsigned taken = 0;
+	bool added = false;
 	for (; taken < count; taken++) {
 		const struct hal_net_frame *f = &frames[taken];
 		if (!tx_frame_ok(f)) {
@@ -303,9 +307,12 @@ static unsigned e1000_transmit(struct hal_netdev *dev, unsigned queue,
 		if (tx_used(e) + need > RING - 1)   /* one slot stays empty: full != empty */
 			break;
 		tx_put(e, f);
+		added = true;
 	}
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	wr(e, REG_TDT, e->tx_tail);
+	if (added) {
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		wr(e, REG_TDT, e->tx_tail);
+	}
 	bool short_taken = taken < count;
 	__atomic_store_n(&e->tx_wanted, short_taken, __ATOMIC_RELEASE);
 	return taken;
@@ -321,6 +328,7 @@ static void e1000_arm(struct hal_netdev *dev, unsigned queue)
 	__atomic_store_n(&e->armed, 1, __ATOMIC_RELEASE);
 	bool tx_wanted = __atomic_load_n(&e->tx_wanted, __ATOMIC_RELAXED);
 	wr(e, REG_IMS, IMS_RX | ICR_LSC | (tx_wanted ? ICR_TXDW : 0));
+	e->irqs_on = true;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (work_waiting(e))
 		bare_irq_self((unsigned)e->raise_vector);
