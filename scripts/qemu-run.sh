@@ -4,7 +4,9 @@
 #   scripts/qemu-run.sh ELF [--smp N] [--mem SIZE] [--cpu MODEL] [--disk IMG]
 #                           [--append ARGS] [--accel auto|kvm|tcg] [--icount]
 #                           [--gdb] [--hang SECONDS] [--timeout SECONDS]
-#                           [-- QEMU-ARGS...]
+#                           [--nic MODEL[,PROPERTY=VALUE...]]...
+#                           [--nic-tap IFNAME MODEL[,PROPERTY=VALUE...]]...
+#                           [--qmp SOCKET] [-- QEMU-ARGS...]
 #
 # The service's serial output goes to stdout. The exit status is the
 # service's: the kernel ends QEMU through isa-debug-exit, which exits with
@@ -33,13 +35,26 @@
 # output goes through a file polled once a second on its way to stdout, and
 # QEMU's standard input is /dev/null.
 #
+# --nic adds a NIC (repeatable): a QEMU device MODEL (e1000,
+# virtio-net-pci, ...; properties after it go to the device, e.g.
+# virtio-net-pci,disable-modern=on) on its own user-mode network
+# (libslirp, restrict=on: the guest reaches nothing outside; gateway
+# 10.0.2.2, DHCP hands out 10.0.2.15). --nic-tap puts the NIC on the
+# existing tap device IFNAME instead (made by the caller, e.g. in a network
+# namespace of its own; virtio headers on, so virtio-net gets checksum
+# offloads). Without either the machine has no NIC. The n-th NIC's netdev
+# is named nic<n-1> (for QMP's set_link). --qmp SOCKET: a QMP server on
+# that Unix socket, for tests that drive QEMU while it runs.
+#
 # QEMU-ARGS after -- go to QEMU after ours, so they add devices and may
 # override -smp, -m and -cpu (QEMU takes the last of each).
 set -u
 
 usage() {
 	echo "usage: $0 ELF [--smp N] [--mem SIZE] [--cpu MODEL] [--disk IMG] [--append ARGS]" \
-		"[--accel auto|kvm|tcg] [--icount] [--gdb] [--hang S] [--timeout S] [-- QEMU-ARGS...]" >&2
+		"[--accel auto|kvm|tcg] [--icount] [--gdb] [--hang S] [--timeout S]" \
+		"[--nic MODEL[,PROPS]]... [--nic-tap IFNAME MODEL[,PROPS]]... [--qmp SOCKET]" \
+		"[-- QEMU-ARGS...]" >&2
 	exit 2
 }
 
@@ -56,6 +71,8 @@ icount=
 gdb=
 hang=
 timeout=
+nics=
+qmp=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--smp) smp=$2; shift 2 ;;
@@ -68,6 +85,9 @@ while [ $# -gt 0 ]; do
 	--gdb) gdb=1; shift ;;
 	--hang) hang=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
+	--nic) [ $# -ge 2 ] || usage; nics="$nics user:$2"; shift 2 ;;
+	--nic-tap) [ $# -ge 3 ] || usage; nics="$nics tap=$2:$3"; shift 3 ;;
+	--qmp) [ $# -ge 2 ] || usage; qmp=$2; shift 2 ;;
 	--) shift; break ;;
 	*) usage ;;
 	esac
@@ -99,7 +119,24 @@ tcg)
 *) usage ;;
 esac
 
-# Ours first, then the caller's QEMU-ARGS (still in "$@").
+# Ours first, then the caller's QEMU-ARGS (still in "$@"): each is put in
+# front, so the NICs go in last to first.
+reversed=
+count=0
+for nic in $nics; do
+	reversed="$nic $reversed"
+	count=$((count + 1))
+done
+for nic in $reversed; do
+	count=$((count - 1))
+	set -- -device "${nic#*:},netdev=nic$count" "$@"
+	case $nic in
+	user:*) set -- -netdev "user,id=nic$count,restrict=on" "$@" ;;
+	tap=*) tap=${nic%%:*}
+		set -- -netdev "tap,id=nic$count,ifname=${tap#tap=},script=no,downscript=no" "$@" ;;
+	esac
+done
+[ -n "$qmp" ] && set -- -qmp "unix:$qmp,server=on,wait=off" "$@"
 [ -n "$gdb" ] && set -- -s -S "$@"
 [ -n "$disk" ] && set -- -drive "file=$disk,format=raw,if=ide" "$@"
 [ -n "$append" ] && set -- -append "$append" "$@"
