@@ -3,8 +3,6 @@
  * them, so that a refusal names exactly what an image has (and what kind of
  * file system it is) instead of a bare mask.
  */
-#include <stdio.h>
-
 #include "ext2.h"
 
 struct feature_name {
@@ -40,12 +38,12 @@ static void list_names(const struct feature_name *table, uint32_t mask, char *ou
 	out[0] = '\0';
 	for (const struct feature_name *f = table; f->name && n < size; f++) {
 		if (mask & f->bit) {
-			n += (size_t)snprintf(out + n, size - n, "%s%s", n ? " " : "", f->name);
+			n += (size_t)ksnprintf(out + n, size - n, "%s%s", n ? " " : "", f->name);
 			mask &= ~f->bit;
 		}
 	}
 	if (mask && n < size)
-		snprintf(out + n, size - n, "%sunknown 0x%x", n ? " " : "", mask);
+		ksnprintf(out + n, size - n, "%sunknown 0x%x", n ? " " : "", mask);
 }
 
 void ext2_report_features(const char *dev, uint32_t incompat, uint32_t ro_compat,
