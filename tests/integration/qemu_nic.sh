@@ -21,12 +21,12 @@
 # HAL_NET_TX_CSUM / HAL_NET_RX_CSUM are used (virtio modern and legacy,
 # e1000, whose device-computed UDP checksum Linux verifies).
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/ata_lib.bash"
 cd "$TOP" || exit 1
 scratch
 NICRAW=build/bare/tests/NicRaw.elf
 out=$SCRATCH/out
 
-show() { sed 's/^/    | /' "$1"; }
 
 # nicraw LABEL SMP EXPECT-REGEX... -- QEMU-RUN-ARGS...: boot NicRaw, pass
 # when it exits 0, says "NicRaw: ok", has no FAIL line and every regex
@@ -37,7 +37,7 @@ nicraw() {
 	local expect=()
 	while [ "$1" != -- ]; do expect+=("$1"); shift; done
 	shift
-	timeout 600 scripts/qemu-run.sh "$NICRAW" --smp "$smp" --timeout 300 "$@" \
+	scripts/qemu-run.sh "$NICRAW" --smp "$smp" "${QEMU_TEST_OPTS[@]}" "$@" \
 		</dev/null >"$out" 2>&1
 	local rc=$? ok=1 missing=
 	[ $rc -eq 0 ] || ok=0
@@ -93,7 +93,7 @@ check "shared line: one vector for both (virtio $v1, e1000 $v2)" \
 
 # No NIC: nothing probed, nothing faults.
 for smp in 1 2; do
-	timeout 300 scripts/qemu-run.sh "$NICRAW" --smp $smp --timeout 200 </dev/null >"$out" 2>&1
+	scripts/qemu-run.sh "$NICRAW" --smp $smp "${QEMU_TEST_OPTS[@]}" </dev/null >"$out" 2>&1
 	rc=$?
 	if [ $rc -eq 0 ] && grep -q '^NicRaw: 0 NICs$' "$out" && grep -q '^NicRaw: ok' "$out" &&
 			! grep -q 'exception' "$out"; then
@@ -105,7 +105,7 @@ for smp in 1 2; do
 done
 
 # --lspci still lists them, and the drivers still work after it.
-timeout 300 scripts/qemu-run.sh "$NICRAW" --timeout 200 --append --lspci \
+scripts/qemu-run.sh "$NICRAW" "${QEMU_TEST_OPTS[@]}" --append --lspci \
 	--nic e1000 --nic virtio-net-pci --nic virtio-net-pci,disable-legacy=on </dev/null >"$out" 2>&1
 rc=$?
 check "--lspci boot with 3 NICs: status 0 (got $rc)" [ $rc -eq 0 ]
@@ -145,7 +145,7 @@ PY
 link_case() {   # label model
 	local sock=$SCRATCH/qmp.sock
 	rm -f "$sock"
-	timeout 600 scripts/qemu-run.sh "$NICRAW" --timeout 300 --append --link-watch \
+	scripts/qemu-run.sh "$NICRAW" "${QEMU_TEST_OPTS[@]}" --append --link-watch \
 		--nic "$2" --qmp "$sock" </dev/null >"$out" 2>&1 &
 	local qemu=$! i
 	for i in $(seq 300); do
@@ -193,7 +193,7 @@ except socket.timeout:
 " &
 srv=$!
 set +e
-scripts/qemu-run.sh "$1" --smp "$2" --timeout 300 --append --peer-linux --nic-tap tap0 "$3"
+scripts/qemu-run.sh "$1" --smp "$2" "${@:4}" --append --peer-linux --nic-tap tap0 "$3"
 rc=$?
 kill $srv
 exit $rc
@@ -203,7 +203,7 @@ if unshare -rn true 2>/dev/null && [ -c /dev/net/tun ]; then
 	tap_case() {   # label smp model expected-regex...
 		local label=$1 smp=$2 model=$3
 		shift 3
-		timeout 600 unshare -rn bash -c "$TAP_SETUP" tapcase "$NICRAW" "$smp" "$model" \
+		unshare -rn bash -c "$TAP_SETUP" tapcase "$NICRAW" "$smp" "$model" "${QEMU_TEST_OPTS[@]}" \
 			</dev/null >"$out" 2>&1
 		local rc=$? ok=1 missing=
 		[ $rc -eq 0 ] && grep -q '^NicRaw: ok' "$out" && ! grep -q '^FAIL:' "$out" || ok=0
