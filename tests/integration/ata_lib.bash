@@ -15,14 +15,18 @@
 #   under TCG), and one FsSuite boot took over 300 s under a loaded nested
 #   KVM, so near 100 s in one step: 300 s leaves it room three times over.
 #   1500 s in all: five times that boot.
-# QEMU_TEST_OPTS: those qemu-run.sh options, for suites that call it
+# qemu_test_opts: those qemu-run.sh options as the environment gives them
+# now, into the array QEMU_TEST_OPTS, also for suites that call qemu-run.sh
 # themselves (to give it --nic or --qmp).
-QEMU_TEST_OPTS=(--accel "${TORO_QEMU_ACCEL:-tcg}" --hang "${TORO_QEMU_HANG:-300}"
-	--timeout "${TORO_QEMU_LIMIT:-1500}")
+qemu_test_opts() {
+	QEMU_TEST_OPTS=(--accel "${TORO_QEMU_ACCEL:-tcg}" --hang "${TORO_QEMU_HANG:-300}"
+		--timeout "${TORO_QEMU_LIMIT:-1500}")
+}
 
 bare_boot() {
 	local out=$1 elf=$2 append=$3
 	shift 3
+	qemu_test_opts
 	"$TOP/scripts/qemu-run.sh" "$elf" "${QEMU_TEST_OPTS[@]}" \
 		${append:+--append "$append"} -- "$@" </dev/null 2>&1 | tr -d '\r' >"$out"
 	return "${PIPESTATUS[0]}"

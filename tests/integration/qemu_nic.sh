@@ -23,6 +23,7 @@
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/ata_lib.bash"
 cd "$TOP" || exit 1
+qemu_test_opts
 scratch
 NICRAW=build/bare/tests/NicRaw.elf
 out=$SCRATCH/out
