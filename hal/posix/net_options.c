@@ -26,7 +26,7 @@
 
 static int refuse(const char *spec, const char *why)
 {
-	fprintf(stderr, "--net %s: %s\n", spec, why);
+	fprintf(stderr, "--net%s%s: %s\n", *spec ? " " : "", spec, why);
 	return -1;
 }
 
