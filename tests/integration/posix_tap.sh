@@ -6,7 +6,7 @@
 # NicEcho (tests/apps) answers ARP, ICMP echo and UDP echo from raw frames.
 source "$(dirname "$0")/../lib.sh"
 cd "$TOP"
-ECHO=build/posix/tests/apps/NicEcho
+ECHO=build/posix/tests/apps/NicEcho     # one_queue sets it per build
 
 if [ -z "${TORO_TAP_NETNS:-}" ]; then
 	if ! timeout 5 unshare -rn true 2>/dev/null; then
@@ -54,36 +54,45 @@ EOF
 }
 
 # ---- one queue, the default MAC ----
+# one_queue BUILD: NicEcho of build/BUILD on tap:toro0, the default MAC.
+one_queue() {
+	local tag=$1 log=$SCRATCH/$1.log
+	ECHO=build/$1/tests/apps/NicEcho
+	if start_echo "$log" --net tap:toro0 --cpus 2 192.168.7.2 6; then
+		pass "$tag: NicEcho starts on tap:toro0"
+		check "$tag: its banner: one queue, MAC 02:54:6f:72:6f:00" \
+			grep -q 'toro0 02:54:6f:72:6f:00, 1 queues' "$log"
+		out=$(timeout 10 ping -c 3 -i 0.2 -W 2 192.168.7.2)
+		check "$tag: ping -c 3: three replies" grep -q '3 received' <<<"$out"
+		check "$tag: ip neigh: 192.168.7.2 is at 02:54:6f:72:6f:00" \
+			grep -q 'lladdr 02:54:6f:72:6f:00' <<<"$(ip neigh show 192.168.7.2 dev toro0)"
+		if command -v arping >/dev/null; then
+			out=$(timeout 10 arping -c 2 -w 5 -I toro0 192.168.7.2)
+			check "$tag: arping: two replies from 02:54:6F:72:6F:00" \
+				[ "$(grep -ci 'reply from 192.168.7.2 \[02:54:6F:72:6F:00\]' <<<"$out")" -eq 2 ]
+		fi
+		out=$(timeout 10 ping -c 2 -i 0.2 -W 2 -s 1472 -M do 192.168.7.2)
+		check "$tag: ping of a full 1500-byte packet, not fragmented" grep -q '2 received' <<<"$out"
+		# Linux hands these over with their checksum left partial (TUN_F_CSUM)
+		# and takes the replies with theirs partial: NicEcho checks every sum.
+		check "$tag: UDP echo of 1, 100 and 1472 bytes (checksum offload both ways)" \
+			udp_echo 192.168.7.2 1 100 1472
+		wait $ECHO_PID
+		check "$tag: NicEcho ends with status 0" [ $? -eq 0 ]
+		check "$tag: NicEcho answered 5 pings and 3 datagrams" \
+			grep -q 'echo 5, udp 3,' "$log"
+	else
+		fail "$tag: NicEcho starts on tap:toro0"
+	fi
+}
+
 ip tuntap add dev toro0 mode tap
 ip addr add 192.168.7.1/24 dev toro0
 ip link set toro0 up
-
-if start_echo "$SCRATCH/one.log" --net tap:toro0 --cpus 2 192.168.7.2 6; then
-	pass "NicEcho starts on tap:toro0"
-	check "its banner: one queue, MAC 02:54:6f:72:6f:00" \
-		grep -q 'toro0 02:54:6f:72:6f:00, 1 queues' "$SCRATCH/one.log"
-	out=$(timeout 10 ping -c 3 -i 0.2 -W 2 192.168.7.2)
-	check "ping -c 3: three replies" grep -q '3 received' <<<"$out"
-	check "ip neigh: 192.168.7.2 is at 02:54:6f:72:6f:00" \
-		grep -q 'lladdr 02:54:6f:72:6f:00' <<<"$(ip neigh show 192.168.7.2 dev toro0)"
-	if command -v arping >/dev/null; then
-		out=$(timeout 10 arping -c 2 -w 5 -I toro0 192.168.7.2)
-		check "arping: two replies from 02:54:6F:72:6F:00" \
-			[ "$(grep -ci 'reply from 192.168.7.2 \[02:54:6F:72:6F:00\]' <<<"$out")" -eq 2 ]
-	fi
-	out=$(timeout 10 ping -c 2 -i 0.2 -W 2 -s 1472 -M do 192.168.7.2)
-	check "ping of a full 1500-byte packet, not fragmented" grep -q '2 received' <<<"$out"
-	# Linux hands these over with their checksum left partial (TUN_F_CSUM)
-	# and takes the replies with theirs partial: NicEcho checks every sum.
-	check "UDP echo of 1, 100 and 1472 bytes (checksum offload both ways)" \
-		udp_echo 192.168.7.2 1 100 1472
-	wait $ECHO_PID
-	check "NicEcho ends with status 0" [ $? -eq 0 ]
-	check "NicEcho answered 5 pings and 3 datagrams" \
-		grep -q 'echo 5, udp 3,' "$SCRATCH/one.log"
-else
-	fail "NicEcho starts on tap:toro0"
-fi
+one_queue posix
+# The same under ASan and UBSan, when make test built it.
+[ -x build/posix-san/tests/apps/NicEcho ] && one_queue posix-san
+ECHO=build/posix/tests/apps/NicEcho
 
 # ---- one queue per CPU, a MAC of our choice ----
 ip tuntap add dev toro1 mode tap multi_queue
