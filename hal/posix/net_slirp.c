@@ -386,6 +386,11 @@ static void slirp_close(struct hal_netdev *dev)
 		wake_poller(n);
 		pthread_join(n->thread, NULL);
 	}
+	/* The counts of what was dropped, where someone will see them. */
+	if (n->rx_dropped || n->tx_dropped || n->guest_errors || n->notify_failed)
+		fprintf(stderr, "toro: %s: dropped %lu received and %lu transmitted frames, "
+		        "%lu refused by slirp, %lu notifies failed\n", dev->info.name, n->rx_dropped,
+		        n->tx_dropped, n->guest_errors, n->notify_failed);
 	if (n->slirp)
 		slirp_cleanup(n->slirp);
 	while (n->timers) {

@@ -275,6 +275,11 @@ static void tap_close(struct hal_netdev *dev)
 		struct tap_queue *q = &t->q[i];
 		if (q->watched)
 			hal_posix_unwatch_fd(q->fd);
+		/* The counts of what was dropped, where someone will see them. */
+		if (q->rx_dropped || q->tx_dropped || q->notify_failed)
+			fprintf(stderr, "toro: %s queue %u: dropped %lu received and %lu transmitted "
+			        "frames, %lu notifies failed\n", dev->info.name, i, q->rx_dropped,
+			        q->tx_dropped, q->notify_failed);
 		if (q->fd >= 0)
 			close(q->fd);
 		pthread_mutex_destroy(&q->lock);
