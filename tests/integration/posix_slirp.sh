@@ -57,6 +57,17 @@ for build in posix posix-san; do
 		grep -Eq 'arp [1-9][0-9]*, echo 0, udp 3,' "$log"
 done
 
+if command -v valgrind >/dev/null; then
+	timeout 60 valgrind -q --error-exitcode=9 build/posix/tests/apps/NicEcho \
+		--net slirp,hostfwd=udp:127.0.0.1:8007-:7 --cpus 2 10.0.2.15 4 >"$SCRATCH/vg.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do grep -q answering "$SCRATCH/vg.log" && break; sleep 0.1; done
+	udp_send 8007 100 100 >/dev/null 2>&1
+	wait $pid
+	check "NicEcho on slirp runs clean under valgrind" [ $? -eq 0 ]
+	check "  ... and the datagrams reached it" grep -q 'udp 2,' "$SCRATCH/vg.log"
+fi
+
 python3 -c '
 import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 8080)); s.listen()

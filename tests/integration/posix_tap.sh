@@ -94,6 +94,17 @@ one_queue posix
 [ -x build/posix-san/tests/apps/NicEcho ] && one_queue posix-san
 ECHO=build/posix/tests/apps/NicEcho
 
+if command -v valgrind >/dev/null; then
+	timeout 60 valgrind -q --error-exitcode=9 $ECHO --net tap:toro0 --cpus 2 192.168.7.2 4 \
+		>"$SCRATCH/vg.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do grep -q answering "$SCRATCH/vg.log" && break; sleep 0.1; done
+	out=$(timeout 10 ping -c 2 -i 0.2 -W 2 192.168.7.2)
+	wait $pid
+	check "NicEcho on tap:toro0 runs clean under valgrind" [ $? -eq 0 ]
+	check "  ... and answers ping there" grep -q '2 received' <<<"$out"
+fi
+
 # ---- one queue per CPU, a MAC of our choice ----
 ip tuntap add dev toro1 mode tap multi_queue
 ip addr add 192.168.8.1/24 dev toro1
