@@ -3,9 +3,11 @@
  * hal_net_* from a booted kernel, before any TCP/IP stack: raw frames in,
  * libslirp's own answers out. ARP who-has the gateway gets slirp's reply,
  * a DHCP DISCOVER gets an OFFER of 10.0.2.15, a host connect() to a
- * forwarded 127.0.0.1 port makes slirp send a SYN to the guest port, and
+ * forwarded 127.0.0.1 port makes slirp send a SYN to the guest port,
  * hal_net_arm gives exactly one notify, never lost when frames came before
- * the arm. Also the --net option parser and a taken port at start.
+ * the arm, and 3000 datagrams through a udp forward all reach the guest's
+ * receive loop. Also malformed frames, the --net option parser and a
+ * taken port at start.
  *
  * The kernel side records what it saw; Criterion asserts afterwards.
  */
