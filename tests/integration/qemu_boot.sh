@@ -13,6 +13,8 @@
 #                           1 GiB pages (-cpu max), and with 2 MiB pages on a
 #                           CPU without them (-cpu max,-pdpe1gb, as KVM on
 #                           some hosts)
+#   microvm,pit=off         no PIT: clock rates found at once, sleeps work;
+#                           TCG -icount: the TSC rate found is 1 GHz
 #   Ticker                  qemu-run.sh's watchdog kills a guest that has
 #                           gone silent, or one past its time limit, and
 #                           lets a slow one that still prints finish
@@ -110,6 +112,29 @@ for cpu in max max,-pdpe1gb; do
 		fail_boot "BigMem -m 4608M -cpu $cpu: status $status"
 	fi
 done
+
+# No PIT (QEMU's microvm with pit=off): the clock finds its rates without
+# it and without waiting (it used to wait 2^31 TSC ticks for the PIT: 0.5 s
+# at 4 GHz, 1 s at 2 GHz; 400 ms leaves room for a loaded host), and timed
+# sleeps still work. Under TCG with -icount shift=0 the TSC runs at exactly
+# 1 GHz, which the TSC rate measured against the APIC timer must match.
+boot $BARE/tests/Sleep.elf -M microvm,pit=off -smp 2 -append --boot-time
+us=$(sed -n 's/^toro: entry to main \([0-9]*\) us$/\1/p' "$out")
+if [ "$status" = 0 ] && has '^clock: no PIT; TSC' && has '^Sleep: ok$' &&
+		[ -n "$us" ] && [ "$us" -lt 400000 ]; then
+	pass "no PIT (microvm,pit=off): entry to main in $us us, timed sleeps on 2 CPUs"
+else
+	fail_boot "no PIT (microvm,pit=off): status $status, entry to main '$us' us"
+fi
+if [ "${TORO_QEMU_ACCEL:-tcg}" = tcg ]; then
+	boot $BARE/ToroHello.elf -M microvm,pit=off -icount shift=0
+	khz=$(sed -n 's/^clock: no PIT; TSC \([0-9]*\) kHz.*/\1/p' "$out")
+	if [ "$status" = 0 ] && [ -n "$khz" ] && [ "$khz" -gt 990000 ] && [ "$khz" -lt 1010000 ]; then
+		pass "no PIT, TCG -icount shift=0: TSC found at $khz kHz (1 GHz)"
+	else
+		fail_boot "no PIT, TCG -icount shift=0: status $status, TSC '$khz' kHz"
+	fi
+fi
 
 # The watchdog, with seconds instead of minutes (Ticker's first line comes
 # as soon as it boots, so QEMU's start counts against the limit only once).
