@@ -16,11 +16,42 @@
 #     closed port, and malformed frames from scapy (bad IHL, truncated, bad
 #     checksums, overlapping fragments, garbage DHCP and ARP) dropped while
 #     the service keeps answering.
-# TORO_ECHO overrides the binary (net_udp_asan.sh: the ASan+UBSan build).
+# TORO_ECHO overrides the binary (net_udp_asan.sh: the ASan+UBSan build);
+# TORO_PLATFORM=bare runs build/bare/ToroEcho.elf in QEMU instead
+# (net_udp_bare.sh; TORO_NIC picks the model, virtio-net-pci by default),
+# where part 1 is QEMU's restricted user networking without a forward.
 source "$(dirname "$0")/../lib.sh"
 cd "$TOP"
+PLATFORM=${TORO_PLATFORM:-posix}
 BIN=${TORO_ECHO:-$TOP/build/posix/bin/ToroEcho}
+NIC=${TORO_NIC:-virtio-net-pci}
 PY=/usr/bin/python3
+
+# start_service LOG NETWORK... : ToroEcho -v in the background, in a
+# process group of its own whose id is $pid. NETWORK: "slirp PORT" or
+# "tap IFNAME ip=...".
+start_service() {
+	local log=$1 kind=$2
+	if [ "$PLATFORM" = bare ]; then
+		if [ "$kind" = slirp ]; then
+			setsid scripts/qemu-run.sh build/bare/ToroEcho.elf --smp 2 --timeout 60 \
+				--nic "$NIC" --append -v </dev/null >"$log" 2>&1 &
+		else
+			setsid scripts/qemu-run.sh build/bare/ToroEcho.elf --smp 2 --timeout 150 \
+				--nic-tap "$3" "$NIC" --append "-v $4" </dev/null >"$log" 2>&1 &
+		fi
+	elif [ "$kind" = slirp ]; then
+		setsid timeout 60 "$BIN" -v --net "slirp,hostfwd=udp:127.0.0.1:$3-:7" >"$log" 2>&1 &
+	else
+		setsid timeout 150 "$BIN" -v --net "tap:$3" "$4" >"$log" 2>&1 &
+	fi
+	pid=$!
+}
+
+stop_service() {
+	kill -- -"$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
 
 # wait_for FILE PATTERN SECONDS: until a line of FILE matches.
 wait_for() {
@@ -34,7 +65,7 @@ wait_for() {
 
 # sanitizer_clean LOG: no ASan/UBSan report and no panic in the log.
 sanitizer_clean() {
-	! grep -qE 'ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer|panic' "$1"
+	! grep -qE 'ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer|panic|exception' "$1"
 }
 
 # ---- part 2, run inside the namespace (the script calls itself) --------------
@@ -45,11 +76,10 @@ if [ "${1:-}" = "--in-netns" ]; then
 	ip tuntap add dev toro0 mode tap
 	ip addr add 192.168.7.1/24 dev toro0
 	ip link set toro0 up
-	timeout 120 "$BIN" -v --net tap:toro0 ip=192.168.7.2/24 >"$LOG" 2>&1 &
-	pid=$!
+	start_service "$LOG" tap toro0 ip=192.168.7.2/24
 	check "tap: the service configures 192.168.7.2" \
-		wait_for "$LOG" '^ToroEcho: address 192.168.7.2$' 15
-	mac=$(sed -n 's/^net: toro0 \([0-9a-f:]*\) .*/\1/p' "$LOG")
+		wait_for "$LOG" '^ToroEcho: address 192.168.7.2' 30
+	mac=$(sed -n 's/^net: .* \([0-9a-f:]\{17\}\) mtu .*/\1/p' "$LOG")
 
 	check "tap: ping -c 3 192.168.7.2 is answered" \
 		quiet timeout 20 ping -c 3 -W 2 192.168.7.2
@@ -171,8 +201,7 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
 s.sendto(b"still there?", ("192.168.7.2", 7))
 assert s.recvfrom(100)[0] == b"still there?"'
 	check "tap: the service is still running" kill -0 $pid
-	kill $pid 2>/dev/null
-	wait $pid 2>/dev/null
+	stop_service
 	check "tap: no sanitizer report or panic" sanitizer_clean "$LOG"
 	echo "-- service log (tap) --"; grep -v '^ToroEcho: udp ' "$LOG" | head -20
 	finish
@@ -184,28 +213,28 @@ scratch
 # ---- part 1: slirp -----------------------------------------------------------------
 port=$($PY -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 LOG=$SCRATCH/slirp.log
-timeout 60 "$BIN" -v --net "slirp,hostfwd=udp:127.0.0.1:$port-:7" >"$LOG" 2>&1 &
-pid=$!
+start_service "$LOG" slirp "$port"
 check "slirp: DHCP configures 10.0.2.15 and the service prints it" \
-	wait_for "$LOG" '^ToroEcho: address 10.0.2.15$' 20
+	wait_for "$LOG" '^ToroEcho: address 10.0.2.15' 30
 check "slirp: UDP echo bound" wait_for "$LOG" '^ToroEcho: UDP echo on port 7' 5
-$PY - "$port" <<-'EOF'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for n in (1, 100, 1400):
-    s.sendto(b"d" * n, ("127.0.0.1", int(sys.argv[1])))
-EOF
-check "slirp: datagrams sent to the forwarded port reach the service" \
-	wait_for "$LOG" '^ToroEcho: udp 1400 bytes from 10.0.2.2:' 10
-check "slirp: ... all three, in order" \
-	bash -c "grep '^ToroEcho: udp' '$LOG' | awk '{print \$3}' | tr '\n' ' ' | grep -q '^1 100 1400 \$'"
-kill $pid 2>/dev/null
-wait $pid 2>/dev/null
+if [ "$PLATFORM" = posix ]; then
+	$PY - "$port" <<-'EOF'
+	import socket, sys
+	s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	for n in (1, 100, 1400):
+	    s.sendto(b"d" * n, ("127.0.0.1", int(sys.argv[1])))
+	EOF
+	check "slirp: datagrams sent to the forwarded port reach the service" \
+		wait_for "$LOG" '^ToroEcho: udp 1400 bytes from 10.0.2.2:' 10
+	check "slirp: ... all three, in order" \
+		bash -c "grep '^ToroEcho: udp' '$LOG' | awk '{print \$3}' | tr '\n' ' ' | grep -q '^1 100 1400 \$'"
+fi
+stop_service
 check "slirp: no sanitizer report or panic" sanitizer_clean "$LOG"
 
 # ---- part 2: tap, in a namespace of our own -------------------------------------
 if unshare -rn true 2>/dev/null && [ -c /dev/net/tun ]; then
-	out=$(unshare -rn bash "$0" --in-netns "$SCRATCH" 2>&1)
+	out=$(timeout 400 unshare -rn bash "$0" --in-netns "$SCRATCH" 2>&1)
 	echo "$out"
 	PASSED=$((PASSED + $(grep -c '^PASS:' <<<"$out")))
 	FAILED=$((FAILED + $(grep -c '^FAIL:' <<<"$out")))
