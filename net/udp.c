@@ -30,11 +30,25 @@ struct udp_sock {
 	uint64_t rx_dropped;
 };
 
-/* udp_lock guards bound and every udp_sock's port_link, local_ip and
- * local_port while bound. Leaf lock. */
+/* The bound sockets, hashed by local port. udp_lock guards bound[], every
+ * udp_sock's port_link, local_ip and local_port while bound, and
+ * next_ephemeral. Leaf lock. */
+#define PORT_BUCKETS 256
 static struct spinlock udp_lock = SPINLOCK_INIT("udp_lock");
-static struct list bound = LIST_INIT(bound);
+static struct list bound[PORT_BUCKETS];
+static bool bound_ready;
 static uint16_t next_ephemeral = EPHEMERAL_FIRST;
+
+static struct list *bucket(uint16_t port)
+{
+	assert_held(&udp_lock);
+	if (!bound_ready) {
+		for (unsigned i = 0; i < PORT_BUCKETS; i++)
+			list_init(&bound[i]);
+		bound_ready = true;
+	}
+	return &bound[port % PORT_BUCKETS];
+}
 
 /* The datagram's source port rides in csum_offset while queued (input
  * netbufs do not use it). */
@@ -61,8 +75,7 @@ int udp_parse(struct netbuf *nb, uint16_t *sport, uint16_t *dport)
 static struct udp_sock *lookup(ip4_addr ip, uint16_t port)
 {
 	struct udp_sock *wild = NULL;
-	assert_held(&udp_lock);
-	list_for_each(pos, &bound) {
+	list_for_each(pos, bucket(port)) {
 		struct udp_sock *u = list_entry(pos, struct udp_sock, port_link);
 		if (u->local_port != port)
 			continue;
@@ -76,7 +89,7 @@ static struct udp_sock *lookup(ip4_addr ip, uint16_t port)
 
 static bool port_taken(ip4_addr ip, uint16_t port)
 {
-	list_for_each(pos, &bound) {
+	list_for_each(pos, bucket(port)) {
 		struct udp_sock *u = list_entry(pos, struct udp_sock, port_link);
 		if (u->local_port == port && (u->local_ip == 0 || ip == 0 || u->local_ip == ip))
 			return true;
@@ -201,7 +214,7 @@ int udp_sock_bind(struct udp_sock *u, const struct TSockAddr *local)
 	}
 	u->local_ip = local->ip;
 	u->local_port = port;
-	list_push_back(&bound, &u->port_link);
+	list_push_back(bucket(port), &u->port_link);
 	spin_unlock(&udp_lock);
 	return 0;
 }
