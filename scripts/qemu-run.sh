@@ -5,6 +5,7 @@
 #                           [--gdb] [--timeout SECONDS] [--icount]
 #                           [--nic MODEL[,PROPERTY=VALUE...]]...
 #                           [--nic-tap IFNAME MODEL[,PROPERTY=VALUE...]]...
+#                           [--qmp SOCKET]
 #
 # The service's serial output goes to stdout. The exit status is the
 # service's: the kernel ends QEMU through isa-debug-exit, which exits with
@@ -22,14 +23,16 @@
 # 10.0.2.2, DHCP hands out 10.0.2.15). --nic-tap puts the NIC on the
 # existing tap device IFNAME instead (made by the caller, e.g. in a network
 # namespace of its own; virtio headers on, so virtio-net gets checksum
-# offloads). Without either the machine has no NIC.
+# offloads). Without either the machine has no NIC. The n-th NIC's netdev
+# is named nic<n-1> (for QMP's set_link). --qmp SOCKET: a QMP server on
+# that Unix socket, for tests that drive QEMU while it runs.
 # Uses KVM when /dev/kvm is usable, TCG otherwise. --icount runs TCG with a
 # virtual clock of one instruction per ns: slow, but timings that do not
 # depend on the host's load (bench/boot.sh).
 set -u
 
 usage() {
-	echo "usage: $0 ELF [--smp N] [--mem SIZE] [--disk IMG] [--append ARGS] [--gdb] [--timeout S] [--icount] [--nic MODEL[,PROPS]]... [--nic-tap IFNAME MODEL[,PROPS]]..." >&2
+	echo "usage: $0 ELF [--smp N] [--mem SIZE] [--disk IMG] [--append ARGS] [--gdb] [--timeout S] [--icount] [--nic MODEL[,PROPS]]... [--nic-tap IFNAME MODEL[,PROPS]]... [--qmp SOCKET]" >&2
 	exit 2
 }
 
@@ -44,6 +47,7 @@ gdb=
 timeout=
 icount=
 nics=
+qmp=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--smp) smp=$2; shift 2 ;;
@@ -55,6 +59,7 @@ while [ $# -gt 0 ]; do
 	--icount) icount=1; shift ;;
 	--nic) [ $# -ge 2 ] || usage; nics="$nics user:$2"; shift 2 ;;
 	--nic-tap) [ $# -ge 3 ] || usage; nics="$nics tap=$2:$3"; shift 3 ;;
+	--qmp) [ $# -ge 2 ] || usage; qmp=$2; shift 2 ;;
 	*) usage ;;
 	esac
 done
@@ -75,6 +80,7 @@ set -- "$@" -cpu max -smp "$smp" -m "$mem" \
 	-kernel "$elf"
 [ -n "$append" ] && set -- "$@" -append "$append"
 [ -n "$disk" ] && set -- "$@" -drive "file=$disk,format=raw,if=ide"
+[ -n "$qmp" ] && set -- "$@" -qmp "unix:$qmp,server=on,wait=off"
 n=0
 for nic in $nics; do
 	case $nic in

@@ -23,7 +23,9 @@
  * TXDW while a transmit came back short); the owner masks them (IMC) when
  * it finds itself unarmed. The arm/notify rule is virtio_net.c's: armed is
  * exchanged to 0 by the one who notifies; arm looks at the rings after
- * enabling and raises its own vector (a self IPI) for work already there.
+ * enabling and, for work already there, raises a vector of the device's
+ * own (a self IPI; never the level-triggered pin's, irq.h) whose handler
+ * is the same check without the ICR read.
  */
 #include <errno.h>
 #include <string.h>
@@ -125,7 +127,8 @@ struct e1000 {
 	struct hal_netdev hal;              /* first: nic.c hands us this */
 	const struct pci_dev *pci;
 	uintptr_t regs;
-	int vector;
+	int vector;                         /* the INTx pin's (shared) */
+	int raise_vector;                   /* arm's self IPI: a vector of our own */
 	bool started;
 
 	/* Rings and buffers: queue 0's caller (one CPU at a time); the
@@ -137,6 +140,7 @@ struct e1000 {
 	unsigned tx_clean;                  /* atomic for the handler: oldest slot in flight */
 	unsigned tx_tail;                   /* atomic for the handler: next slot to fill (= TDT) */
 	bool rx_in_chain;                   /* dropping the slots of a multi-slot frame */
+	bool irqs_on;                       /* IMS has the receive causes (spares IMC writes) */
 
 	int armed;                          /* atomic: a notify is owed */
 	int tx_wanted;                      /* atomic: a transmit came back short */
@@ -171,6 +175,15 @@ static bool work_waiting(struct e1000 *e)
 	                         tx_done_waiting(e));
 }
 
+/* Notify if armed and there is work: the armed flag goes to 0 first. */
+static void notify_if_work(void *arg)
+{
+	struct e1000 *e = arg;
+	if (e->started && __atomic_load_n(&e->armed, __ATOMIC_ACQUIRE) && work_waiting(e) &&
+	    __atomic_exchange_n(&e->armed, 0, __ATOMIC_ACQ_REL))
+		bare_nic_notify(&e->hal, 0);
+}
+
 static void e1000_irq(void *arg)
 {
 	struct e1000 *e = arg;
@@ -178,9 +191,7 @@ static void e1000_irq(void *arg)
 	if (icr & ICR_LSC)
 		__atomic_store_n(&e->hal.info.link_up, (rd(e, REG_STATUS) & STATUS_LU) != 0,
 		                 __ATOMIC_RELAXED);
-	if (e->started && __atomic_load_n(&e->armed, __ATOMIC_ACQUIRE) && work_waiting(e) &&
-	    __atomic_exchange_n(&e->armed, 0, __ATOMIC_ACQ_REL))
-		bare_nic_notify(&e->hal, 0);
+	notify_if_work(e);
 }
 
 /* ---- Receive ------------------------------------------------------------ */
@@ -225,8 +236,10 @@ static unsigned e1000_receive(struct hal_netdev *dev, unsigned queue,
 	}
 	if (took)                       /* the slots read are the device's again */
 		wr(e, REG_RDT, (i + RING - 1) % RING);
-	if (!__atomic_load_n(&e->armed, __ATOMIC_ACQUIRE))
+	if (e->irqs_on && !__atomic_load_n(&e->armed, __ATOMIC_ACQUIRE)) {
 		wr(e, REG_IMC, IMS_RX | ICR_TXDW);
+		e->irqs_on = false;
+	}
 	return got;
 }
 
@@ -283,6 +296,7 @@ static unsigned e1000_transmit(struct hal_netdev *dev, unsigned queue,
 		return 0;
 	tx_reap(e);
 	unsigned taken = 0;
+	bool added = false;
 	for (; taken < count; taken++) {
 		const struct hal_net_frame *f = &frames[taken];
 		if (!tx_frame_ok(f)) {
@@ -293,9 +307,12 @@ static unsigned e1000_transmit(struct hal_netdev *dev, unsigned queue,
 		if (tx_used(e) + need > RING - 1)   /* one slot stays empty: full != empty */
 			break;
 		tx_put(e, f);
+		added = true;
 	}
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	wr(e, REG_TDT, e->tx_tail);
+	if (added) {
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		wr(e, REG_TDT, e->tx_tail);
+	}
 	bool short_taken = taken < count;
 	__atomic_store_n(&e->tx_wanted, short_taken, __ATOMIC_RELEASE);
 	return taken;
@@ -311,9 +328,10 @@ static void e1000_arm(struct hal_netdev *dev, unsigned queue)
 	__atomic_store_n(&e->armed, 1, __ATOMIC_RELEASE);
 	bool tx_wanted = __atomic_load_n(&e->tx_wanted, __ATOMIC_RELAXED);
 	wr(e, REG_IMS, IMS_RX | ICR_LSC | (tx_wanted ? ICR_TXDW : 0));
+	e->irqs_on = true;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (work_waiting(e))
-		bare_irq_self((unsigned)e->vector);
+		bare_irq_self((unsigned)e->raise_vector);
 }
 
 static uint16_t eeprom_read(struct e1000 *e, unsigned word)
@@ -370,7 +388,9 @@ static int e1000_start(struct hal_netdev *dev)
 		bare_printf("%s: stuck in reset\n", e->hal.info.name);
 		return -EIO;
 	}
-	e->vector = bare_irq_route_pci(e->pci, 0, e1000_irq, e);
+	e->raise_vector = bare_irq_alloc_vector(notify_if_work, e);
+	e->vector = e->raise_vector < 0 ? e->raise_vector :
+	            bare_irq_route_pci(e->pci, 0, e1000_irq, e);
 	if (e->vector < 0) {
 		bare_printf("%s: no interrupt route (%d)\n", e->hal.info.name, e->vector);
 		return -EIO;

@@ -59,7 +59,11 @@ int bare_irq_alloc_vector(bare_irq_fn fn, void *arg);
  * bare_irq_self: raise vector on the calling CPU (a self IPI): its
  * handlers run in irq context as soon as interrupts are enabled. A driver
  * uses it to run its interrupt handler for work that arrived before it
- * asked to be told.
+ * asked to be told. Only on a vector of bare_irq_alloc_vector (MSI or one
+ * of its own), never on a routed I/O APIC pin's: the local APIC would take
+ * the IPI as edge triggered (TMR cleared), and the EOI of a level
+ * interrupt merged with it would never reach the I/O APIC, leaving the pin
+ * blocked.
  */
 void bare_irq_self(unsigned vector);
 

@@ -41,8 +41,9 @@ static uintptr_t table_addr(const struct pci_dev *d, uint8_t cap)
 	if ((t & 7) > 5)
 		return 0;
 	const struct pci_bar *bar = &d->bar[t & 7];
-	if (bar->io || !bar->base || offset + 16ull * bare_msix_entries(d) > bar->size)
-		return 0;
+	if (bar->io || !bar->base || offset + 16ull * bare_msix_entries(d) > bar->size ||
+	    bar->base + bar->size > 0x100000000ull)
+		return 0;               /* not in the identity map's MMIO range */
 	return (uintptr_t)(bar->base + offset);
 }
 

@@ -93,6 +93,8 @@ bool bare_nic_csum_fill(uint8_t *frame, unsigned len, unsigned start, unsigned o
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	uint16_t c = (uint16_t)~sum;
+	if (c == 0)
+		c = 0xffff;             /* the same sum, and UDP's 0 means "none" */
 	field[0] = (uint8_t)(c >> 8);
 	field[1] = (uint8_t)c;
 	return true;

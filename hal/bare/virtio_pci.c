@@ -13,7 +13,9 @@
  * vector, so the handlers need not read the ISR. Otherwise INTx through
  * the I/O APIC (pci_irq.c), shared: the handler reads the ISR status, which
  * also lowers the line, and runs the queue and configuration handlers
- * that its bits name.
+ * that its bits name. irq_raise sends a self IPI to one more vector of the
+ * device's own whose handler is the queue handler (irq.h: never to a
+ * level-triggered pin's vector).
  *
  * Legacy layout: with MSI-X enabled two vector registers follow the ISR
  * and the device configuration moves from offset 20 to 24, so MSI-X is
@@ -81,15 +83,14 @@ struct vpci {
 	const struct pci_dev *pci;
 	/* Modern: mapped register blocks (identity map). */
 	uintptr_t common, notify, isr, device;
-	uint32_t notify_mult;
+	uint32_t notify_mult, notify_len;
 	/* Legacy: the I/O BAR, and where the configuration starts. */
 	uint16_t io;
 	uint16_t config_base;
 	/* Interrupts, set by irq_setup. */
-	int queue_vector;               /* MSI-X queue vector, or the INTx one */
+	int raise_vector;               /* irq_raise's: queue_fn alone */
 	bare_irq_fn queue_fn, config_fn;
 	void *arg;
-	int raised;                     /* atomic: irq_raise asked for queue_fn */
 };
 
 static inline uint8_t mmio_read8(uintptr_t a) { return *(volatile uint8_t *)a; }
@@ -196,7 +197,12 @@ static int modern_queue_setup(struct virtio_dev *vd, struct virtq *vq, uint16_t 
 	mmio_write64(c + COM_Q_DESC, virtq_desc_addr(vq));
 	mmio_write64(c + COM_Q_DRIVER, virtq_avail_addr(vq));
 	mmio_write64(c + COM_Q_DEVICE, virtq_used_addr(vq));
-	vq->notify_addr = p->notify + (uintptr_t)mmio_read16(c + COM_Q_NOTIFY) * p->notify_mult;
+	uint64_t notify_off = (uint64_t)mmio_read16(c + COM_Q_NOTIFY) * p->notify_mult;
+	if (notify_off + 2 > p->notify_len) {
+		virtq_free(vq);
+		return -EIO;            /* its doorbell outside the notify window */
+	}
+	vq->notify_addr = p->notify + (uintptr_t)notify_off;
 	mmio_write16(c + COM_Q_ENABLE, 1);
 	return 0;
 }
@@ -288,10 +294,9 @@ static void intx_irq(void *arg)
 {
 	struct vpci *p = arg;
 	uint8_t isr = p->vd.legacy ? inb(p->io + LEG_ISR) : modern_isr(p);
-	bool raised = __atomic_exchange_n(&p->raised, 0, __ATOMIC_ACQ_REL);
-	if ((isr & ISR_CONFIG) && p->config_fn)
+	if (isr & ISR_CONFIG)
 		p->config_fn(p->arg);
-	if ((isr & ISR_QUEUE) || raised)
+	if (isr & ISR_QUEUE)
 		p->queue_fn(p->arg);
 }
 
@@ -320,7 +325,6 @@ static bool setup_msix(struct vpci *p, unsigned cpu)
 		p->config_base = LEG_CONFIG;
 		return false;
 	}
-	p->queue_vector = qv;
 	p->vd.queue_vector = qv;
 	return true;
 }
@@ -334,6 +338,9 @@ static int vpci_irq_setup(struct virtio_dev *vd, unsigned cpu, bare_irq_fn queue
 	p->queue_fn = queue_fn;
 	p->config_fn = config_fn ? config_fn : noop_config;
 	p->arg = arg;
+	p->raise_vector = bare_irq_alloc_vector(queue_fn, arg);
+	if (p->raise_vector < 0)
+		return p->raise_vector;
 	if (setup_msix(p, cpu)) {
 		vd->msix = true;
 		return 0;
@@ -341,17 +348,13 @@ static int vpci_irq_setup(struct virtio_dev *vd, unsigned cpu, bare_irq_fn queue
 	int v = bare_irq_route_pci(p->pci, cpu, intx_irq, p);
 	if (v < 0)
 		return v;
-	p->queue_vector = v;
 	vd->queue_vector = v;
 	return 0;
 }
 
 static void vpci_irq_raise(struct virtio_dev *vd)
 {
-	struct vpci *p = vpci_of(vd);
-	if (!vd->msix)
-		__atomic_store_n(&p->raised, 1, __ATOMIC_RELEASE);
-	bare_irq_self((unsigned)p->queue_vector);
+	bare_irq_self((unsigned)vpci_of(vd)->raise_vector);
 }
 
 static const struct virtio_ops modern_ops = {
@@ -413,6 +416,7 @@ static bool find_modern(struct vpci *p)
 			if (!p->notify) {
 				p->notify = cap_window(d, cap, 2);
 				p->notify_mult = pci_read32(d, cap + CAP_NOTIFY_MULT);
+				p->notify_len = pci_read32(d, cap + CAP_LENGTH);
 			}
 			break;
 		case CFG_ISR:

@@ -11,6 +11,10 @@
 # one INTx line (slots 3 and 4: PIRQ C and D, both IRQ 11 under SeaBIOS).
 # Also: no NIC at all (hal_net_count() == 0, no exception), and --lspci
 # still listing the NICs.
+# Link state: NicRaw --link-watch while QMP's set_link takes the link down
+# and up (e1000: LSC interrupt; virtio: configuration change by MSI-X entry
+# 0, by the INTx ISR bit, and on a legacy device whose configuration moved
+# behind the MSI-X registers).
 # Then with Linux as the peer (NicRaw --peer-linux), on a tap device in a
 # network namespace of the test's own (unshare -rn): 10.0.2.2 on tap0 and a
 # UDP echo server; QEMU gives virtio-net the checksum offloads there, so
@@ -110,6 +114,60 @@ check "--lspci: virtio-net transitional 1af4:1000" grep -q 'Ethernet controller 
 check "--lspci: virtio-net modern 1af4:1041" grep -q 'Ethernet controller \[0200\]: 1af4:1041' "$out"
 check "--lspci: all 3 NICs then pass" grep -q '^NicRaw: 3 NICs$' "$out"
 grep -q '^NicRaw: ok' "$out" || show "$out"
+
+# ---- Link state through QMP's set_link ------------------------------------
+
+# qmp_flip SOCKET: set_link nic0 down, then up a second later.
+qmp_flip() {
+	/usr/bin/python3 - "$1" <<'PY'
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(10)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+f.readline()
+def cmd(c, **a):
+    f.write(json.dumps({"execute": c, "arguments": a} if a else {"execute": c}) + "\n")
+    f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if "return" in r or "error" in r:
+            if "error" in r:
+                sys.exit("qmp: %s: %s" % (c, r["error"]))
+            return r
+cmd("qmp_capabilities")
+cmd("set_link", name="nic0", up=False)
+time.sleep(1)
+cmd("set_link", name="nic0", up=True)
+PY
+}
+
+link_case() {   # label model
+	local sock=$SCRATCH/qmp.sock
+	rm -f "$sock"
+	timeout 600 scripts/qemu-run.sh "$NICRAW" --timeout 300 --append --link-watch \
+		--nic "$2" --qmp "$sock" </dev/null >"$out" 2>&1 &
+	local qemu=$! i
+	for i in $(seq 300); do
+		grep -q 'watching link' "$out" && break
+		sleep 0.2
+	done
+	qmp_flip "$sock" >>"$SCRATCH/qmp.log" 2>&1
+	wait $qemu
+	local rc=$?
+	if [ $rc -eq 0 ] && grep -q '^NicRaw: ok' "$out" && grep -q ': link down$' "$out" &&
+			grep -q ': link up$' "$out"; then
+		pass "link down and up seen: $1"
+	else
+		fail "link down and up: $1 (status $rc)"
+		show "$out"
+		show "$SCRATCH/qmp.log"
+	fi
+}
+link_case "e1000 (LSC)" e1000
+link_case "virtio-net modern, MSI-X" virtio-net-pci
+link_case "virtio-net modern, INTx" virtio-net-pci,vectors=0
+link_case "virtio-net legacy, MSI-X" virtio-net-pci,disable-modern=on
 
 # ---- Linux on a tap device in a namespace of our own ----------------------
 

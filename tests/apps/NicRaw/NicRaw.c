@@ -24,6 +24,10 @@
  * offers HAL_NET_TX_CSUM (Linux drops a wrong one), and the echo's checksum
  * checked here (Linux hands it over partial when the device took
  * GUEST_CSUM: the driver must complete it).
+ * With --link-watch, after the tests each NIC's link state (hal_net_info)
+ * is watched for 30 s, or until it has gone down and up again (the test
+ * script flips it through QEMU's set_link): a NIC whose link did not
+ * follow fails.
  * Every wait sleeps on a wait queue that notify wakes, with a deadline,
  * after hal_net_arm (never polling); notify must come in irq context, and
  * never more often than arm was called. Prints "NicRaw: ok" and exits 0
@@ -483,7 +487,27 @@ static void test_udp_echo(struct nic *n, uint8_t *buf)
 		              e.flagged ? "marked checksum-valid" : "not checksum-checked");
 }
 
-static bool peer_linux;
+static bool peer_linux, link_watch;
+
+/* Poll the link state (hal.h has no link event) until it went down and
+ * up again, or 30 s passed. */
+static void test_link(struct nic *n)
+{
+	WriteConsoleF("NicRaw: %s: watching link\n", n->info.name);
+	bool was = true, went_down = false, came_back = false;
+	uint64_t deadline = GetTickCountNs() + 30000000000ull;
+	while (!came_back && GetTickCountNs() < deadline) {
+		hal_net_info(n->dev, &n->info);
+		if (n->info.link_up != was) {
+			was = n->info.link_up;
+			WriteConsoleF("NicRaw: %s: link %s\n", n->info.name, was ? "up" : "down");
+			went_down |= !was;
+			came_back = went_down && was;
+		}
+		Sleep(20);
+	}
+	check(came_back, n, "link went down and came back up");
+}
 
 static void test_nic(unsigned index)
 {
@@ -545,6 +569,8 @@ static void test_nic(unsigned index)
 	      "the unannounced reply waits for the next receive");
 	check(after <= n->arms && bad == 0, n, "at most one notify per arm, in irq context");
 	WriteConsoleF("NicRaw: %s: %u arms, %u notifies\n", n->info.name, n->arms, after);
+	if (link_watch)
+		test_link(n);
 }
 
 int main(int argc, char **argv)
@@ -552,6 +578,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--peer-linux"))
 			peer_linux = true;
+		else if (!strcmp(argv[i], "--link-watch"))
+			link_watch = true;
 	unsigned count = hal_net_count();
 	WriteConsoleF("NicRaw: %u NIC%s\n", count, count == 1 ? "" : "s");
 	for (unsigned i = 0; i < count; i++)
