@@ -371,6 +371,8 @@ static unsigned udp_events(struct sock *so)
 	assert_held(&so->wait.lock);
 	if (udp_sock_readable(so->udp))
 		ev |= SOCKET_READABLE;
+	if (udp_sock_error(so->udp))
+		ev |= SOCKET_ERROR;
 	return ev;
 }
 

@@ -28,6 +28,7 @@ struct udp_sock {
 	struct list rxq;            /* netbufs at the payload, src_ip and port kept */
 	size_t rx_bytes, rx_limit;  /* buffer bytes held (nb->size), and the bound */
 	uint64_t rx_dropped;
+	int error;                  /* pending ICMP error (connected only), or 0 */
 };
 
 /* The bound sockets, hashed by local port. udp_lock guards bound[], every
@@ -164,6 +165,57 @@ void udp_input(struct netbuf *nb)
 		net_run_on(cpu, nb, deliver_here);
 }
 
+/* ---- ICMP errors (RFC 1122 §4.1.3.3: passed up to the application) ---- */
+
+/* The quoted datagram's addresses ride in the netbuf while handed over. */
+static void icmp_error_here(struct netbuf *nb)
+{
+	const uint8_t *ip = nb->data;
+	unsigned hlen = (ip[IP_VER_IHL] & 0xf) * 4u;
+	ip4_addr src = get_be32(ip + IP_SRC), dst = get_be32(ip + IP_DST);
+	uint16_t sport = get_be16(ip + hlen + UDP_SPORT), dport = get_be16(ip + hlen + UDP_DPORT);
+	int err = nb->csum_offset == ICMP_PORT_UNREACH ? -ECONNREFUSED : -EHOSTUNREACH;
+	netbuf_free(nb);
+
+	spin_lock(&udp_lock);
+	struct udp_sock *u = lookup(src, sport);
+	if (u && u->cpu != hal_cpu_id())
+		u = NULL;
+	spin_unlock(&udp_lock);
+	/* Only a connected socket hears of it (as on BSD and Linux): an
+	 * unconnected one cannot tell whose datagram it was. */
+	if (!u || u->remote_ip != dst || u->remote_port != dport)
+		return;
+	spin_lock(&u->wait->lock);
+	u->error = err;
+	waitq_wake_all_locked(u->wait);
+	spin_unlock(&u->wait->lock);
+}
+
+void udp_icmp_error(struct netbuf *nb, uint8_t code)
+{
+	const uint8_t *ip = nb->data;
+	unsigned hlen = (ip[IP_VER_IHL] & 0xf) * 4u;
+	if (nb->len < IP_HLEN || hlen < IP_HLEN || nb->len < hlen + UDP_HLEN ||
+	    !ipv4_is_local(get_be32(ip + IP_SRC))) {
+		netbuf_free(nb);
+		return;
+	}
+	spin_lock(&udp_lock);
+	struct udp_sock *u = lookup(get_be32(ip + IP_SRC), get_be16(ip + hlen + UDP_SPORT));
+	unsigned cpu = u ? u->cpu : 0;
+	spin_unlock(&udp_lock);
+	if (!u) {
+		netbuf_free(nb);
+		return;
+	}
+	nb->csum_offset = code;
+	if (cpu == hal_cpu_id())
+		icmp_error_here(nb);
+	else
+		net_run_on(cpu, nb, icmp_error_here);
+}
+
 /* ---- the socket side ----------------------------------------------------------- */
 
 struct udp_sock *udp_sock_create(struct waitq *wait)
@@ -278,7 +330,13 @@ long udp_sock_sendto(struct udp_sock *u, const void *buf, size_t len, const stru
 bool udp_sock_readable(struct udp_sock *u)
 {
 	assert_held(&u->wait->lock);
-	return !list_empty(&u->rxq);
+	return !list_empty(&u->rxq) || u->error;
+}
+
+int udp_sock_error(struct udp_sock *u)
+{
+	assert_held(&u->wait->lock);
+	return u->error;
 }
 
 long udp_sock_recvfrom(struct udp_sock *u, void *buf, size_t len, int flags,
@@ -287,8 +345,11 @@ long udp_sock_recvfrom(struct udp_sock *u, void *buf, size_t len, int flags,
 	spin_lock(&u->wait->lock);
 	struct list *link = u->rxq.next;
 	if (link == &u->rxq) {
+		/* Nothing queued: a pending error is reported once, instead. */
+		int err = u->error;
+		u->error = 0;
 		spin_unlock(&u->wait->lock);
-		return -EAGAIN;
+		return err ? err : -EAGAIN;
 	}
 	struct netbuf *nb = list_entry(link, struct netbuf, link);
 	if (!(flags & SOCKET_PEEK)) {

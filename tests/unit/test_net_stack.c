@@ -313,6 +313,40 @@ static int datagrams_reach_sockets(void *arg)
 	CHECK(r, SysSocketSendTo(s, big, sizeof(big), &peer) == sizeof(big));
 	CHECK(r, SysSocketSend(s, "x", 1, 0) == -EDESTADDRREQ);
 
+	/* ICMP port unreachable about a datagram a connected socket sent: its
+	 * next receive says -ECONNREFUSED (once), select shows SOCKET_ERROR;
+	 * an unconnected socket hears nothing of it. */
+	TSocket c = SysSocket(SOCKET_DGRAM);
+	struct TSockAddr closed = { PEER, 9 }, mine;
+	CHECK(r, SysSocketConnect(c, &closed) == 0);
+	CHECK(r, SysSocketSend(c, "q", 1, 0) == 1);
+	CHECK(r, SysSocketLocalAddr(c, &mine) == 0);
+	for (int which = 0; which < 2; which++) {
+		uint8_t *p;
+		unsigned n = ICMP_HLEN + IP_HLEN + UDP_HLEN + 1;
+		struct netbuf *nb = frame(nif, ETHERTYPE_IPV4, IP_HLEN + n, &p);
+		ip_header(p, IP_HLEN + n, IP_PROTO_ICMP, 5, 0);
+		uint8_t *icmp = p + IP_HLEN, *q = icmp + ICMP_HLEN;
+		icmp[ICMP_TYPE] = ICMP_DEST_UNREACH;
+		icmp[ICMP_CODE] = ICMP_PORT_UNREACH;
+		q[IP_VER_IHL] = 0x45;
+		put_be16(q + IP_TOTLEN, IP_HLEN + UDP_HLEN + 1);
+		q[IP_TTL] = 64;
+		q[IP_PROTO] = IP_PROTO_UDP;
+		put_be32(q + IP_SRC, GUEST);
+		put_be32(q + IP_DST, PEER);
+		/* the first about c's datagram; the second about s's port */
+		put_be16(q + IP_HLEN + UDP_SPORT, which == 0 ? mine.port : PORT);
+		put_be16(q + IP_HLEN + UDP_DPORT, 9);
+		put_be16(icmp + ICMP_CSUM, inet_fold(inet_sum(icmp, n, 0)));
+		ether_input(nif, nb);
+	}
+	CHECK(r, SysSocketSelect(c, SOCKET_READABLE, 0) & SOCKET_ERROR);
+	CHECK(r, SysSocketRecv(c, buf, sizeof(buf), SOCKET_DONTWAIT) == -ECONNREFUSED);
+	CHECK(r, SysSocketRecv(c, buf, sizeof(buf), SOCKET_DONTWAIT) == -EAGAIN);
+	CHECK(r, SysSocketRecvFrom(s, buf, sizeof(buf), SOCKET_DONTWAIT, &from) == -EAGAIN);
+	CHECK(r, SysSocketClose(c) == 0);
+
 	/* The owner rule: from CPU 1 the socket is -EXDEV. */
 	struct blocked b = { s, 0 };
 	struct thread *th = thread_create(1, recv_elsewhere, &b, 0);
