@@ -165,7 +165,7 @@ try:
     t, d3 = next_request(8)
     result(d3 is not None and msg_type(d3) == 1 and 11.0 <= t - t_ack <= 13.5,
            "at the lease's end (12 s) DISCOVER again (%.1f s)" % ((t - t_ack) if d3 else -1))
-    result(any("lease of interface 0 ended" in line for _, line in lines),
+    result(wait_line("lease of interface 0 ended", 3) is not None,
            "... and the service says the lease ended")
     if d3 is None:
         sys.exit(1)
