@@ -338,6 +338,8 @@ void tcp_send_raw(ip4_addr src, uint16_t sport, ip4_addr dst, uint16_t dport,
                   const struct tcp_opts *o);
 /* tcp_retransmit_first: resend the segment at snd_una (fast retransmit). */
 void tcp_retransmit_first(struct tcp_conn *c);
+/* tcp_persist_probe: one byte beyond a zero window (RFC 9293 §3.8.6.1). */
+void tcp_persist_probe(struct tcp_conn *c);
 /* tcp_sbuf_free / tcp_sbuf_space: send buffer release and room. */
 void tcp_sbuf_drop(struct tcp_conn *c, uint32_t n);
 uint32_t tcp_sbuf_space(const struct tcp_conn *c);
