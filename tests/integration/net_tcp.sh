@@ -53,6 +53,7 @@ suite() {   # label binary big_mb cycles
 	check "$label: $3 MB both ways at once, SHA-256 equal" client big "$3"
 	check "$label: half-close: shutdown(WR), the echo still arrives, then EOF" client halfclose
 	check "$label: a closed port refuses (RST)" client refused 9
+	check "$label: a reader that stalls 3 s (zero window, persist probes), 8 MB" client stall 8
 	if "$PY" -c "import scapy" 2>/dev/null; then
 		"$PY" tests/integration/net_tcp_scapy.py tap0 192.168.7.2 >"$SCRATCH/scapy.log" 2>&1
 		while read -r line; do

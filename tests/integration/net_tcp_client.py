@@ -7,6 +7,7 @@ Usage: net_tcp_client.py ADDR CASE [ARG]
   big MB        MB megabytes through the echo, sending and receiving at
                 once, compared by SHA-256
   halfclose     send, shutdown(SHUT_WR), still receive all of the echo, EOF
+  stall MB      send MB while not reading for 3 s (zero window), then read
   refused PORT  connecting to a closed port is refused (RST)
 Prints one line and exits 0 when the case held, 1 otherwise.
 """
@@ -15,6 +16,7 @@ import os
 import socket
 import sys
 import threading
+import time
 
 addr, case = sys.argv[1], sys.argv[2]
 arg = sys.argv[3] if len(sys.argv) > 3 else None
@@ -113,6 +115,33 @@ def halfclose():
     return None if back == msg else f"echoed {len(back)} of {len(msg)} after shutdown"
 
 
+def stall(mb):
+    """Send mb MB without reading for 3 s: Linux's receive buffer fills,
+    Toro's echo meets a zero window and must probe it (persist timer)
+    until we read again; then everything arrives."""
+    total = mb * 1024 * 1024
+    s = connect(timeout=60)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    data = os.urandom(total)
+    err = []
+
+    def sender():
+        try:
+            s.sendall(data)
+        except OSError as e:
+            err.append(f"send: {e}")
+
+    t = threading.Thread(target=sender)
+    t.start()
+    time.sleep(3)
+    back = recv_exact(s, total)
+    t.join()
+    s.close()
+    if err:
+        return err[0]
+    return None if back == data else f"got {len(back)} of {total} bytes after the stall"
+
+
 def refused(port):
     try:
         connect(port, timeout=5).close()
@@ -125,6 +154,7 @@ def refused(port):
 
 cases = {"cycles": lambda: cycles(int(arg)), "concurrent": lambda: concurrent(int(arg)),
          "big": lambda: big(int(arg)), "halfclose": halfclose,
+         "stall": lambda: stall(int(arg)),
          "refused": lambda: refused(int(arg))}
 try:
     problem = cases[case]()

@@ -107,7 +107,7 @@ def alive(tag):
     data = b"ping-" + tag.encode()
     r = exchange(ip() / TCP(sport=sport, dport=7, flags="PA", seq=snd, ack=rcv,
                             window=65535) / Raw(data), wait=0.8)
-    echoed = b"".join(bytes(p.payload) for p in r if p.seq == rcv and len(p.payload))
+    echoed = b"".join(p[Raw].load for p in r if p.seq == rcv and Raw in p)
     snd += len(data)
     if echoed == data:
         rcv += len(data)
@@ -154,5 +154,37 @@ r = exchange(ip() / TCP(sport=sport, dport=7, flags="R", seq=snd))
 result(not r, "RST exactly at RCV.NXT is taken silently")
 r = exchange(ip() / TCP(sport=sport, dport=7, flags="PA", seq=snd, ack=rcv) / Raw(b"x"))
 result(len(r) == 1 and "R" in str(r[0].flags), "  ... the connection is gone: data gets a RST")
+
+# ---- A full backlog: SYN cookies (RFC 4987 §3.6). ------------------------------
+# ToroEcho listens with backlog 64 per accepting CPU; 300 handshakes left
+# half open fill every CPU's, so the last SYNs are answered by cookies.
+base = 43000
+sn = AsyncSniffer(iface=IFACE, store=True,
+                  lfilter=lambda p: IP in p and TCP in p and p[IP].src == TORO and
+                  p[IP].dst == ME and p[TCP].flags == "SA" and p[TCP].dport >= base)
+sn.start()
+time.sleep(0.1)
+sendp([Ether(src=MYMAC, dst=toro_mac) / ip() /
+       TCP(sport=base + i, dport=7, flags="S", seq=7000 + i,
+           options=[("MSS", 1460), ("WScale", 7), ("Timestamp", (1, 0))])
+       for i in range(300)], iface=IFACE)
+time.sleep(1.5)
+synacks = {}
+for p in sn.stop():
+    synacks.setdefault(p[TCP].dport, p[TCP])
+result(len(synacks) == 300, f"300 SYNs past the backlog: all answered ({len(synacks)})")
+# A cookie SYN-ACK carries no window scale or timestamps (ours always do).
+cookies = [p for p in synacks.values()
+           if not any(o[0] in ("WScale", "Timestamp") for o in p.options)]
+result(len(cookies) > 0, f"  ... {len(cookies)} of them with SYN cookies")
+if cookies:
+    c = cookies[-1]
+    sport, snd, rcv = c.dport, c.ack, c.seq + 1
+    exchange(ip() / TCP(sport=sport, dport=7, flags="A", seq=snd, ack=rcv, window=65535),
+             wait=0.2)
+    result(alive("cookie"), "  ... the ACK of a cookie makes a connection that echoes")
+    r = exchange(ip() / TCP(sport=sport + 1000, dport=7, flags="A", seq=8000,
+                            ack=c.seq + 1, window=65535))
+    result(len(r) == 1 and r[0].flags == "R", "  ... an ACK with a forged cookie gets a RST")
 
 sys.exit(1 if failed else 0)
