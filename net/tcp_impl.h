@@ -121,6 +121,31 @@ void tcp_rtt_sample(struct tcp_rtt *r, uint32_t r_us);
 /* tcp_rtt_rto: the timeout after backoff doublings (§5.5), clamped. */
 uint32_t tcp_rtt_rto(const struct tcp_rtt *r, unsigned backoff);
 
+/* ---- SACK scoreboard (tcp_sack.c), RFC 6675 -------------------------- */
+
+#define TCP_SACK_SCOREBOARD 8
+
+struct tcp_sackboard {
+	uint8_t n;                      /* ranges, sorted, disjoint, > SND.UNA */
+	struct { uint32_t left, right; } blk[TCP_SACK_SCOREBOARD];
+	uint32_t sacked;                /* bytes they cover */
+	uint32_t high_rxt;              /* RFC 6675 HighRxt: resent up to here */
+};
+
+void tcp_sack_reset(struct tcp_sackboard *sb, uint32_t snd_una);
+/* tcp_sack_update: forget what snd_una passed, add o's SACK blocks that
+ * lie in (snd_una, snd_max]; true if more bytes are SACKed than before. */
+bool tcp_sack_update(struct tcp_sackboard *sb, uint32_t snd_una, uint32_t snd_max,
+                     const struct tcp_opts *o);
+/* tcp_sack_high: the end of the highest SACKed range, if any. */
+bool tcp_sack_high(const struct tcp_sackboard *sb, uint32_t *high);
+/* tcp_sack_next_hole: the first octets not SACKed, from HighRxt (or
+ * snd_una) up to the next SACKed range (RFC 6675 NextSeg rule 1). */
+bool tcp_sack_next_hole(const struct tcp_sackboard *sb, uint32_t snd_una, uint32_t *seq,
+                        uint32_t *len);
+/* tcp_sack_pipe: octets taken to be in the network (RFC 6675 SetPipe). */
+uint32_t tcp_sack_pipe(const struct tcp_sackboard *sb, uint32_t snd_una, uint32_t snd_max);
+
 /* ---- Secrets (tcp_isn.c) ------------------------------------------------ */
 
 /* SipHash-2-4 of n 64-bit words under key k. */
@@ -237,6 +262,8 @@ struct tcp_conn {
 	uint32_t cwnd, ssthresh, recover;
 	unsigned dupacks;
 	bool in_recovery;
+	struct tcp_sackboard sb;        /* when sack_ok */
+	uint32_t last_ooo_seq;          /* receiver: latest out-of-order arrival */
 
 	struct net_timer rtx_timer;     /* retransmission or persist */
 	struct net_timer delack_timer;
@@ -318,6 +345,9 @@ void tcp_drop(struct tcp_conn *c, int err);
  * the in-order or out-of-order queue; returns true if the segment filled
  * in order (rcv_nxt moved). Takes s->nb. fin: s carries a FIN after it. */
 bool tcp_rcv_data(struct tcp_conn *c, struct tcp_seg *s, bool *fin_in_order);
+/* tcp_rcv_sack_blocks: up to max SACK blocks of oooq, the one with the
+ * latest arrival first (RFC 2018 §4); how many. */
+unsigned tcp_rcv_sack_blocks(const struct tcp_conn *c, struct tcp_opts *o, unsigned max);
 /* tcp_rcv_window: the window to announce now (bytes, unscaled). */
 uint32_t tcp_rcv_window(struct tcp_conn *c);
 void tcp_rcv_purge(struct tcp_conn *c);
@@ -342,6 +372,8 @@ void tcp_send_raw(ip4_addr src, uint16_t sport, ip4_addr dst, uint16_t dport,
                   const struct tcp_opts *o);
 /* tcp_retransmit_first: resend the segment at snd_una (fast retransmit). */
 void tcp_retransmit_first(struct tcp_conn *c);
+/* tcp_sack_fast_retransmit: on entering SACK recovery, the first hole. */
+void tcp_sack_fast_retransmit(struct tcp_conn *c);
 /* tcp_persist_probe: one byte beyond a zero window (RFC 9293 §3.8.6.1). */
 void tcp_persist_probe(struct tcp_conn *c);
 /* tcp_sbuf_free / tcp_sbuf_space: send buffer release and room. */
@@ -369,6 +401,10 @@ bool tcp_cc_dupack(struct tcp_conn *c);
 /* tcp_cc_recovery_ack: new data acked during recovery; true if partial. */
 bool tcp_cc_recovery_ack(struct tcp_conn *c, uint32_t ack, uint32_t acked);
 void tcp_cc_timeout(struct tcp_conn *c);
+/* tcp_cc_sack_lost: with SACK, enough is SACKed above SND.UNA to take the
+ * first hole as lost before three duplicates came (RFC 6675 §5 IsLost);
+ * enters recovery and returns true. */
+bool tcp_cc_sack_lost(struct tcp_conn *c);
 static inline uint32_t tcp_flight(const struct tcp_conn *c) { return c->snd_max - c->snd_una; }
 
 /* ---- Counters ----------------------------------------------------------- */

@@ -189,6 +189,7 @@ static void take_syn_options(struct tcp_conn *c, const struct tcp_seg *s)
 		c->snd_wscale = 0;
 		c->rcv_wscale = 0;
 	}
+	c->sack_ok = s->opts.sack_permitted;    /* RFC 2018 §2 */
 	c->ts_ok = s->opts.has_ts;
 	if (c->ts_ok) {
 		c->ts_recent = s->opts.tsval;
@@ -319,6 +320,8 @@ static bool ack_input(struct tcp_conn *c, struct tcp_seg *s)
 		c->snd_una = ack;
 		if (seq_lt(c->snd_nxt, ack))
 			c->snd_nxt = ack;
+		if (c->sack_ok)
+			tcp_sack_update(&c->sb, c->snd_una, c->snd_max, &s->opts);
 		if (c->rtt_timing && seq_geq(ack, c->rtt_seq)) {
 			tcp_rtt_sample(&c->rtt, (uint32_t)((hal_clock_ns() - c->rtt_start_ns) / 1000));
 			c->rtt_timing = false;
@@ -332,6 +335,8 @@ static bool ack_input(struct tcp_conn *c, struct tcp_seg *s)
 			}
 		} else {
 			tcp_cc_ack(c, acked);
+			if (c->sack_ok && tcp_cc_sack_lost(c))
+				tcp_sack_fast_retransmit(c);
 		}
 		/* RFC 6298 §5.2-5.3. */
 		if (c->snd_una == c->snd_max)
@@ -339,11 +344,21 @@ static bool ack_input(struct tcp_conn *c, struct tcp_seg *s)
 		else
 			tcp_rtx_arm(c);
 		waitq_wake_all(&c->wait);       /* room in the send buffer */
-	} else if (ack == c->snd_una && s->len == 0 && !(s->flags & (TCP_SYN | TCP_FIN)) &&
-	           wnd == c->snd_wnd && c->snd_una != c->snd_max) {
-		/* RFC 5681 §2 duplicate ACK. */
-		if (tcp_cc_dupack(c))
-			tcp_retransmit_first(c);
+	} else if (ack == c->snd_una && c->snd_una != c->snd_max) {
+		/* RFC 5681 §2 duplicate ACK: no data, no window change; or,
+		 * with SACK, one that SACKs more (RFC 6675 §2 note: data
+		 * riding on it does not matter then). */
+		bool more_sacked = c->sack_ok && s->opts.nsack &&
+		                   tcp_sack_update(&c->sb, c->snd_una, c->snd_max, &s->opts);
+		bool plain_dup = s->len == 0 && !(s->flags & (TCP_SYN | TCP_FIN)) && wnd == c->snd_wnd;
+		if (more_sacked || plain_dup) {
+			if (tcp_cc_dupack(c) || (c->sack_ok && tcp_cc_sack_lost(c))) {
+				if (c->sack_ok)
+					tcp_sack_fast_retransmit(c);
+				else
+					tcp_retransmit_first(c);
+			}
+		}
 	}
 	c->retries = 0;
 	/* Window update (§3.10.7.4, SND.WL1/WL2). */

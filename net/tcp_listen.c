@@ -223,6 +223,7 @@ static void syn_input(struct tcp_conn *l, struct tcp_seg *s)
 	c->snd_wscale = c->ws_ok ? s->opts.wscale : 0;
 	if (!c->ws_ok)
 		c->rcv_wscale = 0;
+	c->sack_ok = s->opts.sack_permitted;
 	c->ts_ok = s->opts.has_ts;
 	if (c->ts_ok)
 		c->mss -= TCP_TS_OPT_LEN;       /* options ride in the MSS */
