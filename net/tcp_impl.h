@@ -134,7 +134,7 @@ struct tcp_sackboard {
 
 void tcp_sack_reset(struct tcp_sackboard *sb, uint32_t snd_una);
 /* tcp_sack_update: forget what snd_una passed, add o's SACK blocks that
- * lie in (snd_una, snd_max]; true if more bytes are SACKed than before. */
+ * lie in (snd_una, snd_max]; true if they SACK octets not SACKed before. */
 bool tcp_sack_update(struct tcp_sackboard *sb, uint32_t snd_una, uint32_t snd_max,
                      const struct tcp_opts *o);
 /* tcp_sack_high: the end of the highest SACKed range, if any. */

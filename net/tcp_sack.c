@@ -42,23 +42,26 @@ static void prune(struct tcp_sackboard *sb, uint32_t snd_una)
 		sb->high_rxt = snd_una;
 }
 
-/* add: merge [l, r) into the sorted, disjoint list. */
-static void add(struct tcp_sackboard *sb, uint32_t l, uint32_t r)
+/* add: merge [l, r) into the sorted, disjoint list; true if it covered
+ * octets the list did not. */
+static bool add(struct tcp_sackboard *sb, uint32_t l, uint32_t r)
 {
 	unsigned i = 0;
 	while (i < sb->n && seq_lt(sb->blk[i].right, l))
 		i++;
 	/* Blocks i.. that touch [l, r) merge into it. */
 	unsigned j = i;
+	uint32_t old = 0;
 	while (j < sb->n && seq_leq(sb->blk[j].left, r)) {
 		l = seq_min(l, sb->blk[j].left);
 		r = seq_max(r, sb->blk[j].right);
+		old += sb->blk[j].right - sb->blk[j].left;
 		j++;
 	}
 	if (j == i && sb->n == TCP_SACK_SCOREBOARD) {
 		/* Full: forget the highest range (it is reported again). */
 		if (i == sb->n)
-			return;
+			return false;
 		sb->n--;
 	}
 	/* Replace blk[i..j) by the one merged block. */
@@ -68,12 +71,13 @@ static void add(struct tcp_sackboard *sb, uint32_t l, uint32_t r)
 	sb->blk[i].left = l;
 	sb->blk[i].right = r;
 	sb->n = (uint8_t)(i + 1 + tail);
+	return r - l > old;
 }
 
 bool tcp_sack_update(struct tcp_sackboard *sb, uint32_t snd_una, uint32_t snd_max,
                      const struct tcp_opts *o)
 {
-	uint32_t before = sb->sacked;
+	bool grew = false;
 	prune(sb, snd_una);
 	for (unsigned b = 0; b < o->nsack; b++) {
 		uint32_t l = o->sack[b].left, r = o->sack[b].right;
@@ -84,10 +88,10 @@ bool tcp_sack_update(struct tcp_sackboard *sb, uint32_t snd_una, uint32_t snd_ma
 			continue;
 		if (seq_lt(l, snd_una))
 			l = snd_una;
-		add(sb, l, r);
+		grew |= add(sb, l, r);
 	}
 	recount(sb);
-	return sb->sacked > before;
+	return grew;
 }
 
 bool tcp_sack_high(const struct tcp_sackboard *sb, uint32_t *high)
