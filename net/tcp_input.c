@@ -559,7 +559,9 @@ done:
 	s->nb = NULL;
 	if (c->state == TCP_CLOSED)
 		tcp_conn_maybe_free(c);
-	else if (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT)
-		if (c->keepidle_s && !net_timer_armed(&c->keep_timer))
-			tcp_keep_arm(c);
+	else if ((c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT) && c->keepidle_s &&
+	         (c->keep_probes || !net_timer_armed(&c->keep_timer))) {
+		c->keep_probes = 0;     /* the peer is there: idle time again */
+		tcp_keep_arm(c);
+	}
 }

@@ -83,7 +83,9 @@ unsigned tcp_listen_pick_cpu(struct tcp_conn *l, const struct tcp_seg *s)
 	uint64_t mask = __atomic_load_n(&l->ls->accepters, __ATOMIC_RELAXED);
 	if (!mask)
 		return l->ls->home_cpu;
-	unsigned n = (unsigned)__builtin_popcountll(mask);
+	unsigned n = 0;
+	for (uint64_t m = mask; m; m &= m - 1)
+		n++;            /* no popcount: bare links without libgcc */
 	unsigned pick = (unsigned)(tcp_secret_hash(s->dst, s->dport, s->src, s->sport, 1) % n);
 	for (;; mask &= mask - 1)
 		if (pick-- == 0)
