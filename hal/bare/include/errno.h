@@ -65,6 +65,7 @@
 #define ECONNABORTED	103
 #define ECONNRESET	104
 #define ENOBUFS		105
+#define ENOPROTOOPT	92
 #define EISCONN		106
 #define ENOTCONN	107
 #define ETIMEDOUT	110
