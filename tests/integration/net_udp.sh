@@ -15,7 +15,7 @@
 #     pings (reassembly and a fragmented reply), ICMP port unreachable for a
 #     closed port, and malformed frames from scapy (bad IHL, truncated, bad
 #     checksums, overlapping fragments, garbage DHCP and ARP) dropped while
-#     the service keeps answering.
+#     the service keeps answering; with TCP, ToroEcho's TCP echo (20 connections).
 # TORO_ECHO overrides the binary (net_udp_asan.sh: the ASan+UBSan build);
 # TORO_PLATFORM=bare runs build/bare/ToroEcho.elf in QEMU instead
 # (net_udp_bare.sh; TORO_NIC picks the model, virtio-net-pci by default),
@@ -189,6 +189,29 @@ if [ "${1:-}" = "--in-netns" ]; then
 		for f in frames:
 		    sendp(Raw(f), iface="toro0", verbose=False)
 		EOF
+
+	# ToroEcho's TCP half (TCP itself is net_tcp.sh's): connections
+	# accepted on every CPU, each echoed until the client's FIN.
+	if grep -q '^ToroEcho: TCP echo on port 7' "$LOG"; then
+		check "tap: 20 TCP connections of 100 KB each echoed whole" \
+			timeout 60 $PY - <<-'EOF'
+			import os, socket, sys
+			for i in range(20):
+			    c = socket.create_connection(("192.168.7.2", 7), timeout=10)
+			    data = os.urandom(100000)
+			    c.sendall(data)
+			    c.shutdown(socket.SHUT_WR)
+			    got = b""
+			    while True:
+			        b = c.recv(65536)
+			        if not b:
+			            break
+			        got += b
+			    c.close()
+			    if got != data:
+			        sys.exit("connection %d: %d bytes back" % (i, len(got)))
+			EOF
+	fi
 
 	check "tap: after the malformed frames, ping is still answered" \
 		quiet timeout 20 ping -c 3 -W 2 192.168.7.2
