@@ -224,6 +224,14 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
 s.sendto(b"still there?", ("192.168.7.2", 7))
 assert s.recvfrom(100)[0] == b"still there?"'
 	check "tap: the service is still running" kill -0 $pid
+	# Idle, the network threads sleep (timers aside): no CPU time to speak
+	# of over 3 s (the process's own ticks, posix only).
+	if [ "$PLATFORM" = posix ]; then
+		proc=$(pgrep -s "$pid" -f ToroEcho | head -1)
+		ticks() { awk '{print $14 + $15}' "/proc/$proc/stat"; }
+		t0=$(ticks); sleep 3; t1=$(ticks)
+		check "tap: idle for 3 s, the service used $((t1 - t0)) ticks (< 10)" [ $((t1 - t0)) -lt 10 ]
+	fi
 	stop_service
 	check "tap: no sanitizer report or panic" sanitizer_clean "$LOG"
 	echo "-- service log (tap) --"; grep -v '^ToroEcho: udp ' "$LOG" | head -20
