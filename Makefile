@@ -8,7 +8,7 @@
 
 CC      ?= cc
 BUILD   := build
-APPS    := ToroHello ToroCpus ToroLogger
+APPS    := ToroHello ToroCpus ToroLogger ToroEcho
 
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CSTD    := -std=gnu11

@@ -26,7 +26,10 @@
 #include "harness.h"
 #include "hal.h"
 #include "thread.h"
+#include "toro.h"
 #include "waitq.h"
+
+TORO_NO_NET_STACK;      /* the NICs are the test's: no TCP/IP stack */
 
 static const uint8_t our_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 static const uint8_t broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };

@@ -23,6 +23,8 @@
 #include "toro.h"
 #include "waitq.h"
 
+TORO_NO_NET_STACK;      /* the NICs are ours: no TCP/IP stack */
+
 #define BATCH 8
 
 struct queue {

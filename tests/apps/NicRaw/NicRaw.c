@@ -40,6 +40,8 @@
 #include "toro.h"
 #include "waitq.h"
 
+TORO_NO_NET_STACK;      /* the NICs are ours: no TCP/IP stack */
+
 #define WAIT_NS  5000000000ull  /* a reply from slirp: generous under TCG */
 #define BATCH    8
 
