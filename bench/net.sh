@@ -30,21 +30,25 @@ cc -O2 -Wall -Wextra -Werror -pthread -o $PEER bench/netpeer.c || exit 1
 netns_setup
 tap_make tbtap
 
-# Servers run for at most 30 minutes and are stopped at exit.
-servers=()
-stop_servers() { [ ${#servers[@]} -gt 0 ] && kill "${servers[@]}" 2>/dev/null; wait 2>/dev/null; servers=(); }
-trap 'stop_servers; netns_cleanup' EXIT
+# Servers run for at most 30 minutes; stop_in NS ends every process in a
+# namespace (the servers are the only ones that last) and waits for them.
+stop_in() {
+	local pids
+	pids=$(ip netns pids "$1" 2>/dev/null)
+	[ -n "$pids" ] || return 0
+	kill $pids 2>/dev/null
+	while [ -n "$(ip netns pids "$1" 2>/dev/null)" ]; do sleep 0.1; done
+}
+trap 'stop_in "$NS_CLI"; stop_in "$NS_SRV"; netns_cleanup' EXIT
 
 start_toro() {   # CPUS: on host CPU 1 alone, or on both
 	local pin=1
 	[ "$1" -gt 1 ] && pin=0-1
 	in_cli timeout 1800 taskset -c $pin build/posix/bin/ToroEcho \
 		--cpus "$1" --net tap:tbtap ip=$TORO_IP/24 >build/bench/toroecho.log 2>&1 &
-	servers+=($!)
 	wait_port $TORO_IP $PORT
 }
-in_srv timeout 1800 taskset -c 1 $PEER serve $PORT 1800 &
-servers+=($!)
+in_srv timeout 1800 taskset -c 1 $PEER serve $PORT 1800 >/dev/null 2>&1 &
 wait_port $VETH_SRV_IP $PORT || exit 1
 
 # client MODE IP COUNT: the figure netpeer prints, as "field value" words.
@@ -90,7 +94,7 @@ row "crr" "per s" best "${v[toro.crr]}" "${v[linux.crr]}"
 # Scaling: two clients at once against ToroEcho on 1, then 2 CPUs.
 echo
 for cpus in 1 2; do
-	stop_servers
+	stop_in "$NS_CLI"
 	start_toro $cpus || exit 1
 	a=$(in_cli $PEER crr $TORO_IP $PORT $CRR_N & in_cli $PEER crr $TORO_IP $PORT $CRR_N; wait)
 	total=$(awk '{ s += $2 } END { printf "%.0f", s }' <<<"$(tr -d /s <<<"$a")")
