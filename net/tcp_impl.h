@@ -207,9 +207,12 @@ struct tcp_conn {
 	uint16_t lport, rport;
 	struct netif *nif;              /* the route's interface, for checksums */
 
-	/* Table links: guarded by the tcp_conn.c locks. */
+	/* Table links and what other CPUs read there: guarded by the
+	 * tcp_conn.c lock. */
 	struct list hash_link;          /* 4-tuple table bucket */
 	struct list port_link;          /* port table bucket */
+	bool port_listening;            /* takes SYNs for its port */
+	bool port_released;             /* its user let go: REUSEADDR may take it */
 
 	/* Send sequence space (RFC 9293 §3.3.1); snd_max: highest sent, as
 	 * snd_nxt goes back to snd_una on a timeout. */
@@ -294,6 +297,10 @@ void tcp_conn_hash_remove(struct tcp_conn *c);
  * rport if given) for c->laddr. */
 int tcp_port_bind(struct tcp_conn *c, ip4_addr raddr, uint16_t rport);
 void tcp_port_unbind(struct tcp_conn *c);
+/* tcp_port_listen: c's port takes SYNs from now on (state LISTEN);
+ * tcp_port_release: its user closed c, the port may be reused. */
+void tcp_port_listen(struct tcp_conn *c);
+void tcp_port_release(struct tcp_conn *c);
 /* tcp_listener_find: the listener for addr:port with a reference taken
  * (tcp_listener_put), or NULL. */
 struct tcp_conn *tcp_listener_find(ip4_addr addr, uint16_t port);

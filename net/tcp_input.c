@@ -484,8 +484,8 @@ void tcp_conn_input(struct tcp_conn *c, struct tcp_seg *s)
 	if (!seq_acceptable(c, s, wnd)) {
 		if (s->flags & TCP_RST)
 			goto done;
-		if (c->state == TCP_SYN_RECEIVED && (s->flags & TCP_SYN) && s->seq == c->irs) {
-			tcp_send_syn(c);        /* our SYN-ACK was lost */
+		if (c->state == TCP_SYN_RECEIVED && s->flags == TCP_SYN && s->seq == c->irs) {
+			tcp_send_syn(c);        /* the peer's SYN again: our SYN-ACK was lost */
 			goto done;
 		}
 		/* A zero window still takes ACKs at RCV.NXT: fall through

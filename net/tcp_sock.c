@@ -380,6 +380,7 @@ int tcp_close(struct tcp_conn *c)
 		break;
 	}
 	c->user_ref = false;
+	tcp_port_release(c);
 	if (c->state == TCP_FIN_WAIT_2)
 		tcp_keep_arm(c);        /* the FIN-WAIT-2 limit, now unheld */
 	tcp_conn_maybe_free(c);
