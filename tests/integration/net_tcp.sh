@@ -112,7 +112,14 @@ active() {
 	$PY tests/integration/net_echo_server.py 192.168.7.1 7001 7002 120 &
 	local server=$!
 	sleep 0.5
-	timeout 120 "$2" --cpus 2 --net tap:tap0 ip=192.168.7.2/24 >"$SCRATCH/client.log" 2>&1
+	timeout 120 "$2" --cpus 2 --net tap:tap0 ip=192.168.7.2/24 >"$SCRATCH/client.log" 2>&1 &
+	local toro=$!
+	for _ in $(seq 300); do
+		grep -q "listening on 7100" "$SCRATCH/client.log" && break
+		sleep 0.1
+	done
+	check "$1: active: the peer connects twice from one port (TIME-WAIT reuse)" client twice 7100
+	wait "$toro"
 	local rc=$?
 	kill "$server" 2>/dev/null
 	wait "$server" 2>/dev/null
