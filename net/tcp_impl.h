@@ -182,6 +182,7 @@ enum tcp_state {
 #define TCP_DEFAULT_MSS     536                        /* RFC 9293 §3.7.1 */
 #define TCP_DEFAULT_BUF     (256 * 1024)
 #define TCP_MIN_BUF         (4 * 1024)
+#define TCP_SBUF_INITIAL    (16 * 1024)
 #define TCP_MAX_BUF         (8 * 1024 * 1024)
 #define TCP_DELACK_NS       (40ull * 1000000ull)
 #define TCP_SYN_RETRIES     6
@@ -268,8 +269,14 @@ struct tcp_conn {
 	struct tcp_sackboard sb;        /* when sack_ok */
 	uint32_t last_ooo_seq;          /* receiver: latest out-of-order arrival */
 
+	/* The rtx and delack timers are lazy: rtx_due_ns / delack_due_ns say
+	 * when they are really due (0: not at all), and a timer armed sooner
+	 * than that just re-arms itself when it fires. Stopping or pushing
+	 * them back, which happens on nearly every segment, is then a store
+	 * instead of a walk of the CPU's sorted timer list. */
 	struct net_timer rtx_timer;     /* retransmission or persist */
 	struct net_timer delack_timer;
+	uint64_t rtx_due_ns, delack_due_ns;
 	struct net_timer keep_timer;    /* keep-alive, FIN-WAIT-2, TIME-WAIT */
 	bool persisting;
 
@@ -386,6 +393,9 @@ void tcp_persist_probe(struct tcp_conn *c);
 /* tcp_sbuf_free / tcp_sbuf_space: send buffer release and room. */
 void tcp_sbuf_drop(struct tcp_conn *c, uint32_t n);
 uint32_t tcp_sbuf_space(const struct tcp_conn *c);
+/* tcp_sbuf_reserve: a ring with room, made or grown (doubling up to
+ * sndbuf) as needed; 0, or -ENOMEM when there is none at all. */
+int tcp_sbuf_reserve(struct tcp_conn *c);
 uint32_t tcp_ts_now(const struct tcp_conn *c);
 
 /* ---- tcp_timer.c -------------------------------------------------------- */
@@ -393,6 +403,9 @@ uint32_t tcp_ts_now(const struct tcp_conn *c);
 void tcp_timers_init(struct tcp_conn *c);
 void tcp_timers_cancel(struct tcp_conn *c);
 void tcp_rtx_arm(struct tcp_conn *c);           /* RTO from now, with backoff */
+void tcp_rtx_stop(struct tcp_conn *c);
+static inline bool tcp_rtx_pending(const struct tcp_conn *c) { return c->rtx_due_ns != 0; }
+void tcp_delack_stop(struct tcp_conn *c);
 void tcp_delack_arm(struct tcp_conn *c);
 void tcp_persist_arm(struct tcp_conn *c);
 void tcp_keep_arm(struct tcp_conn *c);          /* by state: keep-alive, FW2, TW */

@@ -97,8 +97,8 @@ void tcp_set_state(struct tcp_conn *c, enum tcp_state st)
 		tcp_keep_arm(c);
 		break;
 	case TCP_TIME_WAIT:
-		net_timer_cancel(&c->rtx_timer);
-		net_timer_cancel(&c->delack_timer);
+		tcp_rtx_stop(c);
+		tcp_delack_stop(c);
 		tcp_keep_arm(c);
 		break;
 	case TCP_CLOSED:
@@ -237,7 +237,7 @@ static void syn_sent_input(struct tcp_conn *c, struct tcp_seg *s)
 		c->rtt_timing = false;
 		c->backoff = 0;
 		c->retries = 0;
-		net_timer_cancel(&c->rtx_timer);
+		tcp_rtx_stop(c);
 		tcp_set_state(c, TCP_ESTABLISHED);
 		c->ack_now = true;
 		tcp_output(c);
@@ -340,7 +340,7 @@ static bool ack_input(struct tcp_conn *c, struct tcp_seg *s)
 		}
 		/* RFC 6298 §5.2-5.3. */
 		if (c->snd_una == c->snd_max)
-			net_timer_cancel(&c->rtx_timer);
+			tcp_rtx_stop(c);
 		else
 			tcp_rtx_arm(c);
 		waitq_wake_all(&c->wait);       /* room in the send buffer */
@@ -372,7 +372,7 @@ static bool ack_input(struct tcp_conn *c, struct tcp_seg *s)
 		if (opened && c->persisting) {
 			c->persisting = false;
 			c->backoff = 0;
-			net_timer_cancel(&c->rtx_timer);
+			tcp_rtx_stop(c);
 			if (c->snd_una != c->snd_max)
 				tcp_rtx_arm(c);
 		}

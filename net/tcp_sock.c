@@ -161,17 +161,17 @@ static bool sendable(struct tcp_conn *c)
 	return tcp_sbuf_space(c) > 0;
 }
 
+static bool ring_room(struct tcp_conn *c)
+{
+	return c->sbuf_len < c->sbuf_size || c->error || c->wr_shut || c->state == TCP_CLOSED;
+}
+
 long tcp_send(struct tcp_conn *c, const void *buf, size_t len, int flags, uint64_t deadline_ns)
 {
 	if (c->state == TCP_LISTEN || (c->state == TCP_CLOSED && !c->error))
 		return -ENOTCONN;
-	if (!c->sbuf) {
-		c->sbuf = kmalloc(c->sndbuf);
-		if (!c->sbuf)
-			return -ENOMEM;
-		c->sbuf_size = c->sndbuf;
-		c->sbuf_head = c->sbuf_len = 0;
-	}
+	if (!c->sbuf && tcp_sbuf_reserve(c) < 0)
+		return -ENOMEM;
 	const uint8_t *p = buf;
 	size_t done = 0;
 	c->cork = flags & SOCKET_MORE;
@@ -183,7 +183,15 @@ long tcp_send(struct tcp_conn *c, const void *buf, size_t len, int flags, uint64
 			err = -EPIPE;
 		if (err)
 			return done ? (long)done : err;
-		uint32_t space = tcp_sbuf_space(c);
+		tcp_sbuf_reserve(c);
+		uint32_t space = c->sbuf_size - c->sbuf_len;
+		if (!space) {
+			/* No memory to grow the ring: wait for ACKs to empty it. */
+			err = wait_for(c, ring_room, flags, deadline_ns);
+			if (err)
+				return done ? (long)done : err;
+			continue;
+		}
 		uint32_t n = len - done < space ? (uint32_t)(len - done) : space;
 		uint32_t tail = (c->sbuf_head + c->sbuf_len) % c->sbuf_size;
 		uint32_t first = c->sbuf_size - tail < n ? c->sbuf_size - tail : n;
