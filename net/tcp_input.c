@@ -498,6 +498,7 @@ void tcp_conn_input(struct tcp_conn *c, struct tcp_seg *s)
 		}
 		s->len = 0;
 		s->flags &= (uint8_t)~TCP_FIN;
+		c->ack_now = true;      /* a window probe: answer with our window */
 	}
 	/* Second: RST (RFC 5961 §3.2). */
 	if (s->flags & TCP_RST) {

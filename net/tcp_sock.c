@@ -336,7 +336,14 @@ int tcp_shutdown(struct tcp_conn *c, int how)
 		tcp_listen_shutdown(c);
 		return 0;
 	}
-	if (c->state == TCP_CLOSED || c->state == TCP_LISTEN || c->state == TCP_SYN_SENT)
+	if (c->state == TCP_SYN_SENT) {
+		/* Nothing to shut down yet; but a thread waiting in connect
+		 * must not wait on for a socket being closed. */
+		c->rd_shut = c->wr_shut = true;
+		tcp_drop(c, -ECONNABORTED);
+		return -ENOTCONN;
+	}
+	if (c->state == TCP_CLOSED || c->state == TCP_LISTEN)
 		return -ENOTCONN;
 	if (how != 1) {
 		c->rd_shut = true;
