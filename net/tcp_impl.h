@@ -190,6 +190,7 @@ enum tcp_state {
 #define TCP_FIN_WAIT_2_NS   (60ull * 1000000000ull)   /* after close, as Linux */
 #define TCP_KEEP_INTVL_NS   (75ull * 1000000000ull)   /* RFC 9293 §3.8.4 */
 #define TCP_KEEP_PROBES     9
+#define TCP_CC_CUBIC        1          /* 0: Reno's avoidance instead */
 
 struct tcp_listener;
 
@@ -266,6 +267,8 @@ struct tcp_conn {
 	uint32_t cwnd, ssthresh, recover;
 	unsigned dupacks;
 	bool in_recovery;
+	uint32_t cubic_w_max, cubic_w_last_max, cubic_k_ms, cubic_w_est;
+	uint64_t cubic_epoch_ns;        /* 0: no epoch (tcp_cubic.c) */
 	struct tcp_sackboard sb;        /* when sack_ok */
 	uint32_t last_ooo_seq;          /* receiver: latest out-of-order arrival */
 
@@ -425,6 +428,13 @@ void tcp_cc_timeout(struct tcp_conn *c);
  * first hole as lost before three duplicates came (RFC 6675 §5 IsLost);
  * enters recovery and returns true. */
 bool tcp_cc_sack_lost(struct tcp_conn *c);
+/* tcp_cubic.c (RFC 9438): the window growth above ssthresh, the cut on
+ * congestion (returns the new ssthresh), and the pure formulas: K from
+ * W_max and the window after the cut; W_cubic(t). Bytes, milliseconds. */
+void tcp_cubic_ack(struct tcp_conn *c, uint32_t acked);
+uint32_t tcp_cubic_reduce(struct tcp_conn *c);
+uint32_t tcp_cubic_k_ms(uint32_t w_max, uint32_t cwnd_after, uint32_t mss);
+uint32_t tcp_cubic_window(uint32_t w_max, uint32_t k_ms, uint32_t t_ms, uint32_t mss);
 static inline uint32_t tcp_flight(const struct tcp_conn *c) { return c->snd_max - c->snd_una; }
 
 /* ---- Counters ----------------------------------------------------------- */
