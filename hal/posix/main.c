@@ -1,6 +1,7 @@
 /*
  * main.c: a service as a Linux process. The HAL takes its options
- * (--cpus N, --mem MiB); the kernel and the service get the rest.
+ * (--cpus N, --mem MiB, --disk PATH[,ro], --net SPEC; see run.c and
+ * net_options.c); the kernel and the service get the rest.
  */
 #include "posix.h"
 
