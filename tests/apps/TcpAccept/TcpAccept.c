@@ -7,7 +7,6 @@
  * prints "TcpAccept: N connections served".
  */
 #include <errno.h>
-#include <stdlib.h>
 
 #include "toro.h"
 
@@ -43,7 +42,11 @@ static int acceptor(void *param)
 
 int main(int argc, char **argv)
 {
-	int seconds = argc > 1 ? atoi(argv[1]) : 10;
+	int seconds = 0;
+	for (const char *p = argc > 1 ? argv[1] : ""; *p >= '0' && *p <= '9'; p++)
+		seconds = seconds * 10 + (*p - '0');
+	if (seconds <= 0 || seconds > 3600)
+		seconds = 10;
 	listener = SysSocket(SOCKET_STREAM);
 	struct TSockAddr local = { 0, 7200 };
 	int rc = SysSocketBind(listener, &local);
