@@ -1,8 +1,10 @@
 /*
- * tcp_cc.c: congestion control, NewReno: slow start and congestion
- * avoidance (RFC 5681 §3.1, with appropriate byte counting, RFC 3465,
- * L = 2 SMSS), an initial window of 10 segments (RFC 6928), fast
- * retransmit and fast recovery with partial ACKs (RFC 6582).
+ * tcp_cc.c: congestion control: slow start (RFC 5681 §3.1, with
+ * appropriate byte counting, RFC 3465, L = 2 SMSS) from an initial window
+ * of 10 segments (RFC 6928); above ssthresh CUBIC's growth and cut
+ * (tcp_cubic.c, RFC 9438), or Reno's (RFC 5681) with TCP_CC_CUBIC off;
+ * fast retransmit and recovery: NewReno with partial ACKs (RFC 6582), or
+ * SACK-based (RFC 6675, tcp_sack.c) when the peer offers SACK.
  */
 #include "tcp_impl.h"
 
@@ -18,8 +20,11 @@ void tcp_cc_init(struct tcp_conn *c)
 	tcp_sack_reset(&c->sb, c->snd_una);
 }
 
-static uint32_t half_flight(const struct tcp_conn *c)
+/* reduced_ssthresh: the ssthresh after a congestion signal. */
+static uint32_t reduced_ssthresh(struct tcp_conn *c)
 {
+	if (TCP_CC_CUBIC)
+		return tcp_cubic_reduce(c);
 	/* RFC 5681 (4): ssthresh = max(FlightSize / 2, 2*SMSS). */
 	uint32_t h = tcp_flight(c) / 2;
 	return h > 2u * c->mss ? h : 2u * c->mss;
@@ -31,6 +36,8 @@ void tcp_cc_ack(struct tcp_conn *c, uint32_t acked)
 	if (c->cwnd < c->ssthresh) {
 		uint32_t inc = acked < 2u * c->mss ? acked : 2u * c->mss;
 		c->cwnd += inc;
+	} else if (TCP_CC_CUBIC) {
+		tcp_cubic_ack(c, acked);
 	} else {
 		/* About one MSS per RTT (RFC 5681 (3)). */
 		uint32_t inc = (uint32_t)((uint64_t)c->mss * c->mss / c->cwnd);
@@ -42,7 +49,7 @@ void tcp_cc_ack(struct tcp_conn *c, uint32_t acked)
 
 static void enter_recovery(struct tcp_conn *c)
 {
-	c->ssthresh = half_flight(c);
+	c->ssthresh = reduced_ssthresh(c);
 	c->recover = c->snd_max;
 	c->in_recovery = true;
 	if (c->sack_ok) {
@@ -106,7 +113,7 @@ void tcp_cc_timeout(struct tcp_conn *c)
 {
 	/* RFC 5681 (4) and §3.1: one segment, slow start again; RFC 6582
 	 * §3.2 step 4: recover = highest sent. */
-	c->ssthresh = half_flight(c);
+	c->ssthresh = reduced_ssthresh(c);
 	c->cwnd = c->mss;
 	c->in_recovery = false;
 	c->dupacks = 0;

@@ -182,6 +182,7 @@ enum tcp_state {
 #define TCP_DEFAULT_MSS     536                        /* RFC 9293 §3.7.1 */
 #define TCP_DEFAULT_BUF     (256 * 1024)
 #define TCP_MIN_BUF         (4 * 1024)
+#define TCP_SBUF_INITIAL    (16 * 1024)
 #define TCP_MAX_BUF         (8 * 1024 * 1024)
 #define TCP_DELACK_NS       (40ull * 1000000ull)
 #define TCP_SYN_RETRIES     6
@@ -189,6 +190,7 @@ enum tcp_state {
 #define TCP_FIN_WAIT_2_NS   (60ull * 1000000000ull)   /* after close, as Linux */
 #define TCP_KEEP_INTVL_NS   (75ull * 1000000000ull)   /* RFC 9293 §3.8.4 */
 #define TCP_KEEP_PROBES     9
+#define TCP_CC_CUBIC        1          /* 0: Reno's avoidance instead */
 
 struct tcp_listener;
 
@@ -207,9 +209,12 @@ struct tcp_conn {
 	uint16_t lport, rport;
 	struct netif *nif;              /* the route's interface, for checksums */
 
-	/* Table links: guarded by the tcp_conn.c locks. */
+	/* Table links and what other CPUs read there: guarded by the
+	 * tcp_conn.c lock. */
 	struct list hash_link;          /* 4-tuple table bucket */
 	struct list port_link;          /* port table bucket */
+	bool port_listening;            /* takes SYNs for its port */
+	bool port_released;             /* its user let go: REUSEADDR may take it */
 
 	/* Send sequence space (RFC 9293 §3.3.1); snd_max: highest sent, as
 	 * snd_nxt goes back to snd_una on a timeout. */
@@ -262,11 +267,19 @@ struct tcp_conn {
 	uint32_t cwnd, ssthresh, recover;
 	unsigned dupacks;
 	bool in_recovery;
+	uint32_t cubic_w_max, cubic_w_last_max, cubic_k_ms, cubic_w_est;
+	uint64_t cubic_epoch_ns;        /* 0: no epoch (tcp_cubic.c) */
 	struct tcp_sackboard sb;        /* when sack_ok */
 	uint32_t last_ooo_seq;          /* receiver: latest out-of-order arrival */
 
+	/* The rtx and delack timers are lazy: rtx_due_ns / delack_due_ns say
+	 * when they are really due (0: not at all), and a timer armed sooner
+	 * than that just re-arms itself when it fires. Stopping or pushing
+	 * them back, which happens on nearly every segment, is then a store
+	 * instead of a walk of the CPU's sorted timer list. */
 	struct net_timer rtx_timer;     /* retransmission or persist */
 	struct net_timer delack_timer;
+	uint64_t rtx_due_ns, delack_due_ns;
 	struct net_timer keep_timer;    /* keep-alive, FIN-WAIT-2, TIME-WAIT */
 	bool persisting;
 
@@ -294,6 +307,10 @@ void tcp_conn_hash_remove(struct tcp_conn *c);
  * rport if given) for c->laddr. */
 int tcp_port_bind(struct tcp_conn *c, ip4_addr raddr, uint16_t rport);
 void tcp_port_unbind(struct tcp_conn *c);
+/* tcp_port_listen: c's port takes SYNs from now on (state LISTEN);
+ * tcp_port_release: its user closed c, the port may be reused. */
+void tcp_port_listen(struct tcp_conn *c);
+void tcp_port_release(struct tcp_conn *c);
 /* tcp_listener_find: the listener for addr:port with a reference taken
  * (tcp_listener_put), or NULL. */
 struct tcp_conn *tcp_listener_find(ip4_addr addr, uint16_t port);
@@ -379,6 +396,9 @@ void tcp_persist_probe(struct tcp_conn *c);
 /* tcp_sbuf_free / tcp_sbuf_space: send buffer release and room. */
 void tcp_sbuf_drop(struct tcp_conn *c, uint32_t n);
 uint32_t tcp_sbuf_space(const struct tcp_conn *c);
+/* tcp_sbuf_reserve: a ring with room, made or grown (doubling up to
+ * sndbuf) as needed; 0, or -ENOMEM when there is none at all. */
+int tcp_sbuf_reserve(struct tcp_conn *c);
 uint32_t tcp_ts_now(const struct tcp_conn *c);
 
 /* ---- tcp_timer.c -------------------------------------------------------- */
@@ -386,6 +406,9 @@ uint32_t tcp_ts_now(const struct tcp_conn *c);
 void tcp_timers_init(struct tcp_conn *c);
 void tcp_timers_cancel(struct tcp_conn *c);
 void tcp_rtx_arm(struct tcp_conn *c);           /* RTO from now, with backoff */
+void tcp_rtx_stop(struct tcp_conn *c);
+static inline bool tcp_rtx_pending(const struct tcp_conn *c) { return c->rtx_due_ns != 0; }
+void tcp_delack_stop(struct tcp_conn *c);
 void tcp_delack_arm(struct tcp_conn *c);
 void tcp_persist_arm(struct tcp_conn *c);
 void tcp_keep_arm(struct tcp_conn *c);          /* by state: keep-alive, FW2, TW */
@@ -405,6 +428,13 @@ void tcp_cc_timeout(struct tcp_conn *c);
  * first hole as lost before three duplicates came (RFC 6675 §5 IsLost);
  * enters recovery and returns true. */
 bool tcp_cc_sack_lost(struct tcp_conn *c);
+/* tcp_cubic.c (RFC 9438): the window growth above ssthresh, the cut on
+ * congestion (returns the new ssthresh), and the pure formulas: K from
+ * W_max and the window after the cut; W_cubic(t). Bytes, milliseconds. */
+void tcp_cubic_ack(struct tcp_conn *c, uint32_t acked);
+uint32_t tcp_cubic_reduce(struct tcp_conn *c);
+uint32_t tcp_cubic_k_ms(uint32_t w_max, uint32_t cwnd_after, uint32_t mss);
+uint32_t tcp_cubic_window(uint32_t w_max, uint32_t k_ms, uint32_t t_ms, uint32_t mss);
 static inline uint32_t tcp_flight(const struct tcp_conn *c) { return c->snd_max - c->snd_una; }
 
 /* ---- Counters ----------------------------------------------------------- */

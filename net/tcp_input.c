@@ -97,8 +97,8 @@ void tcp_set_state(struct tcp_conn *c, enum tcp_state st)
 		tcp_keep_arm(c);
 		break;
 	case TCP_TIME_WAIT:
-		net_timer_cancel(&c->rtx_timer);
-		net_timer_cancel(&c->delack_timer);
+		tcp_rtx_stop(c);
+		tcp_delack_stop(c);
 		tcp_keep_arm(c);
 		break;
 	case TCP_CLOSED:
@@ -237,7 +237,7 @@ static void syn_sent_input(struct tcp_conn *c, struct tcp_seg *s)
 		c->rtt_timing = false;
 		c->backoff = 0;
 		c->retries = 0;
-		net_timer_cancel(&c->rtx_timer);
+		tcp_rtx_stop(c);
 		tcp_set_state(c, TCP_ESTABLISHED);
 		c->ack_now = true;
 		tcp_output(c);
@@ -340,7 +340,7 @@ static bool ack_input(struct tcp_conn *c, struct tcp_seg *s)
 		}
 		/* RFC 6298 §5.2-5.3. */
 		if (c->snd_una == c->snd_max)
-			net_timer_cancel(&c->rtx_timer);
+			tcp_rtx_stop(c);
 		else
 			tcp_rtx_arm(c);
 		waitq_wake_all(&c->wait);       /* room in the send buffer */
@@ -372,7 +372,7 @@ static bool ack_input(struct tcp_conn *c, struct tcp_seg *s)
 		if (opened && c->persisting) {
 			c->persisting = false;
 			c->backoff = 0;
-			net_timer_cancel(&c->rtx_timer);
+			tcp_rtx_stop(c);
 			if (c->snd_una != c->snd_max)
 				tcp_rtx_arm(c);
 		}
@@ -484,8 +484,8 @@ void tcp_conn_input(struct tcp_conn *c, struct tcp_seg *s)
 	if (!seq_acceptable(c, s, wnd)) {
 		if (s->flags & TCP_RST)
 			goto done;
-		if (c->state == TCP_SYN_RECEIVED && (s->flags & TCP_SYN) && s->seq == c->irs) {
-			tcp_send_syn(c);        /* our SYN-ACK was lost */
+		if (c->state == TCP_SYN_RECEIVED && s->flags == TCP_SYN && s->seq == c->irs) {
+			tcp_send_syn(c);        /* the peer's SYN again: our SYN-ACK was lost */
 			goto done;
 		}
 		/* A zero window still takes ACKs at RCV.NXT: fall through
@@ -498,6 +498,7 @@ void tcp_conn_input(struct tcp_conn *c, struct tcp_seg *s)
 		}
 		s->len = 0;
 		s->flags &= (uint8_t)~TCP_FIN;
+		c->ack_now = true;      /* a window probe: answer with our window */
 	}
 	/* Second: RST (RFC 5961 §3.2). */
 	if (s->flags & TCP_RST) {

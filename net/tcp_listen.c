@@ -56,9 +56,7 @@ int tcp_listen_start(struct tcp_conn *l, int backlog)
 		waitq_init(&ls->cpu[i].wait, "tcp_accept");
 	}
 	l->ls = ls;
-	/* Seen by tcp_listener_find from here on (the port table lock
-	 * orders this store before any lookup that finds it). */
-	__atomic_store_n(&l->state, TCP_LISTEN, __ATOMIC_RELEASE);
+	tcp_port_listen(l);     /* tcp_listener_find sees it from here on */
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "tcp_impl.h"
 
 uint32_t tcp_ts_now(const struct tcp_conn *c)
@@ -22,8 +23,8 @@ uint32_t tcp_ts_now(const struct tcp_conn *c)
 
 uint32_t tcp_sbuf_space(const struct tcp_conn *c)
 {
-	if (!c->sbuf)
-		return c->sndbuf;
+	if (!c->sbuf || c->sbuf_size < c->sndbuf)
+		return c->sndbuf - c->sbuf_len;
 	return c->sbuf_size - c->sbuf_len;
 }
 
@@ -45,6 +46,28 @@ static void sbuf_copy_out(const struct tcp_conn *c, uint32_t off, uint32_t n, ui
 	uint32_t first = c->sbuf_size - at < n ? c->sbuf_size - at : n;
 	memcpy(dst, c->sbuf + at, first);
 	memcpy(dst + first, c->sbuf, n - first);
+}
+
+int tcp_sbuf_reserve(struct tcp_conn *c)
+{
+	if (c->sbuf && (c->sbuf_len < c->sbuf_size || c->sbuf_size >= c->sndbuf))
+		return 0;
+	/* Start small and double when full, up to sndbuf: a connection that
+	 * sends a short answer never holds a large ring. */
+	uint32_t size = c->sbuf ? 2 * c->sbuf_size : TCP_SBUF_INITIAL;
+	if (size > c->sndbuf)
+		size = c->sndbuf;
+	uint8_t *ring = kmalloc(size);
+	if (!ring)
+		return c->sbuf ? 0 : -ENOMEM;  /* full stays full: the caller waits */
+	if (c->sbuf) {
+		sbuf_copy_out(c, 0, c->sbuf_len, ring);
+		kfree(c->sbuf);
+	}
+	c->sbuf = ring;
+	c->sbuf_size = size;
+	c->sbuf_head = 0;
+	return 0;
 }
 
 /* out_seg: build and send one segment of c: len bytes of the send buffer
@@ -116,7 +139,7 @@ static int out_seg(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags
 		/* This segment acknowledges all we have: no ACK is owed. */
 		c->unacked_segs = 0;
 		c->ack_now = false;
-		net_timer_cancel(&c->delack_timer);
+		tcp_delack_stop(c);
 	}
 	nb->netif = c->nif;
 	net_l4_checksum(nb, c->nif, c->laddr, c->raddr, IP_PROTO_TCP, TCP_OFF_CSUM);
@@ -130,7 +153,7 @@ void tcp_send_syn(struct tcp_conn *c)
 	if (seq_lt(c->snd_nxt, c->iss + 1))
 		c->snd_nxt = c->iss + 1;
 	c->snd_max = seq_max(c->snd_max, c->snd_nxt);
-	if (!net_timer_armed(&c->rtx_timer))
+	if (!tcp_rtx_pending(c))
 		tcp_rtx_arm(c);
 }
 
@@ -341,7 +364,7 @@ void tcp_output(struct tcp_conn *c)
 			c->snd_max = c->snd_nxt;
 		}
 		sent = true;
-		if (!net_timer_armed(&c->rtx_timer) || c->persisting) {
+		if (!tcp_rtx_pending(c) || c->persisting) {
 			c->persisting = false;
 			tcp_rtx_arm(c);
 		}
@@ -353,7 +376,7 @@ void tcp_output(struct tcp_conn *c)
 	/* Zero window with data waiting and nothing in flight to bring an
 	 * ACK: probe it (RFC 9293 §3.8.6.1). */
 	if (c->snd_wnd == 0 && c->snd_una == c->snd_max && c->sbuf_len > c->snd_nxt - c->sbuf_seq &&
-	    !net_timer_armed(&c->rtx_timer))
+	    !tcp_rtx_pending(c))
 		tcp_persist_arm(c);
 }
 

@@ -112,7 +112,14 @@ active() {
 	$PY tests/integration/net_echo_server.py 192.168.7.1 7001 7002 120 &
 	local server=$!
 	sleep 0.5
-	timeout 120 "$2" --cpus 2 --net tap:tap0 ip=192.168.7.2/24 >"$SCRATCH/client.log" 2>&1
+	timeout 120 "$2" --cpus 2 --net tap:tap0 ip=192.168.7.2/24 >"$SCRATCH/client.log" 2>&1 &
+	local toro=$!
+	for _ in $(seq 300); do
+		grep -q "listening on 7100" "$SCRATCH/client.log" && break
+		sleep 0.1
+	done
+	check "$1: active: the peer connects twice from one port (TIME-WAIT reuse)" client twice 7100
+	wait "$toro"
 	local rc=$?
 	kill "$server" 2>/dev/null
 	wait "$server" 2>/dev/null
@@ -123,7 +130,27 @@ active() {
 		esac
 	done <"$SCRATCH/client.log"
 	check "$1: TcpClient ends with status 0 and no sanitizer report" \
-		bash -c "[ $rc -eq 0 ] && ! grep -q 'ERROR: AddressSanitizer\|runtime error\|panic' '$SCRATCH/client.log'"
+		bash -c "[ $rc -eq 0 ] && ! grep -q 'ERROR: AddressSanitizer\\|runtime error\\|panic' '$SCRATCH/client.log'"
+	accept_load "$1" "$(dirname "$2")/TcpAccept"
+}
+
+# accept_load LABEL BINARY: TcpAccept on 2 CPUs accepts with a 5 ms
+# timeout while 16 Linux threads connect for 8 s; then it closes its
+# listener under the acceptors and reports.
+accept_load() {
+	"$2" --cpus 2 --net tap:tap0 ip=192.168.7.2/24 10 >"$SCRATCH/accept.log" 2>&1 &
+	local toro=$!
+	for _ in $(seq 50); do
+		grep -q "listening on 7200" "$SCRATCH/accept.log" && break
+		sleep 0.1
+	done
+	check "$1: accept with timeouts on 2 CPUs under 8 s of connections" \
+		timeout 60 $PY tests/integration/net_accept_load.py 8
+	timeout 30 tail --pid=$toro -f /dev/null
+	wait "$toro"
+	local rc=$?
+	check "$1: TcpAccept closes its listener and ends clean" \
+		bash -c "[ $rc -eq 0 ] && grep -q 'connections served' '$SCRATCH/accept.log' && ! grep -q 'ERROR: AddressSanitizer\\|runtime error\\|panic' '$SCRATCH/accept.log'"
 }
 
 suite posix build/posix/bin/ToroEcho 50 200

@@ -268,3 +268,24 @@ Test(tcp_sack, scoreboard_full)
 	cr_assert(tcp_sack_update(&sb, 0, 100000, &o));
 	cr_assert_eq(sb.blk[0].left, 100);
 }
+
+Test(tcp_cubic, rfc9438_window)
+{
+	const uint32_t mss = 1460, w_max = 100 * mss, after = 70 * mss;    /* beta 0.7 */
+	/* K = cbrt((100 - 70) / 0.4) s = cbrt(75) = 4.2172 s. */
+	uint32_t k = tcp_cubic_k_ms(w_max, after, mss);
+	cr_assert(k >= 4216 && k <= 4218, "K %u ms", k);
+	/* W(0) is the window after the cut, W(K) is W_max (within 1%), and
+	 * one second past K it is 0.4 segments more (concave, then convex). */
+	uint32_t w0 = tcp_cubic_window(w_max, k, 0, mss);
+	cr_assert(w0 >= after - mss / 2 && w0 <= after + mss / 2, "W(0) %u", w0);
+	cr_assert_eq(tcp_cubic_window(w_max, k, k, mss), w_max);
+	uint32_t w1 = tcp_cubic_window(w_max, k, k + 1000, mss);
+	cr_assert(w1 >= w_max + 580 && w1 <= w_max + 590, "W(K+1s) %u", w1);
+	uint32_t wk_half = tcp_cubic_window(w_max, k, k / 2, mss);
+	cr_assert(wk_half > w0 && wk_half < w_max);
+	/* Far out it is bounded, and never below two segments. */
+	cr_assert_eq(tcp_cubic_window(w_max, k, 4000000000u, mss), 1u << 30);
+	cr_assert_eq(tcp_cubic_window(2 * mss, 100000, 0, mss), 2 * mss);
+	cr_assert_eq(tcp_cubic_k_ms(after, w_max, mss), 0, "no K when the window is above W_max");
+}

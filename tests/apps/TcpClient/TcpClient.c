@@ -8,6 +8,12 @@
  *              keep receiving the whole echo, then the end of stream
  *   port 7002  an echo server again, with NODELAY and KEEPALIVE set, many
  *              small request/answer rounds (Nagle off must not stall)
+ * then, as a server that closes first:
+ *   port 7100  accepts two connections one after the other, says "bye" and
+ *              closes each at once: we end in TIME-WAIT, and the peer's
+ *              second connection comes from the same port, so it can only
+ *              be taken by reusing the TIME-WAIT (RFC 9293 §3.10.7.4 note,
+ *              RFC 6191)
  * One line per case, "TcpClient: CASE ok" or "... FAILED ...", and the
  * exit status is the number of failed cases.
  */
@@ -132,6 +138,35 @@ static int small_rounds(void)
 	return 0;
 }
 
+static int close_first_server(void)
+{
+	TSocket l = SysSocket(SOCKET_STREAM);
+	struct TSockAddr local = { 0, 7100 };
+	int rc = SysSocketBind(l, &local);
+	if (rc == 0)
+		rc = SysSocketListen(l, 4);
+	if (rc < 0)
+		return rc;
+	SysSocketSetOpt(l, SOCKOPT_RCVTIMEO_MS, 20000);
+	WriteConsoleF("TcpClient: listening on 7100\n");
+	for (int i = 0; i < 2; i++) {
+		struct TSockAddr peer;
+		TSocket c = SysSocketAccept(l, &peer);
+		if (c < 0) {
+			SysSocketClose(l);
+			return c;
+		}
+		long n = SysSocketSend(c, "bye\n", 4, 0);
+		SysSocketClose(c);
+		if (n != 4) {
+			SysSocketClose(l);
+			return n < 0 ? (int)n : -EIO;
+		}
+	}
+	SysSocketClose(l);
+	return 0;
+}
+
 int main(void)
 {
 	long err = 0;
@@ -141,5 +176,7 @@ int main(void)
 	report("4 MB echo with half-close (shutdown write, receive to the end)", rc == 0, rc);
 	rc = small_rounds();
 	report("200 small rounds with NODELAY, then idle with KEEPALIVE", rc == 0, rc);
+	rc = close_first_server();
+	report("a server closing first twice to the same peer port (TIME-WAIT reuse)", rc == 0, rc);
 	return failures;
 }
