@@ -623,3 +623,339 @@ Test(log_line, combined_format)
 	cr_assert_eq(strchr(line, '\n'), line + n - 1);
 	cr_assert(strstr(line, "...\"\n"));
 }
+
+/* ---- inside a kernel: the file walk ---- */
+
+static int open_rel(struct vnode *root, const char *target, struct web_file *f)
+{
+	struct http_span t = { target, strlen(target) };
+	int rc = http_path_normalise(&t, &hp);
+	return rc < 0 ? rc : web_open(root, &hp, f);
+}
+
+/* The body of open target, NUL-terminated, in buf; or the status. */
+static int serve_text(struct vnode *root, const char *target, char *buf, size_t size)
+{
+	struct web_file f;
+	int rc = open_rel(root, target, &f);
+	if (rc < 0)
+		return rc;
+	ssize_t n = vfs_read(f.fd, buf, size - 1);
+	vfs_close(f.fd);
+	if (n < 0)
+		return (int)n;
+	buf[n] = '\0';
+	return 0;
+}
+
+FS_TEST(web_files, walk)
+{
+	char buf[128];
+	struct vnode *root;
+	struct web_file f;
+	EXPECT_RC(vfs_mkdir("/web", 0755), 0);
+	EXPECT_RC(vfs_mkdir("/web/docs", 0755), 0);
+	EXPECT_RC(vfs_mkdir("/web/empty", 0755), 0);
+	EXPECT_RC(put_file("/web/index.html", "<h1>root</h1>"), 0);
+	EXPECT_RC(put_file("/web/docs/index.html", "<h1>docs</h1>"), 0);
+	EXPECT_RC(put_file("/web/docs/a.css", "p{}"), 0);
+	EXPECT_RC(put_file("/secret", "password"), 0);
+	EXPECT_RC(vfs_symlink("/secret", "/web/abs"), 0);
+	EXPECT_RC(vfs_symlink("../secret", "/web/rel"), 0);
+	EXPECT_RC(vfs_symlink("index.html", "/web/inside"), 0);
+	EXPECT_RC(vfs_symlink("/", "/web/up"), 0);
+	EXPECT_RC(vfs_mknod("/web/fifo", S_IFIFO | 0644, 0), 0);
+	EXPECT_RC(vfs_node_at(NULL, "/web", true, &root), 0);
+
+	EXPECT_RC(serve_text(root, "/", buf, sizeof(buf)), 0);
+	EXPECT(strcmp(buf, "<h1>root</h1>") == 0);
+	EXPECT_RC(open_rel(root, "/index.html", &f), 0);
+	EXPECT(strcmp(f.content_type, "text/html; charset=utf-8") == 0);
+	EXPECT_RC(f.st.size, 13);
+	EXPECT(S_ISREG(f.st.mode));
+	EXPECT_RC(vfs_close(f.fd), 0);
+	EXPECT_RC(serve_text(root, "/docs/", buf, sizeof(buf)), 0);
+	EXPECT(strcmp(buf, "<h1>docs</h1>") == 0);
+	EXPECT_RC(open_rel(root, "/docs/", &f), 0);
+	EXPECT(strcmp(f.content_type, "text/html; charset=utf-8") == 0);
+	EXPECT_RC(vfs_close(f.fd), 0);
+	EXPECT_RC(open_rel(root, "/docs/a.css", &f), 0);
+	EXPECT(strcmp(f.content_type, "text/css; charset=utf-8") == 0);
+	EXPECT_RC(vfs_close(f.fd), 0);
+	EXPECT_RC(serve_text(root, "/docs//./a.css?v=2", buf, sizeof(buf)), 0);
+	EXPECT(strcmp(buf, "p{}") == 0);
+
+	EXPECT_RC(open_rel(root, "/docs", &f), -301);
+	EXPECT_RC(open_rel(root, "/empty/", &f), -404);
+	EXPECT_RC(open_rel(root, "/none.html", &f), -404);
+	EXPECT_RC(open_rel(root, "/none/x.html", &f), -404);
+	EXPECT_RC(open_rel(root, "/index.html/", &f), -404);
+	EXPECT_RC(open_rel(root, "/index.html/x", &f), -404);
+	/* links are never followed, wherever they lead */
+	EXPECT_RC(open_rel(root, "/abs", &f), -404);
+	EXPECT_RC(open_rel(root, "/rel", &f), -404);
+	EXPECT_RC(open_rel(root, "/inside", &f), -404);
+	EXPECT_RC(open_rel(root, "/up/secret", &f), -404);
+	EXPECT_RC(open_rel(root, "/up/", &f), -404);
+	EXPECT_RC(open_rel(root, "/fifo", &f), -404);
+	EXPECT_RC(open_rel(root, "/../secret", &f), -400);
+	EXPECT_RC(open_rel(root, "/%2e%2e/secret", &f), -400);
+	char longname[400];
+	memset(longname, 'n', sizeof(longname));
+	longname[0] = '/';
+	longname[sizeof(longname) - 1] = '\0';
+	EXPECT_RC(open_rel(root, longname, &f), -404);
+	vfs_node_put(root);
+	return 0;
+}
+
+/* ---- inside a kernel: the access log ---- */
+
+static const struct access_log_config log_cfg = {
+	.dir = "/web/logs", .file = "/web/logs/access.log", .max_bytes = 0, .keep = 3,
+	.flush_ms = 100, .flusher_cpu = 1,
+};
+
+/* Lines in a file, and whether it ends in a whole line; -errno. */
+static long count_lines(const char *path, bool *whole)
+{
+	char buf[4096];
+	int fd = vfs_open(path, O_RDONLY, 0);
+	if (fd < 0)
+		return fd;
+	long lines = 0;
+	ssize_t n;
+	char last = '\n';
+	while ((n = vfs_read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			lines += buf[i] == '\n';
+		last = buf[n - 1];
+	}
+	vfs_close(fd);
+	*whole = last == '\n';
+	return n < 0 ? n : lines;
+}
+
+static size_t test_line(char *buf, unsigned i)
+{
+	return (size_t)ksnprintf(buf, 128, "127.0.0.1 - - [01/Jan/1970:00:00:00 +0000] "
+	                         "\"GET /%u HTTP/1.1\" 200 %u \"-\" \"t\"\n", i, i);
+}
+
+FS_TEST(access_log, batches_and_reopen)
+{
+	static struct access_log log;
+	struct access_log_stats st;
+	char line[128];
+	bool whole;
+	EXPECT_RC(vfs_mkdir("/web", 0755), 0);
+	EXPECT_RC(access_log_open(&log, &log_cfg), 0);
+	for (unsigned i = 0; i < 3000; i++) {   /* more than a batch holds */
+		access_log_append(&log, line, test_line(line, i));
+		if (i % 500 == 0)
+			Sleep(1);
+	}
+	Sleep(300);                             /* the flusher writes without being asked */
+	access_log_get_stats(&log, &st);
+	EXPECT_RC(st.lines_written, 3000);
+	EXPECT_RC(count_lines("/web/logs/access.log", &whole), 3000);
+	EXPECT(whole);
+	access_log_append(&log, line, test_line(line, 3000));
+	access_log_close(&log);
+	EXPECT_RC(count_lines("/web/logs/access.log", &whole), 3001);
+	/* A second start finds the directory and the file and appends. */
+	EXPECT_RC(access_log_open(&log, &log_cfg), 0);
+	access_log_append(&log, line, test_line(line, 3001));
+	access_log_close(&log);
+	EXPECT_RC(count_lines("/web/logs/access.log", &whole), 3002);
+	char buf[128];
+	int fd = vfs_open("/web/logs/access.log", O_RDONLY, 0);
+	EXPECT(fd >= 0);
+	size_t len = test_line(line, 1234);
+	size_t off = 0;
+	for (unsigned i = 0; i < 1234; i++)
+		off += test_line(buf, i);
+	EXPECT_RC(vfs_pread(fd, buf, len, off), (long)len);
+	vfs_close(fd);
+	EXPECT(memcmp(buf, line, len) == 0);
+	return 0;
+}
+
+/* Threads on both CPUs append at once: every line arrives whole. */
+struct appender {
+	struct access_log *log;
+	unsigned base;
+};
+
+static int append_many(void *arg)
+{
+	struct appender *a = arg;
+	char line[128];
+	for (unsigned i = 0; i < 2000; i++) {
+		access_log_append(a->log, line, test_line(line, a->base + i));
+		if (i % 64 == 0)
+			SysThreadSwitch();
+	}
+	return 0;
+}
+
+FS_TEST(access_log, concurrent_appenders)
+{
+	static struct access_log log;
+	struct appender a[4];
+	TThread *t[4];
+	bool whole;
+	EXPECT_RC(vfs_mkdir("/web", 0755), 0);
+	EXPECT_RC(access_log_open(&log, &log_cfg), 0);
+	for (unsigned i = 0; i < 4; i++) {
+		a[i] = (struct appender){ &log, i * 100000 };
+		t[i] = BeginJoinableThread(0, append_many, &a[i], i % 2);
+		EXPECT(t[i] != NULL);
+	}
+	for (unsigned i = 0; i < 4; i++)
+		EXPECT_RC(WaitThread(t[i]), 0);
+	access_log_close(&log);
+	EXPECT_RC(count_lines("/web/logs/access.log", &whole), 8000);
+	EXPECT(whole);
+	/* every line is one of ours, whole */
+	int fd = vfs_open("/web/logs/access.log", O_RDONLY, 0);
+	EXPECT(fd >= 0);
+	static char all[8000 * 128];
+	ssize_t n = vfs_read(fd, all, sizeof(all));
+	vfs_close(fd);
+	EXPECT(n > 0);
+	unsigned good = 0;
+	for (char *p = all; p < all + n;) {
+		char *nl = memchr(p, '\n', (size_t)(all + n - p));
+		unsigned v;
+		char want[128];
+		EXPECT(nl != NULL);
+		EXPECT(sscanf(p, "127.0.0.1 - - [01/Jan/1970:00:00:00 +0000] \"GET /%u", &v) == 1);
+		size_t len = test_line(want, v);
+		EXPECT((size_t)(nl + 1 - p) == len && memcmp(p, want, len) == 0);
+		good++;
+		p = nl + 1;
+	}
+	EXPECT_RC(good, 8000);
+	return 0;
+}
+
+FS_TEST(access_log, rotation)
+{
+	static struct access_log log;
+	struct access_log_config cfg = log_cfg;
+	struct access_log_stats st;
+	char line[128];
+	bool whole;
+	cfg.max_bytes = 20000;
+	cfg.keep = 2;
+	EXPECT_RC(vfs_mkdir("/web", 0755), 0);
+	EXPECT_RC(access_log_open(&log, &cfg), 0);
+	unsigned total = 0;
+	for (unsigned round = 0; round < 4; round++) {
+		for (unsigned i = 0; i < 150; i++, total++)
+			access_log_append(&log, line, test_line(line, total));
+		EXPECT_RC(access_log_flush(&log), 0);
+	}
+	access_log_get_stats(&log, &st);
+	access_log_close(&log);
+	/* ~85-byte lines: 150 of them a batch of ~12.8 kB, so every batch
+	 * after the first rotates; three rotations, two old files kept. */
+	EXPECT_RC(st.rotations, 3);
+	EXPECT_RC(st.lines_written, 600);
+	EXPECT_RC(count_lines("/web/logs/access.log", &whole), 150);
+	EXPECT_RC(count_lines("/web/logs/access.log.1", &whole), 150);
+	EXPECT_RC(count_lines("/web/logs/access.log.2", &whole), 150);
+	struct vfs_stat s;
+	EXPECT_RC(vfs_stat("/web/logs/access.log.3", &s), -ENOENT);
+	char buf[128];
+	EXPECT(get_file("/web/logs/access.log.2", buf, sizeof(buf)) > 0);
+	test_line(line, 150);
+	EXPECT(memcmp(buf, line, strlen(line)) == 0);
+	return 0;
+}
+
+FS_TEST(access_log, torn_tail_cut_at_open)
+{
+	static struct access_log log;
+	struct access_log_stats st;
+	char line[128];
+	bool whole;
+	EXPECT_RC(vfs_mkdir("/web", 0755), 0);
+	EXPECT_RC(vfs_mkdir("/web/logs", 0755), 0);
+	/* What a crash during a sync can leave: whole lines, part of one, zeros. */
+	int fd = vfs_open("/web/logs/access.log", O_CREAT | O_WRONLY, 0644);
+	EXPECT(fd >= 0);
+	size_t off = 0;
+	for (unsigned i = 0; i < 10; i++) {
+		size_t n = test_line(line, i);
+		EXPECT_RC(vfs_pwrite(fd, line, n, off), (long)n);
+		off += n;
+	}
+	EXPECT_RC(vfs_pwrite(fd, "127.0.0.1 - - [01/Jan", 21, off), 21);
+	EXPECT_RC(vfs_ftruncate(fd, off + 21 + 3000), 0);
+	vfs_close(fd);
+	EXPECT_RC(access_log_open(&log, &log_cfg), 0);
+	access_log_append(&log, line, test_line(line, 10));
+	access_log_get_stats(&log, &st);
+	access_log_close(&log);
+	EXPECT_RC(st.trimmed_bytes, 3021);
+	EXPECT_RC(count_lines("/web/logs/access.log", &whole), 11);
+	EXPECT(whole);
+	/* A file with no whole line at all is emptied. */
+	EXPECT_RC(put_file("/web/logs/access.log", "garbage without an end"), 0);
+	EXPECT_RC(access_log_open(&log, &log_cfg), 0);
+	access_log_close(&log);
+	struct vfs_stat s;
+	EXPECT_RC(vfs_stat("/web/logs/access.log", &s), 0);
+	EXPECT_RC(s.size, 0);
+	return 0;
+}
+
+/* A full disk: lines are counted as lost, the file keeps only whole lines,
+ * and logging resumes once there is room again. */
+static int full_disk_body(void)
+{
+	static struct access_log log;
+	struct access_log_stats st;
+	static char block[64 * 1024];
+	char line[128];
+	bool whole;
+	EXPECT_RC(vfs_mkdir("/web", 0755), 0);
+	EXPECT_RC(access_log_open(&log, &log_cfg), 0);
+	for (unsigned i = 0; i < 100; i++)
+		access_log_append(&log, line, test_line(line, i));
+	EXPECT_RC(access_log_flush(&log), 0);
+	int fd = vfs_open("/filler", O_CREAT | O_WRONLY, 0644);
+	EXPECT(fd >= 0);
+	memset(block, 'f', sizeof(block));
+	ssize_t n;
+	while ((n = vfs_write(fd, block, sizeof(block))) > 0)
+		;
+	EXPECT_RC(n, -ENOSPC);
+	vfs_close(fd);
+	for (unsigned i = 100; i < 1100; i++)
+		access_log_append(&log, line, test_line(line, i));
+	int rc = access_log_flush(&log);
+	EXPECT_RC(rc, -ENOSPC);
+	access_log_get_stats(&log, &st);
+	EXPECT(st.lines_lost > 0);
+	EXPECT_RC(st.last_error, -ENOSPC);
+	long lines = count_lines("/web/logs/access.log", &whole);
+	EXPECT(whole);
+	EXPECT_RC(lines, (long)st.lines_written);
+	EXPECT_RC(st.lines_written + st.lines_lost, 1100);
+	/* room again */
+	EXPECT_RC(vfs_unlink("/filler"), 0);
+	access_log_append(&log, line, test_line(line, 1100));
+	EXPECT_RC(access_log_flush(&log), 0);
+	access_log_close(&log);
+	EXPECT_RC(count_lines("/web/logs/access.log", &whole), (long)st.lines_written + 1);
+	EXPECT(whole);
+	return 0;
+}
+
+Test(access_log, full_disk_ext2)
+{
+	run_fs_case_mem(FS_EXT2_1K, full_disk_body, 0, 1024);
+}
