@@ -122,7 +122,7 @@ int main(int argc, char **argv)
 		.server = { .port = 80, .max_conns = 1024, .header_timeout_ms = 10000,
 		            .idle_timeout_ms = 30000, .send_timeout_ms = 30000 },
 		.log = { .dir = WEB_ROOT "/logs", .file = WEB_ROOT "/logs/access.log",
-		         .max_bytes = 4 << 20, .keep = 3, .flush_ms = 500 },
+		         .max_bytes = 1 << 20, .keep = 3, .flush_ms = 500 },
 	};
 	static struct access_log log;
 	static struct server srv;
