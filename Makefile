@@ -8,9 +8,7 @@
 
 CC      ?= cc
 BUILD   := build
-APPS    := ToroHello ToroCpus ToroLogger
-# The web service needs the socket API: it joins once net/socket.c exists.
-APPS    += $(if $(wildcard net/socket.c),TorowithFileSystem)
+APPS    := ToroHello ToroCpus ToroLogger ToroEcho TorowithFileSystem
 
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CSTD    := -std=gnu11

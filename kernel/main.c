@@ -5,12 +5,16 @@
  * main as the first thread on CPU 0; its return value ends the machine.
  * Kernel options are taken out of argv before the service sees it:
  *   --boot-time   print the time from platform entry to the service's main.
+ *   ip=ADDR/PREFIX[,gw=ADDR]  the first NIC's address (without it: DHCP).
+ * The network comes up (net_init) before the service's main runs, when the
+ * platform has a NIC.
  */
 #include <string.h>
 
 #include "alloc.h"
 #include "console.h"
 #include "hal.h"
+#include "net.h"
 #include "thread.h"
 
 int toro_main(int argc, char **argv);   /* the service's main, renamed */
@@ -19,11 +23,17 @@ struct boot_args {
 	int argc;
 	char **argv;
 	bool print_boot_time;
+	const char *ip_option;      /* after "ip=", or NULL */
 };
 
 static int run_service(void *arg)
 {
 	struct boot_args *b = arg;
+	if (hal_net_count() > 0) {
+		int rc = net_init(b->ip_option);
+		if (rc < 0)
+			kprintf("toro: network not started (%d)\n", rc);
+	}
 	if (b->print_boot_time)
 		kprintf("toro: entry to main %lu us\n", (unsigned long)(hal_clock_ns() / 1000));
 	int status = toro_main(b->argc, b->argv);
@@ -37,6 +47,8 @@ static void take_kernel_options(struct boot_args *b)
 	for (int i = 0; i < b->argc; i++) {
 		if (i > 0 && strcmp(b->argv[i], "--boot-time") == 0)
 			b->print_boot_time = true;
+		else if (i > 0 && strncmp(b->argv[i], "ip=", 3) == 0)
+			b->ip_option = b->argv[i] + 3;
 		else
 			b->argv[out++] = b->argv[i];
 	}

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "console.h"
+#include "socket.h"
 #include "vfs.h"
 
 typedef uint64_t TThreadID;             /* 0: no thread */

@@ -7,6 +7,11 @@
  * them on. A netbuf has one owner at a time: whoever holds the pointer, and
  * handing it to a call that "takes" it passes ownership (it is freed or
  * queued there). Allocated from the calling CPU's slab; any CPU may free.
+ *
+ * A reassembled IPv4 datagram (up to 64 KiB) and a UDP datagram longer than
+ * the MTU do not fit one frame: netbuf_alloc_large makes a netbuf whose buf
+ * holds it, and ipv4_output cuts such a packet into fragments. Only the
+ * datagram transports (UDP, ICMP) ever see one; size says how long buf is.
  */
 #ifndef NET_NETBUF_H
 #define NET_NETBUF_H
@@ -32,12 +37,18 @@ struct netbuf {
 	uint16_t csum_start;    /* from the frame's start, with HAL_NET_CSUM_PARTIAL */
 	uint16_t csum_offset;
 	uint32_t src_ip, dst_ip; /* input: the IPv4 header's addresses, host order */
-	uint8_t buf[NETBUF_SIZE];
+	uint16_t ip_hlen;       /* input: that header's length; it ends at data */
+	void (*run)(struct netbuf *nb); /* net_run_on's function while handed over */
+	uint32_t size;          /* bytes in buf: NETBUF_SIZE, or more (large) */
+	uint8_t buf[];
 };
 
 /* netbuf_alloc: a netbuf with len 0 and data after the headroom; NULL when
  * out of memory. Any CPU, thread context. */
 struct netbuf *netbuf_alloc(void);
+/* netbuf_alloc_large: the same with room for len bytes after the headroom
+ * (len up to 65535 + the headroom); NULL when out of memory. */
+struct netbuf *netbuf_alloc_large(size_t len);
 void netbuf_free(struct netbuf *nb);    /* NULL is fine */
 
 /* netbuf_push: grow the packet at the front by n bytes (a header to fill);
@@ -66,7 +77,7 @@ static inline void *netbuf_pull(struct netbuf *nb, size_t n)
  * fit. netbuf_trim: cut the packet to len bytes (Ethernet padding). */
 static inline void *netbuf_put(struct netbuf *nb, size_t n)
 {
-	if ((size_t)(nb->buf + NETBUF_SIZE - (nb->data + nb->len)) < n)
+	if ((size_t)(nb->buf + nb->size - (nb->data + nb->len)) < n)
 		return NULL;
 	void *end = nb->data + nb->len;
 	nb->len += n;

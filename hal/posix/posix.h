@@ -8,8 +8,31 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define POSIX_MAX_DISKS 8
+#define POSIX_MAX_NICS 4
+#define POSIX_MAX_HOSTFWD 8
+
+/* One forwarded port of a slirp NIC: host 127.0.0.1:host_port to the
+ * guest's guest_addr:guest_port (addresses in network byte order). */
+struct posix_hostfwd {
+	bool udp;
+	uint16_t host_port;
+	uint16_t guest_port;
+	uint32_t guest_addr;
+};
+
+/* One --net option, parsed (net_options.c). */
+struct posix_net_config {
+	enum { POSIX_NET_SLIRP, POSIX_NET_TAP } kind;
+	bool has_mac;           /* mac given (tap: ,mac=); else the default */
+	uint8_t mac[6];
+	char ifname[16];        /* tap: the interface (IFNAMSIZ) */
+	bool multi_queue;       /* tap: ,mq: one queue per CPU */
+	unsigned nfwd;          /* slirp: its hostfwd= */
+	struct posix_hostfwd fwd[POSIX_MAX_HOSTFWD];
+};
 
 struct posix_config {
 	unsigned cpus;          /* 0: every host CPU */
@@ -17,6 +40,8 @@ struct posix_config {
 	unsigned ndisks;        /* image files, in order: disk 0, 1, ... */
 	const char *disk_path[POSIX_MAX_DISKS];
 	bool disk_read_only[POSIX_MAX_DISKS];
+	unsigned nnets;         /* NICs, in order: hal_net_get(0), 1, ... */
+	struct posix_net_config net[POSIX_MAX_NICS];
 };
 
 /*
@@ -28,8 +53,8 @@ int hal_posix_run(const struct posix_config *cfg, int argc, char **argv);
 
 /*
  * hal_posix_parse_options: take the HAL's options (--cpus N, --mem MiB,
- * --disk PATH[,ro] repeatable) out
- * of argv into cfg. Returns the new argc, or -1 after printing a message for
+ * --disk PATH[,ro] repeatable, --net SPEC repeatable: see net_options.c)
+ * out of argv into cfg. Returns the new argc, or -1 after printing a message for
  * a malformed option.
  */
 int hal_posix_parse_options(struct posix_config *cfg, int argc, char **argv);
@@ -96,5 +121,12 @@ void posix_clock_init(void);
  * cannot be opened) / close them, after the kernel has stopped. */
 int posix_disks_open(const struct posix_config *cfg);
 void posix_disks_close(void);
+/* net_options.c: parse one --net SPEC into out; 0, or -1 after a message. */
+int posix_net_parse(const char *spec, struct posix_net_config *out);
+/* net.c: open cfg's NICs before boot, for a kernel of cpus CPUs (a
+ * one-line message on stderr and -errno when one cannot be: a taken port,
+ * a missing TAP) / stop and close them once the kernel has stopped. */
+int posix_nics_open(const struct posix_config *cfg, unsigned cpus);
+void posix_nics_close(void);
 
 #endif

@@ -11,9 +11,13 @@ POSIX_DIR   := $(BUILD)/posix
 POSIX_SAN   :=
 endif
 
+# libslirp (net_slirp.c, included as <libslirp.h>) through pkg-config.
+SLIRP_CFLAGS  := $(shell pkg-config --cflags slirp 2>/dev/null)
+SLIRP_LIBS    := $(shell pkg-config --libs slirp 2>/dev/null)
+
 POSIX_CFLAGS  := $(CSTD) $(WARN) $(OPT) -g -pthread -D_GNU_SOURCE -MMD -MP \
                  $(CORE_INC) -Ihal/posix $(POSIX_SAN)
-POSIX_LDLIBS  := -pthread -laio $(POSIX_SAN)
+POSIX_LDLIBS  := -pthread -laio $(SLIRP_LIBS) $(POSIX_SAN)
 
 # main.c is the process entry of a service binary only: tests and tools
 # bring their own main, so it stays out of the library.
@@ -28,6 +32,11 @@ posix: $(POSIX_LIB) $(POSIX_APPS)
 $(POSIX_DIR)/obj/%.c.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(POSIX_CFLAGS) -c $< -o $@
+
+# Only net_slirp.c sees glib's and libslirp's include paths.
+$(POSIX_DIR)/obj/hal/posix/net_slirp.c.o: hal/posix/net_slirp.c
+	@mkdir -p $(@D)
+	$(CC) $(POSIX_CFLAGS) $(SLIRP_CFLAGS) -c $< -o $@
 
 $(POSIX_DIR)/obj/%.S.o: %.S
 	@mkdir -p $(@D)

@@ -25,17 +25,24 @@ int hal_posix_run(const struct posix_config *cfg, int argc, char **argv)
 		n = HAL_MAX_CPUS;
 	if (posix_disks_open(cfg) < 0)
 		return 2;       /* posix_disks_open said which image and why */
+	/* A multi-queue TAP has one queue per CPU. */
+	if (posix_nics_open(cfg, n) < 0) {
+		posix_disks_close();
+		return 2;       /* posix_nics_open said which NIC and why */
+	}
 	posix_clock_init();
 	posix_memory_init(cfg->mem_bytes);
 	int rc = posix_cpus_init(n);
 	if (rc < 0) {
 		fprintf(stderr, "toro: cannot set up %u CPUs: %s\n", n, strerror(-rc));
 		posix_memory_fini();
+		posix_nics_close();
 		posix_disks_close();
 		return 2;
 	}
 	posix_cpus_start_boot(argc, argv);
 	int status = posix_cpus_wait_shutdown();
+	posix_nics_close();
 	posix_disks_close();
 	return status;
 }
@@ -85,6 +92,14 @@ int hal_posix_parse_options(struct posix_config *cfg, int argc, char **argv)
 			cfg->disk_path[cfg->ndisks] = path;
 			cfg->disk_read_only[cfg->ndisks] = ro;
 			cfg->ndisks++;
+		} else if (strcmp(argv[i], "--net") == 0) {
+			if (cfg->nnets >= POSIX_MAX_NICS) {
+				fprintf(stderr, "--net: at most %d NICs\n", POSIX_MAX_NICS);
+				return -1;
+			}
+			if (posix_net_parse(i + 1 < argc ? argv[++i] : NULL, &cfg->net[cfg->nnets]) < 0)
+				return -1;
+			cfg->nnets++;
 		} else {
 			argv[out++] = argv[i];
 		}

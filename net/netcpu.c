@@ -1,0 +1,240 @@
+/*
+ * netcpu.c: the per-CPU network threads (net.h's concurrency model).
+ *
+ * Each CPU has one network thread. It sleeps on its CPU's wait queue until
+ * there is work, and then, in this order:
+ *   1. runs the packets other CPUs handed over (net_run_on);
+ *   2. polls the pollers whose notify ran (the receive queues this CPU
+ *      serves: netif.c drains them in batches and re-arms);
+ *   3. runs the timers whose deadline passed.
+ * When none is left it sleeps until the next timer's deadline, or a wake-up:
+ * the CPU halts, nothing spins. A poller that used its whole budget asks to
+ * be polled again and the thread yields first, so the CPU's other threads
+ * (a service's) run between batches.
+ *
+ * Timers and pollers belong to their CPU; only the wake state (work flag,
+ * inbox, pending flags) is shared, under the wait queue's lock.
+ */
+#include <errno.h>
+
+#include "netcpu.h"
+#include "thread.h"
+
+#define INBOX_MAX 4096          /* handed-over packets waiting on one CPU */
+
+struct net_cpu {
+	/* wake.lock guards work, inbox and inbox_len (taken from irq context
+	 * too: a notify). Leaf lock. */
+	struct waitq wake;
+	bool work;
+	struct list inbox;
+	unsigned inbox_len;
+
+	/* Owner CPU only. */
+	struct thread *thread;
+	struct list timers;         /* armed net_timers, soonest first */
+	struct list pollers;        /* struct net_poller, registered at start */
+	uint64_t sleeping_until;    /* the deadline the thread sleeps to (0 none) */
+	bool started;
+} __attribute__((aligned(64)));
+
+static struct net_cpu net_cpus[HAL_MAX_CPUS];
+
+static struct net_cpu *this_net_cpu(void)
+{
+	return &net_cpus[hal_cpu_id()];
+}
+
+static void kick(struct net_cpu *nc)
+{
+	spin_lock(&nc->wake.lock);
+	nc->work = true;
+	waitq_wake_one_locked(&nc->wake);
+	spin_unlock(&nc->wake.lock);
+}
+
+/* ---- timers ------------------------------------------------------------- */
+
+void net_timer_init(struct net_timer *t, void (*fn)(struct net_timer *t))
+{
+	list_init(&t->link);
+	t->deadline_ns = 0;
+	t->fn = fn;
+}
+
+void net_timer_arm(struct net_timer *t, uint64_t deadline_ns)
+{
+	struct net_cpu *nc = this_net_cpu();
+
+	list_remove(&t->link);
+	t->deadline_ns = deadline_ns;
+	/* Most timers are armed later than those armed before (a retransmit,
+	 * a lease): look for the place from the back. */
+	struct list *pos = nc->timers.prev;
+	while (pos != &nc->timers && list_entry(pos, struct net_timer, link)->deadline_ns > deadline_ns)
+		pos = pos->prev;
+	list_insert_between(&t->link, pos, pos->next);
+
+	/* A thread other than the network thread armed a timer sooner than the
+	 * one it sleeps to: wake it to sleep again with the new deadline. */
+	if (thread_current() != nc->thread && nc->timers.next == &t->link &&
+	    (nc->sleeping_until == 0 || deadline_ns < nc->sleeping_until))
+		kick(nc);
+}
+
+void net_timer_cancel(struct net_timer *t)
+{
+	list_remove(&t->link);
+}
+
+static void run_timers(struct net_cpu *nc)
+{
+	uint64_t now = hal_clock_ns();
+	struct list *first;
+
+	while ((first = nc->timers.next) != &nc->timers) {
+		struct net_timer *t = list_entry(first, struct net_timer, link);
+		if (t->deadline_ns > now)
+			break;
+		list_remove(&t->link);
+		t->fn(t);           /* may re-arm t, or arm and cancel others */
+	}
+}
+
+static uint64_t next_deadline(struct net_cpu *nc)
+{
+	if (list_empty(&nc->timers))
+		return 0;
+	return list_entry(nc->timers.next, struct net_timer, link)->deadline_ns;
+}
+
+/* ---- hand-overs ------------------------------------------------------------ */
+
+void net_run_on(unsigned cpu, struct netbuf *nb, void (*fn)(struct netbuf *nb))
+{
+	struct net_cpu *nc = &net_cpus[cpu];
+
+	if (cpu >= hal_cpu_count() || !nc->started) {
+		netbuf_free(nb);
+		return;
+	}
+	nb->run = fn;
+	spin_lock(&nc->wake.lock);
+	if (nc->inbox_len >= INBOX_MAX) {
+		spin_unlock(&nc->wake.lock);
+		netbuf_free(nb);        /* the owner cannot keep up: drop */
+		return;
+	}
+	list_push_back(&nc->inbox, &nb->link);
+	nc->inbox_len++;
+	nc->work = true;
+	waitq_wake_one_locked(&nc->wake);
+	spin_unlock(&nc->wake.lock);
+}
+
+/* ---- pollers --------------------------------------------------------------- */
+
+void net_poller_init(struct net_poller *p, unsigned cpu, bool (*poll)(struct net_poller *p))
+{
+	list_init(&p->link);
+	p->cpu = cpu;
+	p->pending = false;
+	p->poll = poll;
+}
+
+void net_poller_add(struct net_poller *p)
+{
+	/* Before net_cpus_start: the threads do not run yet. */
+	list_push_back(&net_cpus[p->cpu].pollers, &p->link);
+}
+
+void net_poller_notify(struct net_poller *p)
+{
+	__atomic_store_n(&p->pending, true, __ATOMIC_RELEASE);
+	kick(&net_cpus[p->cpu]);
+}
+
+static void run_pollers(struct net_cpu *nc)
+{
+	list_for_each(pos, &nc->pollers) {
+		struct net_poller *p = list_entry(pos, struct net_poller, link);
+		if (!__atomic_exchange_n(&p->pending, false, __ATOMIC_ACQ_REL))
+			continue;
+		if (p->poll(p)) {
+			/* Budget used up: come back after the others had a turn. */
+			__atomic_store_n(&p->pending, true, __ATOMIC_RELEASE);
+			spin_lock(&nc->wake.lock);
+			nc->work = true;
+			spin_unlock(&nc->wake.lock);
+		}
+	}
+}
+
+/* ---- the thread ---------------------------------------------------------- */
+
+static int net_thread(void *arg)
+{
+	struct net_cpu *nc = arg;
+	struct list handed;
+
+	list_init(&handed);
+	for (;;) {
+		spin_lock(&nc->wake.lock);
+		while (!nc->work) {
+			uint64_t deadline = next_deadline(nc);
+			if (deadline && deadline <= hal_clock_ns())
+				break;
+			nc->sleeping_until = deadline;
+			int rc = waitq_wait_locked(&nc->wake, deadline);
+			nc->sleeping_until = 0;
+			if (rc == -ETIMEDOUT)
+				break;
+		}
+		bool more = nc->work;
+		nc->work = false;
+		list_splice_back(&handed, &nc->inbox);
+		nc->inbox_len = 0;
+		spin_unlock(&nc->wake.lock);
+
+		struct list *link;
+		while ((link = list_pop_front(&handed)) != NULL) {
+			struct netbuf *nb = list_entry(link, struct netbuf, link);
+			nb->run(nb);
+		}
+		if (more)
+			run_pollers(nc);
+		run_timers(nc);
+		thread_yield();         /* the CPU's other threads between rounds */
+	}
+	return 0;
+}
+
+void net_cpus_init(void)
+{
+	for (unsigned cpu = 0; cpu < HAL_MAX_CPUS; cpu++) {
+		struct net_cpu *nc = &net_cpus[cpu];
+		waitq_init(&nc->wake, "net_cpu.wake");
+		nc->work = false;
+		list_init(&nc->inbox);
+		nc->inbox_len = 0;
+		list_init(&nc->timers);
+		list_init(&nc->pollers);
+		nc->thread = NULL;
+		nc->sleeping_until = 0;
+		nc->started = false;
+	}
+}
+
+int net_cpus_start(void)
+{
+	for (unsigned cpu = 0; cpu < hal_cpu_count(); cpu++) {
+		struct net_cpu *nc = &net_cpus[cpu];
+		nc->thread = thread_create(cpu, net_thread, nc, 0);
+		if (!nc->thread)
+			return -ENOMEM;
+		thread_detach(nc->thread);
+		nc->started = true;
+		kick(nc);               /* a first round: pollers notified early */
+	}
+	return 0;
+}

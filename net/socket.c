@@ -1,0 +1,489 @@
+/*
+ * socket.c: the service API of socket.h: the descriptor table, the owner
+ * CPU rule, blocking with deadlines, and the dispatch of each call to UDP
+ * (udp.c) or TCP (tcp.h).
+ *
+ * Life of a socket: SysSocket puts a struct sock in the table with one
+ * reference, the table's. Every call takes a reference for its duration
+ * (get/put), so a thread blocked in a call keeps the socket alive while
+ * another closes it. SysSocketClose takes it out of the table, marks it
+ * closed and wakes whoever waits in it (they return -EBADF); the last
+ * reference gives the UDP or TCP state back.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "hal.h"
+#include "socket.h"
+#include "stack.h"
+#include "tcp.h"
+#include "udp.h"
+#include "vfs.h"
+
+#define SOCKET_MAX 4096
+
+struct sock {
+	/* Set at creation, then read-only. */
+	int type;
+	unsigned cpu;               /* owner (a listener: the one that made it) */
+	struct waitq wait;          /* UDP's waiters (TCP has its own queues) */
+	struct udp_sock *udp;
+	struct tcp_conn *tcp;
+
+	/* The owner's (a listener's are set before it listens). */
+	uint32_t rcvtimeo_ms, sndtimeo_ms;
+	bool listening;
+
+	/* Guarded by table_lock. */
+	int refs;
+	bool closed;
+};
+
+/* table_lock guards table[], next_free and every sock's refs and closed.
+ * Leaf lock. */
+static struct spinlock table_lock = SPINLOCK_INIT("socket_table");
+static struct sock *table[SOCKET_MAX];
+static unsigned next_free;
+
+static void sock_free(struct sock *so)
+{
+	if (so->udp)
+		udp_sock_close(so->udp);
+	if (so->tcp)
+		tcp_close(so->tcp);
+	kfree(so);
+}
+
+/* get: the socket s with a reference, checked against the owner rule
+ * (any_cpu: a listener's accept, select). NULL and *err when not usable. */
+static struct sock *get(TSocket s, bool any_cpu, int *err)
+{
+	struct sock *so = NULL;
+	*err = -EBADF;
+	if (s < 0 || s >= SOCKET_MAX)
+		return NULL;
+	spin_lock(&table_lock);
+	so = table[s];
+	if (so && !so->closed) {
+		if (!any_cpu && !so->listening && so->cpu != hal_cpu_id()) {
+			*err = -EXDEV;
+			so = NULL;
+		} else {
+			so->refs++;
+		}
+	} else {
+		so = NULL;
+	}
+	spin_unlock(&table_lock);
+	return so;
+}
+
+static void put(struct sock *so)
+{
+	spin_lock(&table_lock);
+	bool last = --so->refs == 0;
+	spin_unlock(&table_lock);
+	if (last)
+		sock_free(so);
+}
+
+static bool is_closed(struct sock *so)
+{
+	spin_lock(&table_lock);
+	bool closed = so->closed;
+	spin_unlock(&table_lock);
+	return closed;
+}
+
+static uint64_t deadline_of(uint32_t ms)
+{
+	return ms ? hal_clock_ns() + (uint64_t)ms * 1000000 : 0;
+}
+
+/* install: a free descriptor for so; -EMFILE when the table is full. */
+static int install(struct sock *so)
+{
+	spin_lock(&table_lock);
+	for (unsigned i = 0; i < SOCKET_MAX; i++) {
+		unsigned s = (next_free + i) % SOCKET_MAX;
+		if (!table[s]) {
+			table[s] = so;
+			so->refs = 1;
+			next_free = s + 1;
+			spin_unlock(&table_lock);
+			return (int)s;
+		}
+	}
+	spin_unlock(&table_lock);
+	return -EMFILE;
+}
+
+static struct sock *sock_new(int type)
+{
+	struct sock *so = kzalloc(sizeof(*so));
+	if (!so)
+		return NULL;
+	so->type = type;
+	so->cpu = hal_cpu_id();
+	waitq_init(&so->wait, "socket.wait");
+	return so;
+}
+
+TSocket SysSocket(int type)
+{
+	if (type != SOCKET_STREAM && type != SOCKET_DGRAM)
+		return -EPROTONOSUPPORT;
+	struct sock *so = sock_new(type);
+	if (!so)
+		return -ENOMEM;
+	int rc = 0;
+	if (type == SOCKET_DGRAM) {
+		so->udp = udp_sock_create(&so->wait);
+		if (!so->udp)
+			rc = -ENOMEM;
+	} else {
+		rc = tcp_open(&so->tcp);
+	}
+	if (rc == 0 && (rc = install(so)) >= 0)
+		return rc;
+	sock_free(so);
+	return rc;
+}
+
+int SysSocketBind(TSocket s, const struct TSockAddr *local)
+{
+	int rc;
+	struct sock *so = get(s, false, &rc);
+	if (!so)
+		return rc;
+	if (!local)
+		rc = -EINVAL;
+	else if (so->udp)
+		rc = udp_sock_bind(so->udp, local);
+	else
+		rc = tcp_bind(so->tcp, local->ip, local->port);
+	put(so);
+	return rc;
+}
+
+int SysSocketListen(TSocket s, int backlog)
+{
+	int rc;
+	struct sock *so = get(s, false, &rc);
+	if (!so)
+		return rc;
+	if (so->udp) {
+		rc = -EOPNOTSUPP;
+	} else {
+		rc = tcp_listen(so->tcp, backlog);
+		if (rc == 0) {
+			spin_lock(&table_lock);
+			so->listening = true;
+			spin_unlock(&table_lock);
+		}
+	}
+	put(so);
+	return rc;
+}
+
+TSocket SysSocketAccept(TSocket s, struct TSockAddr *peer)
+{
+	int rc;
+	struct sock *so = get(s, true, &rc);
+	if (!so)
+		return rc;
+	if (!so->listening) {
+		put(so);
+		return so->udp ? -EOPNOTSUPP : -EINVAL;
+	}
+	struct sock *child = sock_new(SOCKET_STREAM);
+	if (!child) {
+		put(so);
+		return -ENOMEM;
+	}
+	rc = tcp_accept(so->tcp, &child->tcp, 0, deadline_of(so->rcvtimeo_ms));
+	put(so);
+	if (rc < 0) {
+		kfree(child);
+		return rc;
+	}
+	if (peer)
+		tcp_addrs(child->tcp, NULL, peer);
+	rc = install(child);
+	if (rc < 0)
+		sock_free(child);
+	return rc;
+}
+
+int SysSocketConnect(TSocket s, const struct TSockAddr *remote)
+{
+	int rc;
+	struct sock *so = get(s, false, &rc);
+	if (!so)
+		return rc;
+	if (!remote)
+		rc = -EINVAL;
+	else if (so->udp)
+		rc = udp_sock_connect(so->udp, remote);
+	else
+		rc = tcp_connect(so->tcp, remote->ip, remote->port, 0, deadline_of(so->sndtimeo_ms));
+	put(so);
+	return rc;
+}
+
+/* udp_wait_readable: sleep until so's UDP queue has a datagram, so is
+ * closed, or the deadline passes. 0, -EBADF, -ETIMEDOUT. */
+static int udp_wait_readable(struct sock *so, uint64_t deadline)
+{
+	int rc = 0;
+	spin_lock(&so->wait.lock);
+	while (!udp_sock_readable(so->udp) && rc == 0) {
+		if (is_closed(so))
+			rc = -EBADF;
+		else
+			rc = waitq_wait_locked(&so->wait, deadline);
+	}
+	spin_unlock(&so->wait.lock);
+	return rc;
+}
+
+static long udp_recv(struct sock *so, void *buf, size_t len, int flags, struct TSockAddr *from)
+{
+	uint64_t deadline = deadline_of(so->rcvtimeo_ms);
+	for (;;) {
+		long n = udp_sock_recvfrom(so->udp, buf, len, flags, from);
+		if (n != -EAGAIN || (flags & SOCKET_DONTWAIT))
+			return n;
+		int rc = udp_wait_readable(so, deadline);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+long SysSocketSend(TSocket s, const void *buf, size_t len, int flags)
+{
+	int rc;
+	struct sock *so = get(s, false, &rc);
+	if (!so)
+		return rc;
+	long n;
+	if (so->udp)
+		n = udp_sock_sendto(so->udp, buf, len, NULL);
+	else
+		n = tcp_send(so->tcp, buf, len, flags, deadline_of(so->sndtimeo_ms));
+	put(so);
+	return n;
+}
+
+long SysSocketRecv(TSocket s, void *buf, size_t len, int flags)
+{
+	int rc;
+	struct sock *so = get(s, false, &rc);
+	if (!so)
+		return rc;
+	long n;
+	if (so->udp)
+		n = udp_recv(so, buf, len, flags, NULL);
+	else
+		n = tcp_recv(so->tcp, buf, len, flags, deadline_of(so->rcvtimeo_ms));
+	put(so);
+	return n;
+}
+
+long SysSocketSendTo(TSocket s, const void *buf, size_t len, const struct TSockAddr *to)
+{
+	int rc;
+	struct sock *so = get(s, false, &rc);
+	if (!so)
+		return rc;
+	long n = so->udp ? udp_sock_sendto(so->udp, buf, len, to) : -EOPNOTSUPP;
+	put(so);
+	return n;
+}
+
+long SysSocketRecvFrom(TSocket s, void *buf, size_t len, int flags, struct TSockAddr *from)
+{
+	int rc;
+	struct sock *so = get(s, false, &rc);
+	if (!so)
+		return rc;
+	long n;
+	if (so->udp) {
+		n = udp_recv(so, buf, len, flags, from);
+	} else {
+		n = tcp_recv(so->tcp, buf, len, flags, deadline_of(so->rcvtimeo_ms));
+		if (n >= 0 && from)
+			tcp_addrs(so->tcp, NULL, from);
+	}
+	put(so);
+	return n;
+}
+
+#define SENDFILE_CHUNK (16 * 1024)
+
+long SysSocketSendFile(TSocket s, int file, int64_t offset, size_t count)
+{
+	int rc;
+	struct sock *so = get(s, false, &rc);
+	if (!so)
+		return rc;
+	if (!so->tcp || offset < 0) {
+		put(so);
+		return so->tcp ? -EINVAL : -EOPNOTSUPP;
+	}
+	/* Through a bounce buffer: the file system's cache and TCP's send
+	 * buffer do not share pages yet. */
+	void *chunk = kmalloc(SENDFILE_CHUNK);
+	long sent = 0;
+	if (!chunk) {
+		put(so);
+		return -ENOMEM;
+	}
+	while ((size_t)sent < count) {
+		size_t want = count - (size_t)sent < SENDFILE_CHUNK ? count - (size_t)sent : SENDFILE_CHUNK;
+		ssize_t got = vfs_pread(file, chunk, want, (uint64_t)offset + (uint64_t)sent);
+		if (got <= 0) {
+			if (sent == 0)
+				sent = got;
+			break;
+		}
+		long n = tcp_send(so->tcp, chunk, (size_t)got, (size_t)sent + (size_t)got < count ? SOCKET_MORE : 0,
+		                  deadline_of(so->sndtimeo_ms));
+		if (n < 0) {
+			if (sent == 0)
+				sent = n;
+			break;
+		}
+		sent += n;
+		if (n < got)
+			break;
+	}
+	kfree(chunk);
+	put(so);
+	return sent;
+}
+
+static unsigned udp_events(struct sock *so)
+{
+	unsigned ev = SOCKET_WRITABLE;
+	assert_held(&so->wait.lock);
+	if (udp_sock_readable(so->udp))
+		ev |= SOCKET_READABLE;
+	return ev;
+}
+
+int SysSocketSelect(TSocket s, unsigned events, uint32_t timeout_ms)
+{
+	int rc;
+	struct sock *so = get(s, false, &rc);
+	if (!so)
+		return rc;
+	events |= SOCKET_ERROR;
+	uint64_t deadline = timeout_ms == UINT32_MAX ? 0 : hal_clock_ns() + (uint64_t)timeout_ms * 1000000;
+	struct waitq *wq = so->udp ? &so->wait : tcp_waitq(so->tcp);
+	unsigned ev = 0;
+	bool timed_out = false;
+	spin_lock(&wq->lock);
+	for (;;) {
+		ev = (so->udp ? udp_events(so) : tcp_poll(so->tcp)) & events;
+		if (ev || timed_out || timeout_ms == 0 || is_closed(so))
+			break;
+		timed_out = waitq_wait_locked(wq, deadline) == -ETIMEDOUT;
+	}
+	spin_unlock(&wq->lock);
+	put(so);
+	return (int)ev;
+}
+
+int SysSocketSetOpt(TSocket s, int option, long value)
+{
+	int rc;
+	struct sock *so = get(s, false, &rc);
+	if (!so)
+		return rc;
+	rc = 0;
+	switch (option) {
+	case SOCKOPT_RCVTIMEO_MS:
+	case SOCKOPT_SNDTIMEO_MS:
+		if (value < 0 || value > UINT32_MAX)
+			rc = -EINVAL;
+		else if (option == SOCKOPT_RCVTIMEO_MS)
+			so->rcvtimeo_ms = (uint32_t)value;
+		else
+			so->sndtimeo_ms = (uint32_t)value;
+		break;
+	case SOCKOPT_RCVBUF:
+		if (so->udp) {
+			if (value < 4096 || value > 64L * 1024 * 1024)
+				rc = -EINVAL;
+			else
+				udp_sock_set_rcvbuf(so->udp, (size_t)value);
+			break;
+		}
+		/* fall through */
+	default:
+		rc = so->tcp ? tcp_setopt(so->tcp, option, value) : -ENOPROTOOPT;
+	}
+	put(so);
+	return rc;
+}
+
+int SysSocketLocalAddr(TSocket s, struct TSockAddr *out)
+{
+	int rc;
+	struct sock *so = get(s, true, &rc);
+	if (!so)
+		return rc;
+	rc = so->udp ? udp_sock_local(so->udp, out) : tcp_addrs(so->tcp, out, NULL);
+	put(so);
+	return rc;
+}
+
+int SysSocketPeerAddr(TSocket s, struct TSockAddr *out)
+{
+	int rc;
+	struct sock *so = get(s, false, &rc);
+	if (!so)
+		return rc;
+	rc = so->udp ? udp_sock_peer(so->udp, out) : tcp_addrs(so->tcp, NULL, out);
+	put(so);
+	return rc;
+}
+
+int SysSocketShutdown(TSocket s, int how)
+{
+	int rc;
+	struct sock *so = get(s, false, &rc);
+	if (!so)
+		return rc;
+	if (how < 0 || how > 2)
+		rc = -EINVAL;
+	else
+		rc = so->udp ? -EOPNOTSUPP : tcp_shutdown(so->tcp, how);
+	put(so);
+	return rc;
+}
+
+int SysSocketClose(TSocket s)
+{
+	int rc;
+	struct sock *so = get(s, false, &rc);
+	if (!so)
+		return rc;
+	spin_lock(&table_lock);
+	table[s] = NULL;
+	so->closed = true;
+	bool busy = so->refs > 2;       /* ours, the table's, and others' calls */
+	so->refs--;                     /* the table's */
+	spin_unlock(&table_lock);
+	if (busy) {
+		/* Wake threads blocked in it: they see it closed and leave. */
+		if (so->udp)
+			waitq_wake_all(&so->wait);
+		else if (so->tcp)
+			tcp_shutdown(so->tcp, 2);
+	}
+	put(so);
+	return 0;
+}

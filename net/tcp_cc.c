@@ -1,0 +1,88 @@
+/*
+ * tcp_cc.c: congestion control, NewReno: slow start and congestion
+ * avoidance (RFC 5681 §3.1, with appropriate byte counting, RFC 3465,
+ * L = 2 SMSS), an initial window of 10 segments (RFC 6928), fast
+ * retransmit and fast recovery with partial ACKs (RFC 6582).
+ */
+#include "tcp_impl.h"
+
+void tcp_cc_init(struct tcp_conn *c)
+{
+	/* RFC 6928 §2: min(10*MSS, max(2*MSS, 14600)). */
+	uint32_t iw = 2 * c->mss > 14600 ? 2 * c->mss : 14600;
+	c->cwnd = 10 * c->mss < iw ? 10 * c->mss : iw;
+	c->ssthresh = UINT32_MAX;       /* RFC 5681 §3.1: arbitrarily high */
+	c->dupacks = 0;
+	c->in_recovery = false;
+	c->recover = c->iss;
+}
+
+static uint32_t half_flight(const struct tcp_conn *c)
+{
+	/* RFC 5681 (4): ssthresh = max(FlightSize / 2, 2*SMSS). */
+	uint32_t h = tcp_flight(c) / 2;
+	return h > 2u * c->mss ? h : 2u * c->mss;
+}
+
+void tcp_cc_ack(struct tcp_conn *c, uint32_t acked)
+{
+	c->dupacks = 0;
+	if (c->cwnd < c->ssthresh) {
+		uint32_t inc = acked < 2u * c->mss ? acked : 2u * c->mss;
+		c->cwnd += inc;
+	} else {
+		/* About one MSS per RTT (RFC 5681 (3)). */
+		uint32_t inc = (uint32_t)((uint64_t)c->mss * c->mss / c->cwnd);
+		c->cwnd += inc ? inc : 1;
+	}
+	if (c->cwnd > 1u << 30)
+		c->cwnd = 1u << 30;
+}
+
+bool tcp_cc_dupack(struct tcp_conn *c)
+{
+	if (c->in_recovery) {
+		c->cwnd += c->mss;      /* RFC 6582 §3.2 step 3: inflate */
+		return false;
+	}
+	if (++c->dupacks != 3)
+		return false;
+	/* RFC 6582 §3.2 step 2: only if the ACK covers more than recover,
+	 * so one loss event does not cut the window twice. */
+	if (!seq_gt(c->snd_una - 1, c->recover) && c->recover != c->iss)
+		return false;
+	c->ssthresh = half_flight(c);
+	c->recover = c->snd_max;
+	c->cwnd = c->ssthresh + 3u * c->mss;
+	c->in_recovery = true;
+	return true;
+}
+
+bool tcp_cc_recovery_ack(struct tcp_conn *c, uint32_t ack, uint32_t acked)
+{
+	if (seq_geq(ack, c->recover)) {
+		/* Full acknowledgment (step 5): deflate, leave recovery. */
+		uint32_t fl = tcp_flight(c) + c->mss;
+		c->cwnd = c->ssthresh < fl ? c->ssthresh : fl;
+		c->in_recovery = false;
+		c->dupacks = 0;
+		return false;
+	}
+	/* Partial acknowledgment: deflate by what was acked, add back one
+	 * MSS if that was at least one; the caller resends the next hole. */
+	c->cwnd = c->cwnd > acked ? c->cwnd - acked : c->mss;
+	if (acked >= c->mss)
+		c->cwnd += c->mss;
+	return true;
+}
+
+void tcp_cc_timeout(struct tcp_conn *c)
+{
+	/* RFC 5681 (4) and §3.1: one segment, slow start again; RFC 6582
+	 * §3.2 step 4: recover = highest sent. */
+	c->ssthresh = half_flight(c);
+	c->cwnd = c->mss;
+	c->in_recovery = false;
+	c->dupacks = 0;
+	c->recover = c->snd_max;
+}

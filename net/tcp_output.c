@@ -1,0 +1,304 @@
+/*
+ * tcp_output.c: building segments and sending them: new data as the
+ * windows, Nagle (RFC 9293 §3.7.4) and the sender's silly-window avoidance
+ * (§3.8.6.2.1) allow; retransmissions from the send buffer; ACKs, SYNs and
+ * resets.
+ *
+ * The send buffer is a ring holding every byte from snd_una (sent or not):
+ * a segment is copied out of it into a fresh netbuf each time it is sent,
+ * the one copy on the way out; the checksum goes to the NIC through
+ * net_l4_checksum when it offers that.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "tcp_impl.h"
+
+uint32_t tcp_ts_now(const struct tcp_conn *c)
+{
+	/* RFC 7323 §5.4: a 1 ms clock, offset per connection (§7.1). */
+	return (uint32_t)(hal_clock_ns() / 1000000) + c->ts_offset;
+}
+
+uint32_t tcp_sbuf_space(const struct tcp_conn *c)
+{
+	if (!c->sbuf)
+		return c->sndbuf;
+	return c->sbuf_size - c->sbuf_len;
+}
+
+void tcp_sbuf_drop(struct tcp_conn *c, uint32_t n)
+{
+	if (n > c->sbuf_len)
+		n = c->sbuf_len;
+	if (!n)
+		return;
+	c->sbuf_head = (c->sbuf_head + n) % c->sbuf_size;
+	c->sbuf_len -= n;
+	c->sbuf_seq += n;
+}
+
+/* sbuf_copy_out: n bytes at offset off from the ring's start into dst. */
+static void sbuf_copy_out(const struct tcp_conn *c, uint32_t off, uint32_t n, uint8_t *dst)
+{
+	uint32_t at = (c->sbuf_head + off) % c->sbuf_size;
+	uint32_t first = c->sbuf_size - at < n ? c->sbuf_size - at : n;
+	memcpy(dst, c->sbuf + at, first);
+	memcpy(dst + first, c->sbuf, n - first);
+}
+
+/* out_seg: build and send one segment of c: len bytes of the send buffer
+ * from seq (0: none), flags, with the options that fit the state. */
+static int out_seg(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
+{
+	struct netbuf *nb = netbuf_alloc();
+	if (!nb)
+		return -ENOBUFS;
+	if (len) {
+		uint8_t *p = netbuf_put(nb, len);
+		if (!p) {
+			netbuf_free(nb);
+			return -EMSGSIZE;
+		}
+		sbuf_copy_out(c, seq - c->sbuf_seq, len, p);
+	}
+	bool syn = flags & TCP_SYN;
+	struct tcp_opts o = { 0 };
+	if (syn) {
+		o.has_mss = true;
+		o.mss = c->adv_mss;
+		o.has_ws = c->ws_ok || c->state == TCP_SYN_SENT;
+		o.wscale = c->rcv_wscale;
+		o.has_ts = c->ts_ok || c->state == TCP_SYN_SENT;
+	} else {
+		o.has_ts = c->ts_ok;
+	}
+	if (o.has_ts) {
+		o.tsval = tcp_ts_now(c);
+		o.tsecr = (flags & TCP_ACK) ? c->ts_recent : 0;
+	}
+	size_t olen = tcp_options_size(&o, syn);
+	uint8_t *th = netbuf_push(nb, TCP_HDR_MIN + olen);
+	if (!th) {
+		netbuf_free(nb);
+		return -EMSGSIZE;
+	}
+	uint16_t wnd;
+	if (syn) {
+		/* RFC 7323 §2.2: the window of a SYN is never scaled. */
+		uint32_t w = c->rcvbuf < 65535 ? c->rcvbuf : 65535;
+		wnd = (uint16_t)w;
+		c->rcv_adv = c->rcv_nxt + w;
+	} else {
+		wnd = (uint16_t)tcp_rcv_window(c);
+		c->rcv_adv = c->rcv_nxt + ((uint32_t)wnd << c->rcv_wscale);
+	}
+	tcp_put16(th + TCP_OFF_SPORT, c->lport);
+	tcp_put16(th + TCP_OFF_DPORT, c->rport);
+	tcp_put32(th + TCP_OFF_SEQ, seq);
+	tcp_put32(th + TCP_OFF_ACK, (flags & TCP_ACK) ? c->rcv_nxt : 0);
+	th[TCP_OFF_DOFF] = (uint8_t)((TCP_HDR_MIN + olen) / 4) << 4;
+	th[TCP_OFF_FLAGS] = flags;
+	tcp_put16(th + TCP_OFF_WND, wnd);
+	tcp_put16(th + TCP_OFF_CSUM, 0);
+	tcp_put16(th + TCP_OFF_URP, 0);
+	tcp_options_write(th + TCP_HDR_MIN, &o, syn);
+	if (flags & TCP_ACK) {
+		/* This segment acknowledges all we have: no ACK is owed. */
+		c->unacked_segs = 0;
+		c->ack_now = false;
+		net_timer_cancel(&c->delack_timer);
+	}
+	nb->netif = c->nif;
+	net_l4_checksum(nb, c->nif, c->laddr, c->raddr, IP_PROTO_TCP, TCP_OFF_CSUM);
+	return ipv4_output(nb, c->laddr, c->raddr, IP_PROTO_TCP);
+}
+
+void tcp_send_syn(struct tcp_conn *c)
+{
+	uint8_t flags = c->state == TCP_SYN_SENT ? TCP_SYN : TCP_SYN | TCP_ACK;
+	out_seg(c, c->iss, 0, flags);
+	if (seq_lt(c->snd_nxt, c->iss + 1))
+		c->snd_nxt = c->iss + 1;
+	c->snd_max = seq_max(c->snd_max, c->snd_nxt);
+	if (!net_timer_armed(&c->rtx_timer))
+		tcp_rtx_arm(c);
+}
+
+void tcp_send_ack(struct tcp_conn *c)
+{
+	out_seg(c, c->snd_nxt, 0, TCP_ACK);
+}
+
+void tcp_send_challenge_ack(struct tcp_conn *c)
+{
+	/* RFC 5961 §7: a bound on challenge ACKs; ours is per connection,
+	 * 10 a second, so a blind attacker cannot use us as an amplifier. */
+	uint64_t now = hal_clock_ns();
+	if (now - c->last_challenge_ns > 1000000000ull) {
+		c->last_challenge_ns = now;
+		c->challenges = 0;
+	}
+	if (c->challenges++ < 10)
+		tcp_send_ack(c);
+}
+
+void tcp_send_rst(struct tcp_conn *c)
+{
+	out_seg(c, c->snd_nxt, 0, TCP_RST | TCP_ACK);
+}
+
+void tcp_send_raw(ip4_addr src, uint16_t sport, ip4_addr dst, uint16_t dport,
+                  uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
+                  const struct tcp_opts *o)
+{
+	ip4_addr route_src;
+	struct netif *nif = ipv4_route(dst, &route_src);
+	if (!nif)
+		return;
+	struct netbuf *nb = netbuf_alloc();
+	if (!nb)
+		return;
+	bool syn = flags & TCP_SYN;
+	size_t olen = o ? tcp_options_size(o, syn) : 0;
+	uint8_t *th = netbuf_push(nb, TCP_HDR_MIN + olen);
+	tcp_put16(th + TCP_OFF_SPORT, sport);
+	tcp_put16(th + TCP_OFF_DPORT, dport);
+	tcp_put32(th + TCP_OFF_SEQ, seq);
+	tcp_put32(th + TCP_OFF_ACK, ack);
+	th[TCP_OFF_DOFF] = (uint8_t)((TCP_HDR_MIN + olen) / 4) << 4;
+	th[TCP_OFF_FLAGS] = flags;
+	tcp_put16(th + TCP_OFF_WND, wnd);
+	tcp_put16(th + TCP_OFF_CSUM, 0);
+	tcp_put16(th + TCP_OFF_URP, 0);
+	if (o)
+		tcp_options_write(th + TCP_HDR_MIN, o, syn);
+	nb->netif = nif;
+	net_l4_checksum(nb, nif, src, dst, IP_PROTO_TCP, TCP_OFF_CSUM);
+	ipv4_output(nb, src, dst, IP_PROTO_TCP);
+}
+
+void tcp_send_reset_for(const struct tcp_seg *s)
+{
+	if (s->flags & TCP_RST)
+		return;
+	/* RFC 9293 §3.10.7.1: with ACK, <SEQ=SEG.ACK><CTL=RST>; without,
+	 * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. */
+	if (s->flags & TCP_ACK)
+		tcp_send_raw(s->dst, s->dport, s->src, s->sport, s->ack, 0, TCP_RST, 0, NULL);
+	else
+		tcp_send_raw(s->dst, s->dport, s->src, s->sport, 0, s->seq + tcp_seg_space(s),
+		             TCP_RST | TCP_ACK, 0, NULL);
+}
+
+/* fin_due: the FIN goes at seq (all data before it is in the buffer). */
+static bool fin_due(const struct tcp_conn *c, uint32_t seq)
+{
+	return c->fin_queued && seq == c->sbuf_seq + c->sbuf_len;
+}
+
+static void send_data_seg(struct tcp_conn *c, uint32_t seq, uint32_t len, bool fin)
+{
+	uint8_t flags = TCP_ACK | (fin ? TCP_FIN : 0);
+	if (len && seq + len == c->sbuf_seq + c->sbuf_len)
+		flags |= TCP_PSH;
+	out_seg(c, seq, len, flags);
+	if (fin) {
+		c->fin_sent = true;
+		c->fin_seq = seq + len;
+	}
+}
+
+void tcp_retransmit_first(struct tcp_conn *c)
+{
+	uint32_t off = c->snd_una - c->sbuf_seq;
+	uint32_t len = c->sbuf_len > off ? c->sbuf_len - off : 0;
+	if (len > c->mss)
+		len = c->mss;
+	bool fin = fin_due(c, c->snd_una + len) && c->fin_sent;
+	if (!len && !fin)
+		return;
+	c->rtt_timing = false;          /* Karn: no sample across a resend */
+	send_data_seg(c, c->snd_una, len, fin);
+}
+
+void tcp_output(struct tcp_conn *c)
+{
+	bool sent = false;
+	switch (c->state) {
+	case TCP_ESTABLISHED: case TCP_CLOSE_WAIT: case TCP_FIN_WAIT_1:
+	case TCP_CLOSING: case TCP_LAST_ACK:
+		break;
+	case TCP_SYN_RECEIVED: case TCP_FIN_WAIT_2: case TCP_TIME_WAIT:
+		if (c->ack_now)
+			tcp_send_ack(c);
+		return;
+	default:
+		return;
+	}
+	for (;;) {
+		uint32_t off = c->snd_nxt - c->sbuf_seq;
+		uint32_t avail = c->sbuf_len > off ? c->sbuf_len - off : 0;
+		uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+		uint32_t flight = c->snd_nxt - c->snd_una;
+		uint32_t usable = wnd > flight ? wnd - flight : 0;
+		uint32_t len = avail < c->mss ? avail : c->mss;
+		if (len > usable)
+			len = usable;
+		bool fin = fin_due(c, c->snd_nxt + len) && (!c->fin_sent || c->snd_nxt + len == c->fin_seq);
+		if (c->fin_sent && seq_gt(c->snd_nxt, c->fin_seq))
+			fin = false;    /* the FIN is out and not being resent */
+		if (!len && !fin)
+			break;
+		if (len && len < c->mss) {
+			bool all = len == avail;
+			/* §3.8.6.2.1: a partial segment only if it is all we
+			 * have, or half the largest window the peer offered;
+			 * otherwise wait for the window to open. */
+			if (!all && len < c->max_snd_wnd / 2)
+				break;
+			/* Nagle (§3.7.4), and SOCKET_MORE holding it back. */
+			if (all && !fin && (c->cork || (!c->nodelay && flight > 0)))
+				break;
+		}
+		send_data_seg(c, c->snd_nxt, len, fin);
+		c->snd_nxt += len + fin;
+		if (seq_gt(c->snd_nxt, c->snd_max)) {
+			if (!c->rtt_timing && c->backoff == 0) {
+				c->rtt_timing = true;
+				c->rtt_seq = c->snd_nxt;
+				c->rtt_start_ns = hal_clock_ns();
+			}
+			c->snd_max = c->snd_nxt;
+		}
+		sent = true;
+		if (!net_timer_armed(&c->rtx_timer) || c->persisting) {
+			c->persisting = false;
+			tcp_rtx_arm(c);
+		}
+		if (fin)
+			break;
+	}
+	if (!sent && c->ack_now)
+		tcp_send_ack(c);
+	/* Zero window with data waiting and nothing in flight to bring an
+	 * ACK: probe it (RFC 9293 §3.8.6.1). */
+	if (c->snd_wnd == 0 && c->snd_una == c->snd_max && c->sbuf_len > c->snd_nxt - c->sbuf_seq &&
+	    !net_timer_armed(&c->rtx_timer))
+		tcp_persist_arm(c);
+}
+
+/* tcp_persist_probe: one byte past the closed window (timer's call). */
+void tcp_persist_probe(struct tcp_conn *c)
+{
+	uint32_t off = c->snd_una - c->sbuf_seq;
+	if (c->sbuf_len > off) {
+		send_data_seg(c, c->snd_una, 1, false);
+		if (c->snd_nxt == c->snd_una) {
+			c->snd_nxt++;
+			c->snd_max = seq_max(c->snd_max, c->snd_nxt);
+		}
+	} else {
+		tcp_send_ack(c);
+	}
+}

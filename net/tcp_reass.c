@@ -1,0 +1,191 @@
+/*
+ * tcp_reass.c: the receive side's queues: data in order waiting for the
+ * reader (rcvq), segments that arrived ahead of a gap (oooq, bounded in
+ * bytes and buffers), and the window we announce (RFC 9293 §3.8.6.2.2,
+ * the receiver's silly-window avoidance).
+ *
+ * Arriving payloads stay in their netbufs (no copy) unless small: a small
+ * payload is copied onto the end of the last queued buffer when it fits,
+ * so a peer that sends 1-byte segments cannot make us hold a 1.5 KB
+ * buffer per byte. Memory per connection: rcvq up to about rcvbuf of
+ * payload, plus at most rcvbuf bytes and OOO_MAX_BUFS buffers out of
+ * order.
+ *
+ * While a segment sits in oooq, its netbuf's src_ip field holds the
+ * sequence number of its first byte and dst_ip its FIN flag (the
+ * addresses are the connection's, and no longer needed).
+ */
+#include <string.h>
+
+#include "tcp_impl.h"
+
+#define SMALL_PAYLOAD 512
+#define OOO_MAX_BUFS  256
+
+static uint32_t ooo_seq(const struct netbuf *nb) { return nb->src_ip; }
+static bool ooo_fin(const struct netbuf *nb) { return nb->dst_ip != 0; }
+
+static uint32_t rcvq_mem_limit(const struct tcp_conn *c)
+{
+	/* buffers held, counted whole: twice the payload limit allows for
+	 * segments smaller than a buffer. */
+	return 2 * (c->rcvbuf / 1460 + 4);
+}
+
+/* rcvq_append: payload of nb (all of it) onto the in-order queue. */
+static void rcvq_append(struct tcp_conn *c, struct netbuf *nb)
+{
+	c->rcvq_bytes += nb->len;
+	if (!list_empty(&c->rcvq) && nb->len <= SMALL_PAYLOAD) {
+		struct netbuf *tail = list_entry(c->rcvq.prev, struct netbuf, link);
+		uint8_t *end = tail->data + tail->len;
+		if ((size_t)(tail->buf + NETBUF_SIZE - end) >= nb->len) {
+			memcpy(end, nb->data, nb->len);
+			tail->len += nb->len;
+			netbuf_free(nb);
+			return;
+		}
+	}
+	if (nb->len == 0) {
+		netbuf_free(nb);
+		return;
+	}
+	list_push_back(&c->rcvq, &nb->link);
+	c->rcvq_bufs++;
+}
+
+/* ooo_drain: move what now follows rcv_nxt from oooq to rcvq. */
+static bool ooo_drain(struct tcp_conn *c)
+{
+	bool fin = false;
+	while (!list_empty(&c->oooq) && !fin) {
+		struct netbuf *nb = list_entry(c->oooq.next, struct netbuf, link);
+		uint32_t seq = ooo_seq(nb);
+		if (seq_gt(seq, c->rcv_nxt))
+			break;
+		list_remove(&nb->link);
+		c->ooo_bytes -= nb->len;
+		c->ooo_bufs--;
+		uint32_t end = seq + nb->len;
+		if (seq_leq(end, c->rcv_nxt) && !(ooo_fin(nb) && end == c->rcv_nxt)) {
+			netbuf_free(nb);        /* wholly old */
+			continue;
+		}
+		netbuf_pull(nb, c->rcv_nxt - seq);
+		c->rcv_nxt += nb->len;
+		fin = ooo_fin(nb);
+		rcvq_append(c, nb);
+	}
+	return fin;
+}
+
+static void ooo_insert(struct tcp_conn *c, struct netbuf *nb, uint32_t seq, bool fin)
+{
+	if (c->ooo_bufs >= OOO_MAX_BUFS || c->ooo_bytes + nb->len > c->rcvbuf) {
+		netbuf_free(nb);        /* bounded: the peer sends it again */
+		return;
+	}
+	nb->src_ip = seq;
+	nb->dst_ip = fin;
+	uint32_t end = seq + nb->len;
+	/* Keep oooq sorted by start; drop a segment wholly covered by one
+	 * already held (retransmissions), keep partial overlaps (ooo_drain
+	 * trims them). */
+	struct list *pos = c->oooq.next;
+	for (; pos != &c->oooq; pos = pos->next) {
+		struct netbuf *o = list_entry(pos, struct netbuf, link);
+		uint32_t os = ooo_seq(o), oe = os + o->len;
+		if (seq_leq(os, seq) && seq_geq(oe, end) && (!fin || ooo_fin(o))) {
+			netbuf_free(nb);
+			return;
+		}
+		if (seq_gt(os, seq))
+			break;
+	}
+	list_insert_before(pos, &nb->link);
+	c->ooo_bytes += nb->len;
+	c->ooo_bufs++;
+}
+
+bool tcp_rcv_data(struct tcp_conn *c, struct tcp_seg *s, bool *fin_in_order)
+{
+	struct netbuf *nb = s->nb;
+	s->nb = NULL;
+	bool fin = s->flags & TCP_FIN;
+	*fin_in_order = false;
+	netbuf_trim(nb, s->len);
+	if (s->seq != c->rcv_nxt) {
+		ooo_insert(c, nb, s->seq, fin);
+		return false;
+	}
+	if (c->rcvq_bufs >= rcvq_mem_limit(c) && s->len > SMALL_PAYLOAD) {
+		netbuf_free(nb);        /* per-connection memory limit */
+		return false;
+	}
+	c->rcv_nxt += s->len;
+	rcvq_append(c, nb);
+	if (!fin && !list_empty(&c->oooq))
+		fin = ooo_drain(c);
+	*fin_in_order = fin;
+	return true;
+}
+
+uint32_t tcp_rcv_window(struct tcp_conn *c)
+{
+	uint32_t space = c->rcvbuf > c->rcvq_bytes ? c->rcvbuf - c->rcvq_bytes : 0;
+	if (c->rcvq_bufs >= rcvq_mem_limit(c))
+		space = 0;
+	uint32_t cur = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	/* Never take back a window announced (§3.8.6.2.2 would allow it but
+	 * RFC 9293 §3.10.7.4 tells the sender not to expect it), and open it
+	 * only by at least min(rcvbuf / 2, MSS) (receiver SWS avoidance). */
+	uint32_t step = c->rcvbuf / 2 < c->adv_mss ? c->rcvbuf / 2 : c->adv_mss;
+	if (space < cur || space - cur < step)
+		space = cur;
+	uint32_t max = (uint32_t)65535 << c->rcv_wscale;
+	if (space > max)
+		space = max;
+	/* What the scaled field can say, rounded up so as never to shrink. */
+	uint32_t unit = (uint32_t)1 << c->rcv_wscale;
+	uint32_t field = space >> c->rcv_wscale;
+	if ((field << c->rcv_wscale) < cur)
+		field = (cur + unit - 1) >> c->rcv_wscale;
+	if (field > 65535)
+		field = 65535;
+	return field;
+}
+
+void tcp_rcv_purge(struct tcp_conn *c)
+{
+	struct list *l;
+	while ((l = list_pop_front(&c->rcvq)))
+		netbuf_free(list_entry(l, struct netbuf, link));
+	while ((l = list_pop_front(&c->oooq)))
+		netbuf_free(list_entry(l, struct netbuf, link));
+	c->rcvq_bytes = c->rcvq_bufs = 0;
+	c->ooo_bytes = c->ooo_bufs = 0;
+}
+
+size_t tcp_rcv_copy(struct tcp_conn *c, uint8_t *buf, size_t len, bool consume)
+{
+	size_t done = 0;
+	struct list *pos = c->rcvq.next;
+	while (done < len && pos != &c->rcvq) {
+		struct netbuf *nb = list_entry(pos, struct netbuf, link);
+		pos = pos->next;
+		size_t n = len - done < nb->len ? len - done : nb->len;
+		memcpy(buf + done, nb->data, n);
+		done += n;
+		if (!consume)
+			continue;
+		netbuf_pull(nb, n);
+		if (nb->len == 0) {
+			list_remove(&nb->link);
+			c->rcvq_bufs--;
+			netbuf_free(nb);
+		}
+	}
+	if (consume)
+		c->rcvq_bytes -= (uint32_t)done;
+	return done;
+}

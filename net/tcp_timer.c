@@ -1,0 +1,157 @@
+/*
+ * tcp_timer.c: the three timers of a connection, all run by its owner
+ * CPU's network thread:
+ *   rtx_timer     retransmission (RFC 6298 §5, with backoff) of the SYN,
+ *                 data or FIN at snd_una; or, while the peer's window is
+ *                 zero, the persist timer sending window probes (§3.8.6.1)
+ *   delack_timer  the delayed ACK (RFC 9293 §3.8.6.3: at most 40 ms here)
+ *   keep_timer    by state: keep-alive probes (§3.8.4), the FIN-WAIT-2
+ *                 limit after close, TIME-WAIT's 2 MSL
+ */
+#include <errno.h>
+
+#include "tcp_impl.h"
+
+static void rtx_fire(struct net_timer *t);
+static void delack_fire(struct net_timer *t);
+static void keep_fire(struct net_timer *t);
+
+void tcp_timers_init(struct tcp_conn *c)
+{
+	net_timer_init(&c->rtx_timer, rtx_fire);
+	net_timer_init(&c->delack_timer, delack_fire);
+	net_timer_init(&c->keep_timer, keep_fire);
+}
+
+void tcp_timers_cancel(struct tcp_conn *c)
+{
+	net_timer_cancel(&c->rtx_timer);
+	net_timer_cancel(&c->delack_timer);
+	net_timer_cancel(&c->keep_timer);
+}
+
+void tcp_rtx_arm(struct tcp_conn *c)
+{
+	net_timer_arm(&c->rtx_timer, hal_clock_ns() + 1000ull * tcp_rtt_rto(&c->rtt, c->backoff));
+}
+
+void tcp_persist_arm(struct tcp_conn *c)
+{
+	c->persisting = true;
+	tcp_rtx_arm(c);
+}
+
+void tcp_delack_arm(struct tcp_conn *c)
+{
+	if (!net_timer_armed(&c->delack_timer))
+		net_timer_arm(&c->delack_timer, hal_clock_ns() + TCP_DELACK_NS);
+}
+
+void tcp_keep_arm(struct tcp_conn *c)
+{
+	uint64_t now = hal_clock_ns();
+	switch (c->state) {
+	case TCP_TIME_WAIT:
+		net_timer_arm(&c->keep_timer, now + 2 * TCP_MSL_NS);
+		break;
+	case TCP_FIN_WAIT_2:
+		if (!c->user_ref)
+			net_timer_arm(&c->keep_timer, now + TCP_FIN_WAIT_2_NS);
+		break;
+	case TCP_ESTABLISHED: case TCP_CLOSE_WAIT:
+		if (c->keepidle_s)
+			net_timer_arm(&c->keep_timer, c->last_rx_ns + c->keepidle_s * 1000000000ull);
+		else
+			net_timer_cancel(&c->keep_timer);
+		break;
+	default:
+		net_timer_cancel(&c->keep_timer);
+		break;
+	}
+}
+
+static void rtx_fire(struct net_timer *t)
+{
+	struct tcp_conn *c = container_of(t, struct tcp_conn, rtx_timer);
+	if (c->persisting || (c->snd_wnd == 0 && c->state >= TCP_ESTABLISHED &&
+	                      c->sbuf_len > 0 && c->snd_una - c->sbuf_seq < c->sbuf_len)) {
+		/* Persist: probe without end while the peer keeps its window
+		 * shut and answers (its ACKs reset retries in input). */
+		c->persisting = true;
+		tcp_persist_probe(c);
+		if (c->backoff < 16)
+			c->backoff++;
+		tcp_rtx_arm(c);
+		return;
+	}
+	if (c->snd_una == c->snd_max)
+		return;         /* everything acked meanwhile */
+	unsigned limit = c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED ?
+	                 TCP_SYN_RETRIES : TCP_DATA_RETRIES;
+	if (++c->retries > limit) {
+		if (c->state != TCP_SYN_SENT)
+			tcp_send_rst(c);
+		tcp_drop(c, -ETIMEDOUT);
+		tcp_conn_maybe_free(c);
+		return;
+	}
+	/* RFC 6298 §5.5-5.7: back off, resend the earliest unacked. */
+	if (c->backoff < 16)
+		c->backoff++;
+	c->rtt_timing = false;
+	if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED) {
+		tcp_send_syn(c);
+	} else {
+		tcp_cc_timeout(c);
+		c->snd_nxt = c->snd_una;        /* go back: resend from snd_una */
+		tcp_output(c);
+		if (c->snd_nxt == c->snd_una)   /* nothing could go (window) */
+			tcp_retransmit_first(c);
+	}
+	tcp_rtx_arm(c);
+}
+
+static void delack_fire(struct net_timer *t)
+{
+	struct tcp_conn *c = container_of(t, struct tcp_conn, delack_timer);
+	if (c->state >= TCP_SYN_RECEIVED && c->state != TCP_TIME_WAIT)
+		tcp_send_ack(c);
+}
+
+static void keep_fire(struct net_timer *t)
+{
+	struct tcp_conn *c = container_of(t, struct tcp_conn, keep_timer);
+	uint64_t now = hal_clock_ns();
+	switch (c->state) {
+	case TCP_TIME_WAIT:
+	case TCP_FIN_WAIT_2:
+		tcp_set_state(c, TCP_CLOSED);
+		tcp_conn_maybe_free(c);
+		return;
+	case TCP_ESTABLISHED: case TCP_CLOSE_WAIT:
+		if (!c->keepidle_s)
+			return;
+		if (now - c->last_rx_ns < c->keepidle_s * 1000000000ull) {
+			c->keep_probes = 0;
+			tcp_keep_arm(c);
+			return;
+		}
+		if (c->keep_probes >= TCP_KEEP_PROBES) {
+			tcp_send_rst(c);
+			tcp_drop(c, -ETIMEDOUT);
+			tcp_conn_maybe_free(c);
+			return;
+		}
+		/* §3.8.4: a segment with SEG.SEQ = SND.NXT-1, no data: the
+		 * peer answers with an ACK if it is there. */
+		c->keep_probes++;
+		uint32_t nxt = c->snd_nxt;
+		c->snd_nxt = c->snd_una - 1;
+		tcp_send_ack(c);
+		c->snd_nxt = nxt;
+		net_timer_arm(&c->keep_timer, now + TCP_KEEP_INTVL_NS);
+		return;
+	default:
+		return;
+	}
+}
