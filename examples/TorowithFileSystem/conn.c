@@ -95,12 +95,16 @@ static void log_request(struct conn *c, const struct served *s, bool parsed)
 		char line[LOG_LINE_MAX];
 		access_log_append(srv->cfg.log, line, log_line_format(line, &e));
 	}
-	if (!srv->cfg.quiet)
-		WriteConsoleF("%u.%u.%u.%u \"%.*s\" %d %llu\n", c->peer.ip >> 24,
+	if (!srv->cfg.quiet) {
+		char err[32] = "";
+		size_t len = parsed ? c->req.request_line.len : 1;
+		if (s->broken)
+			ksnprintf(err, sizeof(err), " (send: error %ld)", -s->error);
+		WriteConsoleF("%u.%u.%u.%u \"%.*s\" %d %llu%s\n", c->peer.ip >> 24,
 		              (c->peer.ip >> 16) & 255, (c->peer.ip >> 8) & 255, c->peer.ip & 255,
-		              parsed ? (int)(c->req.request_line.len > 200 ? 200 : c->req.request_line.len) : 1,
-		              parsed ? c->req.request_line.p : "-", s->status,
-		              (unsigned long long)s->body_bytes);
+		              (int)(len > 200 ? 200 : len), parsed ? c->req.request_line.p : "-",
+		              s->status, (unsigned long long)s->body_bytes, err);
+	}
 }
 
 /* One request: false when the connection is to end. */

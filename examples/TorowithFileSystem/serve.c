@@ -18,13 +18,15 @@ static int64_t now_s(void)
 	return GetRealTimeNs() / 1000000000;
 }
 
-/* Send all of buf; false when the connection broke. */
-static bool send_all(TSocket s, const char *buf, size_t len, int flags)
+/* Send all of buf; false when the connection broke (out->error says how). */
+static bool send_all(TSocket s, const char *buf, size_t len, int flags, struct served *out)
 {
 	while (len > 0) {
 		long n = SysSocketSend(s, buf, len, flags);
-		if (n <= 0)
+		if (n <= 0) {
+			out->error = n < 0 ? n : -EPIPE;
 			return false;
+		}
 		buf += n;
 		len -= (size_t)n;
 	}
@@ -37,7 +39,7 @@ static void send_short(struct conn *c, struct http_reply *r, bool head_only, str
 	long n = http_format_error(c->head, sizeof(c->head), r, head_only);
 	out->status = r->status;
 	out->keep_alive = r->keep_alive;
-	if (n < 0 || !send_all(c->sock, c->head, (size_t)n, 0)) {
+	if (n < 0 || !send_all(c->sock, c->head, (size_t)n, 0, out)) {
 		out->broken = true;
 		return;
 	}
@@ -84,7 +86,7 @@ static void send_file(struct conn *c, struct http_reply *r, const struct web_fil
 	bool body = !head_only && r->length > 0;
 	out->status = r->status;
 	out->keep_alive = r->keep_alive;
-	if (n < 0 || !send_all(c->sock, c->head, (size_t)n, body ? SOCKET_MORE : 0)) {
+	if (n < 0 || !send_all(c->sock, c->head, (size_t)n, body ? SOCKET_MORE : 0, out)) {
 		out->broken = true;
 		return;
 	}
@@ -98,6 +100,7 @@ static void send_file(struct conn *c, struct http_reply *r, const struct web_fil
 		long k = SysSocketSendFile(c->sock, f->fd, (int64_t)off, chunk);
 		if (k <= 0) {
 			out->broken = true;     /* the head promised bytes we cannot send */
+			out->error = k < 0 ? k : -EPIPE;
 			return;
 		}
 		off += (uint64_t)k;
@@ -148,7 +151,7 @@ void serve_request(struct conn *c, struct served *out)
 		long n = http_format_head(c->head, sizeof(c->head), &r);
 		out->status = 304;
 		out->keep_alive = r.keep_alive;
-		out->broken = n < 0 || !send_all(c->sock, c->head, (size_t)n, 0);
+		out->broken = n < 0 || !send_all(c->sock, c->head, (size_t)n, 0, out);
 	} else {
 		send_short(c, &r, head_only, out);
 	}

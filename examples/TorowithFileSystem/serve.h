@@ -13,6 +13,7 @@ struct served {
 	uint64_t body_bytes;    /* sent */
 	bool keep_alive;        /* the connection may take another request */
 	bool broken;            /* sending failed: close at once */
+	long error;             /* then the -errno of the send that failed */
 };
 
 /* serve_request: answer c->req. */
