@@ -53,6 +53,7 @@ enum {
 /* ---- Options (tcp_options.c) ------------------------------------------- */
 
 #define TCP_MAX_SACK 4
+#define TCP_TS_OPT_LEN 12       /* NOP NOP TS: in every segment once agreed */
 
 /* The options of one segment, as parsed or as to be written. */
 struct tcp_opts {
@@ -290,6 +291,9 @@ void tcp_listener_get(struct tcp_conn *l);
 void tcp_listener_put(struct tcp_conn *l);
 int tcp_listen_start(struct tcp_conn *l, int backlog);
 int tcp_listen_accept(struct tcp_conn *l, struct tcp_conn **out, int flags, uint64_t deadline_ns);
+/* tcp_listen_shutdown: accept no more (accepters wake, held connections
+ * are reset); tcp_listen_close: that, and the socket's reference goes. */
+void tcp_listen_shutdown(struct tcp_conn *l);
 void tcp_listen_close(struct tcp_conn *l);
 unsigned tcp_listen_poll(struct tcp_conn *l);
 struct waitq *tcp_listen_waitq(struct tcp_conn *l);

@@ -193,6 +193,9 @@ static void take_syn_options(struct tcp_conn *c, const struct tcp_seg *s)
 	if (c->ts_ok) {
 		c->ts_recent = s->opts.tsval;
 		c->ts_recent_ns = hal_clock_ns();
+		/* RFC 9293 §3.7.1: the MSS leaves out options; ours ride in
+		 * every segment, so take them off the payload. */
+		c->mss -= TCP_TS_OPT_LEN;
 	}
 }
 

@@ -224,6 +224,8 @@ static void syn_input(struct tcp_conn *l, struct tcp_seg *s)
 	if (!c->ws_ok)
 		c->rcv_wscale = 0;
 	c->ts_ok = s->opts.has_ts;
+	if (c->ts_ok)
+		c->mss -= TCP_TS_OPT_LEN;       /* options ride in the MSS */
 	c->ts_recent = s->opts.tsval;
 	c->ts_recent_ns = hal_clock_ns();
 	if (tcp_conn_hash_insert(c) < 0) {
@@ -338,10 +340,11 @@ static void abort_held_msg(struct netbuf *nb)
 	tcp_listener_put(l);
 }
 
-void tcp_listen_close(struct tcp_conn *l)
+void tcp_listen_shutdown(struct tcp_conn *l)
 {
 	struct tcp_listener *ls = l->ls;
-	__atomic_store_n(&ls->closing, 1, __ATOMIC_RELEASE);
+	if (__atomic_exchange_n(&ls->closing, 1, __ATOMIC_ACQ_REL))
+		return;
 	tcp_port_unbind(l);
 	unsigned me = hal_cpu_id();
 	for (unsigned cpu = 0; cpu < hal_cpu_count(); cpu++) {
@@ -356,5 +359,10 @@ void tcp_listen_close(struct tcp_conn *l)
 		net_run_on(cpu, nb, abort_held_msg);
 	}
 	abort_held(l);
+}
+
+void tcp_listen_close(struct tcp_conn *l)
+{
+	tcp_listen_shutdown(l);
 	tcp_listener_put(l);
 }

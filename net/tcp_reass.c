@@ -39,7 +39,7 @@ static void rcvq_append(struct tcp_conn *c, struct netbuf *nb)
 	if (!list_empty(&c->rcvq) && nb->len <= SMALL_PAYLOAD) {
 		struct netbuf *tail = list_entry(c->rcvq.prev, struct netbuf, link);
 		uint8_t *end = tail->data + tail->len;
-		if ((size_t)(tail->buf + NETBUF_SIZE - end) >= nb->len) {
+		if ((size_t)(tail->buf + tail->size - end) >= nb->len) {
 			memcpy(end, nb->data, nb->len);
 			tail->len += nb->len;
 			netbuf_free(nb);

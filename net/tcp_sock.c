@@ -324,6 +324,10 @@ int tcp_shutdown(struct tcp_conn *c, int how)
 {
 	if (how < 0 || how > 2)
 		return -EINVAL;
+	if (c->state == TCP_LISTEN) {
+		tcp_listen_shutdown(c);
+		return 0;
+	}
 	if (c->state == TCP_CLOSED || c->state == TCP_LISTEN || c->state == TCP_SYN_SENT)
 		return -ENOTCONN;
 	if (how != 1) {
