@@ -13,7 +13,6 @@
 #include "http_response.h"
 #include "server.h"
 
-#define ACCEPT_POLL_MS 200      /* how often an acceptor looks at the stop */
 #define BACKLOG 1024
 
 static void refuse_busy(struct server *srv, TSocket s)
@@ -65,12 +64,16 @@ static void start_conn(struct server *srv, TSocket s, const struct TSockAddr *pe
 static int acceptor_main(void *arg)
 {
 	struct server *srv = arg;
+	/* Accept waits without a limit: server_stop closes the listener,
+	 * which ends every acceptor's wait. */
 	while (!server_stopping(srv)) {
 		struct TSockAddr peer = { 0 };
 		TSocket s = SysSocketAccept(srv->listener, &peer);
 		if (s >= 0)
 			start_conn(srv, s, &peer);
-		else if (s != -ETIMEDOUT && s != -EAGAIN)
+		else if (s == -ECONNABORTED || s == -EBADF)
+			break;          /* the listener is closed */
+		else
 			Sleep(10);      /* out of sockets or memory: let connections end */
 	}
 	return 0;
@@ -88,8 +91,6 @@ int server_start(struct server *srv, const struct server_config *cfg)
 	int rc = SysSocketBind(srv->listener, &local);
 	if (rc == 0)
 		rc = SysSocketListen(srv->listener, BACKLOG);
-	if (rc == 0)
-		rc = SysSocketSetOpt(srv->listener, SOCKOPT_RCVTIMEO_MS, ACCEPT_POLL_MS);
 	if (rc < 0) {
 		SysSocketClose(srv->listener);
 		return rc;
@@ -108,6 +109,7 @@ int server_start(struct server *srv, const struct server_config *cfg)
 void server_stop(struct server *srv)
 {
 	__atomic_store_n(&srv->stopping, true, __ATOMIC_RELEASE);
+	SysSocketClose(srv->listener);          /* wakes every acceptor */
 	for (unsigned cpu = 0; cpu < srv->ncpus; cpu++)
 		if (srv->acceptors[cpu])
 			WaitThread(srv->acceptors[cpu]);
@@ -124,5 +126,4 @@ void server_stop(struct server *srv)
 			said = true;
 		}
 	}
-	SysSocketClose(srv->listener);
 }

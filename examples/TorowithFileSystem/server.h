@@ -5,9 +5,9 @@
  * Usual order: server_start() binds and listens, then starts an acceptor on
  * every CPU; each accepted connection gets its own thread on the acceptor's
  * CPU (conn.c), which owns the socket until it closes it. server_stop()
- * stops the acceptors, asks every connection to end after the response it
- * is sending (conn.h says how soon each notices), waits for them, closes
- * the port.
+ * closes the port (which ends the acceptors' waits), asks every connection
+ * to end after the response it is sending (conn.h says how soon each
+ * notices) and waits for them.
  */
 #ifndef SERVER_H
 #define SERVER_H
