@@ -103,7 +103,9 @@ struct waitq *tcp_waitq(struct tcp_conn *c);
 int tcp_setopt(struct tcp_conn *c, int option, long value);
 
 /* tcp_shutdown: how 0 stop receiving (data that arrives is dropped),
- * 1 stop sending (FIN after the queued data), 2 both. -ENOTCONN. */
+ * 1 stop sending (FIN after the queued data), 2 both. -ENOTCONN when
+ * not connected; a connect still in progress is aborted (-ECONNABORTED
+ * for the thread waiting in it). */
 int tcp_shutdown(struct tcp_conn *c, int how);
 
 /* tcp_close: give the connection back. Unsent data is still sent and the

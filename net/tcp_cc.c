@@ -15,6 +15,7 @@ void tcp_cc_init(struct tcp_conn *c)
 	c->dupacks = 0;
 	c->in_recovery = false;
 	c->recover = c->iss;
+	tcp_sack_reset(&c->sb, c->snd_una);
 }
 
 static uint32_t half_flight(const struct tcp_conn *c)
@@ -39,10 +40,26 @@ void tcp_cc_ack(struct tcp_conn *c, uint32_t acked)
 		c->cwnd = 1u << 30;
 }
 
+static void enter_recovery(struct tcp_conn *c)
+{
+	c->ssthresh = half_flight(c);
+	c->recover = c->snd_max;
+	c->in_recovery = true;
+	if (c->sack_ok) {
+		/* RFC 6675 §5 step 4: cwnd = ssthresh; the scoreboard, not
+		 * inflation, decides what may go. */
+		c->cwnd = c->ssthresh;
+		c->sb.high_rxt = c->snd_una;
+	} else {
+		c->cwnd = c->ssthresh + 3u * c->mss;    /* RFC 6582 §3.2 step 2 */
+	}
+}
+
 bool tcp_cc_dupack(struct tcp_conn *c)
 {
 	if (c->in_recovery) {
-		c->cwnd += c->mss;      /* RFC 6582 §3.2 step 3: inflate */
+		if (!c->sack_ok)
+			c->cwnd += c->mss;      /* RFC 6582 §3.2 step 3: inflate */
 		return false;
 	}
 	if (++c->dupacks != 3)
@@ -51,10 +68,17 @@ bool tcp_cc_dupack(struct tcp_conn *c)
 	 * so one loss event does not cut the window twice. */
 	if (!seq_gt(c->snd_una - 1, c->recover) && c->recover != c->iss)
 		return false;
-	c->ssthresh = half_flight(c);
-	c->recover = c->snd_max;
-	c->cwnd = c->ssthresh + 3u * c->mss;
-	c->in_recovery = true;
+	enter_recovery(c);
+	return true;
+}
+
+bool tcp_cc_sack_lost(struct tcp_conn *c)
+{
+	if (c->in_recovery || c->sb.sacked < 3u * c->mss)
+		return false;
+	if (!seq_gt(c->snd_una - 1, c->recover) && c->recover != c->iss)
+		return false;
+	enter_recovery(c);
 	return true;
 }
 
@@ -68,6 +92,8 @@ bool tcp_cc_recovery_ack(struct tcp_conn *c, uint32_t ack, uint32_t acked)
 		c->dupacks = 0;
 		return false;
 	}
+	if (c->sack_ok)
+		return false;   /* RFC 6675: the scoreboard finds the next hole */
 	/* Partial acknowledgment: deflate by what was acked, add back one
 	 * MSS if that was at least one; the caller resends the next hole. */
 	c->cwnd = c->cwnd > acked ? c->cwnd - acked : c->mss;
@@ -85,4 +111,5 @@ void tcp_cc_timeout(struct tcp_conn *c)
 	c->in_recovery = false;
 	c->dupacks = 0;
 	c->recover = c->snd_max;
+	tcp_sack_reset(&c->sb, c->snd_una);
 }

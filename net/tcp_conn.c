@@ -111,7 +111,7 @@ static bool port_conflict_locked(const struct tcp_conn *c, uint16_t port)
 			continue;
 		/* SOCKOPT_REUSEADDR: a port held only by connections that are
 		 * winding down (TIME-WAIT, or closed by their user) is free. */
-		if (c->reuseaddr && o->state != TCP_LISTEN && !o->user_ref)
+		if (c->reuseaddr && !o->port_listening && o->port_released)
 			continue;
 		return true;
 	}
@@ -156,6 +156,22 @@ void tcp_port_unbind(struct tcp_conn *c)
 	lock_tables();
 	list_remove(&c->port_link);
 	c->bound = false;
+	c->port_listening = false;
+	spin_unlock(&tables_lock);
+}
+
+void tcp_port_listen(struct tcp_conn *c)
+{
+	tcp_set_state(c, TCP_LISTEN);
+	lock_tables();
+	c->port_listening = true;
+	spin_unlock(&tables_lock);
+}
+
+void tcp_port_release(struct tcp_conn *c)
+{
+	lock_tables();
+	c->port_released = true;
 	spin_unlock(&tables_lock);
 }
 
@@ -165,7 +181,7 @@ struct tcp_conn *tcp_listener_find(ip4_addr addr, uint16_t port)
 	lock_tables();
 	list_for_each(pos, &port_hash[port % PORT_BUCKETS]) {
 		struct tcp_conn *o = list_entry(pos, struct tcp_conn, port_link);
-		if (o->state != TCP_LISTEN || o->lport != port)
+		if (!o->port_listening || o->lport != port)
 			continue;
 		if (o->laddr == addr) {
 			best = o;

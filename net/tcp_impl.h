@@ -121,6 +121,31 @@ void tcp_rtt_sample(struct tcp_rtt *r, uint32_t r_us);
 /* tcp_rtt_rto: the timeout after backoff doublings (§5.5), clamped. */
 uint32_t tcp_rtt_rto(const struct tcp_rtt *r, unsigned backoff);
 
+/* ---- SACK scoreboard (tcp_sack.c), RFC 6675 -------------------------- */
+
+#define TCP_SACK_SCOREBOARD 8
+
+struct tcp_sackboard {
+	uint8_t n;                      /* ranges, sorted, disjoint, > SND.UNA */
+	struct { uint32_t left, right; } blk[TCP_SACK_SCOREBOARD];
+	uint32_t sacked;                /* bytes they cover */
+	uint32_t high_rxt;              /* RFC 6675 HighRxt: resent up to here */
+};
+
+void tcp_sack_reset(struct tcp_sackboard *sb, uint32_t snd_una);
+/* tcp_sack_update: forget what snd_una passed, add o's SACK blocks that
+ * lie in (snd_una, snd_max]; true if they SACK octets not SACKed before. */
+bool tcp_sack_update(struct tcp_sackboard *sb, uint32_t snd_una, uint32_t snd_max,
+                     const struct tcp_opts *o);
+/* tcp_sack_high: the end of the highest SACKed range, if any. */
+bool tcp_sack_high(const struct tcp_sackboard *sb, uint32_t *high);
+/* tcp_sack_next_hole: the first octets not SACKed, from HighRxt (or
+ * snd_una) up to the next SACKed range (RFC 6675 NextSeg rule 1). */
+bool tcp_sack_next_hole(const struct tcp_sackboard *sb, uint32_t snd_una, uint32_t *seq,
+                        uint32_t *len);
+/* tcp_sack_pipe: octets taken to be in the network (RFC 6675 SetPipe). */
+uint32_t tcp_sack_pipe(const struct tcp_sackboard *sb, uint32_t snd_una, uint32_t snd_max);
+
 /* ---- Secrets (tcp_isn.c) ------------------------------------------------ */
 
 /* SipHash-2-4 of n 64-bit words under key k. */
@@ -157,6 +182,7 @@ enum tcp_state {
 #define TCP_DEFAULT_MSS     536                        /* RFC 9293 §3.7.1 */
 #define TCP_DEFAULT_BUF     (256 * 1024)
 #define TCP_MIN_BUF         (4 * 1024)
+#define TCP_SBUF_INITIAL    (16 * 1024)
 #define TCP_MAX_BUF         (8 * 1024 * 1024)
 #define TCP_DELACK_NS       (40ull * 1000000ull)
 #define TCP_SYN_RETRIES     6
@@ -182,9 +208,12 @@ struct tcp_conn {
 	uint16_t lport, rport;
 	struct netif *nif;              /* the route's interface, for checksums */
 
-	/* Table links: guarded by the tcp_conn.c locks. */
+	/* Table links and what other CPUs read there: guarded by the
+	 * tcp_conn.c lock. */
 	struct list hash_link;          /* 4-tuple table bucket */
 	struct list port_link;          /* port table bucket */
+	bool port_listening;            /* takes SYNs for its port */
+	bool port_released;             /* its user let go: REUSEADDR may take it */
 
 	/* Send sequence space (RFC 9293 §3.3.1); snd_max: highest sent, as
 	 * snd_nxt goes back to snd_una on a timeout. */
@@ -237,9 +266,17 @@ struct tcp_conn {
 	uint32_t cwnd, ssthresh, recover;
 	unsigned dupacks;
 	bool in_recovery;
+	struct tcp_sackboard sb;        /* when sack_ok */
+	uint32_t last_ooo_seq;          /* receiver: latest out-of-order arrival */
 
+	/* The rtx and delack timers are lazy: rtx_due_ns / delack_due_ns say
+	 * when they are really due (0: not at all), and a timer armed sooner
+	 * than that just re-arms itself when it fires. Stopping or pushing
+	 * them back, which happens on nearly every segment, is then a store
+	 * instead of a walk of the CPU's sorted timer list. */
 	struct net_timer rtx_timer;     /* retransmission or persist */
 	struct net_timer delack_timer;
+	uint64_t rtx_due_ns, delack_due_ns;
 	struct net_timer keep_timer;    /* keep-alive, FIN-WAIT-2, TIME-WAIT */
 	bool persisting;
 
@@ -267,6 +304,10 @@ void tcp_conn_hash_remove(struct tcp_conn *c);
  * rport if given) for c->laddr. */
 int tcp_port_bind(struct tcp_conn *c, ip4_addr raddr, uint16_t rport);
 void tcp_port_unbind(struct tcp_conn *c);
+/* tcp_port_listen: c's port takes SYNs from now on (state LISTEN);
+ * tcp_port_release: its user closed c, the port may be reused. */
+void tcp_port_listen(struct tcp_conn *c);
+void tcp_port_release(struct tcp_conn *c);
 /* tcp_listener_find: the listener for addr:port with a reference taken
  * (tcp_listener_put), or NULL. */
 struct tcp_conn *tcp_listener_find(ip4_addr addr, uint16_t port);
@@ -318,6 +359,9 @@ void tcp_drop(struct tcp_conn *c, int err);
  * the in-order or out-of-order queue; returns true if the segment filled
  * in order (rcv_nxt moved). Takes s->nb. fin: s carries a FIN after it. */
 bool tcp_rcv_data(struct tcp_conn *c, struct tcp_seg *s, bool *fin_in_order);
+/* tcp_rcv_sack_blocks: up to max SACK blocks of oooq, the one with the
+ * latest arrival first (RFC 2018 §4); how many. */
+unsigned tcp_rcv_sack_blocks(const struct tcp_conn *c, struct tcp_opts *o, unsigned max);
 /* tcp_rcv_window: the window to announce now (bytes, unscaled). */
 uint32_t tcp_rcv_window(struct tcp_conn *c);
 void tcp_rcv_purge(struct tcp_conn *c);
@@ -342,11 +386,16 @@ void tcp_send_raw(ip4_addr src, uint16_t sport, ip4_addr dst, uint16_t dport,
                   const struct tcp_opts *o);
 /* tcp_retransmit_first: resend the segment at snd_una (fast retransmit). */
 void tcp_retransmit_first(struct tcp_conn *c);
+/* tcp_sack_fast_retransmit: on entering SACK recovery, the first hole. */
+void tcp_sack_fast_retransmit(struct tcp_conn *c);
 /* tcp_persist_probe: one byte beyond a zero window (RFC 9293 §3.8.6.1). */
 void tcp_persist_probe(struct tcp_conn *c);
 /* tcp_sbuf_free / tcp_sbuf_space: send buffer release and room. */
 void tcp_sbuf_drop(struct tcp_conn *c, uint32_t n);
 uint32_t tcp_sbuf_space(const struct tcp_conn *c);
+/* tcp_sbuf_reserve: a ring with room, made or grown (doubling up to
+ * sndbuf) as needed; 0, or -ENOMEM when there is none at all. */
+int tcp_sbuf_reserve(struct tcp_conn *c);
 uint32_t tcp_ts_now(const struct tcp_conn *c);
 
 /* ---- tcp_timer.c -------------------------------------------------------- */
@@ -354,6 +403,9 @@ uint32_t tcp_ts_now(const struct tcp_conn *c);
 void tcp_timers_init(struct tcp_conn *c);
 void tcp_timers_cancel(struct tcp_conn *c);
 void tcp_rtx_arm(struct tcp_conn *c);           /* RTO from now, with backoff */
+void tcp_rtx_stop(struct tcp_conn *c);
+static inline bool tcp_rtx_pending(const struct tcp_conn *c) { return c->rtx_due_ns != 0; }
+void tcp_delack_stop(struct tcp_conn *c);
 void tcp_delack_arm(struct tcp_conn *c);
 void tcp_persist_arm(struct tcp_conn *c);
 void tcp_keep_arm(struct tcp_conn *c);          /* by state: keep-alive, FW2, TW */
@@ -369,6 +421,10 @@ bool tcp_cc_dupack(struct tcp_conn *c);
 /* tcp_cc_recovery_ack: new data acked during recovery; true if partial. */
 bool tcp_cc_recovery_ack(struct tcp_conn *c, uint32_t ack, uint32_t acked);
 void tcp_cc_timeout(struct tcp_conn *c);
+/* tcp_cc_sack_lost: with SACK, enough is SACKed above SND.UNA to take the
+ * first hole as lost before three duplicates came (RFC 6675 §5 IsLost);
+ * enters recovery and returns true. */
+bool tcp_cc_sack_lost(struct tcp_conn *c);
 static inline uint32_t tcp_flight(const struct tcp_conn *c) { return c->snd_max - c->snd_una; }
 
 /* ---- Counters ----------------------------------------------------------- */

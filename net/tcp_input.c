@@ -97,8 +97,8 @@ void tcp_set_state(struct tcp_conn *c, enum tcp_state st)
 		tcp_keep_arm(c);
 		break;
 	case TCP_TIME_WAIT:
-		net_timer_cancel(&c->rtx_timer);
-		net_timer_cancel(&c->delack_timer);
+		tcp_rtx_stop(c);
+		tcp_delack_stop(c);
 		tcp_keep_arm(c);
 		break;
 	case TCP_CLOSED:
@@ -189,6 +189,7 @@ static void take_syn_options(struct tcp_conn *c, const struct tcp_seg *s)
 		c->snd_wscale = 0;
 		c->rcv_wscale = 0;
 	}
+	c->sack_ok = s->opts.sack_permitted;    /* RFC 2018 §2 */
 	c->ts_ok = s->opts.has_ts;
 	if (c->ts_ok) {
 		c->ts_recent = s->opts.tsval;
@@ -236,7 +237,7 @@ static void syn_sent_input(struct tcp_conn *c, struct tcp_seg *s)
 		c->rtt_timing = false;
 		c->backoff = 0;
 		c->retries = 0;
-		net_timer_cancel(&c->rtx_timer);
+		tcp_rtx_stop(c);
 		tcp_set_state(c, TCP_ESTABLISHED);
 		c->ack_now = true;
 		tcp_output(c);
@@ -319,6 +320,8 @@ static bool ack_input(struct tcp_conn *c, struct tcp_seg *s)
 		c->snd_una = ack;
 		if (seq_lt(c->snd_nxt, ack))
 			c->snd_nxt = ack;
+		if (c->sack_ok)
+			tcp_sack_update(&c->sb, c->snd_una, c->snd_max, &s->opts);
 		if (c->rtt_timing && seq_geq(ack, c->rtt_seq)) {
 			tcp_rtt_sample(&c->rtt, (uint32_t)((hal_clock_ns() - c->rtt_start_ns) / 1000));
 			c->rtt_timing = false;
@@ -332,18 +335,30 @@ static bool ack_input(struct tcp_conn *c, struct tcp_seg *s)
 			}
 		} else {
 			tcp_cc_ack(c, acked);
+			if (c->sack_ok && tcp_cc_sack_lost(c))
+				tcp_sack_fast_retransmit(c);
 		}
 		/* RFC 6298 §5.2-5.3. */
 		if (c->snd_una == c->snd_max)
-			net_timer_cancel(&c->rtx_timer);
+			tcp_rtx_stop(c);
 		else
 			tcp_rtx_arm(c);
 		waitq_wake_all(&c->wait);       /* room in the send buffer */
-	} else if (ack == c->snd_una && s->len == 0 && !(s->flags & (TCP_SYN | TCP_FIN)) &&
-	           wnd == c->snd_wnd && c->snd_una != c->snd_max) {
-		/* RFC 5681 §2 duplicate ACK. */
-		if (tcp_cc_dupack(c))
-			tcp_retransmit_first(c);
+	} else if (ack == c->snd_una && c->snd_una != c->snd_max) {
+		/* RFC 5681 §2 duplicate ACK: no data, no window change; or,
+		 * with SACK, one that SACKs more (RFC 6675 §2 note: data
+		 * riding on it does not matter then). */
+		bool more_sacked = c->sack_ok && s->opts.nsack &&
+		                   tcp_sack_update(&c->sb, c->snd_una, c->snd_max, &s->opts);
+		bool plain_dup = s->len == 0 && !(s->flags & (TCP_SYN | TCP_FIN)) && wnd == c->snd_wnd;
+		if (more_sacked || plain_dup) {
+			if (tcp_cc_dupack(c) || (c->sack_ok && tcp_cc_sack_lost(c))) {
+				if (c->sack_ok)
+					tcp_sack_fast_retransmit(c);
+				else
+					tcp_retransmit_first(c);
+			}
+		}
 	}
 	c->retries = 0;
 	/* Window update (§3.10.7.4, SND.WL1/WL2). */
@@ -357,7 +372,7 @@ static bool ack_input(struct tcp_conn *c, struct tcp_seg *s)
 		if (opened && c->persisting) {
 			c->persisting = false;
 			c->backoff = 0;
-			net_timer_cancel(&c->rtx_timer);
+			tcp_rtx_stop(c);
 			if (c->snd_una != c->snd_max)
 				tcp_rtx_arm(c);
 		}
@@ -469,8 +484,8 @@ void tcp_conn_input(struct tcp_conn *c, struct tcp_seg *s)
 	if (!seq_acceptable(c, s, wnd)) {
 		if (s->flags & TCP_RST)
 			goto done;
-		if (c->state == TCP_SYN_RECEIVED && (s->flags & TCP_SYN) && s->seq == c->irs) {
-			tcp_send_syn(c);        /* our SYN-ACK was lost */
+		if (c->state == TCP_SYN_RECEIVED && s->flags == TCP_SYN && s->seq == c->irs) {
+			tcp_send_syn(c);        /* the peer's SYN again: our SYN-ACK was lost */
 			goto done;
 		}
 		/* A zero window still takes ACKs at RCV.NXT: fall through
@@ -483,6 +498,7 @@ void tcp_conn_input(struct tcp_conn *c, struct tcp_seg *s)
 		}
 		s->len = 0;
 		s->flags &= (uint8_t)~TCP_FIN;
+		c->ack_now = true;      /* a window probe: answer with our window */
 	}
 	/* Second: RST (RFC 5961 §3.2). */
 	if (s->flags & TCP_RST) {
@@ -544,7 +560,9 @@ done:
 	s->nb = NULL;
 	if (c->state == TCP_CLOSED)
 		tcp_conn_maybe_free(c);
-	else if (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT)
-		if (c->keepidle_s && !net_timer_armed(&c->keep_timer))
-			tcp_keep_arm(c);
+	else if ((c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT) && c->keepidle_s &&
+	         (c->keep_probes || !net_timer_armed(&c->keep_timer))) {
+		c->keep_probes = 0;     /* the peer is there: idle time again */
+		tcp_keep_arm(c);
+	}
 }

@@ -56,9 +56,7 @@ int tcp_listen_start(struct tcp_conn *l, int backlog)
 		waitq_init(&ls->cpu[i].wait, "tcp_accept");
 	}
 	l->ls = ls;
-	/* Seen by tcp_listener_find from here on (the port table lock
-	 * orders this store before any lookup that finds it). */
-	__atomic_store_n(&l->state, TCP_LISTEN, __ATOMIC_RELEASE);
+	tcp_port_listen(l);     /* tcp_listener_find sees it from here on */
 	return 0;
 }
 
@@ -83,7 +81,9 @@ unsigned tcp_listen_pick_cpu(struct tcp_conn *l, const struct tcp_seg *s)
 	uint64_t mask = __atomic_load_n(&l->ls->accepters, __ATOMIC_RELAXED);
 	if (!mask)
 		return l->ls->home_cpu;
-	unsigned n = (unsigned)__builtin_popcountll(mask);
+	unsigned n = 0;
+	for (uint64_t m = mask; m; m &= m - 1)
+		n++;            /* no popcount: bare links without libgcc */
 	unsigned pick = (unsigned)(tcp_secret_hash(s->dst, s->dport, s->src, s->sport, 1) % n);
 	for (;; mask &= mask - 1)
 		if (pick-- == 0)
@@ -223,6 +223,7 @@ static void syn_input(struct tcp_conn *l, struct tcp_seg *s)
 	c->snd_wscale = c->ws_ok ? s->opts.wscale : 0;
 	if (!c->ws_ok)
 		c->rcv_wscale = 0;
+	c->sack_ok = s->opts.sack_permitted;
 	c->ts_ok = s->opts.has_ts;
 	if (c->ts_ok)
 		c->mss -= TCP_TS_OPT_LEN;       /* options ride in the MSS */

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "tcp_impl.h"
 
 uint32_t tcp_ts_now(const struct tcp_conn *c)
@@ -22,8 +23,8 @@ uint32_t tcp_ts_now(const struct tcp_conn *c)
 
 uint32_t tcp_sbuf_space(const struct tcp_conn *c)
 {
-	if (!c->sbuf)
-		return c->sndbuf;
+	if (!c->sbuf || c->sbuf_size < c->sndbuf)
+		return c->sndbuf - c->sbuf_len;
 	return c->sbuf_size - c->sbuf_len;
 }
 
@@ -45,6 +46,28 @@ static void sbuf_copy_out(const struct tcp_conn *c, uint32_t off, uint32_t n, ui
 	uint32_t first = c->sbuf_size - at < n ? c->sbuf_size - at : n;
 	memcpy(dst, c->sbuf + at, first);
 	memcpy(dst + first, c->sbuf, n - first);
+}
+
+int tcp_sbuf_reserve(struct tcp_conn *c)
+{
+	if (c->sbuf && (c->sbuf_len < c->sbuf_size || c->sbuf_size >= c->sndbuf))
+		return 0;
+	/* Start small and double when full, up to sndbuf: a connection that
+	 * sends a short answer never holds a large ring. */
+	uint32_t size = c->sbuf ? 2 * c->sbuf_size : TCP_SBUF_INITIAL;
+	if (size > c->sndbuf)
+		size = c->sndbuf;
+	uint8_t *ring = kmalloc(size);
+	if (!ring)
+		return c->sbuf ? 0 : -ENOMEM;  /* full stays full: the caller waits */
+	if (c->sbuf) {
+		sbuf_copy_out(c, 0, c->sbuf_len, ring);
+		kfree(c->sbuf);
+	}
+	c->sbuf = ring;
+	c->sbuf_size = size;
+	c->sbuf_head = 0;
+	return 0;
 }
 
 /* out_seg: build and send one segment of c: len bytes of the send buffer
@@ -70,8 +93,17 @@ static int out_seg(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags
 		o.has_ws = c->ws_ok || c->state == TCP_SYN_SENT;
 		o.wscale = c->rcv_wscale;
 		o.has_ts = c->ts_ok || c->state == TCP_SYN_SENT;
+		o.sack_permitted = c->sack_ok || c->state == TCP_SYN_SENT;
 	} else {
 		o.has_ts = c->ts_ok;
+		/* SACK blocks (RFC 2018) while data waits out of order, as
+		 * many as fit in the options and beside the payload. */
+		if (c->sack_ok && !list_empty(&c->oooq)) {
+			uint32_t room = c->mss > len ? c->mss - len : 0;
+			unsigned max = room >= 4 + 8 ? (room - 4) / 8 : 0;
+			unsigned fit = c->ts_ok ? 3 : 4;
+			tcp_rcv_sack_blocks(c, &o, max < fit ? max : fit);
+		}
 	}
 	if (o.has_ts) {
 		o.tsval = tcp_ts_now(c);
@@ -107,7 +139,7 @@ static int out_seg(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags
 		/* This segment acknowledges all we have: no ACK is owed. */
 		c->unacked_segs = 0;
 		c->ack_now = false;
-		net_timer_cancel(&c->delack_timer);
+		tcp_delack_stop(c);
 	}
 	nb->netif = c->nif;
 	net_l4_checksum(nb, c->nif, c->laddr, c->raddr, IP_PROTO_TCP, TCP_OFF_CSUM);
@@ -121,7 +153,7 @@ void tcp_send_syn(struct tcp_conn *c)
 	if (seq_lt(c->snd_nxt, c->iss + 1))
 		c->snd_nxt = c->iss + 1;
 	c->snd_max = seq_max(c->snd_max, c->snd_nxt);
-	if (!net_timer_armed(&c->rtx_timer))
+	if (!tcp_rtx_pending(c))
 		tcp_rtx_arm(c);
 }
 
@@ -222,6 +254,52 @@ void tcp_retransmit_first(struct tcp_conn *c)
 	send_data_seg(c, c->snd_una, len, fin);
 }
 
+/* sack_resend: during SACK recovery, resend holes while the pipe leaves
+ * room in cwnd (RFC 6675 §5 step C, NextSeg rule 1); true if any went. */
+static bool sack_resend(struct tcp_conn *c)
+{
+	bool sent = false;
+	uint32_t seq, len;
+	while (tcp_sack_pipe(&c->sb, c->snd_una, c->snd_max) + c->mss <= c->cwnd &&
+	       tcp_sack_next_hole(&c->sb, c->snd_una, &seq, &len)) {
+		if (len > c->mss)
+			len = c->mss;
+		uint32_t off = seq - c->sbuf_seq;
+		if (off >= c->sbuf_len)
+			break;          /* only the FIN is missing: the timer resends it */
+		if (len > c->sbuf_len - off)
+			len = c->sbuf_len - off;
+		c->rtt_timing = false;
+		send_data_seg(c, seq, len, false);
+		c->sb.high_rxt = seq + len;
+		sent = true;
+	}
+	return sent;
+}
+
+void tcp_sack_fast_retransmit(struct tcp_conn *c)
+{
+	/* RFC 6675 §5 step 4.3: the first segment taken as lost goes now,
+	 * whatever the pipe. */
+	uint32_t seq, len;
+	if (!tcp_sack_next_hole(&c->sb, c->snd_una, &seq, &len)) {
+		seq = c->snd_una;
+		len = c->mss;
+	}
+	if (len > c->mss)
+		len = c->mss;
+	uint32_t off = seq - c->sbuf_seq;
+	if (off >= c->sbuf_len) {
+		tcp_retransmit_first(c);        /* only the FIN */
+		return;
+	}
+	if (len > c->sbuf_len - off)
+		len = c->sbuf_len - off;
+	c->rtt_timing = false;
+	send_data_seg(c, seq, len, false);
+	c->sb.high_rxt = seq + len;
+}
+
 void tcp_output(struct tcp_conn *c)
 {
 	bool sent = false;
@@ -236,12 +314,26 @@ void tcp_output(struct tcp_conn *c)
 	default:
 		return;
 	}
+	if (c->in_recovery && c->sack_ok)
+		sent = sack_resend(c);
 	for (;;) {
 		uint32_t off = c->snd_nxt - c->sbuf_seq;
 		uint32_t avail = c->sbuf_len > off ? c->sbuf_len - off : 0;
-		uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
 		uint32_t flight = c->snd_nxt - c->snd_una;
-		uint32_t usable = wnd > flight ? wnd - flight : 0;
+		uint32_t usable = c->snd_wnd > flight ? c->snd_wnd - flight : 0;
+		/* The congestion window limits what is in the network: the
+		 * flight, or during SACK recovery the pipe (RFC 6675 §5). */
+		uint32_t in_net = c->in_recovery && c->sack_ok ?
+		                  tcp_sack_pipe(&c->sb, c->snd_una, c->snd_max) : flight;
+		/* RFC 3042 limited transmit: a new segment for each of the
+		 * first two duplicate ACKs, so a small window still makes
+		 * the three that trigger fast retransmit. */
+		uint32_t cwnd = c->cwnd;
+		if (!c->in_recovery && c->dupacks && c->dupacks < 3)
+			cwnd += c->dupacks * c->mss;
+		uint32_t cw_room = cwnd > in_net ? cwnd - in_net : 0;
+		if (usable > cw_room)
+			usable = cw_room;
 		uint32_t len = avail < c->mss ? avail : c->mss;
 		if (len > usable)
 			len = usable;
@@ -272,7 +364,7 @@ void tcp_output(struct tcp_conn *c)
 			c->snd_max = c->snd_nxt;
 		}
 		sent = true;
-		if (!net_timer_armed(&c->rtx_timer) || c->persisting) {
+		if (!tcp_rtx_pending(c) || c->persisting) {
 			c->persisting = false;
 			tcp_rtx_arm(c);
 		}
@@ -284,7 +376,7 @@ void tcp_output(struct tcp_conn *c)
 	/* Zero window with data waiting and nothing in flight to bring an
 	 * ACK: probe it (RFC 9293 §3.8.6.1). */
 	if (c->snd_wnd == 0 && c->snd_una == c->snd_max && c->sbuf_len > c->snd_nxt - c->sbuf_seq &&
-	    !net_timer_armed(&c->rtx_timer))
+	    !tcp_rtx_pending(c))
 		tcp_persist_arm(c);
 }
 

@@ -115,6 +115,7 @@ bool tcp_rcv_data(struct tcp_conn *c, struct tcp_seg *s, bool *fin_in_order)
 	*fin_in_order = false;
 	netbuf_trim(nb, s->len);
 	if (s->seq != c->rcv_nxt) {
+		c->last_ooo_seq = s->seq;
 		ooo_insert(c, nb, s->seq, fin);
 		return false;
 	}
@@ -128,6 +129,42 @@ bool tcp_rcv_data(struct tcp_conn *c, struct tcp_seg *s, bool *fin_in_order)
 		fin = ooo_drain(c);
 	*fin_in_order = fin;
 	return true;
+}
+
+unsigned tcp_rcv_sack_blocks(const struct tcp_conn *c, struct tcp_opts *o, unsigned max)
+{
+	/* The runs of contiguous data in oooq, in order. */
+	struct { uint32_t left, right; } run[OOO_MAX_BUFS];
+	unsigned nrun = 0;
+	list_for_each(pos, &c->oooq) {
+		const struct netbuf *nb = list_entry(pos, struct netbuf, link);
+		uint32_t l = ooo_seq(nb), r = l + nb->len;
+		if (nrun && seq_leq(l, run[nrun - 1].right)) {
+			run[nrun - 1].right = seq_max(run[nrun - 1].right, r);
+			continue;
+		}
+		run[nrun].left = l;
+		run[nrun].right = r;
+		nrun++;
+	}
+	unsigned n = 0, first = nrun;
+	for (unsigned i = 0; i < nrun; i++)
+		if (seq_in(c->last_ooo_seq, run[i].left, run[i].right))
+			first = i;
+	if (first < nrun && n < max) {
+		o->sack[n].left = run[first].left;
+		o->sack[n].right = run[first].right;
+		n++;
+	}
+	for (unsigned i = nrun; i-- > 0 && n < max;) {
+		if (i == first || run[i].left == run[i].right)
+			continue;
+		o->sack[n].left = run[i].left;
+		o->sack[n].right = run[i].right;
+		n++;
+	}
+	o->nsack = (uint8_t)n;
+	return n;
 }
 
 uint32_t tcp_rcv_window(struct tcp_conn *c)

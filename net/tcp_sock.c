@@ -161,17 +161,17 @@ static bool sendable(struct tcp_conn *c)
 	return tcp_sbuf_space(c) > 0;
 }
 
+static bool ring_room(struct tcp_conn *c)
+{
+	return c->sbuf_len < c->sbuf_size || c->error || c->wr_shut || c->state == TCP_CLOSED;
+}
+
 long tcp_send(struct tcp_conn *c, const void *buf, size_t len, int flags, uint64_t deadline_ns)
 {
 	if (c->state == TCP_LISTEN || (c->state == TCP_CLOSED && !c->error))
 		return -ENOTCONN;
-	if (!c->sbuf) {
-		c->sbuf = kmalloc(c->sndbuf);
-		if (!c->sbuf)
-			return -ENOMEM;
-		c->sbuf_size = c->sndbuf;
-		c->sbuf_head = c->sbuf_len = 0;
-	}
+	if (!c->sbuf && tcp_sbuf_reserve(c) < 0)
+		return -ENOMEM;
 	const uint8_t *p = buf;
 	size_t done = 0;
 	c->cork = flags & SOCKET_MORE;
@@ -183,7 +183,15 @@ long tcp_send(struct tcp_conn *c, const void *buf, size_t len, int flags, uint64
 			err = -EPIPE;
 		if (err)
 			return done ? (long)done : err;
-		uint32_t space = tcp_sbuf_space(c);
+		tcp_sbuf_reserve(c);
+		uint32_t space = c->sbuf_size - c->sbuf_len;
+		if (!space) {
+			/* No memory to grow the ring: wait for ACKs to empty it. */
+			err = wait_for(c, ring_room, flags, deadline_ns);
+			if (err)
+				return done ? (long)done : err;
+			continue;
+		}
 		uint32_t n = len - done < space ? (uint32_t)(len - done) : space;
 		uint32_t tail = (c->sbuf_head + c->sbuf_len) % c->sbuf_size;
 		uint32_t first = c->sbuf_size - tail < n ? c->sbuf_size - tail : n;
@@ -328,7 +336,14 @@ int tcp_shutdown(struct tcp_conn *c, int how)
 		tcp_listen_shutdown(c);
 		return 0;
 	}
-	if (c->state == TCP_CLOSED || c->state == TCP_LISTEN || c->state == TCP_SYN_SENT)
+	if (c->state == TCP_SYN_SENT) {
+		/* Nothing to shut down yet; but a thread waiting in connect
+		 * must not wait on for a socket being closed. */
+		c->rd_shut = c->wr_shut = true;
+		tcp_drop(c, -ECONNABORTED);
+		return -ENOTCONN;
+	}
+	if (c->state == TCP_CLOSED || c->state == TCP_LISTEN)
 		return -ENOTCONN;
 	if (how != 1) {
 		c->rd_shut = true;
@@ -380,6 +395,7 @@ int tcp_close(struct tcp_conn *c)
 		break;
 	}
 	c->user_ref = false;
+	tcp_port_release(c);
 	if (c->state == TCP_FIN_WAIT_2)
 		tcp_keep_arm(c);        /* the FIN-WAIT-2 limit, now unheld */
 	tcp_conn_maybe_free(c);

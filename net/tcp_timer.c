@@ -25,14 +25,47 @@ void tcp_timers_init(struct tcp_conn *c)
 
 void tcp_timers_cancel(struct tcp_conn *c)
 {
+	c->rtx_due_ns = c->delack_due_ns = 0;
 	net_timer_cancel(&c->rtx_timer);
 	net_timer_cancel(&c->delack_timer);
 	net_timer_cancel(&c->keep_timer);
 }
 
+/* lazy_arm: make t fire by due (see tcp_impl.h on lazy timers). */
+static void lazy_arm(struct net_timer *t, uint64_t due)
+{
+	if (!net_timer_armed(t) || t->deadline_ns > due)
+		net_timer_arm(t, due);
+}
+
+/* lazy_due: on firing, whether the timer is really due; re-arms it for
+ * later if not. */
+static bool lazy_due(struct net_timer *t, uint64_t *due)
+{
+	if (*due == 0)
+		return false;
+	if (hal_clock_ns() < *due) {
+		net_timer_arm(t, *due);
+		return false;
+	}
+	*due = 0;
+	return true;
+}
+
 void tcp_rtx_arm(struct tcp_conn *c)
 {
-	net_timer_arm(&c->rtx_timer, hal_clock_ns() + 1000ull * tcp_rtt_rto(&c->rtt, c->backoff));
+	c->rtx_due_ns = hal_clock_ns() + 1000ull * tcp_rtt_rto(&c->rtt, c->backoff);
+	lazy_arm(&c->rtx_timer, c->rtx_due_ns);
+}
+
+void tcp_rtx_stop(struct tcp_conn *c)
+{
+	c->rtx_due_ns = 0;
+}
+
+void tcp_delack_stop(struct tcp_conn *c)
+{
+	c->delack_due_ns = 0;
 }
 
 void tcp_persist_arm(struct tcp_conn *c)
@@ -43,8 +76,10 @@ void tcp_persist_arm(struct tcp_conn *c)
 
 void tcp_delack_arm(struct tcp_conn *c)
 {
-	if (!net_timer_armed(&c->delack_timer))
-		net_timer_arm(&c->delack_timer, hal_clock_ns() + TCP_DELACK_NS);
+	if (c->delack_due_ns)
+		return;         /* already owed: the first segment's 40 ms count */
+	c->delack_due_ns = hal_clock_ns() + TCP_DELACK_NS;
+	lazy_arm(&c->delack_timer, c->delack_due_ns);
 }
 
 void tcp_keep_arm(struct tcp_conn *c)
@@ -73,6 +108,8 @@ void tcp_keep_arm(struct tcp_conn *c)
 static void rtx_fire(struct net_timer *t)
 {
 	struct tcp_conn *c = container_of(t, struct tcp_conn, rtx_timer);
+	if (!lazy_due(t, &c->rtx_due_ns))
+		return;
 	if (c->persisting || (c->snd_wnd == 0 && c->state >= TCP_ESTABLISHED &&
 	                      c->sbuf_len > 0 && c->snd_una - c->sbuf_seq < c->sbuf_len)) {
 		/* Persist: probe without end while the peer keeps its window
@@ -114,6 +151,8 @@ static void rtx_fire(struct net_timer *t)
 static void delack_fire(struct net_timer *t)
 {
 	struct tcp_conn *c = container_of(t, struct tcp_conn, delack_timer);
+	if (!lazy_due(t, &c->delack_due_ns))
+		return;
 	if (c->state >= TCP_SYN_RECEIVED && c->state != TCP_TIME_WAIT)
 		tcp_send_ack(c);
 }

@@ -107,10 +107,38 @@ suite() {   # label binary big_mb cycles
 		sed -n '1,40p' "$SCRATCH/toro.log"
 }
 
+# active() LABEL BINARY: TcpClient connects out to Linux's echo servers.
+active() {
+	$PY tests/integration/net_echo_server.py 192.168.7.1 7001 7002 120 &
+	local server=$!
+	sleep 0.5
+	timeout 120 "$2" --cpus 2 --net tap:tap0 ip=192.168.7.2/24 >"$SCRATCH/client.log" 2>&1 &
+	local toro=$!
+	for _ in $(seq 300); do
+		grep -q "listening on 7100" "$SCRATCH/client.log" && break
+		sleep 0.1
+	done
+	check "$1: active: the peer connects twice from one port (TIME-WAIT reuse)" client twice 7100
+	wait "$toro"
+	local rc=$?
+	kill "$server" 2>/dev/null
+	wait "$server" 2>/dev/null
+	while read -r line; do
+		case "$line" in
+		"TcpClient: "*" ok") pass "$1: active: ${line#TcpClient: }" ;;
+		"TcpClient: "*FAILED*) fail "$1: active: ${line#TcpClient: }" ;;
+		esac
+	done <"$SCRATCH/client.log"
+	check "$1: TcpClient ends with status 0 and no sanitizer report" \
+		bash -c "[ $rc -eq 0 ] && ! grep -q 'ERROR: AddressSanitizer\|runtime error\|panic' '$SCRATCH/client.log'"
+}
+
 suite posix build/posix/bin/ToroEcho 50 200
-if [ -x build/posix-san/bin/ToroEcho ]; then
+active posix build/posix/tests/apps/TcpClient
+if [ -x build/posix-san/bin/ToroEcho ] && [ -x build/posix-san/tests/apps/TcpClient ]; then
 	suite asan build/posix-san/bin/ToroEcho 10 50
+	active asan build/posix-san/tests/apps/TcpClient
 else
-	echo "SKIP: build/posix-san/bin/ToroEcho not built (make SAN=1 posix)"
+	echo "SKIP: the ASan build is not there (make SAN=1 posix test-apps-posix)"
 fi
 finish

@@ -8,6 +8,8 @@ Usage: net_tcp_client.py ADDR CASE [ARG]
                 once, compared by SHA-256
   halfclose     send, shutdown(SHUT_WR), still receive all of the echo, EOF
   stall MB      send MB while not reading for 3 s (zero window), then read
+  twice PORT    two connections from local port 45000 to a server that
+                closes first (the second reuses its TIME-WAIT)
   refused PORT  connecting to a closed port is refused (RST)
 Prints one line and exits 0 when the case held, 1 otherwise.
 """
@@ -142,6 +144,23 @@ def stall(mb):
     return None if back == data else f"got {len(back)} of {total} bytes after the stall"
 
 
+def twice(port):
+    """Two connections from the same local port to a server that closes
+    first: the server holds the first in TIME-WAIT when the second comes."""
+    for i in range(2):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("192.168.7.1", 45000))
+        s.settimeout(10)
+        s.connect((addr, port))
+        got = recv_exact(s, 5)
+        s.close()
+        if got != b"bye\n":
+            return f"connection {i + 1}: got {got!r}"
+        time.sleep(0.3)
+    return None
+
+
 def refused(port):
     try:
         connect(port, timeout=5).close()
@@ -154,7 +173,7 @@ def refused(port):
 
 cases = {"cycles": lambda: cycles(int(arg)), "concurrent": lambda: concurrent(int(arg)),
          "big": lambda: big(int(arg)), "halfclose": halfclose,
-         "stall": lambda: stall(int(arg)),
+         "stall": lambda: stall(int(arg)), "twice": lambda: twice(int(arg)),
          "refused": lambda: refused(int(arg))}
 try:
     problem = cases[case]()

@@ -179,3 +179,92 @@ Test(tcp_cookie, encode_decode)
 	cr_assert_eq(r.flipped_mss, 0);
 	cr_assert_eq(r.small_mss, 1220, "MSS rounds down to its class");
 }
+
+static struct tcp_opts sack_opts(unsigned n, const uint32_t (*b)[2])
+{
+	struct tcp_opts o = { .nsack = (uint8_t)n };
+	for (unsigned i = 0; i < n; i++) {
+		o.sack[i].left = b[i][0];
+		o.sack[i].right = b[i][1];
+	}
+	return o;
+}
+
+Test(tcp_sack, scoreboard_merges_and_prunes)
+{
+	struct tcp_sackboard sb;
+	uint32_t una = 0xfffff000u, max = una + 20000;     /* across the wrap */
+	tcp_sack_reset(&sb, una);
+	const uint32_t b1[][2] = { { una + 3000, una + 4000 }, { una + 6000, una + 7000 } };
+	struct tcp_opts o = sack_opts(2, b1);
+	cr_assert(tcp_sack_update(&sb, una, max, &o));
+	cr_assert_eq(sb.n, 2);
+	cr_assert_eq(sb.sacked, 2000);
+	cr_assert(!tcp_sack_update(&sb, una, max, &o), "the same blocks again SACK nothing new");
+	/* A block bridging the two merges them into one. */
+	const uint32_t b2[][2] = { { una + 4000, una + 6000 } };
+	o = sack_opts(1, b2);
+	cr_assert(tcp_sack_update(&sb, una, max, &o));
+	cr_assert_eq(sb.n, 1);
+	cr_assert_eq(sb.blk[0].left, una + 3000);
+	cr_assert_eq(sb.blk[0].right, una + 7000);
+	/* Blocks outside (SND.UNA, SND.MAX] or empty are ignored. */
+	const uint32_t b3[][2] = { { una - 500, una }, { max, max + 1000 }, { una + 9000, una + 9000 },
+	                           { una + 12000, una + 11000 } };
+	o = sack_opts(4, b3);
+	cr_assert(!tcp_sack_update(&sb, una, max, &o));
+	cr_assert_eq(sb.n, 1);
+	/* SND.UNA moving into the block trims it. */
+	o.nsack = 0;
+	tcp_sack_update(&sb, una + 5000, max, &o);
+	cr_assert_eq(sb.n, 1);
+	cr_assert_eq(sb.blk[0].left, una + 5000);
+	cr_assert_eq(sb.sacked, 2000);
+	tcp_sack_update(&sb, una + 8000, max, &o);
+	cr_assert_eq(sb.n, 0);
+	cr_assert_eq(sb.sacked, 0);
+}
+
+Test(tcp_sack, holes_and_pipe)
+{
+	struct tcp_sackboard sb;
+	uint32_t una = 1000, max = 1000 + 10 * 1000;
+	tcp_sack_reset(&sb, una);
+	/* Segments of 1000: 0 lost, 1-2 SACKed, 3 lost, 4 SACKed, 5.. in flight. */
+	const uint32_t b[][2] = { { 2000, 4000 }, { 5000, 6000 } };
+	struct tcp_opts o = sack_opts(2, b);
+	tcp_sack_update(&sb, una, max, &o);
+	uint32_t high, seq, len;
+	cr_assert(tcp_sack_high(&sb, &high) && high == 6000);
+	/* Pipe: the 5 segments above the highest SACK; nothing resent yet. */
+	cr_assert_eq(tcp_sack_pipe(&sb, una, max), 5000);
+	cr_assert(tcp_sack_next_hole(&sb, una, &seq, &len));
+	cr_assert(seq == 1000 && len == 1000);
+	sb.high_rxt = 2000;                     /* the first hole resent */
+	cr_assert_eq(tcp_sack_pipe(&sb, una, max), 6000);
+	cr_assert(tcp_sack_next_hole(&sb, una, &seq, &len));
+	cr_assert(seq == 4000 && len == 1000, "the next hole skips the SACKed range (%u %u)", seq, len);
+	sb.high_rxt = 5000;
+	cr_assert_eq(tcp_sack_pipe(&sb, una, max), 7000);
+	cr_assert(!tcp_sack_next_hole(&sb, una, &seq, &len), "no hole left below the highest SACK");
+}
+
+Test(tcp_sack, scoreboard_full)
+{
+	struct tcp_sackboard sb;
+	tcp_sack_reset(&sb, 0);
+	struct tcp_opts o = { .nsack = 1 };
+	for (uint32_t i = 0; i < 2 * TCP_SACK_SCOREBOARD; i++) {
+		o.sack[0].left = 1000 + 200 * i;
+		o.sack[0].right = 1100 + 200 * i;
+		tcp_sack_update(&sb, 0, 100000, &o);
+	}
+	cr_assert_eq(sb.n, TCP_SACK_SCOREBOARD, "bounded");
+	for (unsigned i = 1; i < sb.n; i++)
+		cr_assert(seq_lt(sb.blk[i - 1].right, sb.blk[i].left), "sorted and disjoint");
+	/* A low block still gets in, the highest range making room. */
+	o.sack[0].left = 100;
+	o.sack[0].right = 200;
+	cr_assert(tcp_sack_update(&sb, 0, 100000, &o));
+	cr_assert_eq(sb.blk[0].left, 100);
+}

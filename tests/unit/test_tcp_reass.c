@@ -1,0 +1,143 @@
+/*
+ * test_tcp_reass.c: the receive queues of a connection (tcp_reass.c) in a
+ * running kernel: data in order, out of order and filled in, overlaps and
+ * duplicates, a FIN after a gap, the bound on out-of-order memory, SACK
+ * blocks with the latest first, and the window (never shrinking, opened
+ * only by a useful amount: receiver SWS avoidance).
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "harness.h"
+#include "tcp_impl.h"
+
+#define BASE 0xfffffe00u        /* RCV.NXT just below the wrap */
+
+struct reass_result {
+	char text[128];
+	size_t textlen;
+	bool in_order[8], fin_seen;
+	uint32_t rcv_nxt_after;
+	unsigned nsack;
+	uint32_t sack0_left, sack0_right, sack1_left;
+	uint32_t ooo_bufs_bounded;
+	uint32_t wnd_initial, wnd_after_small_read, wnd_after_big_read, wnd_never_shrinks;
+	unsigned left;
+};
+
+/* seg: a segment of text at seq, with or without a FIN. */
+static bool feed(struct tcp_conn *c, uint32_t seq, const char *text, bool fin, bool *fin_now)
+{
+	struct netbuf *nb = netbuf_alloc();
+	size_t n = strlen(text);
+	memcpy(netbuf_put(nb, n), text, n);
+	struct tcp_seg s = { .seq = seq, .len = (uint32_t)n, .flags = fin ? TCP_FIN : 0, .nb = nb };
+	/* The caller's trim (tcp_conn_input) first: nothing before RCV.NXT. */
+	if (seq_lt(s.seq, c->rcv_nxt)) {
+		uint32_t dup = c->rcv_nxt - s.seq;
+		netbuf_pull(nb, dup);
+		s.seq += dup;
+		s.len -= dup;
+	}
+	bool f = false;
+	bool r = tcp_rcv_data(c, &s, &f);
+	if (f) {
+		c->rcv_nxt++;
+		*fin_now = true;
+	}
+	return r;
+}
+
+static int reass_body(void *arg)
+{
+	struct reass_result *r = arg;
+	struct tcp_conn *c = tcp_conn_new(0);
+	c->rcv_nxt = BASE;
+	c->rcvbuf = 64 * 1024;
+	c->adv_mss = 1460;
+	c->sack_ok = true;
+	bool fin = false;
+	/* "hello, world, !!": "hello" in order; "ld" after a gap; "!!" and
+	 * the FIN after another; then the gaps filled by overlapping sends. */
+	r->in_order[0] = feed(c, BASE, "hello", false, &fin);
+	r->in_order[1] = feed(c, BASE + 10, "ld", false, &fin);           /* gap 5..9 */
+	r->in_order[2] = feed(c, BASE + 14, "!!", true, &fin);            /* gap 12..13 */
+	struct tcp_opts o = { 0 };
+	r->nsack = tcp_rcv_sack_blocks(c, &o, 3);
+	r->sack0_left = o.sack[0].left - BASE;
+	r->sack0_right = o.sack[0].right - BASE;
+	r->sack1_left = o.sack[1].left - BASE;
+	r->in_order[3] = feed(c, BASE + 10, "ld", false, &fin);           /* duplicate */
+	r->in_order[4] = feed(c, BASE + 3, "lo, wor", false, &fin);       /* overlaps the front */
+	r->in_order[5] = feed(c, BASE + 11, "d, ", false, &fin);          /* overlaps both */
+	r->fin_seen = fin;
+	r->rcv_nxt_after = c->rcv_nxt - BASE;
+	r->textlen = tcp_rcv_copy(c, (uint8_t *)r->text, sizeof(r->text) - 1, true);
+
+	/* Out-of-order memory is bounded: far segments beyond it are dropped. */
+	char chunk[1001];
+	memset(chunk, 'x', 1000);
+	chunk[1000] = 0;
+	for (unsigned i = 0; i < 400; i++)
+		feed(c, c->rcv_nxt + 2000 + 1000 * i, chunk, false, &fin);
+	r->ooo_bufs_bounded = c->ooo_bytes <= c->rcvbuf && c->ooo_bufs <= 256;
+	tcp_rcv_purge(c);
+
+	/* The window: the whole buffer at first. */
+	c->rcv_adv = c->rcv_nxt;
+	r->wnd_initial = tcp_rcv_window(c) << c->rcv_wscale;
+	c->rcv_adv = c->rcv_nxt + r->wnd_initial;
+	/* Fill 60000 bytes: the window left is what was announced minus that. */
+	for (unsigned i = 0; i < 60; i++)
+		feed(c, c->rcv_nxt, chunk, false, &fin);
+	uint8_t sink[4096];
+	/* Reading 100 bytes would open it by less than an MSS: not announced. */
+	tcp_rcv_copy(c, sink, 100, true);
+	r->wnd_after_small_read = tcp_rcv_window(c);
+	/* Reading 4000 more opens it. */
+	tcp_rcv_copy(c, sink, 4000, true);
+	r->wnd_after_big_read = tcp_rcv_window(c);
+	/* Announce a large window, then fill the buffer past it: the window
+	 * announced is never taken back (the right edge stays). */
+	c->rcv_adv = c->rcv_nxt + r->wnd_after_big_read;
+	uint32_t edge = c->rcv_adv;
+	for (unsigned i = 0; i < 3; i++)
+		feed(c, c->rcv_nxt, chunk, false, &fin);
+	r->wnd_never_shrinks = seq_geq(c->rcv_nxt + tcp_rcv_window(c), edge);
+	tcp_rcv_purge(c);
+	c->user_ref = false;
+	tcp_conn_maybe_free(c);
+	r->left = tcp_conn_count();
+	return 0;
+}
+
+Test(tcp_reass, order_gaps_overlaps_fin)
+{
+	struct reass_result r;
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(run_in_kernel(1, reass_body, &r), 0);
+	cr_assert(r.in_order[0] && !r.in_order[1] && !r.in_order[2] && !r.in_order[3]);
+	cr_assert(r.in_order[4] && r.in_order[5]);
+	cr_assert_eq(r.nsack, 2);
+	cr_assert(r.sack0_left == 14 && r.sack0_right == 16, "latest arrival first (%u-%u)",
+	          r.sack0_left, r.sack0_right);
+	cr_assert_eq(r.sack1_left, 10);
+	r.text[r.textlen] = 0;
+	cr_assert_str_eq(r.text, "hello, world, !!");
+	cr_assert(r.fin_seen, "the FIN after the gap is taken once the gap fills");
+	cr_assert_eq(r.rcv_nxt_after, 17, "16 bytes and the FIN");
+	cr_assert(r.ooo_bufs_bounded);
+	cr_assert_eq(r.left, 0, "the connection is freed");
+}
+
+Test(tcp_reass, window)
+{
+	struct reass_result r;
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(run_in_kernel(1, reass_body, &r), 0);
+	cr_assert_eq(r.wnd_initial, 64 * 1024 - 1, "the buffer, in the unscaled field");
+	cr_assert_eq(r.wnd_after_small_read, 64 * 1024 - 1 - 60000,
+	             "100 bytes read do not open it (SWS): %u", r.wnd_after_small_read);
+	cr_assert_eq(r.wnd_after_big_read, 64 * 1024 - 60000 + 4100);
+	cr_assert(r.wnd_never_shrinks);
+}
