@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "access_log.h"
+#include "conn.h"
 #include "server.h"
 #include "toro.h"
 
@@ -116,19 +117,14 @@ static void print_stats(struct server *srv, struct access_log *log)
 	}
 }
 
-int main(int argc, char **argv)
+/* The service's life after its options: on a thread with a connection's
+ * stack, since closing the port sends (resets to half-open connections)
+ * and a send can run deep (conn.h). */
+static int run(void *arg)
 {
-	static struct options o = {
-		.server = { .port = 80, .max_conns = 1024, .header_timeout_ms = 10000,
-		            .idle_timeout_ms = 30000, .send_timeout_ms = 30000 },
-		.log = { .dir = WEB_ROOT "/logs", .file = WEB_ROOT "/logs/access.log",
-		         .max_bytes = 1 << 20, .keep = 3, .flush_ms = 500 },
-	};
+	struct options o = *(const struct options *)arg;
 	static struct access_log log;
 	static struct server srv;
-	o.server.limits = http_default_limits;
-	if (parse_options(argc, argv, &o) < 0)
-		return 2;
 
 	int rc = SysMount("/", "ext2", 0, 0);
 	if (rc < 0)
@@ -172,4 +168,21 @@ int main(int argc, char **argv)
 		return fail("unmounting /", rc);
 	WriteConsoleF("TorowithFileSystem: stopped\n");
 	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct options o = {
+		.server = { .port = 80, .max_conns = 1024, .header_timeout_ms = 10000,
+		            .idle_timeout_ms = 30000, .send_timeout_ms = 30000 },
+		.log = { .dir = WEB_ROOT "/logs", .file = WEB_ROOT "/logs/access.log",
+		         .max_bytes = 1 << 20, .keep = 3, .flush_ms = 500 },
+	};
+	o.server.limits = http_default_limits;
+	if (parse_options(argc, argv, &o) < 0)
+		return 2;
+	TThread *t = BeginJoinableThread(CONN_STACK, run, &o, GetCoreId());
+	if (!t)
+		return fail("starting", -ENOMEM);
+	return WaitThread(t);
 }

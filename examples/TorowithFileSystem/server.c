@@ -97,7 +97,8 @@ int server_start(struct server *srv, const struct server_config *cfg)
 	}
 	srv->ncpus = GetCPUCount() < SERVER_MAX_CPUS ? GetCPUCount() : SERVER_MAX_CPUS;
 	for (unsigned cpu = 0; cpu < srv->ncpus; cpu++) {
-		srv->acceptors[cpu] = BeginJoinableThread(0, acceptor_main, srv, cpu);
+		/* An acceptor sends too (503): the same stack as a connection. */
+		srv->acceptors[cpu] = BeginJoinableThread(CONN_STACK, acceptor_main, srv, cpu);
 		if (!srv->acceptors[cpu]) {
 			server_stop(srv);
 			return -ENOMEM;

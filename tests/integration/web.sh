@@ -234,6 +234,20 @@ check "  ... the hostile lines escaped, one per line" \
 	[ "$(grep -c '^10\.0\.2\.2 - - \[' "$SCRATCH/log")" = "$logged" ]
 check "e2fsck -fn: the image is clean" quiet e2fsck -fn "$IMG"
 
+# ---- --duration, a taken port
+PORT=$($RAW 0 free)
+out=$(timeout 30 $BIN --cpus 1 --disk "$IMG" --net slirp,hostfwd=tcp:127.0.0.1:$PORT-:80 --duration 1 2>&1); rc=$?
+check "--duration 1: stops by itself, status 0 (got $rc)" [ $rc -eq 0 ]
+check "  ... time is up, stopped" grep -q "time is up" <<<"$out"
+PORT=$($RAW 0 free)
+python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(10)' $PORT &
+taker=$!
+sleep 0.5
+out=$(timeout 30 $BIN --cpus 1 --disk "$IMG" --net slirp,hostfwd=tcp:127.0.0.1:$PORT-:80 --duration 5 2>&1); rc=$?
+kill $taker 2>/dev/null
+check "a taken port: a clear one-line error, status 2 (got $rc: $out)" [ $rc -eq 2 -a "$(grep -c '' <<<"$out")" = 1 ]
+check "e2fsck -fn: still clean" quiet e2fsck -fn "$IMG"
+
 # ---- kill -9 under load: the log ends in a whole line after e2fsck -fy
 start_server --quiet || fail "the server starts again"
 for i in $(seq 8); do
