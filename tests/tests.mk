@@ -11,6 +11,8 @@ unit-build: $(UNIT_BINS)
 WEB_DIR := examples/TorowithFileSystem
 UNIT_EXTRA_test_http := $(addprefix $(WEB_DIR)/,http_parse.c http_path.c http_date.c \
 	http_mime.c http_cond.c http_response.c log_line.c access_log.c web_files.c)
+UNIT_EXTRA_test_http_fuzz := $(addprefix $(WEB_DIR)/,http_parse.c http_path.c http_date.c \
+	http_cond.c http_response.c log_line.c)
 
 .SECONDEXPANSION:
 $(POSIX_DIR)/tests/%: tests/unit/%.c tests/unit/harness.c $(wildcard tests/unit/*.h) $(POSIX_LIB) \
