@@ -224,7 +224,8 @@ check "SIGINT: the server stops with status 0 (got $RC)" [ $RC -eq 0 ]
 check "  ... and says so" grep -q "TorowithFileSystem: stopped" "$SCRATCH/server.out"
 requests=$(sed -n 's/.* \([0-9]*\) requests .*/\1/p' "$SCRATCH/server.out")
 printed=$(grep -c '^10\.0\.2\.2 "' "$SCRATCH/server.out")
-logged=$(debugfs -R 'cat /web/logs/access.log' "$IMG" 2>/dev/null | grep -c '')
+logged=$(for f in access.log.3 access.log.2 access.log.1 access.log; do
+	debugfs -R "cat /web/logs/$f" "$IMG" 2>/dev/null; done | grep -c '')
 check "the access log has exactly one line per request ($logged, $requests counted, $printed printed)" \
 	[ "$logged" = "$requests" -a "$logged" = "$printed" -a "$logged" -gt 60 ]
 debugfs -R 'cat /web/logs/access.log' "$IMG" 2>/dev/null >"$SCRATCH/log"
@@ -234,15 +235,36 @@ check "  ... the hostile lines escaped, one per line" \
 	[ "$(grep -c '^10\.0\.2\.2 - - \[' "$SCRATCH/log")" = "$logged" ]
 check "e2fsck -fn: the image is clean" quiet e2fsck -fn "$IMG"
 
+# ---- load: wrk with hundreds of connections, clients that leave mid-file,
+# slow clients by the hundred; then a clean stop
+start_server --quiet --header-timeout 2000 --idle-timeout 5000 || fail "the server starts again"
+if command -v wrk >/dev/null; then
+	out=$(timeout 60 wrk -t 2 -c 200 -d 3s --timeout 10s "$URL/" 2>&1)
+	check "wrk, 200 connections for 3 s: no socket errors ($(grep -o '[0-9]* requests in' <<<"$out"))" \
+		[ -n "$out" ] && ! grep -q -e 'Socket errors' -e 'Non-2xx' <<<"$out"
+	timeout 60 wrk -t 2 -c 20 -d 2s --timeout 10s "$URL/large.txt" >/dev/null 2>&1
+	check "wrk on the 1 MiB file, cut off at its end: still serving" still_serving
+fi
+if command -v slowhttptest >/dev/null; then
+	timeout 60 slowhttptest -c 100 -H -i 1 -r 50 -l 6 -t GET -u "$URL/" -p 3 >/dev/null 2>&1
+	check "slowhttptest slowloris (100 connections, 6 s): still serving" still_serving
+	timeout 60 slowhttptest -c 50 -X -r 25 -w 10 -y 20 -n 2 -z 32 -k 3 -l 6 -u "$URL/large.txt" -p 3 >/dev/null 2>&1
+	check "slowhttptest slow read (50 connections, 6 s): still serving" still_serving
+fi
+
+stop_server INT
+check "after the load: SIGINT, status 0 (got $RC)" [ $RC -eq 0 ]
+check "  ... e2fsck -fn clean" quiet e2fsck -fn "$IMG"
+
 # ---- --duration, a taken port
 PORT=$($RAW 0 free)
 out=$(timeout 30 $BIN --cpus 1 --disk "$IMG" --net slirp,hostfwd=tcp:127.0.0.1:$PORT-:80 --duration 1 2>&1); rc=$?
 check "--duration 1: stops by itself, status 0 (got $rc)" [ $rc -eq 0 ]
 check "  ... time is up, stopped" grep -q "time is up" <<<"$out"
-PORT=$($RAW 0 free)
-python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(10)' $PORT &
+python3 -c 'import socket,time; s=socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(10)' >"$SCRATCH/taken" &
 taker=$!
-sleep 0.5
+for _ in $(seq 50); do [ -s "$SCRATCH/taken" ] && break; sleep 0.1; done
+PORT=$(cat "$SCRATCH/taken")
 out=$(timeout 30 $BIN --cpus 1 --disk "$IMG" --net slirp,hostfwd=tcp:127.0.0.1:$PORT-:80 --duration 5 2>&1); rc=$?
 kill $taker 2>/dev/null
 check "a taken port: a clear one-line error, status 2 (got $rc: $out)" [ $rc -eq 2 -a "$(grep -c '' <<<"$out")" = 1 ]
