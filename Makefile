@@ -42,10 +42,10 @@ run: deps
 	@scripts/qemu-run.sh $(BUILD)/bare/ToroHello.elf
 
 # Everything the tests run: both platforms, unit tests and test services,
-# and the unit tests again with ASan and UBSan.
+# and the unit tests and test services again with ASan and UBSan.
 test-build:
 	@$(MAKE) --no-print-directory all unit-build test-apps-posix
-	@$(MAKE) --no-print-directory SAN=1 posix unit-build
+	@$(MAKE) --no-print-directory SAN=1 posix unit-build test-apps-posix
 
 test: deps
 	@$(MAKE) --no-print-directory test-build

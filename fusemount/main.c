@@ -211,6 +211,8 @@ static const char *mount_error(int rc)
 		return "not a valid ext2 file system, or corrupt (check it with e2fsck -f)";
 	case EROFS:
 		return "the file system can only be mounted read-only (try -o ro)";
+	case EOPNOTSUPP:
+		return "the file system uses features this ext2 driver does not support (named above)";
 	default:
 		return strerror(-rc);
 	}

@@ -7,7 +7,8 @@
  *   --boot-time   print the time from platform entry to the service's main.
  *   ip=ADDR/PREFIX[,gw=ADDR]  the first NIC's address (without it: DHCP).
  * The network comes up (net_init) before the service's main runs, when the
- * platform has a NIC.
+ * platform has a NIC and the service did not ask for the NICs itself
+ * (TORO_NO_NET_STACK in toro.h).
  */
 #include <string.h>
 
@@ -18,6 +19,9 @@
 #include "thread.h"
 
 int toro_main(int argc, char **argv);   /* the service's main, renamed */
+/* Defined (by TORO_NO_NET_STACK, toro.h) by a service that keeps the NICs
+ * to itself; absent otherwise. */
+extern const int toro_no_net_stack __attribute__((weak));
 
 struct boot_args {
 	int argc;
@@ -29,7 +33,7 @@ struct boot_args {
 static int run_service(void *arg)
 {
 	struct boot_args *b = arg;
-	if (hal_net_count() > 0) {
+	if (hal_net_count() > 0 && !(&toro_no_net_stack && toro_no_net_stack)) {
 		int rc = net_init(b->ip_option);
 		if (rc < 0)
 			kprintf("toro: network not started (%d)\n", rc);

@@ -88,6 +88,12 @@ int SysCloseFile(THandle file);
  * when it has. It looks every 100 ms: a signal can only set a flag. */
 bool SysWaitStop(uint32_t timeout_ms);
 
+/* TORO_NO_NET_STACK: a service that drives the NICs itself through hal.h's
+ * hal_net_* calls (the HAL's own NIC tests) writes this once at file scope;
+ * the kernel then leaves the NICs to it instead of starting the TCP/IP
+ * stack (which would take them before main runs). */
+#define TORO_NO_NET_STACK const int toro_no_net_stack = 1
+
 /* ShutdownInQemu-like end of the whole service with a status (any thread). */
 void SysShutdown(int status) __attribute__((noreturn));
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "stack.h"
+#include "udp.h"
 #include "wire.h"
 
 #define ICMP_ERRORS_PER_S  100
@@ -54,11 +55,22 @@ void icmp_input(struct netbuf *nb)
 		netbuf_free(nb);
 		return;
 	}
-	if (nb->data[ICMP_TYPE] == ICMP_ECHO_REQUEST && nb->data[ICMP_CODE] == 0) {
+	uint8_t type = nb->data[ICMP_TYPE], code = nb->data[ICMP_CODE];
+	if (type == ICMP_ECHO_REQUEST && code == 0) {
 		echo_reply(nb);
 		return;
 	}
-	netbuf_free(nb);            /* replies and errors: nothing waits for them */
+	/* Destination unreachable about a UDP datagram of ours: the quoted
+	 * IPv4 header and at least 8 bytes after it (RFC 792). */
+	if (type == ICMP_DEST_UNREACH && nb->len >= ICMP_HLEN + IP_HLEN + UDP_HLEN) {
+		const uint8_t *quoted = nb->data + ICMP_HLEN;
+		if (quoted[IP_VER_IHL] >> 4 == 4 && quoted[IP_PROTO] == IP_PROTO_UDP) {
+			netbuf_pull(nb, ICMP_HLEN);
+			udp_icmp_error(nb, code);
+			return;
+		}
+	}
+	netbuf_free(nb);            /* replies and other errors: nothing waits for them */
 }
 
 void icmp_send_unreachable(struct netbuf *nb, uint8_t code)

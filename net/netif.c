@@ -26,6 +26,7 @@
 #define TX_BACKLOG_MAX  256     /* frames waiting for ring room, per queue */
 #define RX_OFFSET       (NETBUF_HEADROOM - 2)  /* IPv4 header 4-aligned */
 #define HOUSEKEEPING_NS 1000000000ull
+#define RX_OOM_RETRY_NS 10000000ull    /* out of buffers: look again in 10 ms */
 
 struct netif_queue {
 	struct net_poller poller;
@@ -38,8 +39,10 @@ struct netif_queue {
 	struct list backlog;        /* netbufs, oldest first */
 	unsigned backlog_len;
 
-	/* The serving CPU's: receive buffers not used by the last batch. */
+	/* The serving CPU's: receive buffers not used by the last batch, and
+	 * the timer that polls again when there were none to be had. */
 	struct netbuf *spare[RX_BATCH];
+	struct net_timer oom_retry;
 };
 
 struct netif_dev {
@@ -161,10 +164,13 @@ static bool poll_queue(struct net_poller *p)
 	struct netif *nif = q->nif;
 	struct hal_net_frame frames[RX_BATCH];
 	unsigned done = 0;
+	bool oom = false;
 
 	while (done < RX_BUDGET) {
-		if (!fill_spares(q))
-			break;          /* out of memory: the ring keeps the frames */
+		if (!fill_spares(q)) {
+			oom = true;     /* the ring keeps the frames meanwhile */
+			break;
+		}
 		for (unsigned i = 0; i < RX_BATCH; i++) {
 			frames[i].data = q->spare[i]->buf + RX_OFFSET;
 			frames[i].len = (uint16_t)(NETBUF_SIZE - RX_OFFSET);
@@ -197,10 +203,20 @@ static bool poll_queue(struct net_poller *p)
 
 	spin_lock(&q->lock);
 	send_backlog(q);
-	if (done < RX_BUDGET)
+	/* Arming with frames waiting and no buffers would notify at once,
+	 * over and over: without memory, come back on a timer instead. */
+	if (done < RX_BUDGET && !oom)
 		hal_net_arm(nif->dev, q->index);
 	spin_unlock(&q->lock);
+	if (oom)
+		net_timer_arm(&q->oom_retry, hal_clock_ns() + RX_OOM_RETRY_NS);
 	return done >= RX_BUDGET;
+}
+
+static void oom_retry(struct net_timer *t)
+{
+	struct netif_queue *q = container_of(t, struct netif_queue, oom_retry);
+	net_poller_notify(&q->poller);
 }
 
 static void notify(void *arg, unsigned queue)
@@ -237,6 +253,7 @@ static int add_netif(unsigned index, struct hal_netdev *dev)
 		nq->index = q;
 		spin_init(&nq->lock, "netif_queue.lock");
 		list_init(&nq->backlog);
+		net_timer_init(&nq->oom_retry, oom_retry);
 		net_poller_init(&nq->poller, q % hal_cpu_count(), poll_queue);
 		net_poller_add(&nq->poller);
 	}

@@ -55,9 +55,10 @@ static void sock_free(struct sock *so)
 	kfree(so);
 }
 
-/* get: the socket s with a reference, checked against the owner rule
- * (any_cpu: a listener's accept, select). NULL and *err when not usable. */
-static struct sock *get(TSocket s, bool any_cpu, int *err)
+/* get: the socket s with a reference, checked against the owner rule;
+ * listener_any_cpu: a listening socket may be used from any CPU (accept,
+ * select, its address). NULL and *err when not usable. */
+static struct sock *get(TSocket s, bool listener_any_cpu, int *err)
 {
 	struct sock *so = NULL;
 	*err = -EBADF;
@@ -66,7 +67,7 @@ static struct sock *get(TSocket s, bool any_cpu, int *err)
 	spin_lock(&table_lock);
 	so = table[s];
 	if (so && !so->closed) {
-		if (!any_cpu && !so->listening && so->cpu != hal_cpu_id()) {
+		if (so->cpu != hal_cpu_id() && !(listener_any_cpu && so->listening)) {
 			*err = -EXDEV;
 			so = NULL;
 		} else {
@@ -370,13 +371,15 @@ static unsigned udp_events(struct sock *so)
 	assert_held(&so->wait.lock);
 	if (udp_sock_readable(so->udp))
 		ev |= SOCKET_READABLE;
+	if (udp_sock_error(so->udp))
+		ev |= SOCKET_ERROR;
 	return ev;
 }
 
 int SysSocketSelect(TSocket s, unsigned events, uint32_t timeout_ms)
 {
 	int rc;
-	struct sock *so = get(s, false, &rc);
+	struct sock *so = get(s, true, &rc);
 	if (!so)
 		return rc;
 	events |= SOCKET_ERROR;

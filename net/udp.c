@@ -28,13 +28,28 @@ struct udp_sock {
 	struct list rxq;            /* netbufs at the payload, src_ip and port kept */
 	size_t rx_bytes, rx_limit;  /* buffer bytes held (nb->size), and the bound */
 	uint64_t rx_dropped;
+	int error;                  /* pending ICMP error (connected only), or 0 */
 };
 
-/* udp_lock guards bound and every udp_sock's port_link, local_ip and
- * local_port while bound. Leaf lock. */
+/* The bound sockets, hashed by local port. udp_lock guards bound[], every
+ * udp_sock's port_link, local_ip and local_port while bound, and
+ * next_ephemeral. Leaf lock. */
+#define PORT_BUCKETS 256
 static struct spinlock udp_lock = SPINLOCK_INIT("udp_lock");
-static struct list bound = LIST_INIT(bound);
+static struct list bound[PORT_BUCKETS];
+static bool bound_ready;
 static uint16_t next_ephemeral = EPHEMERAL_FIRST;
+
+static struct list *bucket(uint16_t port)
+{
+	assert_held(&udp_lock);
+	if (!bound_ready) {
+		for (unsigned i = 0; i < PORT_BUCKETS; i++)
+			list_init(&bound[i]);
+		bound_ready = true;
+	}
+	return &bound[port % PORT_BUCKETS];
+}
 
 /* The datagram's source port rides in csum_offset while queued (input
  * netbufs do not use it). */
@@ -61,8 +76,7 @@ int udp_parse(struct netbuf *nb, uint16_t *sport, uint16_t *dport)
 static struct udp_sock *lookup(ip4_addr ip, uint16_t port)
 {
 	struct udp_sock *wild = NULL;
-	assert_held(&udp_lock);
-	list_for_each(pos, &bound) {
+	list_for_each(pos, bucket(port)) {
 		struct udp_sock *u = list_entry(pos, struct udp_sock, port_link);
 		if (u->local_port != port)
 			continue;
@@ -76,7 +90,7 @@ static struct udp_sock *lookup(ip4_addr ip, uint16_t port)
 
 static bool port_taken(ip4_addr ip, uint16_t port)
 {
-	list_for_each(pos, &bound) {
+	list_for_each(pos, bucket(port)) {
 		struct udp_sock *u = list_entry(pos, struct udp_sock, port_link);
 		if (u->local_port == port && (u->local_ip == 0 || ip == 0 || u->local_ip == ip))
 			return true;
@@ -151,6 +165,57 @@ void udp_input(struct netbuf *nb)
 		net_run_on(cpu, nb, deliver_here);
 }
 
+/* ---- ICMP errors (RFC 1122 §4.1.3.3: passed up to the application) ---- */
+
+/* The quoted datagram's addresses ride in the netbuf while handed over. */
+static void icmp_error_here(struct netbuf *nb)
+{
+	const uint8_t *ip = nb->data;
+	unsigned hlen = (ip[IP_VER_IHL] & 0xf) * 4u;
+	ip4_addr src = get_be32(ip + IP_SRC), dst = get_be32(ip + IP_DST);
+	uint16_t sport = get_be16(ip + hlen + UDP_SPORT), dport = get_be16(ip + hlen + UDP_DPORT);
+	int err = nb->csum_offset == ICMP_PORT_UNREACH ? -ECONNREFUSED : -EHOSTUNREACH;
+	netbuf_free(nb);
+
+	spin_lock(&udp_lock);
+	struct udp_sock *u = lookup(src, sport);
+	if (u && u->cpu != hal_cpu_id())
+		u = NULL;
+	spin_unlock(&udp_lock);
+	/* Only a connected socket hears of it (as on BSD and Linux): an
+	 * unconnected one cannot tell whose datagram it was. */
+	if (!u || u->remote_ip != dst || u->remote_port != dport)
+		return;
+	spin_lock(&u->wait->lock);
+	u->error = err;
+	waitq_wake_all_locked(u->wait);
+	spin_unlock(&u->wait->lock);
+}
+
+void udp_icmp_error(struct netbuf *nb, uint8_t code)
+{
+	const uint8_t *ip = nb->data;
+	unsigned hlen = (ip[IP_VER_IHL] & 0xf) * 4u;
+	if (nb->len < IP_HLEN || hlen < IP_HLEN || nb->len < hlen + UDP_HLEN ||
+	    !ipv4_is_local(get_be32(ip + IP_SRC))) {
+		netbuf_free(nb);
+		return;
+	}
+	spin_lock(&udp_lock);
+	struct udp_sock *u = lookup(get_be32(ip + IP_SRC), get_be16(ip + hlen + UDP_SPORT));
+	unsigned cpu = u ? u->cpu : 0;
+	spin_unlock(&udp_lock);
+	if (!u) {
+		netbuf_free(nb);
+		return;
+	}
+	nb->csum_offset = code;
+	if (cpu == hal_cpu_id())
+		icmp_error_here(nb);
+	else
+		net_run_on(cpu, nb, icmp_error_here);
+}
+
 /* ---- the socket side ----------------------------------------------------------- */
 
 struct udp_sock *udp_sock_create(struct waitq *wait)
@@ -201,7 +266,7 @@ int udp_sock_bind(struct udp_sock *u, const struct TSockAddr *local)
 	}
 	u->local_ip = local->ip;
 	u->local_port = port;
-	list_push_back(&bound, &u->port_link);
+	list_push_back(bucket(port), &u->port_link);
 	spin_unlock(&udp_lock);
 	return 0;
 }
@@ -265,7 +330,13 @@ long udp_sock_sendto(struct udp_sock *u, const void *buf, size_t len, const stru
 bool udp_sock_readable(struct udp_sock *u)
 {
 	assert_held(&u->wait->lock);
-	return !list_empty(&u->rxq);
+	return !list_empty(&u->rxq) || u->error;
+}
+
+int udp_sock_error(struct udp_sock *u)
+{
+	assert_held(&u->wait->lock);
+	return u->error;
 }
 
 long udp_sock_recvfrom(struct udp_sock *u, void *buf, size_t len, int flags,
@@ -274,8 +345,11 @@ long udp_sock_recvfrom(struct udp_sock *u, void *buf, size_t len, int flags,
 	spin_lock(&u->wait->lock);
 	struct list *link = u->rxq.next;
 	if (link == &u->rxq) {
+		/* Nothing queued: a pending error is reported once, instead. */
+		int err = u->error;
+		u->error = 0;
 		spin_unlock(&u->wait->lock);
-		return -EAGAIN;
+		return err ? err : -EAGAIN;
 	}
 	struct netbuf *nb = list_entry(link, struct netbuf, link);
 	if (!(flags & SOCKET_PEEK)) {

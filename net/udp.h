@@ -29,10 +29,19 @@ long udp_sock_sendto(struct udp_sock *u, const void *buf, size_t len, const stru
 /* -EAGAIN when nothing is queued (socket.c waits on the wait queue). */
 long udp_sock_recvfrom(struct udp_sock *u, void *buf, size_t len, int flags,
                        struct TSockAddr *from);
-bool udp_sock_readable(struct udp_sock *u);     /* caller holds wait->lock */
+/* Both with wait->lock held. readable: a datagram or an error waits;
+ * error: the pending error of a connected socket (an ICMP error about a
+ * datagram it sent: -ECONNREFUSED, -EHOSTUNREACH), or 0. */
+bool udp_sock_readable(struct udp_sock *u);
+int udp_sock_error(struct udp_sock *u);
 int udp_sock_local(struct udp_sock *u, struct TSockAddr *out);
 int udp_sock_peer(struct udp_sock *u, struct TSockAddr *out);
 void udp_sock_set_rcvbuf(struct udp_sock *u, size_t bytes);
+
+/* udp_icmp_error: an ICMP destination unreachable whose quoted datagram
+ * (nb->data at its IPv4 header, len bytes quoted, checked for 8 bytes of
+ * UDP header) we sent; code its ICMP code. Takes nb. Any CPU. */
+void udp_icmp_error(struct netbuf *nb, uint8_t code);
 
 /* udp_parse: check a received UDP header (nb->data, nb->len) and trim nb
  * to its length; 0 or -EINVAL. Pure, for tests. */

@@ -1,25 +1,60 @@
 #!/bin/sh
 # qemu-run.sh: boot a bare Toro/C image in QEMU with its serial console here.
 #
-#   scripts/qemu-run.sh ELF [--smp N] [--mem SIZE] [--disk IMG] [--append ARGS]
-#                           [--gdb] [--timeout SECONDS] [--icount]
+#   scripts/qemu-run.sh ELF [--smp N] [--mem SIZE] [--cpu MODEL] [--disk IMG]
+#                           [--append ARGS] [--accel auto|kvm|tcg] [--icount]
+#                           [--gdb] [--hang SECONDS] [--timeout SECONDS]
+#                           [--nic MODEL[,PROPERTY=VALUE...]]...
+#                           [--nic-tap IFNAME MODEL[,PROPERTY=VALUE...]]...
+#                           [--qmp SOCKET] [-- QEMU-ARGS...]
 #
 # The service's serial output goes to stdout. The exit status is the
 # service's: the kernel ends QEMU through isa-debug-exit, which exits with
 # (status << 1) | 1, mapped back here; a process status has 8 bits, so only
 # statuses 0..127 come through whole (128..255 arrive as status - 128).
 # Other endings:
-#   124  --timeout expired (QEMU killed)
+#   124  the watchdog killed QEMU (--hang or --timeout)
 #   125  QEMU ended without isa-debug-exit (triple fault, reset, poweroff)
-#   126  QEMU could not start (bad arguments, missing file)
+#   126  QEMU could not start (bad arguments, missing file, KVM asked for
+#        where /dev/kvm is not usable)
 # (a service that exits with 124..126 itself is indistinguishable from these).
-# Uses KVM when /dev/kvm is usable, TCG otherwise. --icount runs TCG with a
-# virtual clock of one instruction per ns: slow, but timings that do not
-# depend on the host's load (bench/boot.sh).
+#
+# Accelerator: --accel, else $TORO_QEMU_ACCEL, else auto.
+#   auto  KVM when /dev/kvm is usable, TCG otherwise (and QEMU falls back to
+#         TCG when KVM fails to start): `make run`, `make qemu`, benchmarks.
+#   kvm   KVM and nothing else: a run that ends well did run under KVM, and
+#         a KVM that fails is an error, not a silent TCG run.
+#   tcg   TCG: the tests' default (tests/integration/ata_lib.bash).
+# --icount runs TCG with a virtual clock of one instruction per ns: slow,
+# but timings that do not depend on the host's load (bench/boot.sh); it
+# takes the place of auto, and contradicts kvm.
+#
+# Watchdog, for runs nobody watches: --hang S kills QEMU once its serial
+# output has not grown for S seconds (a hang: a slow guest still prints),
+# --timeout S once it has run S seconds in all. With either, the serial
+# output goes through a file polled once a second on its way to stdout, and
+# QEMU's standard input is /dev/null.
+#
+# --nic adds a NIC (repeatable): a QEMU device MODEL (e1000,
+# virtio-net-pci, ...; properties after it go to the device, e.g.
+# virtio-net-pci,disable-modern=on) on its own user-mode network
+# (libslirp, restrict=on: the guest reaches nothing outside; gateway
+# 10.0.2.2, DHCP hands out 10.0.2.15). --nic-tap puts the NIC on the
+# existing tap device IFNAME instead (made by the caller, e.g. in a network
+# namespace of its own; virtio headers on, so virtio-net gets checksum
+# offloads). Without either the machine has no NIC. The n-th NIC's netdev
+# is named nic<n-1> (for QMP's set_link). --qmp SOCKET: a QMP server on
+# that Unix socket, for tests that drive QEMU while it runs.
+#
+# QEMU-ARGS after -- go to QEMU after ours, so they add devices and may
+# override -smp, -m and -cpu (QEMU takes the last of each).
 set -u
 
 usage() {
-	echo "usage: $0 ELF [--smp N] [--mem SIZE] [--disk IMG] [--append ARGS] [--gdb] [--timeout S] [--icount]" >&2
+	echo "usage: $0 ELF [--smp N] [--mem SIZE] [--cpu MODEL] [--disk IMG] [--append ARGS]" \
+		"[--accel auto|kvm|tcg] [--icount] [--gdb] [--hang S] [--timeout S]" \
+		"[--nic MODEL[,PROPS]]... [--nic-tap IFNAME MODEL[,PROPS]]... [--qmp SOCKET]" \
+		"[-- QEMU-ARGS...]" >&2
 	exit 2
 }
 
@@ -28,64 +63,157 @@ elf=$1
 shift
 smp=1
 mem=256M
+cpu=max
 disk=
 append=
-gdb=
-timeout=
+accel=${TORO_QEMU_ACCEL:-auto}
 icount=
+gdb=
+hang=
+timeout=
+nics=
+qmp=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--smp) smp=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
+	--cpu) cpu=$2; shift 2 ;;
 	--disk) disk=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
-	--gdb) gdb=1; shift ;;
-	--timeout) timeout=$2; shift 2 ;;
+	--accel) accel=$2; shift 2 ;;
 	--icount) icount=1; shift ;;
+	--gdb) gdb=1; shift ;;
+	--hang) hang=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--nic) [ $# -ge 2 ] || usage; nics="$nics user:$2"; shift 2 ;;
+	--nic-tap) [ $# -ge 3 ] || usage; nics="$nics tap=$2:$3"; shift 3 ;;
+	--qmp) [ $# -ge 2 ] || usage; qmp=$2; shift 2 ;;
+	--) shift; break ;;
 	*) usage ;;
 	esac
 done
 [ -f "$elf" ] || { echo "qemu-run: no such image: $elf" >&2; exit 126; }
 
-# KVM when /dev/kvm is usable (QEMU falls back to TCG if KVM still fails).
-if [ -n "$icount" ]; then
-	set -- -accel tcg -icount shift=0
-elif [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-	set -- -accel kvm -accel tcg
-else
-	set -- -accel tcg
-fi
+kvm_usable() { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
 
-set -- "$@" -cpu max -smp "$smp" -m "$mem" \
+# QEMU's own errors exit with 1, which would read as status 0: its stderr
+# is kept aside to tell them apart. These lines of it are not errors.
+benign='warning:'
+case $accel in
+auto)
+	if [ -n "$icount" ]; then
+		accel_args="-accel tcg -icount shift=0"
+	elif kvm_usable; then
+		accel_args="-accel kvm -accel tcg"
+		benign='warning:\|failed to initialize kvm\|falling back to tcg'
+	else
+		accel_args="-accel tcg"
+	fi ;;
+kvm)
+	[ -z "$icount" ] || { echo "qemu-run: --icount needs TCG, not KVM" >&2; exit 126; }
+	kvm_usable || { echo "qemu-run: KVM asked for, but /dev/kvm is not usable here" >&2; exit 126; }
+	accel_args="-accel kvm" ;;
+tcg)
+	accel_args="-accel tcg"
+	[ -n "$icount" ] && accel_args="$accel_args -icount shift=0" ;;
+*) usage ;;
+esac
+
+# Ours first, then the caller's QEMU-ARGS (still in "$@"): each is put in
+# front, so the NICs go in last to first.
+reversed=
+count=0
+for nic in $nics; do
+	reversed="$nic $reversed"
+	count=$((count + 1))
+done
+for nic in $reversed; do
+	count=$((count - 1))
+	set -- -device "${nic#*:},netdev=nic$count" "$@"
+	case $nic in
+	user:*) set -- -netdev "user,id=nic$count,restrict=on" "$@" ;;
+	tap=*) tap=${nic%%:*}
+		set -- -netdev "tap,id=nic$count,ifname=${tap#tap=},script=no,downscript=no" "$@" ;;
+	esac
+done
+[ -n "$qmp" ] && set -- -qmp "unix:$qmp,server=on,wait=off" "$@"
+[ -n "$gdb" ] && set -- -s -S "$@"
+[ -n "$disk" ] && set -- -drive "file=$disk,format=raw,if=ide" "$@"
+[ -n "$append" ] && set -- -append "$append" "$@"
+# shellcheck disable=SC2086 # accel_args: words without spaces
+set -- $accel_args -cpu "$cpu" -smp "$smp" -m "$mem" \
 	-display none -vga none -nic none -serial stdio -monitor none \
 	-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-	-kernel "$elf"
-[ -n "$append" ] && set -- "$@" -append "$append"
-[ -n "$disk" ] && set -- "$@" -drive "file=$disk,format=raw,if=ide"
-if [ -n "$gdb" ]; then
-	set -- "$@" -s -S
+	-kernel "$elf" "$@"
+[ -n "$gdb" ] &&
 	echo "qemu-run: waiting for gdb on :1234 (gdb ${elf%.elf}.debug.elf -ex 'target remote :1234')" >&2
-fi
 
-# QEMU's own errors also exit with 1, which would read as status 0: keep
-# its stderr aside to tell them apart.
-errlog=$(mktemp)
-trap 'rm -f "$errlog"' EXIT
-if [ -n "$timeout" ]; then
-	timeout --foreground "$timeout" qemu-system-x86_64 "$@" 2>"$errlog"
+dir=$(mktemp -d)
+qemu=
+dog=
+trap 'rm -rf "$dir"' EXIT
+trap '[ -n "$qemu" ] && kill $qemu $dog 2>/dev/null; exit 130' INT TERM
+
+# watchdog PID: kill QEMU (PID) when $dir/serial has not grown for $hang
+# seconds, or when $timeout seconds have passed; the reason goes to
+# $dir/killed.
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+watchdog() {
+	start=$(now_ms)
+	last=$start
+	size=0
+	while sleep 1; do
+		now=$(now_ms)
+		grown=$(wc -c <"$dir/serial")
+		if [ "$grown" != "$size" ]; then
+			size=$grown
+			last=$now
+		fi
+		if [ -n "$hang" ] && [ $((now - last)) -ge $((hang * 1000)) ]; then
+			echo "qemu-run: no serial output for ${hang}s: hung, QEMU killed" >"$dir/killed"
+		elif [ -n "$timeout" ] && [ $((now - start)) -ge $((timeout * 1000)) ]; then
+			echo "qemu-run: timed out after ${timeout}s, QEMU killed" >"$dir/killed"
+		else
+			continue
+		fi
+		kill "$1"
+		sleep 5
+		kill -9 "$1" 2>/dev/null
+		return
+	done
+}
+
+if [ -n "$hang$timeout" ]; then
+	# The serial output reaches stdout through tee, which keeps a copy for
+	# the watchdog to measure. The watchdog's output goes nowhere, so no
+	# sleep of it holds our stdout open after QEMU is gone.
+	: >"$dir/serial"
+	mkfifo "$dir/fifo"
+	tee "$dir/serial" <"$dir/fifo" &
+	copier=$!
+	qemu-system-x86_64 "$@" >"$dir/fifo" 2>"$dir/err" </dev/null &
+	qemu=$!
+	watchdog $qemu >/dev/null 2>&1 &
+	dog=$!
+	wait $qemu
+	rc=$?
+	kill $dog 2>/dev/null
+	wait $copier
 else
-	qemu-system-x86_64 "$@" 2>"$errlog"
+	qemu-system-x86_64 "$@" 2>"$dir/err"
+	rc=$?
 fi
-rc=$?
-cat "$errlog" >&2
-if [ $rc = 1 ] && grep -v -e 'warning:' -e 'kvm' -e 'falling back' "$errlog" |
-		grep -q '^qemu-system'; then
+cat "$dir/err" >&2
+if [ -s "$dir/killed" ]; then
+	cat "$dir/killed" >&2
+	exit 124
+fi
+if [ $rc = 1 ] && grep '^qemu-system' "$dir/err" | grep -v -e "$benign" | grep -q .; then
 	echo "qemu-run: QEMU failed" >&2
 	exit 126
 fi
 
 case $rc in
-124) echo "qemu-run: timed out after ${timeout}s" >&2; exit 124 ;;
 0) echo "qemu-run: QEMU ended without isa-debug-exit" >&2; exit 125 ;;
 esac
 if [ $((rc & 1)) -eq 1 ]; then

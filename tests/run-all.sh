@@ -2,10 +2,20 @@
 # Runs every test of the project and prints one summary:
 #   unit tests (Criterion), in the normal build and under ASan+UBSan;
 #   integration scripts: the executable tests/integration/*.sh (real tools,
-#   QEMU, FUSE); files there without the x bit are libraries they source.
+#   QEMU, FUSE); files there without the x bit are libraries they source;
+#   the bare suites (BARE_SUITES: they boot QEMU) again under KVM, as
+#   "SUITE [kvm]", where /dev/kvm is usable.
+# Bare suites run under TCG first: deterministic, and what every machine
+# has. The KVM pass checks that they hold on a real hypervisor too; it runs
+# with TORO_QEMU_ACCEL=kvm, so QEMU uses KVM or fails, never TCG instead.
+# Setting TORO_QEMU_ACCEL (tcg or kvm) runs each bare suite once, with it.
 # Each suite's own closing line is read; a suite that crashes, hangs past
-# its time limit or prints no closing line counts as one failure.
-# Usage: tests/run-all.sh [PATTERN]   (run only suites whose name matches)
+# its time limit or prints no closing line counts as one failure. The
+# limit is 1800 s, 3600 s for a bare suite: its QEMU boots have their own
+# watchdog for hangs (see tests/integration/ata_lib.bash), so it is only
+# a last resort, not a measure of slowness.
+# Usage: tests/run-all.sh [PATTERN]   (run only suites whose name matches;
+# "kvm" picks the KVM pass)
 set -u
 cd "$(dirname "$0")/.."
 only=${1:-}
@@ -41,24 +51,34 @@ run_unit() {   # binary label
 	record "$label" "$passing" "$failed"
 }
 
-run_script() {   # script
-	local script=$1 log
+BARE_SUITES=(qemu_boot ata_devices ata_logger ata_fssuite qemu_nic)
+
+is_bare_suite() {   # script
+	local name
+	name=$(basename "$1" .sh)
+	[[ " ${BARE_SUITES[*]} " == *" $name "* ]]
+}
+
+run_script() {   # script label [VAR=VALUE...]: the script with those in its environment
+	local script=$1 label=$2 log limit=1800
+	shift 2
+	is_bare_suite "$script" && limit=3600
 	log=$(mktemp)
-	timeout 1800 bash "$script" >"$log" 2>&1 </dev/null
+	timeout $limit env "$@" bash "$script" >"$log" 2>&1 </dev/null
 	local rc=$?
 	cat "$log"
 	local line
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
 	rm -f "$log"
 	if [ -z "$line" ]; then
-		record "$script (no summary, exit $rc)" 0 1
+		record "$label (no summary, exit $rc)" 0 1
 		return
 	fi
 	local p f
 	p=$(cut -d' ' -f1 <<<"$line")
 	f=$(cut -d' ' -f3 <<<"$line")
 	[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
-	record "$script" "$p" "$f"
+	record "$label" "$p" "$f"
 }
 
 for bin in build/posix/tests/test_*; do
@@ -77,8 +97,23 @@ for script in tests/integration/*.sh; do
 	[ -x "$script" ] || continue
 	[[ "$script" == *"$only"* ]] || continue
 	echo "=== integration: $script"
-	run_script "$script"
+	run_script "$script" "$script"
 done
+if [ -z "${TORO_QEMU_ACCEL:-}" ]; then
+	kvm_usable=false
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] && kvm_usable=true
+	for name in "${BARE_SUITES[@]}"; do
+		script=tests/integration/$name.sh
+		[[ "$script [kvm]" == *"$only"* ]] || continue
+		if ! $kvm_usable; then
+			echo "=== KVM pass skipped: /dev/kvm is not usable here"
+			report+=("$(printf '%-44s %s' "bare suites [kvm]" "skipped: /dev/kvm is not usable here")")
+			break
+		fi
+		echo "=== integration under KVM: $script"
+		run_script "$script" "$script [kvm]" TORO_QEMU_ACCEL=kvm
+	done
+fi
 
 echo
 echo "=== summary"

@@ -8,7 +8,10 @@
  *
  *   build/posix/bin/ToroEcho --net slirp,hostfwd=udp:127.0.0.1:7007-:7
  *   build/posix/bin/ToroEcho --net tap:tap0 ip=192.168.7.2/24
+ * With -v each datagram is logged ("ToroEcho: udp N bytes from A:P").
  */
+#include <string.h>
+
 #include "toro.h"
 
 #define ECHO_PORT 7
@@ -67,7 +70,7 @@ static void start_tcp(void)
 	WriteConsoleF("ToroEcho: TCP echo on port %u\n", ECHO_PORT);
 }
 
-static int udp_echo(void)
+static int udp_echo(bool verbose)
 {
 	TSocket s = SysSocket(SOCKET_DGRAM);
 	struct TSockAddr local = { 0, ECHO_PORT };
@@ -87,13 +90,18 @@ static int udp_echo(void)
 			WriteConsoleF("ToroEcho: UDP receive: %ld\n", n);
 			continue;
 		}
+		if (verbose)
+			WriteConsoleF("ToroEcho: udp %ld bytes from %u.%u.%u.%u:%u\n", n, from.ip >> 24,
+			              (from.ip >> 16) & 0xff, (from.ip >> 8) & 0xff, from.ip & 0xff,
+			              from.port);
 		SysSocketSendTo(s, buf, (size_t)n, &from);
 	}
 	return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	bool verbose = argc > 1 && strcmp(argv[1], "-v") == 0;
 	uint32_t a = SysNetAddress();
 	if (!a) {
 		WriteConsoleF("ToroEcho: no network address\n");
@@ -102,5 +110,5 @@ int main(void)
 	WriteConsoleF("ToroEcho: address %u.%u.%u.%u\n", a >> 24, (a >> 16) & 0xff,
 	              (a >> 8) & 0xff, a & 0xff);
 	start_tcp();
-	return udp_echo();
+	return udp_echo(verbose);
 }

@@ -349,6 +349,10 @@ int ext2_error(struct ext2_fs *fs, const char *func, const char *fmt, ...)
 /* super.c */
 extern const struct fs_ops ext2_ops;
 void ext2_sb_update_counts(struct ext2_fs *fs);
+/* features.c: say on the console which unsupported features an image has
+ * (by e2fsprogs' names, and whether they make it ext4): refused, for
+ * incompatible ones; else the read-only ones it is mounted read-only for. */
+void ext2_report_features(const char *dev, uint32_t incompat, uint32_t ro_compat, bool refused);
 void ext2_sb_dirty(struct ext2_fs *fs);
 struct ext2_group_desc *ext2_gd(struct ext2_fs *fs, uint32_t group);
 void ext2_gd_dirty(struct ext2_fs *fs, uint32_t group);

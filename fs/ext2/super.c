@@ -133,14 +133,12 @@ static int check_super(struct ext2_fs *fs, const struct ext2_super_block *sb,
 		return -EINVAL;
 	}
 	if (fs->incompat & ~EXT2_INCOMPAT_SUPP) {
-		kprintf("ext2: %s: unsupported incompatible features 0x%x "
-		        "(journal_dev 0x8, meta_bg 0x10, extents 0x40, 64bit 0x80, flex_bg 0x200, ...); "
-		        "mount refused\n", name, fs->incompat & ~EXT2_INCOMPAT_SUPP);
-		return -EINVAL;
+		ext2_report_features(name, fs->incompat & ~EXT2_INCOMPAT_SUPP,
+		                     fs->ro_compat & ~EXT2_RO_COMPAT_SUPP, true);
+		return -EOPNOTSUPP;
 	}
 	if ((fs->ro_compat & ~EXT2_RO_COMPAT_SUPP) && !(*flags & FS_MOUNT_RDONLY)) {
-		kprintf("ext2: %s: unsupported read-only features 0x%x: mounting read-only\n",
-		        name, fs->ro_compat & ~EXT2_RO_COMPAT_SUPP);
+		ext2_report_features(name, 0, fs->ro_compat & ~EXT2_RO_COMPAT_SUPP, false);
 		*flags |= FS_MOUNT_RDONLY;
 	}
 

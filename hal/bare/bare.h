@@ -222,7 +222,7 @@ void ioapic_init(void);
 
 /* memory.c */
 void memory_init(const struct hvm_start_info *si);
-void memory_set_cache_types(const struct hvm_start_info *si);   /* MMIO uncached, RAM > 4 GiB */
+void memory_set_cache_types(const struct hvm_start_info *si);   /* MMIO below 4 GiB uncached */
 void *bare_early_alloc(size_t size);    /* page aligned, never freed */
 bool bare_is_ram(uint64_t addr, size_t len);    /* inside mapped RAM */
 

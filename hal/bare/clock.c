@@ -3,18 +3,29 @@
  * of the image (entry.S saved that TSC), and the rates of the TSC and the
  * local APIC timer.
  *
- * The rates are measured once, on CPU 0, against PIT channel 2 (1.193182
- * MHz): over CALIBRATE_PIT_TICKS (~0.5 ms, a TSC rate within ~0.2 %), or,
- * when the platform states the TSC rate (KVM's pvclock, the hypervisor
- * timing leaf, CPUID 0x15), over CHECK_PIT_TICKS (~100 us) that only check
- * the stated rate. The APIC timer's rate is then its ticks over the same
- * TSC interval.
+ * The rates are found once, on CPU 0, in a window that opens during the
+ * HAL's boot (clock_calibrate_begin) and closes when a rate is first
+ * needed (clock_ready: the first hal_clock_ns, hal_cpu_idle or
+ * hal_cpu_start, on CPU 0 since the others are parked), so the kernel's own
+ * start-up runs while it is open. With a PIT, the TSC is measured against
+ * PIT channel 2 (1.193182 MHz) over CALIBRATE_PIT_TICKS (~0.5 ms, within
+ * ~0.2 %), or, when the platform states its rate (KVM's pvclock, the
+ * hypervisor timing leaf, CPUID 0x15), over CHECK_PIT_TICKS (~100 us) that
+ * only check the stated rate; the APIC timer's rate is its ticks over the
+ * same TSC interval. A window longer than the PIT's 16 bits (55 ms) is
+ * noticed (OUT2 went high) and measured again.
  *
- * The window opens during the HAL's boot (clock_calibrate_begin) and closes
- * when a rate is first needed (clock_ready: the first hal_clock_ns,
- * hal_cpu_idle or hal_cpu_start, on CPU 0 since the others are parked), so
- * the kernel's own start-up runs while the PIT counts. A window longer than
- * the PIT's 16 bits (55 ms) is noticed (OUT2 went high) and measured again.
+ * No PIT (QEMU's microvm with pit=off, some hypervisors): noticed when the
+ * PIT has not moved in PIT_SILENT_TSC TSC ticks (~2 ms at 2 GHz; a PIT
+ * moves every 0.84 us). Then a stated rate is taken as it is (the APIC
+ * timer's from KVM's timing leaf, or on hardware the crystal of CPUID
+ * 0x15; the TSC's on hardware, last, from the base frequency of CPUID
+ * 0x16), and the other clock is measured against it over the same window;
+ * when neither rate is stated, the APIC timer is taken to run at QEMU's
+ * 1 GHz bus clock (TCG and KVM both) and the TSC is measured against it.
+ * This is what hal/bare takes for a platform: a local APIC, and a PIT or
+ * QEMU.
+ *
  * QEMU (TCG and KVM) keeps the TSCs of all CPUs in step, so one rate and
  * one origin serve them all.
  */
@@ -23,7 +34,9 @@
 #define PIT_HZ               1193182u
 #define CALIBRATE_PIT_TICKS  600u       /* ~0.5 ms: measure */
 #define CHECK_PIT_TICKS      120u       /* ~100 us: check a stated rate (+-12 %) */
-#define PIT_GIVE_UP_TSC      (1ull << 31)   /* ~1 s at 2 GHz: no PIT */
+#define PIT_SILENT_TSC       (1ull << 22)   /* ~2 ms at 2 GHz: no PIT */
+#define QEMU_APIC_BUS_HZ     1000000000ull  /* TCG and KVM alike */
+#define APIC_TIMER_DIVISOR   16             /* apic.c divides the bus by 16 */
 
 #define MSR_KVM_SYSTEM_TIME      0x12
 #define MSR_KVM_SYSTEM_TIME_NEW  0x4b564d01
@@ -61,16 +74,31 @@ struct pvclock {
 
 static struct pvclock pvclock;
 
-static uint64_t kvm_tsc_hz(void)
+static bool under_hypervisor(void)
 {
 	uint32_t r[4];
 	cpuid(1, 0, r);
-	if (!(r[2] & (1u << 31)))           /* no hypervisor */
+	return r[2] & (1u << 31);
+}
+
+/* The hypervisor's highest CPUID leaf if it is KVM, else 0. */
+static uint32_t kvm_max_leaf(void)
+{
+	uint32_t r[4];
+	if (!under_hypervisor())
 		return 0;
 	cpuid(0x40000000, 0, r);
 	if (r[1] != 0x4b4d564b || r[2] != 0x564b4d56 || r[3] != 0x4d)  /* "KVMKVMKVM" */
 		return 0;
-	uint32_t max_leaf = r[0];
+	return r[0];
+}
+
+static uint64_t kvm_tsc_hz(void)
+{
+	uint32_t r[4];
+	uint32_t max_leaf = kvm_max_leaf();
+	if (!max_leaf)
+		return 0;
 	if (max_leaf >= 0x40000010) {       /* timing leaf: TSC kHz in eax */
 		cpuid(0x40000010, 0, r);
 		if (r[0])
@@ -97,6 +125,13 @@ static uint64_t kvm_tsc_hz(void)
 	return shift >= 0 ? hz >> shift : hz << -shift;
 }
 
+static uint32_t max_basic_leaf(void)
+{
+	uint32_t r[4];
+	cpuid(0, 0, r);
+	return r[0];
+}
+
 /* The TSC rate the platform states, or 0. */
 static uint64_t stated_tsc_hz(void)
 {
@@ -104,8 +139,7 @@ static uint64_t stated_tsc_hz(void)
 	if (hz)
 		return hz;
 	uint32_t r[4];
-	cpuid(0, 0, r);
-	if (r[0] >= 0x15) {
+	if (max_basic_leaf() >= 0x15) {
 		cpuid(0x15, 0, r);          /* TSC/crystal ratio, crystal Hz */
 		if (r[0] && r[1] && r[2])
 			return (uint64_t)r[2] * r[1] / r[0];
@@ -113,23 +147,24 @@ static uint64_t stated_tsc_hz(void)
 	return 0;
 }
 
-/* No PIT (or one that does not count): take the stated TSC rate, or CPUID
- * 0x16's base frequency, or a guess, and say so. The APIC timer is then
- * taken as QEMU's 1 GHz bus clock / 16. */
-static void calibrate_without_pit(uint64_t stated)
+/* The APIC timer's rate the platform states, or 0: the bus (KVM's timing
+ * leaf, in kHz) or, on hardware, the core crystal that drives the timer
+ * (CPUID 0x15; a hypervisor's timer need not run at its host's crystal),
+ * over apic.c's divisor. */
+static uint64_t stated_apic_timer_hz(void)
 {
-	uint64_t tsc_hz = stated;
 	uint32_t r[4];
-	cpuid(0, 0, r);
-	if (!tsc_hz && r[0] >= 0x16) {
-		cpuid(0x16, 0, r);
-		tsc_hz = (uint64_t)(r[0] & 0xffff) * 1000000;
+	if (kvm_max_leaf() >= 0x40000010) {
+		cpuid(0x40000010, 0, r);
+		if (r[1])
+			return (uint64_t)r[1] * 1000 / APIC_TIMER_DIVISOR;
 	}
-	if (!tsc_hz)
-		tsc_hz = 2000000000;
-	lapic_timer_oneshot(0);
-	set_rates(tsc_hz, 62500000);
-	bare_printf("clock: PIT not counting; TSC taken as %lu Hz\n", (unsigned long)tsc_hz);
+	if (!under_hypervisor() && max_basic_leaf() >= 0x15) {
+		cpuid(0x15, 0, r);
+		if (r[2])
+			return r[2] / APIC_TIMER_DIVISOR;
+	}
+	return 0;
 }
 
 static uint16_t pit2_read(void)
@@ -163,10 +198,61 @@ void clock_calibrate_begin(void)
 	cal_pit0 = sample(&cal_tsc0, &cal_apic0);
 }
 
+/* The processor's base frequency (CPUID 0x16), which the TSC keeps on
+ * hardware, to within its nominal figure; 0 under a hypervisor, whose
+ * CPUID may tell its host's. */
+static uint64_t hardware_base_hz(void)
+{
+	uint32_t r[4];
+	if (under_hypervisor() || max_basic_leaf() < 0x16)
+		return 0;
+	cpuid(0x16, 0, r);
+	return (uint64_t)(r[0] & 0xffff) * 1000000;
+}
+
+/* No PIT: the window from cal_tsc0 to tsc1 saw the APIC timer count from
+ * cal_apic0 down to apic1. Take what is stated (tsc_hz, if not 0), measure
+ * the rest against it (see the top). */
+/* a * b / c without overflow, for a and c counts over the same window
+ * (halved together while the product would not fit; no 128-bit division
+ * in a freestanding kernel). */
+static uint64_t mul_div(uint64_t a, uint64_t b, uint64_t c)
+{
+	while (b && a > UINT64_MAX / b && c > 1) {
+		a >>= 1;
+		c >>= 1;
+	}
+	return a * b / c;
+}
+
+static void calibrate_without_pit(uint64_t tsc_hz, uint64_t tsc1, uint32_t apic1)
+{
+	uint64_t tsc_ticks = tsc1 - cal_tsc0, apic_ticks = cal_apic0 - apic1;
+	uint64_t apic_hz = stated_apic_timer_hz();
+	const char *how = "stated";
+	if (!tsc_hz && !apic_hz)
+		tsc_hz = hardware_base_hz();
+	if (!apic_hz && tsc_hz) {
+		apic_hz = mul_div(apic_ticks, tsc_hz, tsc_ticks);
+		how = "measured against the stated TSC";
+	} else if (!tsc_hz) {
+		if (!apic_hz) {
+			apic_hz = QEMU_APIC_BUS_HZ / APIC_TIMER_DIVISOR;
+			how = "QEMU's 1 GHz bus / 16; TSC measured against it";
+		} else {
+			how = "stated; TSC measured against it";
+		}
+		tsc_hz = mul_div(tsc_ticks, apic_hz, apic_ticks);
+	}
+	set_rates(tsc_hz, apic_hz);
+	bare_printf("clock: no PIT; TSC %lu kHz, APIC timer %lu kHz (%s)\n",
+	            (unsigned long)(tsc_hz / 1000), (unsigned long)(apic_hz / 1000), how);
+}
+
 static void calibrate_end(void)
 {
 	uint64_t stated = stated_tsc_hz();
-	uint64_t tsc1, tsc_hz, give_up = rdtsc() + PIT_GIVE_UP_TSC;
+	uint64_t tsc1, tsc_hz;
 	uint32_t apic1;
 	uint16_t now;
 	unsigned need = stated ? CHECK_PIT_TICKS : CALIBRATE_PIT_TICKS;
@@ -175,11 +261,12 @@ static void calibrate_end(void)
 		clock_calibrate_begin();
 	for (;;) {
 		now = sample(&tsc1, &apic1);
-		if ((int64_t)(tsc1 - give_up) > 0) {
-			calibrate_without_pit(stated);
+		uint16_t ticks = (uint16_t)(cal_pit0 - now);
+		if (ticks == 0 && tsc1 - cal_tsc0 >= PIT_SILENT_TSC) {
+			lapic_timer_oneshot(0);
+			calibrate_without_pit(stated, tsc1, apic1);
 			return;
 		}
-		uint16_t ticks = (uint16_t)(cal_pit0 - now);
 		if (ticks < need)
 			continue;
 		tsc_hz = (tsc1 - cal_tsc0) * PIT_HZ / ticks;

@@ -2,6 +2,9 @@
  * ioapic.c: the I/O APIC (the first one in the MADT): every pin masked at
  * boot, then routed one by one for drivers (irq.h). The legacy 8259 PICs
  * are remapped out of the exception vectors and fully masked (pic_disable).
+ * It also owns the device vectors (VEC_IRQ_FIRST..VEC_IRQ_LAST): one per
+ * routed pin, whose handlers are chained when devices share the pin (PCI
+ * INTx lines do), and one per MSI/MSI-X message (msix.c).
  */
 #include <errno.h>
 
@@ -15,9 +18,19 @@
 #define RED_LEVEL       (1u << 15)
 #define RED_ACTIVE_LOW  (1u << 13)
 
-struct irq_slot {
+#define IRQ_SHARE_MAX   4       /* handlers on one vector (a shared pin) */
+#define IOAPIC_MAX_PINS 240
+
+struct irq_handler {
 	bare_irq_fn fn;
 	void *arg;
+};
+
+/* A vector's handlers: h[0..n) are set before n grows (release), so
+ * irq_entry reads them without the lock. */
+struct irq_slot {
+	unsigned n;
+	struct irq_handler h[IRQ_SHARE_MAX];
 };
 
 /* route_lock (a leaf spin lock, interrupts off) guards these and the
@@ -26,6 +39,8 @@ static int route_lock;
 static struct irq_slot slots[VEC_IRQ_LAST - VEC_IRQ_FIRST + 1];
 static unsigned next_vector = VEC_IRQ_FIRST;
 static unsigned pin_count;
+static uint8_t pin_vector[IOAPIC_MAX_PINS];     /* 0: pin not routed */
+static uint32_t pin_flags[IOAPIC_MAX_PINS];     /* RED_LEVEL | RED_ACTIVE_LOW of a routed pin */
 
 static uint32_t ioapic_read(uint32_t reg)
 {
@@ -63,6 +78,8 @@ void ioapic_init(void)
 	if (!acpi_ioapic_addr)
 		return;
 	pin_count = ((ioapic_read(IOAPIC_VER) >> 16) & 0xff) + 1;
+	if (pin_count > IOAPIC_MAX_PINS)
+		pin_count = IOAPIC_MAX_PINS;
 	for (unsigned pin = 0; pin < pin_count; pin++) {
 		ioapic_write(IOAPIC_REDTBL + 2 * pin, RED_MASKED);
 		ioapic_write(IOAPIC_REDTBL + 2 * pin + 1, 0);
@@ -86,11 +103,29 @@ static void unlock_routes(unsigned long irq)
 static void irq_entry(struct trap_frame *f)
 {
 	struct irq_slot *s = &slots[f->vector - VEC_IRQ_FIRST];
-	if (s->fn)
-		s->fn(s->arg);
+	unsigned n = __atomic_load_n(&s->n, __ATOMIC_ACQUIRE);
+	for (unsigned i = 0; i < n; i++)
+		s->h[i].fn(s->h[i].arg);
 	lapic_eoi();
 }
 
+/* A fresh vector with fn as its one handler; -ENOSPC when none is left.
+ * route_lock held. */
+static int new_vector(bare_irq_fn fn, void *arg)
+{
+	if (next_vector > VEC_IRQ_LAST)
+		return -ENOSPC;
+	int vector = (int)next_vector++;
+	struct irq_slot *s = &slots[vector - VEC_IRQ_FIRST];
+	s->h[0] = (struct irq_handler){ fn, arg };
+	__atomic_store_n(&s->n, 1, __ATOMIC_RELEASE);
+	trap_set_handler((unsigned)vector, irq_entry);
+	return vector;
+}
+
+/* Route a pin, or add fn to the handlers of a pin already routed the same
+ * way (it keeps its first CPU). -EBUSY: routed with other flags, or too
+ * many handlers. */
 static int route(uint32_t gsi, uint32_t flags, unsigned cpu, bare_irq_fn fn, void *arg)
 {
 	if (!acpi_ioapic_addr)
@@ -101,16 +136,68 @@ static int route(uint32_t gsi, uint32_t flags, unsigned cpu, bare_irq_fn fn, voi
 	unsigned pin = gsi - acpi_ioapic_gsi_base;
 
 	unsigned long irq = lock_routes();
-	int vector = -ENOSPC;
-	if (next_vector <= VEC_IRQ_LAST) {
-		vector = (int)next_vector++;
-		slots[vector - VEC_IRQ_FIRST] = (struct irq_slot){ fn, arg };
-		trap_set_handler((unsigned)vector, irq_entry);
-		ioapic_write(IOAPIC_REDTBL + 2 * pin + 1, bare_cpus[cpu].apic_id << 24);
-		ioapic_write(IOAPIC_REDTBL + 2 * pin, flags | (uint32_t)vector);
+	int vector;
+	if (pin_vector[pin]) {
+		vector = pin_vector[pin];
+		struct irq_slot *s = &slots[vector - VEC_IRQ_FIRST];
+		if (pin_flags[pin] != flags || s->n == IRQ_SHARE_MAX) {
+			vector = -EBUSY;
+		} else {
+			s->h[s->n] = (struct irq_handler){ fn, arg };
+			__atomic_store_n(&s->n, s->n + 1, __ATOMIC_RELEASE);
+		}
+	} else {
+		vector = new_vector(fn, arg);
+		if (vector >= 0) {
+			pin_vector[pin] = (uint8_t)vector;
+			pin_flags[pin] = flags;
+			ioapic_write(IOAPIC_REDTBL + 2 * pin + 1, bare_cpus[cpu].apic_id << 24);
+			ioapic_write(IOAPIC_REDTBL + 2 * pin, flags | (uint32_t)vector);
+		}
 	}
 	unlock_routes(irq);
 	return vector;
+}
+
+int bare_irq_alloc_vector(bare_irq_fn fn, void *arg)
+{
+	if (!fn)
+		return -EINVAL;
+	unsigned long irq = lock_routes();
+	int vector = new_vector(fn, arg);
+	unlock_routes(irq);
+	return vector;
+}
+
+void bare_irq_self(unsigned vector)
+{
+	lapic_send_ipi(bare_this_cpu()->apic_id, vector);
+}
+
+/* The redirection flags of ISA IRQ isa_irq from the MADT's MPS flags;
+ * where they say "conforms to the bus", the bus's own: edge active-high
+ * for ISA, level active-low for a PCI link (pci). */
+static uint32_t isa_flags(uint16_t mps, bool pci)
+{
+	uint32_t flags = pci ? RED_LEVEL | RED_ACTIVE_LOW : 0;
+	switch (mps & 3) {             /* polarity */
+	case 1: flags &= ~RED_ACTIVE_LOW; break;
+	case 3: flags |= RED_ACTIVE_LOW; break;
+	}
+	switch ((mps >> 2) & 3) {      /* trigger */
+	case 1: flags &= ~RED_LEVEL; break;
+	case 3: flags |= RED_LEVEL; break;
+	}
+	return flags;
+}
+
+int bare_irq_route_pci_isa(unsigned isa_irq, unsigned cpu, bare_irq_fn fn, void *arg)
+{
+	uint16_t mps;
+	if (isa_irq >= 16)
+		return -EINVAL;
+	uint32_t gsi = acpi_isa_gsi(isa_irq, &mps);
+	return route(gsi, isa_flags(mps, true), cpu, fn, arg);
 }
 
 int bare_irq_route_isa(unsigned isa_irq, unsigned cpu, bare_irq_fn fn, void *arg)
@@ -119,12 +206,7 @@ int bare_irq_route_isa(unsigned isa_irq, unsigned cpu, bare_irq_fn fn, void *arg
 	if (isa_irq >= 16)
 		return -EINVAL;
 	uint32_t gsi = acpi_isa_gsi(isa_irq, &mps);
-	uint32_t flags = 0;
-	if ((mps & 3) == 3)         /* polarity: active low */
-		flags |= RED_ACTIVE_LOW;
-	if (((mps >> 2) & 3) == 3)  /* trigger: level */
-		flags |= RED_LEVEL;
-	return route(gsi, flags, cpu, fn, arg);
+	return route(gsi, isa_flags(mps, false), cpu, fn, arg);
 }
 
 int bare_irq_route_gsi(uint32_t gsi, bool pci_style, unsigned cpu,

@@ -27,7 +27,8 @@ static void probe_all(void)
 	int expected = 0;
 	if (__atomic_compare_exchange_n(&probed, &expected, 1, false, __ATOMIC_ACQUIRE,
 	                                __ATOMIC_RELAXED)) {
-		/* Drivers' probes go here. */
+		virtio_net_probe();
+		e1000_probe();
 		__atomic_store_n(&probed, 2, __ATOMIC_RELEASE);
 		return;
 	}
@@ -54,6 +55,8 @@ void hal_net_info(struct hal_netdev *dev, struct hal_net_info *info)
 
 int hal_net_start(struct hal_netdev *dev, hal_net_notify_fn notify, void *arg)
 {
+	if (__atomic_exchange_n(&dev->started, 1, __ATOMIC_ACQ_REL))
+		return -EBUSY;          /* once per device: keep the first notify */
 	dev->notify_arg = arg;
 	dev->notify = notify;
 	return dev->ops->start(dev);
@@ -75,4 +78,24 @@ void hal_net_arm(struct hal_netdev *dev, unsigned queue)
 {
 	if (queue < dev->info.queues)
 		dev->ops->arm(dev, queue);
+}
+
+bool bare_nic_csum_fill(uint8_t *frame, unsigned len, unsigned start, unsigned offset)
+{
+	if (start >= len || offset + 2 > len - start)
+		return false;
+	uint8_t *field = frame + start + offset;
+	uint32_t sum = 0;
+	for (unsigned i = start; i + 1 < len; i += 2)
+		sum += (uint32_t)frame[i] << 8 | frame[i + 1];
+	if ((len - start) & 1)
+		sum += (uint32_t)frame[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	uint16_t c = (uint16_t)~sum;
+	if (c == 0)
+		c = 0xffff;             /* the same sum, and UDP's 0 means "none" */
+	field[0] = (uint8_t)(c >> 8);
+	field[1] = (uint8_t)c;
+	return true;
 }

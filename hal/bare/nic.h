@@ -21,11 +21,21 @@ struct bare_nic_ops {
 	void (*arm)(struct hal_netdev *dev, unsigned queue);
 };
 
+/* What a driver dropped and why; the queue's owner adds (one CPU at a
+ * time), so plain fields, read only for messages. */
+struct bare_nic_stats {
+	uint64_t rx_bad;                    /* device said error, or a malformed buffer */
+	uint64_t rx_too_long;               /* longer than the caller's buffer or HAL_NET_FRAME_MAX */
+	uint64_t tx_bad;                    /* frames refused: length, checksum fields */
+};
+
 struct hal_netdev {
 	const struct bare_nic_ops *ops;
 	struct hal_net_info info;           /* filled by the driver at probe */
 	hal_net_notify_fn notify;           /* set by hal_net_start, before ops->start */
 	void *notify_arg;
+	int started;                        /* atomic: hal_net_start was called */
+	struct bare_nic_stats stats;
 };
 
 #define BARE_MAX_NICS 8
@@ -40,5 +50,20 @@ static inline void bare_nic_notify(struct hal_netdev *dev, unsigned queue)
 	if (dev->notify)
 		dev->notify(dev->notify_arg, queue);
 }
+
+/* Driver probes, called in this order by nic.c's probe_all (thread
+ * context, once). */
+void virtio_net_probe(void);
+void e1000_probe(void);
+
+/*
+ * bare_nic_csum_fill: the Internet checksum (RFC 1071) of
+ * frame[start..len), folded into the 16-bit field at start + offset,
+ * which holds the pseudo-header sum on entry (HAL_NET_CSUM_PARTIAL's
+ * contract). False, frame untouched, when the field lies outside the
+ * frame. For a device without the offload, or a frame the device left
+ * with a partial checksum.
+ */
+bool bare_nic_csum_fill(uint8_t *frame, unsigned len, unsigned start, unsigned offset);
 
 #endif

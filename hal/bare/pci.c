@@ -24,7 +24,10 @@
 #define CFG_HEADER      0x0c    /* header type in bits 16-23 */
 #define CFG_BAR0        0x10
 #define CFG_BUSES       0x18    /* bridges: primary, secondary, subordinate */
+#define CFG_CAPS        0x34    /* first capability's offset */
 #define CFG_IRQ         0x3c    /* line, pin */
+
+#define STATUS_CAPS     (1u << 20)      /* in the command/status dword */
 
 #define CMD_IO          0x1
 #define CMD_MEM         0x2
@@ -77,6 +80,25 @@ uint32_t pci_read32(const struct pci_dev *d, uint8_t off)
 uint16_t pci_read16(const struct pci_dev *d, uint8_t off)
 {
 	return (uint16_t)(cfg_read(d->bus, d->dev, d->fn, off) >> (8 * (off & 2)));
+}
+
+uint8_t pci_read8(const struct pci_dev *d, uint8_t off)
+{
+	return (uint8_t)(cfg_read(d->bus, d->dev, d->fn, off) >> (8 * (off & 3)));
+}
+
+uint8_t pci_find_cap(const struct pci_dev *d, uint8_t id, uint8_t after)
+{
+	if (!(pci_read32(d, CFG_COMMAND) & STATUS_CAPS))
+		return 0;
+	uint8_t off = after ? pci_read8(d, after + 1) : pci_read8(d, CFG_CAPS);
+	for (unsigned n = 0; n < 48 && off >= 0x40; n++) {
+		off &= 0xfc;
+		if (pci_read8(d, off) == id)
+			return off;
+		off = pci_read8(d, off + 1);
+	}
+	return 0;
 }
 
 void pci_write32(const struct pci_dev *d, uint8_t off, uint32_t v)
@@ -233,6 +255,18 @@ struct pci_dev *pci_find_class(uint8_t class_code, uint8_t subclass, unsigned *f
 {
 	for (unsigned i = *from; i < ndevs; i++) {
 		if (devs[i].class_code == class_code && devs[i].subclass == subclass) {
+			*from = i + 1;
+			return &devs[i];
+		}
+	}
+	*from = ndevs;
+	return NULL;
+}
+
+struct pci_dev *pci_find_dev(uint16_t vendor, uint16_t device, unsigned *from)
+{
+	for (unsigned i = *from; i < ndevs; i++) {
+		if (devs[i].vendor == vendor && (device == 0xffff || devs[i].device == device)) {
 			*from = i + 1;
 			return &devs[i];
 		}

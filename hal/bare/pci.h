@@ -49,6 +49,17 @@ uint16_t pci_read16(const struct pci_dev *d, uint8_t offset);
 void pci_write32(const struct pci_dev *d, uint8_t offset, uint32_t v);
 void pci_write16(const struct pci_dev *d, uint8_t offset, uint16_t v);
 
+uint8_t pci_read8(const struct pci_dev *d, uint8_t offset);
+
+/* pci_find_cap: the config offset of the first capability with this id
+ * after offset after (0: from the start of the list), or 0 when none. The
+ * list is followed for at most 48 entries (a looping list ends). */
+uint8_t pci_find_cap(const struct pci_dev *d, uint8_t id, uint8_t after);
+
+/* pci_find_dev: the first function at index >= *from with this vendor and
+ * device id (device 0xffff: any of the vendor's); *from is set past it. */
+struct pci_dev *pci_find_dev(uint16_t vendor, uint16_t device, unsigned *from);
+
 /* pci_enable: turn on I/O and memory decoding, and bus mastering when asked
  * (a DMA engine). */
 void pci_enable(const struct pci_dev *d, bool bus_master);

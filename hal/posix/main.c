@@ -1,7 +1,8 @@
 /*
  * main.c: a service as a Linux process. The HAL takes its options
- * (--cpus N, --mem MiB); the kernel and the service get the rest. SIGINT
- * and SIGTERM become a stop request the service may wait for (SysWaitStop).
+ * (--cpus N, --mem MiB, --disk PATH[,ro], --net SPEC; see run.c and
+ * net_options.c); the kernel and the service get the rest. SIGINT and
+ * SIGTERM become a stop request the service may wait for (SysWaitStop).
  */
 #include "posix.h"
 

@@ -70,7 +70,8 @@ int hal_net_start(struct hal_netdev *dev, hal_net_notify_fn notify, void *arg)
 }
 
 /* usable: a started device and one of its queues. A call that breaks the
- * rules of hal.h is a bug in the stack: refuse it loudly, once per kind. */
+ * rules of hal.h is a bug in the stack: refuse it, and say so the first
+ * time (a stack that loops on it must not flood the console). */
 static bool usable(struct hal_netdev *dev, unsigned queue, const char *call)
 {
 	if (dev && __atomic_load_n(&dev->started, __ATOMIC_ACQUIRE) && queue < dev->info.queues)

@@ -7,7 +7,8 @@
  *       the service reaches nothing outside; the host reaches it only
  *       through the forwarded ports, which bind 127.0.0.1 and nothing else
  *       (any other host address is refused here). GUESTADDR defaults to
- *       10.0.2.15 and must lie in 10.0.2.0/24.
+ *       10.0.2.15 and must lie in 10.0.2.0/24. A udp forward is one-way:
+ *       restricted libslirp drops every datagram the guest sends.
  *   --net tap:IFNAME[,mq][,mac=M]
  *       an existing TAP interface through /dev/net/tun (net_tap.c); mq: one
  *       queue per CPU (the TAP must have been made with multi_queue).

@@ -9,7 +9,9 @@
  * queries to the host's resolvers), and the host reaches the service only
  * through the hostfwd ports, bound to 127.0.0.1 (net_options.c refuses any
  * other address). A port that cannot be bound fails posix_slirp_open with
- * one line: "--net: 127.0.0.1:8080 is in use".
+ * one line: "--net: 127.0.0.1:8080 is in use". libslirp's restricted mode
+ * drops every UDP datagram the guest sends (only DHCP is served), so a UDP
+ * hostfwd carries datagrams to the service but never its answers.
  *
  * Why a host thread: libslirp is a poll-driven library. Its set of host
  * sockets changes all the time (a hostfwd connection is accepted, a socket
@@ -384,6 +386,11 @@ static void slirp_close(struct hal_netdev *dev)
 		wake_poller(n);
 		pthread_join(n->thread, NULL);
 	}
+	/* The counts of what was dropped, where someone will see them. */
+	if (n->rx_dropped || n->tx_dropped || n->guest_errors || n->notify_failed)
+		fprintf(stderr, "toro: %s: dropped %lu received and %lu transmitted frames, "
+		        "%lu refused by slirp, %lu notifies failed\n", dev->info.name, n->rx_dropped,
+		        n->tx_dropped, n->guest_errors, n->notify_failed);
 	if (n->slirp)
 		slirp_cleanup(n->slirp);
 	while (n->timers) {
@@ -482,7 +489,9 @@ struct hal_netdev *posix_slirp_open(const struct posix_net_config *cfg, unsigned
 		.vnameserver = addr("10.0.2.3"),
 		.if_mtu = 1500,
 		.if_mru = 1500,
-		.disable_host_loopback = true,
+		/* As QEMU's restrict=on: restricted drops every connection
+		 * and datagram the guest starts, 10.0.2.2 included. */
+		.disable_host_loopback = false,
 		.enable_emu = false,
 		.disable_dns = true,
 	};

@@ -123,7 +123,8 @@ static void csum_fold_partial(uint8_t *data, unsigned len, unsigned start, unsig
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	uint16_t csum = (uint16_t)~sum;
-	/* RFC 768: a UDP checksum that comes out 0 is sent as all ones. */
+	/* 0 and 0xffff are the same one's complement sum; UDP reserves 0 for
+	 * "no checksum" (RFC 768), so all ones it is, for TCP as well. */
 	if (csum == 0)
 		csum = 0xffff;
 	data[start + offset] = (uint8_t)(csum >> 8);
@@ -275,6 +276,11 @@ static void tap_close(struct hal_netdev *dev)
 		struct tap_queue *q = &t->q[i];
 		if (q->watched)
 			hal_posix_unwatch_fd(q->fd);
+		/* The counts of what was dropped, where someone will see them. */
+		if (q->rx_dropped || q->tx_dropped || q->notify_failed)
+			fprintf(stderr, "toro: %s queue %u: dropped %lu received and %lu transmitted "
+			        "frames, %lu notifies failed\n", dev->info.name, i, q->rx_dropped,
+			        q->tx_dropped, q->notify_failed);
 		if (q->fd >= 0)
 			close(q->fd);
 		pthread_mutex_destroy(&q->lock);

@@ -1,30 +1,35 @@
-# ata_lib.bash: what the ata_*.sh suites share (sourced; not a suite).
-# bare_boot OUT ELF APPEND QEMU-ARGS...: boot a bare image under QEMU (KVM
-# when usable, else TCG) with the given extra devices, serial output to
-# OUT; returns the service's exit status (124 timeout, 125 no
-# isa-debug-exit, 126 QEMU failed), like scripts/qemu-run.sh.
-ATA_TIMEOUT=${ATA_TIMEOUT:-300}
+# ata_lib.bash: what the suites that boot bare images share (sourced after
+# tests/lib.sh; not a suite).
+#
+# bare_boot OUT ELF APPEND QEMU-ARGS...: boot a bare image through
+# scripts/qemu-run.sh with the given extra QEMU arguments (devices; -smp,
+# -m or -cpu override qemu-run's), serial output to OUT with CRs dropped;
+# returns qemu-run's status: the service's, or 124 hung or over the limit,
+# 125 no isa-debug-exit, 126 QEMU failed.
+# Test boots run under TCG unless TORO_QEMU_ACCEL says otherwise
+# (tests/run-all.sh sets kvm for its KVM pass), and time out on a hang, not
+# on slowness: QEMU is killed once its serial output has not grown for
+# TORO_QEMU_HANG seconds, or after TORO_QEMU_LIMIT seconds in all.
+#   300 s of silence: a test waits at most 30 s by design (a flush deadline);
+#   the longest step of FsSuite takes 30 % of its run (0.2 s of 0.75 s
+#   under TCG), and one FsSuite boot took over 300 s under a loaded nested
+#   KVM, so near 100 s in one step: 300 s leaves it room three times over.
+#   1500 s in all: five times that boot.
+# qemu_test_opts: those qemu-run.sh options as the environment gives them
+# now, into the array QEMU_TEST_OPTS, also for suites that call qemu-run.sh
+# themselves (to give it --nic or --qmp).
+qemu_test_opts() {
+	QEMU_TEST_OPTS=(--accel "${TORO_QEMU_ACCEL:-tcg}" --hang "${TORO_QEMU_HANG:-300}"
+		--timeout "${TORO_QEMU_LIMIT:-1500}")
+}
 
 bare_boot() {
 	local out=$1 elf=$2 append=$3
 	shift 3
-	local accel=(-accel tcg)
-	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-		accel=(-accel kvm -accel tcg)
-	fi
-	timeout --foreground "$ATA_TIMEOUT" qemu-system-x86_64 "${accel[@]}" -cpu max \
-		-m 256M -display none -vga none -serial stdio -monitor none -no-reboot \
-		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$elf" \
-		${append:+-append "$append"} "$@" </dev/null 2>&1 | tr -d '\r' >"$out"
-	local rc=${PIPESTATUS[0]}
-	case $rc in
-	124) return 124 ;;
-	0) return 125 ;;
-	esac
-	if [ $((rc & 1)) -eq 1 ]; then
-		return $((rc >> 1))
-	fi
-	return 126
+	qemu_test_opts
+	"$TOP/scripts/qemu-run.sh" "$elf" "${QEMU_TEST_OPTS[@]}" \
+		${append:+--append "$append"} -- "$@" </dev/null 2>&1 | tr -d '\r' >"$out"
+	return "${PIPESTATUS[0]}"
 }
 
 # ide FILE INDEX: the -drive option of an IDE disk (index 0 primary master,

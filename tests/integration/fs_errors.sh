@@ -23,6 +23,10 @@ expect_exit "mkfs bad block size" 2 "block size" "$TORO_FS" mkfs "$W/n.img" 8M -
 expect_exit "missing image" 3 "No such file" "$TORO_FS" "$W/none.img" ls
 head -c 1048576 /dev/zero >"$W/zero.img"
 expect_exit "not an ext2 image" 3 "cannot mount" "$TORO_FS" "$W/zero.img" ls
+mke2fs -q -F -t ext4 "$W/ext4.img" 16M >/dev/null 2>&1
+expect_exit "an ext4 image is named as such" 3 "Operation not supported" "$TORO_FS" "$W/ext4.img" ls
+check "the ext4 refusal names the image's features, and only those" bash -c \
+	"'$TORO_FS' '$W/ext4.img' ls 2>&1 | grep -q 'an ext4 file system with features this ext2 driver does not support (extent 64bit flex_bg)'"
 expect_exit "cat a missing file" 1 "No such file or directory" T cat /nope
 expect_exit "cat a directory" 1 "Is a directory" T cat /d
 expect_exit "ls a missing directory" 1 "No such file" T ls /nope
@@ -51,6 +55,17 @@ check "rm the partial file left by ENOSPC" T rm /big
 check "put from stdin" bash -c "echo piped | '$TORO_FS' '$img' put - /piped"
 check "get to stdout" test "$(T get /piped -)" = piped
 expect_exit "put from stdin onto a directory" 1 "Is a directory" T put - /d
+
+# A directory cycle (an entry naming an ancestor, made with debugfs as a
+# corrupt image would have it) stops the recursive commands with a message.
+cyc=$W/cycle.img
+mke2fs -q -F -t ext2 -b 1024 "$cyc" 4M >/dev/null
+printf 'mkdir /a\nmkdir /a/b\nln /a /a/b/up\n' | debugfs -w -f - "$cyc" >/dev/null 2>&1
+C() { timeout 20 "$TORO_FS" "$cyc" "$@"; }
+expect_exit "tree stops at a directory cycle" 1 "directory cycle" C tree /
+expect_exit "get -r stops at a directory cycle" 1 "directory cycle" C get -r /a "$W/cycle-out"
+check "get -r copied the tree up to the cycle" test -d "$W/cycle-out/b"
+expect_exit "rm -r stops at a directory cycle" 1 "directory cycle" C rm -r /a
 
 # Read-only commands do not change the image, not even times.
 sum=$(md5sum <"$img")

@@ -30,6 +30,10 @@ chmod 4755 "$S/big"
 chmod 1777 "$S/sticky"
 chmod 0700 "$S/empty_dir"
 touch -d '2001-02-03 04:05:06' "$S/empty"
+# A time before 1970 (negative seconds), kept apart from the tree: debugfs
+# reads such times on 128-byte inodes as unsigned (2096).
+echo old >"$W/old"
+touch -d '1960-05-06 07:08:09 UTC' "$W/old"
 touch -h -d '2002-03-04 05:06:07' "$S/rel.link"
 if [ "$(id -u)" = 0 ]; then
 	chown 1234:5678 "$S/deep/a"
@@ -75,6 +79,13 @@ run_image() {
 	check "$kind: get -r keeps modes, owners, times" same_listing "$S" "$W/back"
 	check "$kind: get -r keeps hard links" test "$(stat -c %i "$W/back/big")" = "$(stat -c %i "$W/back/big.hard")"
 	check "$kind: cat" cmp <("$TORO_FS" "$img" cat /src/linux/input.h) "$S/linux/input.h"
+	check "$kind: put a file from 1960" "$TORO_FS" "$img" put "$W/old" /old
+	check "$kind: stat shows a time before 1970" \
+		bash -c "'$TORO_FS' '$img' stat /old | grep -q '^Modify: 1960-05-06 07:08:09.000000000 UTC'"
+	rm -f "$W/old.back"
+	check "$kind: get keeps a time before 1970" bash -c \
+		"'$TORO_FS' '$img' get /old '$W/old.back' && [ \"\$(stat -c %Y '$W/old.back')\" = \"\$(stat -c %Y '$W/old')\" ]"
+	"$TORO_FS" "$img" rm /old
 
 	# Namespace changes, each checked by e2fsck and debugfs.
 	check "$kind: mkdir -p" "$TORO_FS" "$img" mkdir -p /s/a/b

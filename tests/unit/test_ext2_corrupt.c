@@ -284,11 +284,11 @@ Test(ext2_corrupt, superblock_fields)
 		{ 1024 + 76, 5, 4, -EINVAL, "revision" },
 		{ 1024 + 88, 100, 2, -EINVAL, "inode size" },
 		{ 1024 + 84, 1, 4, -EINVAL, "first inode" },
-		{ 1024 + 96, 0x2 | 0x40, 4, -EINVAL, "incompat extents" },
+		{ 1024 + 96, 0x2 | 0x40, 4, -EOPNOTSUPP, "incompat extents" },
 		{ 1024 + 96, 0x2 | 0x4, 4, -EINVAL, "incompat needs_recovery" },
-		{ 1024 + 96, 0x2 | 0x80, 4, -EINVAL, "incompat 64bit" },
-		{ 1024 + 96, 0x2 | 0x10, 4, -EINVAL, "incompat meta_bg" },
-		{ 1024 + 96, 0x2 | 0x8, 4, -EINVAL, "incompat journal_dev" },
+		{ 1024 + 96, 0x2 | 0x80, 4, -EOPNOTSUPP, "incompat 64bit" },
+		{ 1024 + 96, 0x2 | 0x10, 4, -EOPNOTSUPP, "incompat meta_bg" },
+		{ 1024 + 96, 0x2 | 0x8, 4, -EOPNOTSUPP, "incompat journal_dev" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		fresh_copy();

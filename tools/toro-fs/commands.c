@@ -142,6 +142,18 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+int walk_cycle(const struct walk_path *path, uint64_t ino, const char *cmd, const char *name)
+{
+	for (; path; path = path->up) {
+		if (path->ino == ino) {
+			fprintf(stderr, "toro-fs: %s %s: directory cycle (the image is corrupt: "
+			        "check it with e2fsck -f)\n", cmd, name);
+			return -EUCLEAN;
+		}
+	}
+	return 0;
+}
+
 int list_dir(const char *path, struct names *out)
 {
 	memset(out, 0, sizeof(*out));

@@ -375,10 +375,7 @@ static void get_attrs(struct copy *c, const char *host, const struct vfs_stat *s
 		note(c, fail(EXIT_HOST, errno, "get: chown %s", host));
 	if (!S_ISLNK(st->mode) && chmod(host, st->mode & 07777) < 0)
 		note(c, fail(EXIT_HOST, errno, "get: chmod %s", host));
-	struct timespec ts[2] = {
-		{ st->atime_ns / 1000000000, st->atime_ns % 1000000000 },
-		{ st->mtime_ns / 1000000000, st->mtime_ns % 1000000000 },
-	};
+	struct timespec ts[2] = { ns_to_timespec(st->atime_ns), ns_to_timespec(st->mtime_ns) };
 	if (utimensat(AT_FDCWD, host, ts, AT_SYMLINK_NOFOLLOW) < 0)
 		note(c, fail(EXIT_HOST, errno, "get: times of %s", host));
 }
@@ -390,7 +387,8 @@ static void host_clear_way(const char *host)
 		unlink(host);
 }
 
-static void get_entry(struct copy *c, const char *img, const char *host)
+static void get_entry(struct copy *c, const char *img, const char *host,
+                      const struct walk_path *up)
 {
 	struct vfs_stat st;
 	int rc = vfs_lstat(img, &st);
@@ -399,6 +397,11 @@ static void get_entry(struct copy *c, const char *img, const char *host)
 		return;
 	}
 	if (S_ISDIR(st.mode)) {
+		if (walk_cycle(up, st.ino, "get", img) < 0) {
+			note(c, EXIT_FAILED);
+			return;
+		}
+		struct walk_path here = { up, st.ino };
 		struct stat hs;
 		if (mkdir(host, 0700) < 0 && !(errno == EEXIST && stat(host, &hs) == 0 &&
 		                                 S_ISDIR(hs.st_mode))) {
@@ -413,7 +416,7 @@ static void get_entry(struct copy *c, const char *img, const char *host)
 		} else {
 			for (size_t i = 0; i < n.n; i++) {
 				char *m = path_join(img, n.v[i]), *h = path_join(host, n.v[i]);
-				get_entry(c, m, h);
+				get_entry(c, m, h, &here);
 				free(m);
 				free(h);
 			}
@@ -479,7 +482,7 @@ int cmd_get(int argc, char **argv, const char *opts)
 	c.buf = malloc(COPY_BUF);
 	if (!dst || !c.buf)
 		return fail(EXIT_FAILED, ENOMEM, "get");
-	get_entry(&c, argv[0], dst);
+	get_entry(&c, argv[0], dst, NULL);
 	for (size_t i = 0; i < c.nseen; i++)
 		free(c.seen[i].path);
 	free(c.seen);

@@ -50,19 +50,23 @@ int cmd_mkdir(int argc, char **argv, const char *opts)
 }
 
 /* Remove path and, if it is a directory, everything under it. */
-static int remove_tree(const char *path)
+static int remove_tree(const char *path, const struct walk_path *up)
 {
 	struct vfs_stat st;
 	int rc = vfs_lstat(path, &st);
 	if (rc < 0 || !S_ISDIR(st.mode))
 		return rc < 0 ? rc : vfs_unlink(path);
+	rc = walk_cycle(up, st.ino, "rm", path);
+	if (rc < 0)
+		return rc;
+	struct walk_path here = { up, st.ino };
 	struct names n;
 	rc = list_dir(path, &n);
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; rc == 0 && i < n.n; i++) {
 		char *p = path_join(path, n.v[i]);
-		rc = remove_tree(p);
+		rc = remove_tree(p, &here);
 		if (rc < 0)
 			fail(0, rc, "rm %s", p);
 		free(p);
@@ -76,7 +80,7 @@ int cmd_rm(int argc, char **argv, const char *opts)
 	int status = EXIT_OK;
 	bool force = strchr(opts, 'f');
 	for (int i = 0; i < argc; i++) {
-		int rc = strchr(opts, 'r') ? remove_tree(argv[i]) : vfs_unlink(argv[i]);
+		int rc = strchr(opts, 'r') ? remove_tree(argv[i], NULL) : vfs_unlink(argv[i]);
 		if (rc < 0 && !(force && rc == -ENOENT))
 			status = fail(EXIT_FAILED, rc, "rm %s", argv[i]);
 	}

@@ -30,11 +30,11 @@ static void mode_string(uint32_t mode, char out[11])
 
 static void time_string(int64_t ns, char *out, size_t size)
 {
-	time_t s = (time_t)(ns / 1000000000);
+	struct timespec ts = ns_to_timespec(ns);
 	struct tm tm;
-	gmtime_r(&s, &tm);
+	gmtime_r(&ts.tv_sec, &tm);
 	size_t n = strftime(out, size, "%Y-%m-%d %H:%M:%S", &tm);
-	snprintf(out + n, size - n, ".%09lld UTC", (long long)(ns % 1000000000));
+	snprintf(out + n, size - n, ".%09ld UTC", ts.tv_nsec);
 }
 
 /* One ls -l line for path, shown as name. */
@@ -190,7 +190,8 @@ struct tree_count {
 	int status;
 };
 
-static void tree_walk(const char *path, const char *prefix, struct tree_count *c)
+static void tree_walk(const char *path, const char *prefix, struct tree_count *c,
+                      const struct walk_path *here)
 {
 	struct names n;
 	int rc = list_dir(path, &n);
@@ -215,12 +216,15 @@ static void tree_walk(const char *path, const char *prefix, struct tree_count *c
 			c->dirs++;
 			size_t pl = strlen(prefix);
 			char *sub = malloc(pl + 5);
-			if (sub) {
+			struct walk_path below = { here, st.ino };
+			if (walk_cycle(here, st.ino, "tree", p) < 0) {
+				c->status = EXIT_FAILED;
+			} else if (sub) {
 				memcpy(sub, prefix, pl);
 				strcpy(sub + pl, last ? "    " : "|   ");
-				tree_walk(p, sub, c);
-				free(sub);
+				tree_walk(p, sub, c, &below);
 			}
+			free(sub);
 		} else {
 			c->files++;
 		}
@@ -238,8 +242,9 @@ int cmd_tree(int argc, char **argv, const char *opts)
 	if (rc < 0)
 		return fail(EXIT_FAILED, rc, "tree %s", path);
 	printf("%s\n", path);
+	struct walk_path top = { NULL, st.ino };
 	if (S_ISDIR(st.mode))
-		tree_walk(path, "", &c);
+		tree_walk(path, "", &c, &top);
 	printf("\n%lu directories, %lu files\n", c.dirs, c.files);
 	return c.status;
 }

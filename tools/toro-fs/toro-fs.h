@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Exit codes. */
 enum {
@@ -50,6 +51,29 @@ char *path_join(const char *dir, const char *name);   /* malloc'd */
 
 int cmd_put(int argc, char **argv, const char *opts);
 int cmd_get(int argc, char **argv, const char *opts);
+
+/* The directories a recursive walk is inside, innermost first, so that a
+ * directory that is its own ancestor (a corrupt image: an entry naming a
+ * directory above it) stops the walk instead of sending it round forever.
+ * walk_cycle prints the error and returns -EUCLEAN when ino is on the path. */
+struct walk_path {
+	const struct walk_path *up;
+	uint64_t ino;
+};
+int walk_cycle(const struct walk_path *path, uint64_t ino, const char *cmd, const char *name);
+
+/* ns_to_timespec: nanoseconds since the epoch as seconds and 0..999999999
+ * nanoseconds; before 1970 the seconds round down (C's division truncates
+ * toward zero, which would give a negative tv_nsec). */
+static inline struct timespec ns_to_timespec(int64_t ns)
+{
+	int64_t s = ns / 1000000000, rest = ns % 1000000000;
+	if (rest < 0) {
+		s--;
+		rest += 1000000000;
+	}
+	return (struct timespec){ .tv_sec = (time_t)s, .tv_nsec = (long)rest };
+}
 
 /* The image file's name, for messages. */
 extern const char *image_name;

@@ -1,8 +1,9 @@
 /*
  * BigMem: takes memory in 32 MiB pieces until there is none left, writing
  * the first and last byte of each, and reports how much it got and how much
- * of it lay above 4 GiB (bare: RAM there is mapped with 1 GiB pages; boot
- * QEMU with more than 4 GiB to see it). Exits 0.
+ * of it lay above 4 GiB (bare: RAM there is mapped with 1 GiB pages, or
+ * with 2 MiB pages when the CPU has none; boot QEMU with more than 4 GiB to
+ * see it). Exits 0.
  */
 #include "toro.h"
 

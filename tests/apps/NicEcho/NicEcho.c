@@ -1,16 +1,19 @@
 /*
  * NicEcho: a test service that proves a NIC's data path from raw frames,
- * with no TCP/IP stack: on NIC 0 it answers ARP who-has for its address
- * and ICMP echo requests to it, and nothing else. One thread per queue, on
- * the queue's CPU, in the NAPI loop of hal.h (receive a batch, answer it
- * in one transmit, arm and sleep when empty). ICMP replies use the NIC's
- * TX checksum offload when it has one.
+ * with no TCP/IP stack: on NIC 0 it answers ARP who-has for its address,
+ * ICMP echo requests to it and UDP datagrams to its port 7 (echo, RFC 862),
+ * and nothing else. One thread per queue, on the queue's CPU, in the NAPI
+ * loop of hal.h (receive a batch, answer it in one transmit, arm and sleep
+ * when empty). It checks every checksum itself, whatever the NIC says (so a
+ * NIC's receive offload that finished a checksum wrong shows as drops), and
+ * its replies use the NIC's TX checksum offload when it has one.
  *
  *   NicEcho ADDRESS [SECONDS]     e.g. NicEcho 192.168.7.2 20 (default 20)
  *
- * Runs for SECONDS, then prints "NicEcho: arp N, echo N, dropped N" and
- * exits 0 (1: no NIC, or a bad argument). Not a network stack: every
- * frame it does not understand is counted and dropped.
+ * Runs for SECONDS, then prints "NicEcho: arp N, echo N, udp N, dropped N"
+ * and one line per queue with the frames it received, and exits 0 (1: no
+ * NIC, or a bad argument). Not a network stack: every frame it does not
+ * understand is counted and dropped.
  */
 #include <errno.h>
 #include <string.h>
@@ -19,6 +22,8 @@
 #include "thread.h"
 #include "toro.h"
 #include "waitq.h"
+
+TORO_NO_NET_STACK;      /* the NICs are ours: no TCP/IP stack */
 
 #define BATCH 8
 
@@ -32,16 +37,16 @@ static struct hal_net_info info;
 static uint32_t my_ip;
 static uint64_t deadline_ns;
 static struct queue queues[HAL_MAX_CPUS];
-static unsigned long arp_answered, echo_answered, dropped;     /* atomic */
+static unsigned long arp_answered, echo_answered, udp_answered, dropped;    /* atomic */
+static unsigned long frames_on[HAL_MAX_CPUS];   /* per queue: its thread's own */
 
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static uint32_t get32(const uint8_t *p) { return (uint32_t)get16(p) << 16 | get16(p + 2); }
 static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
 static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)(v >> 16)); put16(p + 2, (uint16_t)v); }
 
-static uint16_t inet_csum(const uint8_t *p, unsigned len)
+static uint16_t inet_csum_from(uint32_t sum, const uint8_t *p, unsigned len)
 {
-	uint32_t sum = 0;
 	for (unsigned i = 0; i + 1 < len; i += 2)
 		sum += get16(p + i);
 	if (len & 1)
@@ -49,6 +54,69 @@ static uint16_t inet_csum(const uint8_t *p, unsigned len)
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
+}
+
+static uint16_t inet_csum(const uint8_t *p, unsigned len)
+{
+	return inet_csum_from(0, p, len);
+}
+
+/* pseudo_sum: the IPv4 pseudo-header (RFC 768) of ip's addresses, proto
+ * and a transport length, as a 32-bit sum to start a checksum with. */
+static uint32_t pseudo_sum(const uint8_t *ip, unsigned len)
+{
+	return (uint32_t)get16(ip + 12) + get16(ip + 14) + get16(ip + 16) + get16(ip + 18) +
+	       ip[9] + len;
+}
+
+/* set_checksum: the transport checksum at field (offset from start of
+ * the transport header th, length len): by the NIC when it offers it
+ * (the field holds the folded pseudo-header sum meanwhile), else here. */
+static void set_checksum(struct hal_net_frame *f, uint8_t *th, unsigned len, unsigned field,
+                         uint32_t pseudo)
+{
+	put16(th + field, 0);
+	if (info.offloads & HAL_NET_TX_CSUM) {
+		put16(th + field, (uint16_t)~inet_csum_from(pseudo, NULL, 0));
+		f->flags = HAL_NET_CSUM_PARTIAL;
+		f->csum_start = (uint16_t)(th - (uint8_t *)f->data);
+		f->csum_offset = (uint16_t)field;
+	} else {
+		f->flags = 0;
+		put16(th + field, inet_csum_from(pseudo, th, len));
+	}
+}
+
+/* ipv4_to_me: the IPv4 header of f if it is a whole, unfragmented packet
+ * of protocol proto to my_ip with a right header checksum; NULL if not. */
+static uint8_t *ipv4_to_me(struct hal_net_frame *f, uint8_t proto, unsigned *ihl_out,
+                           unsigned *total_out)
+{
+	uint8_t *ip = (uint8_t *)f->data + 14;
+	if (f->len < 14 + 20)
+		return NULL;
+	unsigned ihl = (ip[0] & 15) * 4u, total = get16(ip + 2);
+	if ((ip[0] >> 4) != 4 || ihl < 20 || total < ihl + 8 || 14u + total > f->len ||
+	    inet_csum(ip, ihl) != 0 || (get16(ip + 6) & 0x3fff) /* a fragment */ ||
+	    ip[9] != proto || get32(ip + 16) != my_ip)
+		return NULL;
+	*ihl_out = ihl;
+	*total_out = total;
+	return ip;
+}
+
+/* reply_ipv4: turn f's Ethernet and IPv4 headers around, in place. */
+static void reply_ipv4(struct hal_net_frame *f, uint8_t *ip, unsigned ihl, unsigned total)
+{
+	uint8_t *e = f->data;
+	memcpy(e, e + 6, 6);
+	memcpy(e + 6, info.mac, 6);
+	memcpy(ip + 16, ip + 12, 4);
+	put32(ip + 12, my_ip);
+	ip[8] = 64;
+	put16(ip + 10, 0);
+	put16(ip + 10, inet_csum(ip, ihl));
+	f->len = (uint16_t)(14 + total);    /* without the peer's padding */
 }
 
 /* arp: a who-has for my_ip becomes, in place, the reply. */
@@ -72,40 +140,40 @@ static bool arp(struct hal_net_frame *f)
 /* echo: an ICMP echo request to my_ip becomes, in place, the reply. */
 static bool echo(struct hal_net_frame *f)
 {
-	uint8_t *e = f->data, *ip = e + 14;
-	if (f->len < 14 + 20)
-		return false;
-	unsigned ihl = (ip[0] & 15) * 4u, total = get16(ip + 2);
-	if ((ip[0] >> 4) != 4 || ihl < 20 || total < ihl + 8 || 14u + total > f->len ||
-	    inet_csum(ip, ihl) != 0 || (get16(ip + 6) & 0x3fff) /* a fragment */ ||
-	    ip[9] != 1 || get32(ip + 16) != my_ip)
+	unsigned ihl, total;
+	uint8_t *ip = ipv4_to_me(f, 1, &ihl, &total);
+	if (!ip)
 		return false;
 	uint8_t *icmp = ip + ihl;
 	unsigned icmp_len = total - ihl;
 	if (icmp[0] != 8 || icmp[1] != 0 || inet_csum(icmp, icmp_len) != 0)
 		return false;
-
-	uint8_t peer_mac[6];
-	memcpy(peer_mac, e + 6, 6);
-	memcpy(e, peer_mac, 6);
-	memcpy(e + 6, info.mac, 6);
-	memcpy(ip + 16, ip + 12, 4);
-	put32(ip + 12, my_ip);
-	ip[8] = 64;
-	put16(ip + 10, 0);
-	put16(ip + 10, inet_csum(ip, ihl));
+	reply_ipv4(f, ip, ihl, total);
 	icmp[0] = 0;
-	put16(icmp + 2, 0);
-	f->len = (uint16_t)(14 + total);    /* without the peer's padding */
-	if (info.offloads & HAL_NET_TX_CSUM) {
-		/* ICMP has no pseudo-header: the field starts as 0. */
-		f->flags = HAL_NET_CSUM_PARTIAL;
-		f->csum_start = (uint16_t)(14 + ihl);
-		f->csum_offset = 2;
-	} else {
-		f->flags = 0;
-		put16(icmp + 2, inet_csum(icmp, icmp_len));
-	}
+	set_checksum(f, icmp, icmp_len, 2, 0);     /* ICMP: no pseudo-header */
+	return true;
+}
+
+/* udp_echo: a UDP datagram to my_ip port 7 goes back whole to its sender. */
+static bool udp_echo(struct hal_net_frame *f)
+{
+	unsigned ihl, total;
+	uint8_t *ip = ipv4_to_me(f, 17, &ihl, &total);
+	if (!ip)
+		return false;
+	uint8_t *udp = ip + ihl;
+	unsigned udp_len = get16(udp + 4);
+	if (udp_len < 8 || udp_len != total - ihl || get16(udp + 2) != 7 ||
+	    (get16(udp + 6) != 0 && inet_csum_from(pseudo_sum(ip, udp_len), udp, udp_len) != 0))
+		return false;
+	reply_ipv4(f, ip, ihl, total);
+	uint8_t port[2];
+	memcpy(port, udp, 2);
+	memcpy(udp, udp + 2, 2);
+	memcpy(udp + 2, port, 2);
+	set_checksum(f, udp, udp_len, 6, pseudo_sum(ip, udp_len));
+	if (!(f->flags & HAL_NET_CSUM_PARTIAL) && get16(udp + 6) == 0)
+		put16(udp + 6, 0xffff);         /* RFC 768: 0 means "none" */
 	return true;
 }
 
@@ -136,6 +204,7 @@ static int serve(void *arg)
 		for (int i = 0; i < BATCH; i++)
 			rx[i] = (struct hal_net_frame){ .data = bufs[q][i], .len = HAL_NET_FRAME_MAX };
 		unsigned got = hal_net_receive(dev, q, rx, BATCH), ntx = 0;
+		frames_on[q] += got;
 		for (unsigned i = 0; i < got; i++) {
 			uint16_t type = rx[i].len >= 14 ? get16((uint8_t *)rx[i].data + 12) : 0;
 			if (type == 0x0806 && arp(&rx[i])) {
@@ -143,6 +212,9 @@ static int serve(void *arg)
 				tx[ntx++] = rx[i];
 			} else if (type == 0x0800 && echo(&rx[i])) {
 				__atomic_add_fetch(&echo_answered, 1, __ATOMIC_RELAXED);
+				tx[ntx++] = rx[i];
+			} else if (type == 0x0800 && udp_echo(&rx[i])) {
+				__atomic_add_fetch(&udp_answered, 1, __ATOMIC_RELAXED);
 				tx[ntx++] = rx[i];
 			} else {
 				__atomic_add_fetch(&dropped, 1, __ATOMIC_RELAXED);
@@ -232,7 +304,9 @@ int main(int argc, char **argv)
 	for (unsigned q = 0; q < nq; q++)
 		if (t[q])
 			thread_join(t[q]);
-	WriteConsoleF("NicEcho: arp %lu, echo %lu, dropped %lu\n", arp_answered, echo_answered,
-	              dropped);
+	WriteConsoleF("NicEcho: arp %lu, echo %lu, udp %lu, dropped %lu\n", arp_answered,
+	              echo_answered, udp_answered, dropped);
+	for (unsigned q = 0; q < nq; q++)
+		WriteConsoleF("NicEcho: queue %u received %lu frames\n", q, frames_on[q]);
 	return 0;
 }
