@@ -8,7 +8,7 @@
 
 CC      ?= cc
 BUILD   := build
-APPS    := ToroHello ToroCpus ToroLogger ToroEcho
+APPS    := ToroHello ToroCpus ToroLogger ToroEcho TorowithFileSystem
 
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CSTD    := -std=gnu11

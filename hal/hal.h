@@ -306,6 +306,15 @@ void hal_net_arm(struct hal_netdev *dev, unsigned queue);
 void hal_dump_state(void);
 
 /*
+ * hal_stop_requested: true once the platform has been asked to stop the
+ * service gently (posix: SIGINT or SIGTERM to a service binary; until its
+ * first call they end the process as usual; bare: never, for now: an ACPI
+ * power button would go here). The service stops itself then, with
+ * hal_shutdown or by returning from main. Any CPU; never blocks.
+ */
+bool hal_stop_requested(void);
+
+/*
  * hal_shutdown: stop every CPU and end the machine (bare: QEMU exits through
  * isa-debug-exit; posix: the process, or hal_posix_run, returns status).
  * status is the service's exit status, 0..255 (through QEMU only 0..127

@@ -10,6 +10,7 @@
 #ifndef TORO_H
 #define TORO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,7 @@ TThreadID GetCurrentThreadId(void);
 uint32_t GetCoreId(void);               /* CPU of the calling thread */
 uint32_t GetCPUCount(void);
 uint64_t GetTickCountNs(void);          /* monotonic, since boot */
+int64_t GetRealTimeNs(void);            /* wall clock, since 1970-01-01 UTC */
 
 void *ToroGetMem(size_t size);          /* NULL when out of memory */
 void ToroFreeMem(void *ptr);
@@ -80,6 +82,11 @@ long SysWriteFile(THandle file, size_t count, const void *buffer);
 int64_t SysSeekFile(THandle file, int64_t offset, int whence);
 int SysStatFile(const char *path, TInode *buffer);
 int SysCloseFile(THandle file);
+
+/* SysWaitStop: wait up to timeout_ms (UINT32_MAX: no limit) for the
+ * platform to ask the service to stop (SIGINT or SIGTERM on posix); true
+ * when it has. It looks every 100 ms: a signal can only set a flag. */
+bool SysWaitStop(uint32_t timeout_ms);
 
 /* TORO_NO_NET_STACK: a service that drives the NICs itself through hal.h's
  * hal_net_* calls (the HAL's own NIC tests) writes this once at file scope;

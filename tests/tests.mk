@@ -6,10 +6,20 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(POSIX_DIR)/tests/%,$(UNIT_SRCS))
 .PHONY: unit-build
 unit-build: $(UNIT_BINS)
 
-$(POSIX_DIR)/tests/%: tests/unit/%.c tests/unit/harness.c $(wildcard tests/unit/*.h) $(POSIX_LIB)
+# A test may also take a service's own modules: UNIT_EXTRA_<name> lists
+# them, and their directory joins the include path.
+WEB_DIR := examples/TorowithFileSystem
+UNIT_EXTRA_test_http := $(addprefix $(WEB_DIR)/,http_parse.c http_path.c http_date.c \
+	http_mime.c http_cond.c http_response.c log_line.c access_log.c web_files.c)
+UNIT_EXTRA_test_http_fuzz := $(addprefix $(WEB_DIR)/,http_parse.c http_path.c http_date.c \
+	http_cond.c http_response.c log_line.c)
+
+.SECONDEXPANSION:
+$(POSIX_DIR)/tests/%: tests/unit/%.c tests/unit/harness.c $(wildcard tests/unit/*.h) $(POSIX_LIB) \
+		$$(UNIT_EXTRA_$$*) $$(wildcard $$(sort $$(dir $$(UNIT_EXTRA_$$*)))*.h)
 	@mkdir -p $(@D)
-	$(CC) $(filter-out -MMD -MP,$(POSIX_CFLAGS)) -Itests/unit -o $@ $< tests/unit/harness.c $(POSIX_LIB) \
-		$(POSIX_LDLIBS) -lcriterion
+	$(CC) $(filter-out -MMD -MP,$(POSIX_CFLAGS)) -Itests/unit $(addprefix -I,$(sort $(dir $(UNIT_EXTRA_$*)))) \
+		-o $@ $< tests/unit/harness.c $(UNIT_EXTRA_$*) $(POSIX_LIB) $(POSIX_LDLIBS) -lcriterion
 
 # Test services: tests/apps/<NAME>/*.c -> build/posix/tests/apps/<NAME>
 # (hal/bare/bare.mk builds the same sources into build/bare/tests/).

@@ -8,6 +8,11 @@
 
 #define DEBUG_EXIT_PORT 0xf4
 
+bool hal_stop_requested(void)
+{
+	return false;   /* no source of a stop request yet (ACPI power button) */
+}
+
 void hal_shutdown(int status)
 {
 	__asm__ volatile("cli");

@@ -60,6 +60,14 @@ int hal_posix_run(const struct posix_config *cfg, int argc, char **argv);
 int hal_posix_parse_options(struct posix_config *cfg, int argc, char **argv);
 
 /*
+ * hal_posix_catch_stop_signals: make SIGINT and SIGTERM a stop request that
+ * the service sees through hal_stop_requested() (a second one ends the
+ * process). Call before hal_posix_run, from the process's only thread.
+ * 0 or -errno.
+ */
+int hal_posix_catch_stop_signals(void);
+
+/*
  * hal_posix_raise_irq: from any host thread (an I/O completion thread), run
  * handler(arg) on kernel CPU cpu in irq context, as a device interrupt
  * would: at once if that CPU is idle, else when it next enables interrupts.

@@ -2,6 +2,7 @@
  * run.c: booting the kernel inside this process, and the HAL's options.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,10 @@ int hal_posix_run(const struct posix_config *cfg, int argc, char **argv)
 		n = HAL_MAX_CPUS;
 	if (posix_disks_open(cfg) < 0)
 		return 2;       /* posix_disks_open said which image and why */
+	/* A host peer that closes its end must not end the process: libslirp
+	 * writes to host sockets, and a write to a closed one raises SIGPIPE.
+	 * Ignored, the write fails with EPIPE and the connection is reset. */
+	signal(SIGPIPE, SIG_IGN);
 	/* A multi-queue TAP has one queue per CPU. */
 	if (posix_nics_open(cfg, n) < 0) {
 		posix_disks_close();

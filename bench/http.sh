@@ -1,0 +1,108 @@
+#!/bin/bash
+# http.sh: TorowithFileSystem against nginx (a benchmark, not a test).
+#
+# The same files (make image's tree), the same client (wrk), two servers:
+#   toro   build/posix/bin/TorowithFileSystem on a TAP (--net tap), our
+#          stack, the files in ToroFiles.img, its access log on
+#   nginx  Debian's nginx, one worker, access_log on, sendfile on, the
+#          files from the host's disk (build/ToroFiles/web), over a veth
+# each in a network namespace of this script's own (bench/netns.bash); the
+# servers share one host CPU (taskset), wrk has the other. Rounds are
+# interleaved so that the machine's load hits both alike; each figure is
+# the best of the rounds, and the ratio is toro / nginx.
+#   rps       index.html (1 KiB), keep-alive, 50 connections: requests/s, p99
+#   mib       large.txt (1 MiB), keep-alive, 4 connections: MB/s
+#   cpr       index.html, a new connection per request: requests/s
+#   bench/http.sh [ROUNDS] [SECONDS]    (default 3 rounds of 5 s; root)
+cd "$(dirname "$0")/.." || exit 1
+source bench/netns.bash
+ROUNDS=${1:-3}
+SECS=${2:-5}
+OUT=build/bench
+command -v wrk >/dev/null && command -v nginx >/dev/null ||
+	{ echo "$0: needs wrk and nginx" >&2; exit 1; }
+
+make -s posix >/dev/null || exit 1
+mkdir -p $OUT
+make -s image IMAGE=$OUT/web.img >/dev/null 2>&1 || exit 1
+ROOT=$(pwd)/build/ToroFiles/web
+cat >$OUT/nginx.conf <<CONF
+user root;
+worker_processes 1;
+pid $(pwd)/$OUT/nginx.pid;
+error_log $(pwd)/$OUT/nginx.error.log;
+events { worker_connections 1024; }
+http {
+	access_log $(pwd)/$OUT/nginx.access.log combined;
+	sendfile on;
+	tcp_nopush on;
+	keepalive_requests 1000000;
+	types { text/html html; text/plain txt; }
+	server { listen $VETH_SRV_IP:80; root $ROOT; }
+}
+CONF
+
+netns_setup
+tap_make tbtap
+stop_in() {
+	local pids
+	pids=$(ip netns pids "$1" 2>/dev/null)
+	[ -n "$pids" ] || return 0
+	kill -INT $pids 2>/dev/null
+	while [ -n "$(ip netns pids "$1" 2>/dev/null)" ]; do sleep 0.1; done
+}
+trap 'stop_in "$NS_CLI"; stop_in "$NS_SRV"; netns_cleanup' EXIT
+
+in_cli timeout 1800 taskset -c 1 build/posix/bin/TorowithFileSystem --cpus 1 --quiet \
+	--disk $OUT/web.img --net tap:tbtap ip=$TORO_IP/24 --log-max 100000000 \
+	>$OUT/toroweb.log 2>&1 &
+wait_port $TORO_IP 80 || exit 1
+in_srv timeout 1800 taskset -c 1 nginx -c $(pwd)/$OUT/nginx.conf -g 'daemon off;' &
+wait_port $VETH_SRV_IP 80 || exit 1
+
+# wrk_run IP PATH CONNS [HEADER]: "rps MBps p99_us" from wrk's report.
+wrk_run() {
+	local out
+	out=$(in_cli taskset -c 0 wrk -t 1 -c "$3" -d "${SECS}s" --latency ${4:+-H "$4"} \
+		"http://$1$2" 2>&1) || return 1
+	awk '
+		/Requests\/sec/ { rps = $2 }
+		/Transfer\/sec/ { v = $2; u = substr(v, length(v) - 1); v += 0
+		                  mb = u == "GB" ? v * 1024 : u == "KB" ? v / 1024 : v }
+		/^ +99%/ { l = $2; n = l + 0
+		           us = l ~ /us$/ ? n : l ~ /ms$/ ? n * 1000 : n * 1000000 }
+		/Socket errors|Non-2xx/ { bad = 1 }
+		END { printf "%.0f %.1f %.0f%s\n", rps, mb, us, bad ? " errors" : "" }' <<<"$out"
+}
+
+best() { printf '%s\n' "$@" | sort -g | tail -1; }
+least() { printf '%s\n' "$@" | sort -g | head -1; }
+declare -A v
+for r in $(seq "$ROUNDS"); do
+	for side in toro nginx; do
+		ip=$TORO_IP
+		[ $side = nginx ] && ip=$VETH_SRV_IP
+		read -r rps _ p99 bad <<<"$(wrk_run $ip /index.html 50)"
+		v[$side.rps]+=" $rps" v[$side.p99]+=" $p99"
+		[ -n "$bad" ] && echo "$side: socket errors or non-2xx answers (rps)" >&2
+		read -r _ mb _ bad <<<"$(wrk_run $ip /large.txt 4)"
+		v[$side.mib]+=" $mb"
+		read -r cpr _ _ bad <<<"$(wrk_run $ip /index.html 10 'Connection: close')"
+		v[$side.cpr]+=" $cpr"
+	done
+	echo "round $r: toro${v[toro.rps]##* } req/s ${v[toro.mib]##* } MB/s ${v[toro.cpr]##* } conn/s;" \
+		"nginx${v[nginx.rps]##* } req/s ${v[nginx.mib]##* } MB/s ${v[nginx.cpr]##* } conn/s"
+done
+
+row() {   # label unit pick toro-values nginx-values
+	local t n
+	t=$($3 ${4}) n=$($3 ${5})
+	printf '%-34s %10s %10s %7s\n' "$1 ($2)" "$t" "$n" \
+		"$(awk -v t="$t" -v n="$n" 'BEGIN { printf "%.2f", n ? t / n : 0 }')"
+}
+echo
+printf '%-34s %10s %10s %7s\n' "best of $ROUNDS, ${SECS} s each" toro nginx ratio
+row "1 KiB keep-alive, 50 conns" "req/s" best "${v[toro.rps]}" "${v[nginx.rps]}"
+row "1 KiB keep-alive p99" "us" least "${v[toro.p99]}" "${v[nginx.p99]}"
+row "1 MiB keep-alive, 4 conns" "MB/s" best "${v[toro.mib]}" "${v[nginx.mib]}"
+row "1 KiB, connection per request" "req/s" best "${v[toro.cpr]}" "${v[nginx.cpr]}"
