@@ -5,6 +5,7 @@
 #                           [--append ARGS] [--accel auto|kvm|tcg] [--icount]
 #                           [--gdb] [--hang SECONDS] [--timeout SECONDS]
 #                           [--nic MODEL[,PROPERTY=VALUE...]]...
+#                           [--fwd tcp|udp:127.0.0.1:HOSTPORT-:GUESTPORT]...
 #                           [--nic-tap IFNAME MODEL[,PROPERTY=VALUE...]]...
 #                           [--qmp SOCKET] [-- QEMU-ARGS...]
 #
@@ -43,7 +44,8 @@
 # existing tap device IFNAME instead (made by the caller, e.g. in a network
 # namespace of its own; virtio headers on, so virtio-net gets checksum
 # offloads). Without either the machine has no NIC. The n-th NIC's netdev
-# is named nic<n-1> (for QMP's set_link). --qmp SOCKET: a QMP server on
+# is named nic<n-1> (for QMP's set_link). --fwd forwards a port of
+# 127.0.0.1 (only) to the guest through every user-mode NIC (repeatable). --qmp SOCKET: a QMP server on
 # that Unix socket, for tests that drive QEMU while it runs.
 #
 # QEMU-ARGS after -- go to QEMU after ours, so they add devices and may
@@ -53,7 +55,8 @@ set -u
 usage() {
 	echo "usage: $0 ELF [--smp N] [--mem SIZE] [--cpu MODEL] [--disk IMG] [--append ARGS]" \
 		"[--accel auto|kvm|tcg] [--icount] [--gdb] [--hang S] [--timeout S]" \
-		"[--nic MODEL[,PROPS]]... [--nic-tap IFNAME MODEL[,PROPS]]... [--qmp SOCKET]" \
+		"[--nic MODEL[,PROPS]]... [--fwd RULE]... [--nic-tap IFNAME MODEL[,PROPS]]..." \
+		"[--qmp SOCKET]" \
 		"[-- QEMU-ARGS...]" >&2
 	exit 2
 }
@@ -72,6 +75,7 @@ gdb=
 hang=
 timeout=
 nics=
+fwds=
 qmp=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -87,6 +91,13 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--nic) [ $# -ge 2 ] || usage; nics="$nics user:$2"; shift 2 ;;
 	--nic-tap) [ $# -ge 3 ] || usage; nics="$nics tap=$2:$3"; shift 3 ;;
+	--fwd) [ $# -ge 2 ] || usage
+		case $2 in
+		tcp:127.0.0.1:*-:*|udp:127.0.0.1:*-:*) fwds="$fwds,hostfwd=$2" ;;
+		*) echo "qemu-run: --fwd $2: forwards are tcp|udp:127.0.0.1:HOSTPORT-:GUESTPORT" >&2
+			exit 126 ;;
+		esac
+		shift 2 ;;
 	--qmp) [ $# -ge 2 ] || usage; qmp=$2; shift 2 ;;
 	--) shift; break ;;
 	*) usage ;;
@@ -131,7 +142,7 @@ for nic in $reversed; do
 	count=$((count - 1))
 	set -- -device "${nic#*:},netdev=nic$count" "$@"
 	case $nic in
-	user:*) set -- -netdev "user,id=nic$count,restrict=on" "$@" ;;
+	user:*) set -- -netdev "user,id=nic$count,restrict=on$fwds" "$@" ;;
 	tap=*) tap=${nic%%:*}
 		set -- -netdev "tap,id=nic$count,ifname=${tap#tap=},script=no,downscript=no" "$@" ;;
 	esac
