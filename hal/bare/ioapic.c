@@ -174,6 +174,12 @@ void bare_irq_self(unsigned vector)
 	lapic_send_ipi(bare_this_cpu()->apic_id, vector);
 }
 
+void bare_irq_send(unsigned cpu, unsigned vector)
+{
+	if (cpu < bare_cpu_count)
+		lapic_send_ipi(bare_cpus[cpu].apic_id, vector);
+}
+
 /* The redirection flags of ISA IRQ isa_irq from the MADT's MPS flags;
  * where they say "conforms to the bus", the bus's own: edge active-high
  * for ISA, level active-low for a PCI link (pci). */
