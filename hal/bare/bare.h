@@ -86,6 +86,13 @@ struct hvm_memmap_entry {
 #define HVM_START_MAGIC 0x336ec578u
 
 bool bare_cmdline_has(const char *word);   /* boot.c: a word of the command line */
+/* bare_cmdline_value: what follows prefix in the n-th (from 0) word of the
+ * command line that begins with it ("--opt=" -> its value), or NULL. */
+const char *bare_cmdline_value(const char *prefix, unsigned n);
+/* bare_parse_num: the number at *s (decimal, or hex after 0x; with
+ * suffix, times K/M/G for a k, m or g after it), *s moved past it; false,
+ * *s unmoved, when there is no digit or it overflows. */
+bool bare_parse_num(const char **s, uint64_t *out, bool suffix);
 
 extern uint64_t bare_boot_tsc;          /* entry.S: TSC at the first instruction */
 

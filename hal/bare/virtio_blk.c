@@ -13,7 +13,9 @@
  * back. The request record and its pieces are one allocation, freed after
  * done has run.
  *
- * Features asked for: SIZE_MAX, SEG_MAX (the chain limits above), RO (->
+ * Features asked for: SIZE_MAX, SEG_MAX (the chain limits above; without
+ * SIZE_MAX a descriptor carries up to 1 MiB, less with the HAL option
+ * --virtio-blk-seg=BYTES, which tests use to make requests split), RO (->
  * hal_blk_info.read_only; blk.c refuses writes with -EROFS), BLK_SIZE (->
  * sector_size when it is 512 or 4096; the device's sector field stays in
  * 512-byte units), FLUSH (HAL_BLK_FLUSH becomes a FLUSH request, which the
@@ -305,6 +307,10 @@ static void read_geometry(struct vblk *b, unsigned queue_size)
 	b->info.sectors = capacity / b->units;
 	b->info.read_only = virtio_has(vd, BLK_F_RO);
 	uint32_t seg = virtio_has(vd, BLK_F_SIZE_MAX) ? config32(vd, CFG_SIZE_MAX) : SEG_DEFAULT;
+	const char *opt = bare_cmdline_value("--virtio-blk-seg=", 0);
+	uint64_t want;
+	if (opt && bare_parse_num(&opt, &want, true) && want < seg)
+		seg = (uint32_t)want;   /* tests: smaller descriptors, more pieces */
 	seg &= ~(uint32_t)(b->info.sector_size - 1);
 	b->seg_bytes = seg ? seg : b->info.sector_size;
 	uint32_t segs = virtio_has(vd, BLK_F_SEG_MAX) ? config32(vd, CFG_SEG_MAX) : 1;
