@@ -206,12 +206,24 @@ static inline void clock_ready(void)
 /* acpi.c: what the MADT says */
 void acpi_init(const struct hvm_start_info *si);
 extern uintptr_t acpi_lapic_addr;
-extern uintptr_t acpi_ioapic_addr;      /* 0: none found */
-extern uint32_t acpi_ioapic_gsi_base;
+struct acpi_ioapic {
+	uintptr_t addr;
+	uint32_t gsi_base;
+};
+#define ACPI_IOAPIC_MAX 4
+extern struct acpi_ioapic acpi_ioapics[ACPI_IOAPIC_MAX];       /* MADT order */
+extern unsigned acpi_ioapic_count;                              /* 0: none found */
 extern uint32_t acpi_cpu_apic_ids[HAL_MAX_CPUS];
 extern unsigned acpi_cpu_count;
 /* ISA IRQ overrides: GSI and MPS flags for ISA IRQ n (identity if none). */
 uint32_t acpi_isa_gsi(unsigned isa_irq, uint16_t *flags);
+/* acpi_virtio_mmio: the index-th virtio-mmio device the DSDT describes
+ * (microvm), or NULL past the last. */
+struct acpi_mmio_dev {
+	uint32_t base, size, gsi;
+};
+#define ACPI_MMIO_MAX 32
+const struct acpi_mmio_dev *acpi_virtio_mmio(unsigned index);
 
 /* apic.c: the local APIC of the calling CPU */
 void lapic_init(void);              /* each CPU, after trap_load */

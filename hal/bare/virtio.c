@@ -47,3 +47,14 @@ void virtio_fail(struct virtio_dev *vd)
 {
 	vd->ops->set_status(vd, vd->ops->get_status(vd) | VIRTIO_STATUS_FAILED);
 }
+
+void virtio_probe_each(unsigned type, void (*attach)(struct virtio_dev *vd))
+{
+	struct virtio_dev *vd;
+	unsigned from = 0;
+	while ((vd = virtio_pci_next(type, &from)))
+		attach(vd);
+	from = 0;
+	while ((vd = virtio_mmio_next(type, &from)))
+		attach(vd);
+}

@@ -1,19 +1,16 @@
 /*
  * virtio.h: virtio devices for hal/bare drivers, whatever the transport.
  *
- * A transport (virtio_pci.c today; a virtio-mmio one could sit beside it)
- * finds devices of a type and hands each out as a struct virtio_dev with
- * its ops. A device driver (virtio_net.c; virtio-blk later) only uses this
- * header:
+ * A transport (virtio_pci.c, virtio_mmio.c) finds devices of a type and
+ * hands each out as a struct virtio_dev with its ops. A device driver
+ * (virtio_net.c, virtio_blk.c) only uses this header:
  *
- *	unsigned from = 0;
- *	while ((vd = virtio_pci_next(VIRTIO_ID_NET, &from))) {
+ *	virtio_probe_each(VIRTIO_ID_NET, attach);   and in attach(vd):
  *		virtio_begin(vd, wanted_features);     reset, negotiate, FEATURES_OK
  *		vd->ops->irq_setup(vd, cpu, queue_fn, config_fn, arg);
  *		vd->ops->queue_setup(vd, &vq, 0, max);  each queue, after irq_setup
  *		... fill receive queues ...
  *		virtio_driver_ok(vd);
- *	}
  *
  * then virtq_add/virtq_publish, and vd->ops->queue_notify when publish
  * says the device wants it. Interrupts: queue_fn(arg) runs in irq context
@@ -105,5 +102,14 @@ static inline bool virtio_has(const struct virtio_dev *vd, uint64_t feature)
  * (modern when it offers the virtio 1.x capabilities, else legacy), or
  * NULL when none is left. */
 struct virtio_dev *virtio_pci_next(unsigned type, unsigned *from);
+
+/* virtio_mmio_next: the same for the virtio-mmio devices named on the
+ * command line (virtio_mmio.device=SIZE@BASE:IRQ), *from counting them. */
+struct virtio_dev *virtio_mmio_next(unsigned type, unsigned *from);
+
+/* virtio_probe_each: attach(vd) for every device of type: PCI functions
+ * in bus order, then virtio-mmio devices in command-line order (the order
+ * the drivers number them in). Thread context. */
+void virtio_probe_each(unsigned type, void (*attach)(struct virtio_dev *vd));
 
 #endif

@@ -373,8 +373,5 @@ static void attach(struct virtio_dev *vd)
 
 void virtio_blk_probe(void)
 {
-	unsigned from = 0;
-	struct virtio_dev *vd;
-	while ((vd = virtio_pci_next(VIRTIO_ID_BLK, &from)))
-		attach(vd);
+	virtio_probe_each(VIRTIO_ID_BLK, attach);
 }

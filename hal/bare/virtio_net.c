@@ -391,8 +391,5 @@ static void attach(struct virtio_dev *vd)
 
 void virtio_net_probe(void)
 {
-	unsigned from = 0;
-	struct virtio_dev *vd;
-	while ((vd = virtio_pci_next(VIRTIO_ID_NET, &from)))
-		attach(vd);
+	virtio_probe_each(VIRTIO_ID_NET, attach);
 }
