@@ -74,6 +74,7 @@ struct virtio_dev {
 	bool legacy;                    /* a 0.9.5 device: no FEATURES_OK, no VERSION_1 */
 	bool msix;                      /* interrupts by MSI-X (after irq_setup) */
 	int queue_vector;               /* the queues' vector (after irq_setup), for messages */
+	const char *irq_kind;           /* "MSI-X", "INTx", "GSI edge" (after irq_setup), for messages */
 	char where[16];                 /* "00:03.0", for messages */
 };
 

@@ -365,7 +365,7 @@ static void attach(struct virtio_dev *vd)
 	bare_printf("%s: %s, %s vector %d, %lu sectors of %u, %u descriptors, "
 	            "%u KiB a chain%s%s\n",
 	            b->info.name, vd->legacy ? "legacy" : "virtio 1.x",
-	            vd->msix ? "MSI-X" : "INTx", vd->queue_vector,
+	            vd->irq_kind, vd->queue_vector,
 	            (unsigned long)b->info.sectors, b->info.sector_size, b->vq.size,
 	            b->piece_bytes / 1024, b->info.read_only ? ", read-only" : "",
 	            virtio_has(vd, BLK_F_FLUSH) ? ", flush" : ", no flush (write-through)");

@@ -217,6 +217,7 @@ static int vm_irq_setup(struct virtio_dev *vd, unsigned cpu, bare_irq_fn queue_f
 	if (v < 0)
 		return v;
 	vd->queue_vector = v;
+	vd->irq_kind = "GSI edge";
 	return 0;
 }
 

@@ -339,7 +339,7 @@ static int vnet_start(struct hal_netdev *dev)
 	n->started = true;
 	bare_printf("%s: %s, %s vector %d, %u+%u descriptors, %u-byte header%s\n",
 	            n->hal.info.name, vd->legacy ? "legacy" : "virtio 1.x",
-	            vd->msix ? "MSI-X" : "INTx", vd->queue_vector, n->rx.size, n->tx.size,
+	            vd->irq_kind, vd->queue_vector, n->rx.size, n->tx.size,
 	            n->hdr_len, n->segs == 2 ? " apart" : "");
 	return 0;
 }

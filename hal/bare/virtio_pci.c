@@ -343,12 +343,14 @@ static int vpci_irq_setup(struct virtio_dev *vd, unsigned cpu, bare_irq_fn queue
 		return p->raise_vector;
 	if (setup_msix(p, cpu)) {
 		vd->msix = true;
+		vd->irq_kind = "MSI-X";
 		return 0;
 	}
 	int v = bare_irq_route_pci(p->pci, cpu, intx_irq, p);
 	if (v < 0)
 		return v;
 	vd->queue_vector = v;
+	vd->irq_kind = "INTx";
 	return 0;
 }
 
