@@ -44,5 +44,7 @@ for kind in mke2fs toro-fs; do
 	run $kind "legacy, INTx, 2 CPUs" -smp 2 -nodefaults \
 		$(vdisk "$SCRATCH/big.img" d0 disable-modern=on,vectors=0) \
 		$(vdisk "$SCRATCH/small.img" d1 disable-modern=on,vectors=0)
+	run $kind "microvm, virtio-mmio, 2 CPUs" -M microvm -smp 2 -nodefaults \
+		$(mdisk "$SCRATCH/big.img" d0) $(mdisk "$SCRATCH/small.img" d1)
 done
 finish
