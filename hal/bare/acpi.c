@@ -3,7 +3,8 @@
  * the CPUs (local APIC ids, in MADT order), the local APIC and I/O APICs'
  * addresses (microvm has two) and the ISA interrupt overrides. The RSDP comes from the
  * hvm_start_info, else from a scan of the EBDA and 0xe0000-0xfffff.
- * Without a MADT the machine is taken as one CPU with the default LAPIC.
+ * Without a MADT the MP tables are read instead (mptable.c); without
+ * either the machine is taken as one CPU with the default LAPIC.
  *
  * Also the virtio-mmio devices that QEMU's microvm describes in its DSDT
  * (devices with _HID "LNRO0005"), without an AML interpreter: after each
@@ -209,8 +210,11 @@ void acpi_init(const struct hvm_start_info *si)
 	const struct sdt_header *madt = rsdp ? find_table(rsdp, "APIC") : NULL;
 	if (madt)
 		parse_madt(madt);
+	else if (mptable_init())
+		bare_printf("acpi: no MADT; %u CPU(s), %u I/O APIC(s) from the MP table\n",
+		            acpi_cpu_count, acpi_ioapic_count);
 	else
-		bare_printf("acpi: no MADT, running on one CPU\n");
+		bare_printf("acpi: no MADT nor MP table, running on one CPU\n");
 	const struct sdt_header *fadt = rsdp ? find_table(rsdp, "FACP") : NULL;
 	if (fadt && fadt->length >= 44) {
 		uint32_t dsdt;

@@ -211,6 +211,7 @@ struct acpi_ioapic {
 	uint32_t gsi_base;
 };
 #define ACPI_IOAPIC_MAX 4
+#define ACPI_GSI_NEXT   0xffffffffu     /* MP tables: the GSIs after the previous I/O APIC's */
 extern struct acpi_ioapic acpi_ioapics[ACPI_IOAPIC_MAX];       /* MADT order */
 extern unsigned acpi_ioapic_count;                              /* 0: none found */
 extern uint32_t acpi_cpu_apic_ids[HAL_MAX_CPUS];
@@ -224,6 +225,9 @@ struct acpi_mmio_dev {
 };
 #define ACPI_MMIO_MAX 32
 const struct acpi_mmio_dev *acpi_virtio_mmio(unsigned index);
+/* mptable_init (mptable.c): CPUs and I/O APICs from the MP tables, for a
+ * machine without a MADT; false when there are none. */
+bool mptable_init(void);
 
 /* apic.c: the local APIC of the calling CPU */
 void lapic_init(void);              /* each CPU, after trap_load */

@@ -99,6 +99,9 @@ void ioapic_init(void)
 		struct ioapic *io = &ioapics[ioapic_count];
 		io->addr = acpi_ioapics[i].addr;
 		io->gsi_base = acpi_ioapics[i].gsi_base;
+		if (io->gsi_base == ACPI_GSI_NEXT)      /* MP tables: right after the previous */
+			io->gsi_base = i ? ioapics[ioapic_count - 1].gsi_base +
+			                   ioapics[ioapic_count - 1].pins : 0;
 		io->pins = ((ioapic_read(io, IOAPIC_VER) >> 16) & 0xff) + 1;
 		for (unsigned pin = 0; pin < io->pins; pin++) {
 			ioapic_write(io, IOAPIC_REDTBL + 2 * pin, RED_MASKED);

@@ -7,8 +7,10 @@
 #   modern virtio-mmio (version 2; QEMU's default is legacy) with a NIC;
 #   the same with ioapic2=off and pit=off (GSIs on the first I/O APIC; the
 #   clock without a PIT);
-#   a device named on the command line (virtio_mmio.device=, as Linux
-#   reads it) and also in the DSDT counts once; a malformed word is
+#   acpi=off: devices from the command line microvm writes
+#   (virtio_mmio.device=, as Linux reads it), CPUs and the I/O APIC from
+#   the MP table, 2 CPUs;
+#   a device named on the command line and also in the DSDT counts once; a malformed word is
 #   reported and ignored;
 #   ToroLogger: three runs (1, 1, 2 CPUs) append three lines, e2fsck clean;
 #   NicRaw on virtio-net (slirp, restrict=on), 1 and 2 CPUs;
@@ -65,6 +67,11 @@ expect "BlkRaw, modern virtio-mmio (force-legacy=false), with a NIC, 2 CPUs" $? 
 
 mvm "$out" "$RAW" microvm,ioapic2=off,pit=off "" --smp 2 --vdisk "$SCRATCH/a.img"
 expect "BlkRaw, ioapic2=off, pit=off, 2 CPUs" $? '^10 passed, 0 failed$' 'GSI edge'
+
+mvm "$out" "$RAW" microvm,acpi=off "" --smp 2 --vdisk "$SCRATCH/a.img" --nic virtio-net-pci
+expect "acpi=off: devices from the command line, CPUs and I/O APIC from the MP table" $? \
+	'^10 passed, 0 failed$' '2 CPU\(s\), 1 I/O APIC\(s\) from the MP table' \
+	'virtio-blk mmio@feb00e00: legacy, GSI edge' 'virtio-net mmio@feb00c00'
 
 mvm "$out" "$RAW" microvm "virtio_mmio.device=512@0xfeb02e00:47 virtio_mmio.device=4K@oops" \
 	--vdisk "$SCRATCH/a.img"
