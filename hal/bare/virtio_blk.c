@@ -24,7 +24,7 @@
  * 1.x 5.2.6: such a device writes through), so a FLUSH completes at once:
  * a completed write is then as durable as the device makes it, no more.
  * A status other than OK, or a chain returned without its status byte, is
- * -EIO (counted in errors).
+ * -EIO (counted in errors, as are used entries that name no chain).
  *
  * Interrupts: the device's go to the CPU that probed it. A request
  * submitted from another CPU is finished there too (hal.h: done runs on
@@ -213,11 +213,17 @@ static void queue_irq(void *arg)
 	struct vblk *b = arg;
 	struct vblk_req *finished = NULL;
 	unsigned long irq = lock_take(&b->lock);
-	struct vblk_piece *p;
 	uint32_t len;
-	while ((p = virtq_get_used(&b->vq, &len))) {
+	while (virtq_has_used(&b->vq)) {
+		struct vblk_piece *p = virtq_get_used(&b->vq, &len);
+		if (!p) {
+			b->errors++;        /* a used entry naming no chain of ours */
+			continue;
+		}
 		struct vblk_req *r = p->req;
-		if (len < 1 || p->status != S_OK) {
+		/* The status byte starts as 0xff: a chain returned without it
+		 * written is an error too (len is not trusted for this). */
+		if (p->status != S_OK) {
 			b->errors++;
 			if (r->status == 0)
 				r->status = -EIO;

@@ -116,10 +116,23 @@ static void vm_set_features(struct virtio_dev *vd, uint64_t f)
 	wr(m, R_DRV_FEATURES, (uint32_t)(f >> 32));
 }
 
+/* Fields at their own width (virtio 1.x 4.2.2.2): 4- and 8-byte ones as
+ * aligned 32-bit reads, 2-byte ones as 16-bit, the rest byte by byte. */
 static void read_bytes(struct vmmio *m, unsigned off, void *buf, unsigned len)
 {
-	for (unsigned i = 0; i < len; i++)
-		((uint8_t *)buf)[i] = *(volatile uint8_t *)(m->base + R_CONFIG + off + i);
+	uintptr_t a = m->base + R_CONFIG + off;
+	if (len % 4 == 0 && off % 4 == 0) {
+		for (unsigned i = 0; i < len; i += 4) {
+			uint32_t v = mmio_read32(a + i);
+			memcpy((uint8_t *)buf + i, &v, 4);
+		}
+	} else if (len == 2 && off % 2 == 0) {
+		uint16_t v = *(volatile uint16_t *)a;
+		memcpy(buf, &v, 2);
+	} else {
+		for (unsigned i = 0; i < len; i++)
+			((uint8_t *)buf)[i] = *(volatile uint8_t *)(a + i);
+	}
 }
 
 /* Modern: again while the generation changes under us. Legacy has no
