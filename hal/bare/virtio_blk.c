@@ -99,20 +99,22 @@ struct cpu_done {                       /* requests finished for one CPU */
 };
 
 struct vblk {
+	/* Set at probe, read-only after. */
 	struct hal_blkdev hal;          /* first: blk.c hands us this */
 	struct virtio_dev *vd;
-	struct hal_blk_info info;       /* read-only after probe */
+	struct hal_blk_info info;
 	uint32_t units;                 /* 512-byte device sectors per hal sector */
 	uint32_t seg_bytes;             /* bytes per data descriptor */
 	uint32_t piece_bytes;           /* bytes per chain */
 	unsigned route_cpu;             /* where the device interrupts */
 	int ipi_vector;                 /* finished requests of other CPUs */
-	struct cpu_done *finished;      /* per CPU */
+	struct cpu_done *finished;      /* per CPU, each under its own lock */
 
+	/* Guarded by lock (taken before a cpu_done lock, never inside one). */
 	int lock;
 	struct virtq vq;
-	struct vblk_piece *waiting, **waiting_tail;
-	uint64_t errors;
+	struct vblk_piece *waiting, **waiting_tail;     /* FIFO, not yet in the ring */
+	uint64_t errors;                /* failed pieces, bogus used entries */
 };
 
 /* ---- Locks -------------------------------------------------------------- */
@@ -130,6 +132,15 @@ static void lock_drop(int *l, unsigned long irq)
 	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
 	hal_irq_restore(irq);
 }
+
+/* The "device lock held" rule of the ring functions, checked. */
+#define assert_locked(b) do { \
+	if (!__atomic_load_n(&(b)->lock, __ATOMIC_RELAXED) || hal_irq_enabled()) { \
+		bare_printf("virtio-blk: %s: device lock not held\n", __func__); \
+		hal_dump_state(); \
+		hal_shutdown(BARE_FAULT_STATUS); \
+	} \
+} while (0)
 
 /* ---- Completion ----------------------------------------------------------- */
 
@@ -181,6 +192,7 @@ static void ipi_irq(void *arg)
  * went in. Lock held. */
 static bool fill_ring(struct vblk *b)
 {
+	assert_locked(b);
 	bool added = false;
 	struct vblk_piece *p;
 	while ((p = b->waiting)) {
