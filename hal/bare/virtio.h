@@ -13,7 +13,7 @@
  *		virtio_driver_ok(vd);
  *
  * then virtq_add/virtq_publish, and vd->ops->queue_notify when publish
- * says the device wants it. Interrupts: queue_fn(arg) runs in irq context
+ * says the device wants it; virtio_irq_raise to run queue_fn soon. Interrupts: queue_fn(arg) runs in irq context
  * when any queue of the device may have completed chains (the driver looks
  * at its queues), config_fn(arg) when the device configuration changed.
  */
@@ -59,12 +59,11 @@ struct virtio_ops {
 	int (*queue_setup)(struct virtio_dev *vd, struct virtq *vq, uint16_t index,
 	                   uint16_t max_size);
 	void (*queue_notify)(struct virtio_dev *vd, struct virtq *vq);
-	/* Route the device's interrupts to cpu: MSI-X when the function has
-	 * it, else INTx. Before queue_setup. 0 or -errno. */
+	/* Route the device's interrupts to cpu (PCI: MSI-X when the function
+	 * has it, else INTx; MMIO: its GSI), and set up virtio_irq_raise.
+	 * Before queue_setup. 0 or -errno. */
 	int (*irq_setup)(struct virtio_dev *vd, unsigned cpu, bare_irq_fn queue_fn,
 	                 bare_irq_fn config_fn, void *arg);
-	/* Run queue_fn in irq context on the calling CPU, soon. */
-	void (*irq_raise)(struct virtio_dev *vd);
 };
 
 struct virtio_dev {
@@ -75,6 +74,7 @@ struct virtio_dev {
 	bool msix;                      /* interrupts by MSI-X (after irq_setup) */
 	int queue_vector;               /* the queues' vector (after irq_setup), for messages */
 	const char *irq_kind;           /* "MSI-X", "INTx", "GSI edge" (after irq_setup), for messages */
+	int raise_vector;               /* virtio_irq_raise's: queue_fn alone (virtio_raise_setup) */
 	char where[16];                 /* "00:03.0", for messages */
 };
 
@@ -92,6 +92,20 @@ int virtio_driver_ok(struct virtio_dev *vd);
 
 /* virtio_fail: give up on the device (status FAILED). */
 void virtio_fail(struct virtio_dev *vd);
+
+/* virtio_raise_setup: a vector of the device's own whose handler is
+ * queue_fn, for virtio_irq_raise (a transport's irq_setup calls it).
+ * 0 or -ENOSPC. virtio_irq_raise: run queue_fn in irq context on the
+ * calling CPU, soon (a self IPI: never a level-triggered pin's vector). */
+int virtio_raise_setup(struct virtio_dev *vd, bare_irq_fn queue_fn, void *arg);
+void virtio_irq_raise(struct virtio_dev *vd);
+
+/* virtio_read_stable: a legacy device's configuration has no generation
+ * counter, so read it (through the transport's raw reader) until two
+ * reads agree, at most 8 times; len at most 64. */
+typedef void (*virtio_raw_read)(struct virtio_dev *vd, unsigned off, void *buf, unsigned len);
+void virtio_read_stable(struct virtio_dev *vd, virtio_raw_read read, unsigned off, void *buf,
+                        unsigned len);
 
 static inline bool virtio_has(const struct virtio_dev *vd, uint64_t feature)
 {

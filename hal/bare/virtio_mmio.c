@@ -20,8 +20,8 @@
  * to non-zero; the handler reads the status, acknowledges those bits (so a
  * later event makes a new edge) and only then runs the queue and
  * configuration handlers, which therefore see every chain the device
- * returned before the acknowledgement. irq_raise, as on PCI, sends a self
- * IPI to a vector of the device's own.
+ * returned before the acknowledgement. virtio_irq_raise works as on PCI
+ * (virtio.c).
  *
  * Legacy (version 1): the guest page size is set to 4 KiB, a queue is
  * given by page frame number with 4 KiB alignment of its used ring (the
@@ -72,7 +72,6 @@ struct vmmio {
 	uintptr_t base;
 	uint64_t size;
 	uint32_t gsi;
-	int raise_vector;
 	bare_irq_fn queue_fn, config_fn;
 	void *arg;
 };
@@ -118,9 +117,9 @@ static void vm_set_features(struct virtio_dev *vd, uint64_t f)
 
 /* Fields at their own width (virtio 1.x 4.2.2.2): 4- and 8-byte ones as
  * aligned 32-bit reads, 2-byte ones as 16-bit, the rest byte by byte. */
-static void read_bytes(struct vmmio *m, unsigned off, void *buf, unsigned len)
+static void read_bytes(struct virtio_dev *vd, unsigned off, void *buf, unsigned len)
 {
-	uintptr_t a = m->base + R_CONFIG + off;
+	uintptr_t a = vm_of(vd)->base + R_CONFIG + off;
 	if (len % 4 == 0 && off % 4 == 0) {
 		for (unsigned i = 0; i < len; i += 4) {
 			uint32_t v = mmio_read32(a + i);
@@ -135,8 +134,8 @@ static void read_bytes(struct vmmio *m, unsigned off, void *buf, unsigned len)
 	}
 }
 
-/* Modern: again while the generation changes under us. Legacy has no
- * generation: again until two reads agree. */
+/* Modern: again while the generation changes under us; legacy: until two
+ * reads agree (virtio_read_stable). */
 static void vm_config_read(struct virtio_dev *vd, unsigned off, void *buf, unsigned len)
 {
 	struct vmmio *m = vm_of(vd);
@@ -144,23 +143,15 @@ static void vm_config_read(struct virtio_dev *vd, unsigned off, void *buf, unsig
 		memset(buf, 0, len);    /* outside the block: nothing to read */
 		return;
 	}
-	if (!vd->legacy) {
-		uint32_t gen;
-		do {
-			gen = rd(m, R_GENERATION);
-			read_bytes(m, off, buf, len);
-		} while (rd(m, R_GENERATION) != gen);
+	if (vd->legacy) {
+		virtio_read_stable(vd, read_bytes, off, buf, len);
 		return;
 	}
-	uint8_t again[64];
-	if (len > sizeof(again))
-		len = sizeof(again);
-	for (int tries = 0; tries < 8; tries++) {
-		read_bytes(m, off, buf, len);
-		read_bytes(m, off, again, len);
-		if (memcmp(buf, again, len) == 0)
-			return;
-	}
+	uint32_t gen;
+	do {
+		gen = rd(m, R_GENERATION);
+		read_bytes(vd, off, buf, len);
+	} while (rd(m, R_GENERATION) != gen);
 }
 
 static int vm_queue_setup(struct virtio_dev *vd, struct virtq *vq, uint16_t index,
@@ -208,35 +199,28 @@ static void vm_irq(void *arg)
 	if (!isr)
 		return;
 	wr(m, R_INT_ACK, isr);
-	if (isr & INT_CONFIG)
+	if ((isr & INT_CONFIG) && m->config_fn)
 		m->config_fn(m->arg);
 	if (isr & INT_QUEUE)
 		m->queue_fn(m->arg);
 }
-
-static void noop_config(void *arg) { }
 
 static int vm_irq_setup(struct virtio_dev *vd, unsigned cpu, bare_irq_fn queue_fn,
                         bare_irq_fn config_fn, void *arg)
 {
 	struct vmmio *m = vm_of(vd);
 	m->queue_fn = queue_fn;
-	m->config_fn = config_fn ? config_fn : noop_config;
+	m->config_fn = config_fn;
 	m->arg = arg;
-	m->raise_vector = bare_irq_alloc_vector(queue_fn, arg);
-	if (m->raise_vector < 0)
-		return m->raise_vector;
+	int rc = virtio_raise_setup(vd, queue_fn, arg);
+	if (rc < 0)
+		return rc;
 	int v = bare_irq_route_gsi(m->gsi, false, cpu, vm_irq, m);
 	if (v < 0)
 		return v;
 	vd->queue_vector = v;
 	vd->irq_kind = "GSI edge";
 	return 0;
-}
-
-static void vm_irq_raise(struct virtio_dev *vd)
-{
-	bare_irq_self((unsigned)vm_of(vd)->raise_vector);
 }
 
 static const struct virtio_ops mmio_ops = {
@@ -249,7 +233,6 @@ static const struct virtio_ops mmio_ops = {
 	.queue_setup = vm_queue_setup,
 	.queue_notify = vm_queue_notify,
 	.irq_setup = vm_irq_setup,
-	.irq_raise = vm_irq_raise,
 };
 
 /* ---- Discovery ---------------------------------------------------------- */

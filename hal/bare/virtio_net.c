@@ -296,7 +296,7 @@ static void vnet_arm(struct hal_netdev *dev, unsigned queue)
 	/* Interrupts on before the look: a completion after it interrupts. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (work_waiting(n) || (tx_wanted && n->tx_nfree > 0))
-		n->vd->ops->irq_raise(n->vd);
+		virtio_irq_raise(n->vd);
 }
 
 static int vnet_start(struct hal_netdev *dev)
