@@ -2,6 +2,7 @@
 # qemu-run.sh: boot a bare Toro/C image in QEMU with its serial console here.
 #
 #   scripts/qemu-run.sh ELF [--smp N] [--mem SIZE] [--cpu MODEL] [--disk IMG]
+#                           [--vdisk IMG] [--machine pc|microvm[,PROPS]]
 #                           [--append ARGS] [--accel auto|kvm|tcg] [--icount]
 #                           [--gdb] [--hang SECONDS] [--timeout SECONDS]
 #                           [--nic MODEL[,PROPERTY=VALUE...]]...
@@ -45,8 +46,16 @@
 # namespace of its own; virtio headers on, so virtio-net gets checksum
 # offloads). Without either the machine has no NIC. The n-th NIC's netdev
 # is named nic<n-1> (for QMP's set_link). --fwd forwards a port of
-# 127.0.0.1 (only) to the guest through every user-mode NIC (repeatable). --qmp SOCKET: a QMP server on
-# that Unix socket, for tests that drive QEMU while it runs.
+# 127.0.0.1 (only) to the guest through every user-mode NIC (repeatable).
+# --qmp SOCKET: a QMP server on that Unix socket, for tests that drive QEMU
+# while it runs.
+#
+# --machine: QEMU's pc (the default: firmware, PCI, IDE) or microvm (no
+# PCI, no firmware tables beyond ACPI; devices on virtio-mmio, found by
+# the kernel in the DSDT). --disk adds a raw image as an IDE disk on pc,
+# --vdisk as a virtio-blk disk (virtio-blk-pci on pc); on microvm both are
+# virtio-blk on virtio-mmio, and a --nic virtio-net-pci becomes
+# virtio-net-device (microvm has no e1000).
 #
 # QEMU-ARGS after -- go to QEMU after ours, so they add devices and may
 # override -smp, -m and -cpu (QEMU takes the last of each).
@@ -54,9 +63,9 @@ set -u
 
 usage() {
 	echo "usage: $0 ELF [--smp N] [--mem SIZE] [--cpu MODEL] [--disk IMG] [--append ARGS]" \
-		"[--accel auto|kvm|tcg] [--icount] [--gdb] [--hang S] [--timeout S]" \
-		"[--nic MODEL[,PROPS]]... [--fwd RULE]... [--nic-tap IFNAME MODEL[,PROPS]]..." \
-		"[--qmp SOCKET]" \
+		"[--vdisk IMG] [--machine pc|microvm[,PROPS]] [--accel auto|kvm|tcg] [--icount] [--gdb]" \
+		"[--hang S] [--timeout S] [--nic MODEL[,PROPS]]... [--fwd RULE]..." \
+		"[--nic-tap IFNAME MODEL[,PROPS]]... [--qmp SOCKET]" \
 		"[-- QEMU-ARGS...]" >&2
 	exit 2
 }
@@ -68,6 +77,8 @@ smp=1
 mem=256M
 cpu=max
 disk=
+vdisks=
+machine=pc
 append=
 accel=${TORO_QEMU_ACCEL:-auto}
 icount=
@@ -83,6 +94,8 @@ while [ $# -gt 0 ]; do
 	--mem) mem=$2; shift 2 ;;
 	--cpu) cpu=$2; shift 2 ;;
 	--disk) disk=$2; shift 2 ;;
+	--vdisk) [ $# -ge 2 ] || usage; vdisks="$vdisks $2"; shift 2 ;;
+	--machine) [ $# -ge 2 ] || usage; machine=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	--accel) accel=$2; shift 2 ;;
 	--icount) icount=1; shift ;;
@@ -138,9 +151,23 @@ for nic in $nics; do
 	reversed="$nic $reversed"
 	count=$((count + 1))
 done
+microvm=
+case $machine in
+microvm|microvm,*) microvm=1 ;;
+pc|pc,*|q35|q35,*) ;;
+*) echo "qemu-run: unknown machine '$machine' (pc or microvm)" >&2; exit 126 ;;
+esac
 for nic in $reversed; do
 	count=$((count - 1))
-	set -- -device "${nic#*:},netdev=nic$count" "$@"
+	model=${nic#*:}
+	if [ -n "$microvm" ]; then
+		case $model in
+		virtio-net-pci*) model=virtio-net-device${model#virtio-net-pci} ;;
+		virtio-net-device*) ;;
+		*) echo "qemu-run: microvm has no $model (virtio-net-pci only)" >&2; exit 126 ;;
+		esac
+	fi
+	set -- -device "$model,netdev=nic$count" "$@"
 	case $nic in
 	user:*) set -- -netdev "user,id=nic$count,restrict=on$fwds" "$@" ;;
 	tap=*) tap=${nic%%:*}
@@ -149,9 +176,22 @@ for nic in $reversed; do
 done
 [ -n "$qmp" ] && set -- -qmp "unix:$qmp,server=on,wait=off" "$@"
 [ -n "$gdb" ] && set -- -s -S "$@"
+vdev=virtio-blk-pci
+[ -n "$microvm" ] && vdev=virtio-blk-device
+[ -n "$microvm" ] && [ -n "$disk" ] && vdisks="$disk $vdisks" && disk=
+n=0
+rev=
+for v in $vdisks; do
+	rev="$n:$v $rev"
+	n=$((n + 1))
+done
+for v in $rev; do
+	set -- -drive "file=${v#*:},format=raw,if=none,id=vd${v%%:*}" -device "$vdev,drive=vd${v%%:*}" "$@"
+done
 [ -n "$disk" ] && set -- -drive "file=$disk,format=raw,if=ide" "$@"
 [ -n "$append" ] && set -- -append "$append" "$@"
 # shellcheck disable=SC2086 # accel_args: words without spaces
+[ "$machine" = pc ] || set -- -M "$machine" "$@"
 set -- $accel_args -cpu "$cpu" -smp "$smp" -m "$mem" \
 	-display none -vga none -nic none -serial stdio -monitor none \
 	-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \

@@ -1,17 +1,28 @@
 /*
  * acpi.c: the few ACPI tables the HAL reads: RSDP -> RSDT/XSDT -> MADT, for
- * the CPUs (local APIC ids, in MADT order), the local APIC and I/O APIC
- * addresses and the ISA interrupt overrides. The RSDP comes from the
+ * the CPUs (local APIC ids, in MADT order), the local APIC and I/O APICs'
+ * addresses (microvm has two) and the ISA interrupt overrides. The RSDP comes from the
  * hvm_start_info, else from a scan of the EBDA and 0xe0000-0xfffff.
- * Without a MADT the machine is taken as one CPU with the default LAPIC.
+ * Without a MADT the MP tables are read instead (mptable.c); without
+ * either the machine is taken as one CPU with the default LAPIC.
+ *
+ * Also the virtio-mmio devices that QEMU's microvm describes in its DSDT
+ * (devices with _HID "LNRO0005"), without an AML interpreter: after each
+ * such _HID string, up to the next one, the _CRS resource template holds a
+ * Memory32Fixed descriptor (tag 0x86: base, length) and an Extended
+ * Interrupt one (tag 0x89: the GSI). Descriptors have fixed layouts (ACPI
+ * 6.x section 6.4), so a byte scan for them finds what microvm writes; a
+ * DSDT laid out otherwise yields no devices, not wrong ones (the transport
+ * checks each block's magic before use). Recorded at boot, before the
+ * tables' memory could be reused.
  */
 #include <string.h>
 
 #include "bare.h"
 
 uintptr_t acpi_lapic_addr = 0xfee00000;
-uintptr_t acpi_ioapic_addr;
-uint32_t acpi_ioapic_gsi_base;
+struct acpi_ioapic acpi_ioapics[ACPI_IOAPIC_MAX];
+unsigned acpi_ioapic_count;
 uint32_t acpi_cpu_apic_ids[HAL_MAX_CPUS];
 unsigned acpi_cpu_count;
 
@@ -83,6 +94,52 @@ static const struct sdt_header *find_table(const struct rsdp *rsdp, const char *
 	return NULL;
 }
 
+#define VIRTIO_MMIO_HID "\x0dLNRO0005"       /* an AML string: prefix 0x0d */
+
+static struct acpi_mmio_dev mmio_devs[ACPI_MMIO_MAX];
+static unsigned mmio_count;
+
+/* The resource descriptors of one device: from p up to end. */
+static void scan_virtio_crs(const uint8_t *p, const uint8_t *end)
+{
+	struct acpi_mmio_dev d = { 0 };
+	bool mem = false, irq = false;
+	for (; p + 12 <= end && !(mem && irq); p++) {
+		if (!mem && p[0] == 0x86 && p[1] == 9 && p[2] == 0) {
+			memcpy(&d.base, p + 4, 4);
+			memcpy(&d.size, p + 8, 4);
+			mem = true;
+		} else if (!irq && p[0] == 0x89 && p[1] >= 6 && p[2] == 0 && p[4] >= 1) {
+			memcpy(&d.gsi, p + 5, 4);
+			irq = true;
+		}
+	}
+	if (mem && irq && d.size && mmio_count < ACPI_MMIO_MAX)
+		mmio_devs[mmio_count++] = d;
+}
+
+static void scan_dsdt(const struct sdt_header *dsdt)
+{
+	const uint8_t *p = (const uint8_t *)(dsdt + 1);
+	const uint8_t *end = (const uint8_t *)dsdt + dsdt->length;
+	size_t hid_len = sizeof(VIRTIO_MMIO_HID);      /* with its NUL */
+	const uint8_t *dev = NULL;
+	for (; p + hid_len <= end; p++) {
+		if (memcmp(p, VIRTIO_MMIO_HID, hid_len) != 0)
+			continue;
+		if (dev)
+			scan_virtio_crs(dev, p);
+		dev = p + hid_len;
+	}
+	if (dev)
+		scan_virtio_crs(dev, end);
+}
+
+const struct acpi_mmio_dev *acpi_virtio_mmio(unsigned index)
+{
+	return index < mmio_count ? &mmio_devs[index] : NULL;
+}
+
 static void add_cpu(uint32_t apic_id, uint32_t flags)
 {
 	if ((flags & 1) && acpi_cpu_count < HAL_MAX_CPUS)
@@ -106,11 +163,12 @@ static void parse_madt(const struct sdt_header *madt)
 			memcpy(&flags, p + 4, 4);
 			add_cpu(p[3], flags);
 			break;
-		case 1:         /* I/O APIC: id, 0, address, GSI base (first one only) */
-			if (!acpi_ioapic_addr) {
+		case 1:         /* I/O APIC: id, 0, address, GSI base */
+			if (acpi_ioapic_count < ACPI_IOAPIC_MAX) {
+				struct acpi_ioapic *io = &acpi_ioapics[acpi_ioapic_count++];
 				memcpy(&u32, p + 4, 4);
-				acpi_ioapic_addr = u32;
-				memcpy(&acpi_ioapic_gsi_base, p + 8, 4);
+				io->addr = u32;
+				memcpy(&io->gsi_base, p + 8, 4);
 			}
 			break;
 		case 2:         /* interrupt source override: bus, source, GSI, flags */
@@ -152,8 +210,19 @@ void acpi_init(const struct hvm_start_info *si)
 	const struct sdt_header *madt = rsdp ? find_table(rsdp, "APIC") : NULL;
 	if (madt)
 		parse_madt(madt);
+	else if (mptable_init())
+		bare_printf("acpi: no MADT; %u CPU(s), %u I/O APIC(s) from the MP table\n",
+		            acpi_cpu_count, acpi_ioapic_count);
 	else
-		bare_printf("acpi: no MADT, running on one CPU\n");
+		bare_printf("acpi: no MADT nor MP table, running on one CPU\n");
+	const struct sdt_header *fadt = rsdp ? find_table(rsdp, "FACP") : NULL;
+	if (fadt && fadt->length >= 44) {
+		uint32_t dsdt;
+		memcpy(&dsdt, (const uint8_t *)fadt + 40, 4);
+		const struct sdt_header *t = (const void *)(uintptr_t)dsdt;
+		if (dsdt && !memcmp(t->signature, "DSDT", 4) && sum_ok(t, t->length))
+			scan_dsdt(t);
+	}
 }
 
 uint32_t acpi_isa_gsi(unsigned isa_irq, uint16_t *flags)

@@ -146,7 +146,7 @@ static bool build_prdt(struct ata_channel *ch, uintptr_t buf, uint32_t bytes)
 static bool start_command(struct ata_channel *ch, struct ata_req *r)
 {
 	assert_channel_locked(ch);
-	struct hal_blkdev *d = r->dev;
+	struct ata_disk *d = r->dev;
 	uint16_t io = ch->cmd;
 
 	uint8_t s = ata_wait_ready(ch, false, PROBE_TIMEOUT_NS);
@@ -367,9 +367,10 @@ static void channel_poll(struct ata_channel *ch, struct ata_req *r,
 	}
 }
 
-int ata_submit(struct hal_blkdev *d, enum hal_blk_op op, uint64_t sector,
+int ata_submit(struct hal_blkdev *blk, enum hal_blk_op op, uint64_t sector,
                void *buf, uint32_t count, hal_blk_done_fn done, void *arg)
 {
+	struct ata_disk *d = (struct ata_disk *)blk;
 	struct ata_channel *ch = d->ch;
 	struct ata_req *r = req_alloc();
 	if (!r)

@@ -16,6 +16,7 @@
 
 #include "ata.h"
 #include "bare.h"
+#include "blk.h"
 
 /* Task-file registers, offsets from the command block. */
 #define REG_DATA        0
@@ -80,7 +81,7 @@ struct prd {
 };
 
 struct ata_req {
-	struct hal_blkdev *dev;
+	struct ata_disk *dev;
 	enum hal_blk_op op;
 	uint64_t sector;            /* next sector of the request */
 	uint8_t *buf;               /* where it goes / comes from */
@@ -110,7 +111,8 @@ struct ata_channel {
 	struct prd prdt[PRD_MAX] __attribute__((aligned(64)));
 };
 
-struct hal_blkdev {
+struct ata_disk {
+	struct hal_blkdev blk;      /* first: blk.c hands us this */
 	/* Set by ata_init, read-only after. */
 	struct ata_channel *ch;
 	unsigned drive;             /* 0 master, 1 slave */
@@ -124,7 +126,7 @@ struct hal_blkdev {
 /* The driver's tables (ata_probe.c): written by ata_init before it sets
  * ata_init_state to 2, read-only after. */
 extern struct ata_channel ata_channels[2];
-extern struct hal_blkdev ata_disks[ATA_MAX_DISKS];
+extern struct ata_disk ata_disks[ATA_MAX_DISKS];
 extern unsigned ata_ndisks;
 extern int ata_init_state;          /* atomic: 0 not begun, 1 probing, 2 done */
 

@@ -18,9 +18,10 @@
 #include "pci.h"
 
 struct ata_channel ata_channels[2];
-struct hal_blkdev ata_disks[ATA_MAX_DISKS];
+struct ata_disk ata_disks[ATA_MAX_DISKS];
 unsigned ata_ndisks;
 int ata_init_state;
+static const struct bare_blk_ops ata_blk_ops;
 
 /* ---- Probe -------------------------------------------------------------- */
 
@@ -115,7 +116,7 @@ static void probe_channel(struct ata_channel *ch, bool force_pio)
 		}
 		if (!(id[49] & (1u << 9)) || ata_ndisks == ATA_MAX_DISKS)
 			continue;           /* CHS only: not supported */
-		struct hal_blkdev *d = &ata_disks[ata_ndisks++];
+		struct ata_disk *d = &ata_disks[ata_ndisks++];
 		d->ch = ch;
 		d->drive = drive;
 		d->sectors = (uint32_t)id[60] | (uint32_t)id[61] << 16;
@@ -202,30 +203,29 @@ void ata_init(void)
 		inb(ch->cmd + REG_STATUS);
 	}
 	for (unsigned i = 0; i < ata_ndisks; i++) {
-		struct hal_blkdev *d = &ata_disks[i];
+		struct ata_disk *d = &ata_disks[i];
 		bare_printf("ata: %s, %lu sectors, LBA%s, %s, PIO block %u%s\n",
 		            d->name, (unsigned long)d->sectors, d->lba48 ? "48" : "28",
 		            d->dma ? "DMA" : "PIO", d->mult,
 		            d->ch->isa_irq >= 0 ? "" : ", polled");
+		d->blk.ops = &ata_blk_ops;
+		if (bare_blk_add(&d->blk) < 0)
+			bare_printf("ata: %s: too many disks, not used\n", d->name);
 	}
 	__atomic_store_n(&ata_init_state, 2, __ATOMIC_RELEASE);
 }
 
-unsigned ata_disk_count(void)
+static void ata_disk_info(struct hal_blkdev *blk, struct hal_blk_info *info)
 {
-	return ata_ndisks;
-}
-
-struct hal_blkdev *ata_disk(unsigned index)
-{
-	return index < ata_ndisks ? &ata_disks[index] : NULL;
-}
-
-void ata_disk_info(struct hal_blkdev *d, struct hal_blk_info *info)
-{
+	const struct ata_disk *d = (const struct ata_disk *)blk;
 	memset(info, 0, sizeof(*info));
 	info->sectors = d->sectors;
 	info->sector_size = SECTOR;
 	info->read_only = false;
 	memcpy(info->name, d->name, sizeof(info->name));
 }
+
+static const struct bare_blk_ops ata_blk_ops = {
+	.info = ata_disk_info,
+	.submit = ata_submit,
+};

@@ -86,6 +86,13 @@ struct hvm_memmap_entry {
 #define HVM_START_MAGIC 0x336ec578u
 
 bool bare_cmdline_has(const char *word);   /* boot.c: a word of the command line */
+/* bare_cmdline_value: what follows prefix in the n-th (from 0) word of the
+ * command line that begins with it ("--opt=" -> its value), or NULL. */
+const char *bare_cmdline_value(const char *prefix, unsigned n);
+/* bare_parse_num: the number at *s (decimal, or hex after 0x; with
+ * suffix, times K/M/G for a k, m or g after it), *s moved past it; false,
+ * *s unmoved, when there is no digit or it overflows. */
+bool bare_parse_num(const char **s, uint64_t *out, bool suffix);
 
 extern uint64_t bare_boot_tsc;          /* entry.S: TSC at the first instruction */
 
@@ -199,12 +206,28 @@ static inline void clock_ready(void)
 /* acpi.c: what the MADT says */
 void acpi_init(const struct hvm_start_info *si);
 extern uintptr_t acpi_lapic_addr;
-extern uintptr_t acpi_ioapic_addr;      /* 0: none found */
-extern uint32_t acpi_ioapic_gsi_base;
+struct acpi_ioapic {
+	uintptr_t addr;
+	uint32_t gsi_base;
+};
+#define ACPI_IOAPIC_MAX 4
+#define ACPI_GSI_NEXT   0xffffffffu     /* MP tables: the GSIs after the previous I/O APIC's */
+extern struct acpi_ioapic acpi_ioapics[ACPI_IOAPIC_MAX];       /* MADT order */
+extern unsigned acpi_ioapic_count;                              /* 0: none found */
 extern uint32_t acpi_cpu_apic_ids[HAL_MAX_CPUS];
 extern unsigned acpi_cpu_count;
 /* ISA IRQ overrides: GSI and MPS flags for ISA IRQ n (identity if none). */
 uint32_t acpi_isa_gsi(unsigned isa_irq, uint16_t *flags);
+/* acpi_virtio_mmio: the index-th virtio-mmio device the DSDT describes
+ * (microvm), or NULL past the last. */
+struct acpi_mmio_dev {
+	uint32_t base, size, gsi;
+};
+#define ACPI_MMIO_MAX 32
+const struct acpi_mmio_dev *acpi_virtio_mmio(unsigned index);
+/* mptable_init (mptable.c): CPUs and I/O APICs from the MP tables, for a
+ * machine without a MADT; false when there are none. */
+bool mptable_init(void);
 
 /* apic.c: the local APIC of the calling CPU */
 void lapic_init(void);              /* each CPU, after trap_load */

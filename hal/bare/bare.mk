@@ -71,9 +71,11 @@ $(BARE_APPS) $(BARE_TESTS): %.elf: %.debug.elf
 .PRECIOUS: $(BARE_DIR)/%.debug.elf $(BARE_DIR)/tests/%.debug.elf \
            $(BARE_DIR)/obj/app/%.o $(BARE_DIR)/obj/testapp/%.o $(BARE_DIR)/obj/name/%.o
 
-# make qemu APP=X [SMP=n] [DISK=img] [NIC=model[,props]] [ARGS="..."]; make qemu-gdb APP=X
+# make qemu APP=X [SMP=n] [DISK=img] [VDISK=img] [NIC=model[,props]] [MACHINE=microvm]
+#           [ARGS="..."]; make qemu-gdb APP=X
 APP ?= ToroHello
 BARE_RUN_OPTS = $(if $(SMP),--smp $(SMP)) $(if $(DISK),--disk $(DISK)) \
+                $(if $(VDISK),--vdisk $(VDISK)) $(if $(MACHINE),--machine $(MACHINE)) \
                 $(if $(NIC),--nic $(NIC)) $(if $(ARGS),--append "$(ARGS)")
 
 qemu: bare

@@ -56,6 +56,60 @@ bool bare_cmdline_has(const char *word)
 	return false;
 }
 
+const char *bare_cmdline_value(const char *prefix, unsigned n)
+{
+	size_t len = strlen(prefix);
+	for (int i = 1; argv[i]; i++)
+		if (strncmp(argv[i], prefix, len) == 0 && n-- == 0)
+			return argv[i] + len;
+	return NULL;
+}
+
+bool bare_parse_num(const char **s, uint64_t *out, bool suffix)
+{
+	const char *p = *s;
+	unsigned base = 10;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	}
+	uint64_t v = 0;
+	const char *digits = p;
+	for (;; p++) {
+		unsigned d;
+		if (*p >= '0' && *p <= '9')
+			d = (unsigned)(*p - '0');
+		else if (base == 16 && *p >= 'a' && *p <= 'f')
+			d = (unsigned)(*p - 'a' + 10);
+		else if (base == 16 && *p >= 'A' && *p <= 'F')
+			d = (unsigned)(*p - 'A' + 10);
+		else
+			break;
+		if (v > (UINT64_MAX - d) / base)
+			return false;       /* overflow: not a number we take */
+		v = v * base + d;
+	}
+	if (p == digits)
+		return false;
+	if (suffix) {
+		unsigned shift = 0;
+		switch (*p) {
+		case 'k': case 'K': shift = 10; break;
+		case 'm': case 'M': shift = 20; break;
+		case 'g': case 'G': shift = 30; break;
+		}
+		if (shift) {
+			if (v > UINT64_MAX >> shift)
+				return false;
+			v <<= shift;
+			p++;
+		}
+	}
+	*out = v;
+	*s = p;
+	return true;
+}
+
 void __attribute__((noreturn)) bare_main(uint32_t start_info)
 {
 	const struct hvm_start_info *si = (const void *)(uintptr_t)start_info;

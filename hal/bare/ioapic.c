@@ -1,6 +1,7 @@
 /*
- * ioapic.c: the I/O APIC (the first one in the MADT): every pin masked at
- * boot, then routed one by one for drivers (irq.h). The legacy 8259 PICs
+ * ioapic.c: the I/O APICs of the MADT (one on a pc, two on microvm, whose
+ * second holds the virtio-mmio GSIs from 24 up): every pin masked at boot,
+ * then routed one by one for drivers (irq.h), by GSI. The legacy 8259 PICs
  * are remapped out of the exception vectors and fully masked (pic_disable).
  * It also owns the device vectors (VEC_IRQ_FIRST..VEC_IRQ_LAST): one per
  * routed pin, whose handlers are chained when devices share the pin (PCI
@@ -19,7 +20,7 @@
 #define RED_ACTIVE_LOW  (1u << 13)
 
 #define IRQ_SHARE_MAX   4       /* handlers on one vector (a shared pin) */
-#define IOAPIC_MAX_PINS 240
+#define IOAPIC_MAX_PINS 240     /* GSIs 0..239 */
 
 struct irq_handler {
 	bare_irq_fn fn;
@@ -38,20 +39,39 @@ struct irq_slot {
 static int route_lock;
 static struct irq_slot slots[VEC_IRQ_LAST - VEC_IRQ_FIRST + 1];
 static unsigned next_vector = VEC_IRQ_FIRST;
-static unsigned pin_count;
-static uint8_t pin_vector[IOAPIC_MAX_PINS];     /* 0: pin not routed */
-static uint32_t pin_flags[IOAPIC_MAX_PINS];     /* RED_LEVEL | RED_ACTIVE_LOW of a routed pin */
+struct ioapic {
+	uintptr_t addr;
+	uint32_t gsi_base;
+	unsigned pins;
+};
+static struct ioapic ioapics[ACPI_IOAPIC_MAX];  /* set by ioapic_init */
+static unsigned ioapic_count;
+static uint8_t pin_vector[IOAPIC_MAX_PINS];     /* by GSI; 0: not routed */
+static uint32_t pin_flags[IOAPIC_MAX_PINS];     /* RED_LEVEL | RED_ACTIVE_LOW of a routed GSI */
 
-static uint32_t ioapic_read(uint32_t reg)
+static uint32_t ioapic_read(const struct ioapic *io, uint32_t reg)
 {
-	mmio_write32(acpi_ioapic_addr, reg);
-	return mmio_read32(acpi_ioapic_addr + 0x10);
+	mmio_write32(io->addr, reg);
+	return mmio_read32(io->addr + 0x10);
 }
 
-static void ioapic_write(uint32_t reg, uint32_t v)
+static void ioapic_write(const struct ioapic *io, uint32_t reg, uint32_t v)
 {
-	mmio_write32(acpi_ioapic_addr, reg);
-	mmio_write32(acpi_ioapic_addr + 0x10, v);
+	mmio_write32(io->addr, reg);
+	mmio_write32(io->addr + 0x10, v);
+}
+
+/* The I/O APIC with gsi among its pins, and the pin; NULL when none. */
+static const struct ioapic *ioapic_of(uint32_t gsi, unsigned *pin)
+{
+	for (unsigned i = 0; i < ioapic_count; i++) {
+		const struct ioapic *io = &ioapics[i];
+		if (gsi >= io->gsi_base && gsi - io->gsi_base < io->pins && gsi < IOAPIC_MAX_PINS) {
+			*pin = gsi - io->gsi_base;
+			return io;
+		}
+	}
+	return NULL;
 }
 
 /* The 8259s: SeaBIOS leaves the timer IRQ unmasked and the BSP's LINT0 in
@@ -75,14 +95,19 @@ void pic_disable(void)
 
 void ioapic_init(void)
 {
-	if (!acpi_ioapic_addr)
-		return;
-	pin_count = ((ioapic_read(IOAPIC_VER) >> 16) & 0xff) + 1;
-	if (pin_count > IOAPIC_MAX_PINS)
-		pin_count = IOAPIC_MAX_PINS;
-	for (unsigned pin = 0; pin < pin_count; pin++) {
-		ioapic_write(IOAPIC_REDTBL + 2 * pin, RED_MASKED);
-		ioapic_write(IOAPIC_REDTBL + 2 * pin + 1, 0);
+	for (unsigned i = 0; i < acpi_ioapic_count; i++) {
+		struct ioapic *io = &ioapics[ioapic_count];
+		io->addr = acpi_ioapics[i].addr;
+		io->gsi_base = acpi_ioapics[i].gsi_base;
+		if (io->gsi_base == ACPI_GSI_NEXT)      /* MP tables: right after the previous */
+			io->gsi_base = i ? ioapics[ioapic_count - 1].gsi_base +
+			                   ioapics[ioapic_count - 1].pins : 0;
+		io->pins = ((ioapic_read(io, IOAPIC_VER) >> 16) & 0xff) + 1;
+		for (unsigned pin = 0; pin < io->pins; pin++) {
+			ioapic_write(io, IOAPIC_REDTBL + 2 * pin, RED_MASKED);
+			ioapic_write(io, IOAPIC_REDTBL + 2 * pin + 1, 0);
+		}
+		ioapic_count++;
 	}
 }
 
@@ -128,19 +153,19 @@ static int new_vector(bare_irq_fn fn, void *arg)
  * many handlers. */
 static int route(uint32_t gsi, uint32_t flags, unsigned cpu, bare_irq_fn fn, void *arg)
 {
-	if (!acpi_ioapic_addr)
+	if (!ioapic_count)
 		return -ENODEV;
-	if (cpu >= bare_cpu_count || !fn || gsi < acpi_ioapic_gsi_base ||
-	    gsi - acpi_ioapic_gsi_base >= pin_count)
+	unsigned pin;
+	const struct ioapic *io = ioapic_of(gsi, &pin);
+	if (cpu >= bare_cpu_count || !fn || !io)
 		return -EINVAL;
-	unsigned pin = gsi - acpi_ioapic_gsi_base;
 
 	unsigned long irq = lock_routes();
 	int vector;
-	if (pin_vector[pin]) {
-		vector = pin_vector[pin];
+	if (pin_vector[gsi]) {
+		vector = pin_vector[gsi];
 		struct irq_slot *s = &slots[vector - VEC_IRQ_FIRST];
-		if (pin_flags[pin] != flags || s->n == IRQ_SHARE_MAX) {
+		if (pin_flags[gsi] != flags || s->n == IRQ_SHARE_MAX) {
 			vector = -EBUSY;
 		} else {
 			s->h[s->n] = (struct irq_handler){ fn, arg };
@@ -149,10 +174,10 @@ static int route(uint32_t gsi, uint32_t flags, unsigned cpu, bare_irq_fn fn, voi
 	} else {
 		vector = new_vector(fn, arg);
 		if (vector >= 0) {
-			pin_vector[pin] = (uint8_t)vector;
-			pin_flags[pin] = flags;
-			ioapic_write(IOAPIC_REDTBL + 2 * pin + 1, bare_cpus[cpu].apic_id << 24);
-			ioapic_write(IOAPIC_REDTBL + 2 * pin, flags | (uint32_t)vector);
+			pin_vector[gsi] = (uint8_t)vector;
+			pin_flags[gsi] = flags;
+			ioapic_write(io, IOAPIC_REDTBL + 2 * pin + 1, bare_cpus[cpu].apic_id << 24);
+			ioapic_write(io, IOAPIC_REDTBL + 2 * pin, flags | (uint32_t)vector);
 		}
 	}
 	unlock_routes(irq);
@@ -172,6 +197,12 @@ int bare_irq_alloc_vector(bare_irq_fn fn, void *arg)
 void bare_irq_self(unsigned vector)
 {
 	lapic_send_ipi(bare_this_cpu()->apic_id, vector);
+}
+
+void bare_irq_send(unsigned cpu, unsigned vector)
+{
+	if (cpu < bare_cpu_count)
+		lapic_send_ipi(bare_cpus[cpu].apic_id, vector);
 }
 
 /* The redirection flags of ISA IRQ isa_irq from the MADT's MPS flags;
@@ -218,25 +249,26 @@ int bare_irq_route_gsi(uint32_t gsi, bool pci_style, unsigned cpu,
 void bare_irq_retarget_isa(unsigned isa_irq, unsigned cpu)
 {
 	uint16_t mps;
-	if (!acpi_ioapic_addr || isa_irq >= 16 || cpu >= bare_cpu_count)
+	unsigned pin;
+	if (isa_irq >= 16 || cpu >= bare_cpu_count)
 		return;
-	uint32_t gsi = acpi_isa_gsi(isa_irq, &mps);
-	if (gsi < acpi_ioapic_gsi_base || gsi - acpi_ioapic_gsi_base >= pin_count)
+	const struct ioapic *io = ioapic_of(acpi_isa_gsi(isa_irq, &mps), &pin);
+	if (!io)
 		return;
 	unsigned long irq = lock_routes();
-	ioapic_write(IOAPIC_REDTBL + 2 * (gsi - acpi_ioapic_gsi_base) + 1,
-	             bare_cpus[cpu].apic_id << 24);
+	ioapic_write(io, IOAPIC_REDTBL + 2 * pin + 1, bare_cpus[cpu].apic_id << 24);
 	unlock_routes(irq);
 }
 
 void bare_irq_mask(uint32_t gsi, bool masked)
 {
-	if (!acpi_ioapic_addr || gsi < acpi_ioapic_gsi_base ||
-	    gsi - acpi_ioapic_gsi_base >= pin_count)
+	unsigned pin;
+	const struct ioapic *io = ioapic_of(gsi, &pin);
+	if (!io)
 		return;
-	uint32_t reg = IOAPIC_REDTBL + 2 * (gsi - acpi_ioapic_gsi_base);
+	uint32_t reg = IOAPIC_REDTBL + 2 * pin;
 	unsigned long irq = lock_routes();
-	uint32_t v = ioapic_read(reg);
-	ioapic_write(reg, masked ? v | RED_MASKED : v & ~RED_MASKED);
+	uint32_t v = ioapic_read(io, reg);
+	ioapic_write(io, reg, masked ? v | RED_MASKED : v & ~RED_MASKED);
 	unlock_routes(irq);
 }

@@ -67,6 +67,13 @@ int bare_irq_alloc_vector(bare_irq_fn fn, void *arg);
  */
 void bare_irq_self(unsigned vector);
 
+/*
+ * bare_irq_send: raise vector on CPU cpu (an IPI), with bare_irq_self's
+ * rule: only a vector of bare_irq_alloc_vector. A driver whose device
+ * interrupts one CPU hands a completion to the CPU that submitted it.
+ */
+void bare_irq_send(unsigned cpu, unsigned vector);
+
 struct pci_dev;
 
 /*

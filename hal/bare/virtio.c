@@ -3,6 +3,7 @@
  * (virtio 1.x section 3.1), over any transport (virtio.h).
  */
 #include <errno.h>
+#include <string.h>
 
 #include "virtio.h"
 
@@ -46,4 +47,40 @@ int virtio_driver_ok(struct virtio_dev *vd)
 void virtio_fail(struct virtio_dev *vd)
 {
 	vd->ops->set_status(vd, vd->ops->get_status(vd) | VIRTIO_STATUS_FAILED);
+}
+
+void virtio_probe_each(unsigned type, void (*attach)(struct virtio_dev *vd))
+{
+	struct virtio_dev *vd;
+	unsigned from = 0;
+	while ((vd = virtio_pci_next(type, &from)))
+		attach(vd);
+	from = 0;
+	while ((vd = virtio_mmio_next(type, &from)))
+		attach(vd);
+}
+
+int virtio_raise_setup(struct virtio_dev *vd, bare_irq_fn queue_fn, void *arg)
+{
+	vd->raise_vector = bare_irq_alloc_vector(queue_fn, arg);
+	return vd->raise_vector < 0 ? vd->raise_vector : 0;
+}
+
+void virtio_irq_raise(struct virtio_dev *vd)
+{
+	bare_irq_self((unsigned)vd->raise_vector);
+}
+
+void virtio_read_stable(struct virtio_dev *vd, virtio_raw_read read, unsigned off, void *buf,
+                        unsigned len)
+{
+	uint8_t again[64];
+	if (len > sizeof(again))
+		len = sizeof(again);
+	for (int tries = 0; tries < 8; tries++) {
+		read(vd, off, buf, len);
+		read(vd, off, again, len);
+		if (memcmp(buf, again, len) == 0)
+			return;
+	}
 }

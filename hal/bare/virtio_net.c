@@ -296,7 +296,7 @@ static void vnet_arm(struct hal_netdev *dev, unsigned queue)
 	/* Interrupts on before the look: a completion after it interrupts. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (work_waiting(n) || (tx_wanted && n->tx_nfree > 0))
-		n->vd->ops->irq_raise(n->vd);
+		virtio_irq_raise(n->vd);
 }
 
 static int vnet_start(struct hal_netdev *dev)
@@ -339,7 +339,7 @@ static int vnet_start(struct hal_netdev *dev)
 	n->started = true;
 	bare_printf("%s: %s, %s vector %d, %u+%u descriptors, %u-byte header%s\n",
 	            n->hal.info.name, vd->legacy ? "legacy" : "virtio 1.x",
-	            vd->msix ? "MSI-X" : "INTx", vd->queue_vector, n->rx.size, n->tx.size,
+	            vd->irq_kind, vd->queue_vector, n->rx.size, n->tx.size,
 	            n->hdr_len, n->segs == 2 ? " apart" : "");
 	return 0;
 }
@@ -391,8 +391,5 @@ static void attach(struct virtio_dev *vd)
 
 void virtio_net_probe(void)
 {
-	unsigned from = 0;
-	struct virtio_dev *vd;
-	while ((vd = virtio_pci_next(VIRTIO_ID_NET, &from)))
-		attach(vd);
+	virtio_probe_each(VIRTIO_ID_NET, attach);
 }

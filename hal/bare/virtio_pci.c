@@ -13,9 +13,9 @@
  * vector, so the handlers need not read the ISR. Otherwise INTx through
  * the I/O APIC (pci_irq.c), shared: the handler reads the ISR status, which
  * also lowers the line, and runs the queue and configuration handlers
- * that its bits name. irq_raise sends a self IPI to one more vector of the
- * device's own whose handler is the queue handler (irq.h: never to a
- * level-triggered pin's vector).
+ * that its bits name. virtio_irq_raise (virtio.c) sends a self IPI to one
+ * more vector of the device's own whose handler is the queue handler
+ * (irq.h: never to a level-triggered pin's vector).
  *
  * Legacy layout: with MSI-X enabled two vector registers follow the ISR
  * and the device configuration moves from offset 20 to 24, so MSI-X is
@@ -88,7 +88,6 @@ struct vpci {
 	uint16_t io;
 	uint16_t config_base;
 	/* Interrupts, set by irq_setup. */
-	int raise_vector;               /* irq_raise's: queue_fn alone */
 	bare_irq_fn queue_fn, config_fn;
 	void *arg;
 };
@@ -242,21 +241,16 @@ static void legacy_set_features(struct virtio_dev *vd, uint64_t f)
 	outl(vpci_of(vd)->io + LEG_GFEATURES, (uint32_t)f);
 }
 
-/* Legacy has no generation counter: read twice until two reads agree. */
-static void legacy_config_read(struct virtio_dev *vd, unsigned off, void *buf, unsigned len)
+static void legacy_config_bytes(struct virtio_dev *vd, unsigned off, void *buf, unsigned len)
 {
 	struct vpci *p = vpci_of(vd);
-	uint8_t again[64];
-	if (len > sizeof(again))
-		len = sizeof(again);
-	for (int tries = 0; tries < 8; tries++) {
-		for (unsigned i = 0; i < len; i++)
-			((uint8_t *)buf)[i] = inb((uint16_t)(p->io + p->config_base + off + i));
-		for (unsigned i = 0; i < len; i++)
-			again[i] = inb((uint16_t)(p->io + p->config_base + off + i));
-		if (memcmp(buf, again, len) == 0)
-			return;
-	}
+	for (unsigned i = 0; i < len; i++)
+		((uint8_t *)buf)[i] = inb((uint16_t)(p->io + p->config_base + off + i));
+}
+
+static void legacy_config_read(struct virtio_dev *vd, unsigned off, void *buf, unsigned len)
+{
+	virtio_read_stable(vd, legacy_config_bytes, off, buf, len);
 }
 
 static int legacy_queue_setup(struct virtio_dev *vd, struct virtq *vq, uint16_t index,
@@ -338,23 +332,20 @@ static int vpci_irq_setup(struct virtio_dev *vd, unsigned cpu, bare_irq_fn queue
 	p->queue_fn = queue_fn;
 	p->config_fn = config_fn ? config_fn : noop_config;
 	p->arg = arg;
-	p->raise_vector = bare_irq_alloc_vector(queue_fn, arg);
-	if (p->raise_vector < 0)
-		return p->raise_vector;
+	int rc = virtio_raise_setup(vd, queue_fn, arg);
+	if (rc < 0)
+		return rc;
 	if (setup_msix(p, cpu)) {
 		vd->msix = true;
+		vd->irq_kind = "MSI-X";
 		return 0;
 	}
 	int v = bare_irq_route_pci(p->pci, cpu, intx_irq, p);
 	if (v < 0)
 		return v;
 	vd->queue_vector = v;
+	vd->irq_kind = "INTx";
 	return 0;
-}
-
-static void vpci_irq_raise(struct virtio_dev *vd)
-{
-	bare_irq_self((unsigned)vpci_of(vd)->raise_vector);
 }
 
 static const struct virtio_ops modern_ops = {
@@ -367,7 +358,6 @@ static const struct virtio_ops modern_ops = {
 	.queue_setup = modern_queue_setup,
 	.queue_notify = modern_queue_notify,
 	.irq_setup = vpci_irq_setup,
-	.irq_raise = vpci_irq_raise,
 };
 
 static const struct virtio_ops legacy_ops = {
@@ -380,7 +370,6 @@ static const struct virtio_ops legacy_ops = {
 	.queue_setup = legacy_queue_setup,
 	.queue_notify = legacy_queue_notify,
 	.irq_setup = vpci_irq_setup,
-	.irq_raise = vpci_irq_raise,
 };
 
 /* ---- Discovery ---------------------------------------------------------- */
