@@ -1,6 +1,6 @@
 # Toro/C: one kernel, two platforms.
 #   make                 build both platforms (build/posix, build/bare)
-#   make run             build and run ToroHello on both platforms
+#   make run             serve ToroFiles.img on http://127.0.0.1:8080/ (the web service)
 #   make test            every test: unit, integration, QEMU
 #   make qemu APP=X      boot build/bare/X.elf with its serial console here
 #   make qemu-gdb APP=X  the same, stopped for gdb (see README)
@@ -34,12 +34,16 @@ include tests/tests.mk
 deps:
 	@scripts/install-deps.sh
 
+# The main job: the web service on ToroFiles.img (made when missing) as a
+# Linux process, reachable on the host's loopback through libslirp, until
+# Ctrl-C. RUN_PORT changes the host port.
+RUN_PORT ?= 8080
 run: deps
-	@$(MAKE) --no-print-directory all
-	@echo "== posix: $(BUILD)/posix/bin/ToroHello"
-	@$(BUILD)/posix/bin/ToroHello
-	@echo "== bare: QEMU $(BUILD)/bare/ToroHello.elf"
-	@scripts/qemu-run.sh $(BUILD)/bare/ToroHello.elf
+	@$(MAKE) --no-print-directory posix
+	@[ -f $(IMAGE) ] || $(MAKE) --no-print-directory image
+	@echo "== TorowithFileSystem serving $(IMAGE) on http://127.0.0.1:$(RUN_PORT)/ (Ctrl-C stops it)"
+	@$(BUILD)/posix/bin/TorowithFileSystem --disk $(IMAGE) \
+		--net slirp,hostfwd=tcp:127.0.0.1:$(RUN_PORT)-:80
 
 # Everything the tests run: both platforms, unit tests and test services,
 # and the unit tests and test services again with ASan and UBSan.
