@@ -6,7 +6,9 @@
 # served, slow clients (header and idle timeouts), the connection bound
 # (503); then a stop by SIGINT: the access log holds exactly one line per
 # request and e2fsck finds the image clean. Last, a kill -9 under load: the
-# log ends in a whole line after e2fsck -fy.
+# log ends in a whole line after e2fsck -fy. A strict client (undici, from
+# npm: tests/strict-http) parses every response of a pipelined keep-alive
+# connection.
 # WEB_BIN=build/posix-san/bin/TorowithFileSystem runs it under ASan+UBSan.
 # WEB_CPUS: the CPUs it runs on (2).
 source "$(dirname "$0")/../lib.sh"
@@ -63,6 +65,23 @@ still_serving() {
 start_server --header-timeout 1000 --idle-timeout 2000 --max-conns 4 ||
 	{ fail "the server starts"; finish; exit; }
 pass "the server starts and listens"
+
+# ---- every response through a strict client's parser (undici: llhttp)
+strict=build/strict-http
+if [ ! -d $strict/node_modules/undici ]; then
+	mkdir -p $strict && cp tests/strict-http/package.json tests/strict-http/package-lock.json $strict/ &&
+		(cd $strict && npm ci --ignore-scripts --no-audit --no-fund) >"$SCRATCH/npm.out" 2>&1 ||
+		cat "$SCRATCH/npm.out"
+fi
+cp tests/strict-http/check.mjs $strict/
+node $strict/check.mjs "$URL" "$TREE" >"$SCRATCH/strict.out" 2>&1
+while read -r verdict what; do
+	case $verdict in
+	PASS:) pass "strict client: $what" ;;
+	FAIL:) fail "strict client: $what" ;;
+	esac
+done <"$SCRATCH/strict.out"
+grep -q '^[0-9]* passed, 0 failed$' "$SCRATCH/strict.out" || { fail "strict client ran to its end"; cat "$SCRATCH/strict.out"; }
 
 # ---- files, byte for byte, with their headers
 while read -r path file type; do
