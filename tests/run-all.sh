@@ -51,7 +51,7 @@ run_unit() {   # binary label
 	record "$label" "$passing" "$failed"
 }
 
-BARE_SUITES=(qemu_boot ata_devices ata_logger ata_fssuite qemu_nic virtio_blk virtio_fssuite microvm)
+BARE_SUITES=(qemu_boot ata_devices ata_logger ata_fssuite qemu_nic virtio_blk virtio_fssuite microvm libvirt_xml)
 
 is_bare_suite() {   # script
 	local name
