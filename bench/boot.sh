@@ -2,7 +2,8 @@
 # boot.sh: how fast a Toro/C service starts (a benchmark, not a test).
 #   1. posix: build/posix/bin/ToroHello against /bin/true, mean wall time
 #   2. QEMU: build/bare/ToroHello.elf against a null kernel (bench/nullkernel:
-#      one serial line, then isa-debug-exit), same runner, same flags
+#      one serial line, then isa-debug-exit), same runner, same flags, on
+#      the pc and microvm machines, under TCG and (where usable) KVM
 #   3. the kernel's own entry-to-main time (--boot-time), posix and bare,
 #      and bare again under TCG -icount (1 instruction = 1 ns: a figure the
 #      host's load does not move, near what KVM would show)
@@ -58,23 +59,29 @@ entry_us() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 QEMU="scripts/qemu-run.sh"
-accel=TCG
-[ -r /dev/kvm ] && [ -w /dev/kvm ] && accel=KVM
+# QEMU rows for each accelerator here (TCG always, KVM where /dev/kvm is
+# usable) on both machines: pc (firmware, PCI) and microvm (neither).
+accels=tcg
+[ -r /dev/kvm ] && [ -w /dev/kvm ] && accels="tcg kvm"
 
 set -- $(pair_us "$RUNS" "build/posix/bin/ToroHello" "/bin/true")
 posix_hello=$1 posix_true=$2
-set -- $(pair_us "$QRUNS" "$QEMU build/bare/ToroHello.elf --smp $SMP --timeout 30" \
-	"$QEMU $NULL --smp $SMP --timeout 30")
-qemu_hello=$1 qemu_null=$2
 entry_posix=$(entry_us "$RUNS" build/posix/bin/ToroHello --boot-time)
-entry_bare=$(entry_us "$QRUNS" $QEMU build/bare/ToroHello.elf --smp "$SMP" --timeout 30 --append --boot-time)
 entry_icount=$(entry_us 1 $QEMU build/bare/ToroHello.elf --smp "$SMP" --timeout 60 --icount --append --boot-time)
 size=$(stat -c %s build/bare/ToroHello.elf)
 
-printf '%-44s %12s %12s %8s\n' "measure ($RUNS posix / $QRUNS QEMU runs, $accel, -smp $SMP)" "Toro/C" "baseline" "ratio"
-printf '%-44s %9d us %9d us %8s\n' "posix ToroHello vs /bin/true (wall)" "$posix_hello" "$posix_true" "$(ratio "$posix_hello" "$posix_true")"
-printf '%-44s %9d us %9d us %8s\n' "QEMU ToroHello.elf vs null kernel (wall)" "$qemu_hello" "$qemu_null" "$(ratio "$qemu_hello" "$qemu_null")"
-printf '%-44s %9s us %12s %8s\n' "entry to main, posix (target < 1000 us)" "$entry_posix" "" ""
-printf '%-44s %9s us %12s %8s\n' "entry to main, bare (target < 1000 us)" "$entry_bare" "" ""
-printf '%-44s %9s us %12s %8s\n' "entry to main, bare, TCG -icount" "$entry_icount" "" ""
-printf '%-44s %9d B  %9d B  %8s\n' "ToroHello.elf size (target < 65536 B)" "$size" 65536 "$(ratio "$size" 65536)"
+row_us() { printf '%-50s %9s us %9s us %8s\n' "$1" "$2" "$3" "$4"; }
+printf '%-50s %12s %12s %8s\n' "measure ($RUNS posix / $QRUNS QEMU runs, -smp $SMP)" "Toro/C" "baseline" "ratio"
+row_us "posix ToroHello vs /bin/true (wall)" "$posix_hello" "$posix_true" "$(ratio "$posix_hello" "$posix_true")"
+row_us "entry to main, posix (target < 1000 us)" "$entry_posix" "" ""
+for accel in $accels; do
+	for machine in pc microvm; do
+		opts="--accel $accel --machine $machine --smp $SMP --timeout 30"
+		set -- $(pair_us "$QRUNS" "$QEMU build/bare/ToroHello.elf $opts" "$QEMU $NULL $opts")
+		row_us "$accel $machine: ToroHello.elf vs null kernel (wall)" "$1" "$2" "$(ratio "$1" "$2")"
+		row_us "$accel $machine: entry to main (target < 1000 us)" \
+			"$(entry_us "$QRUNS" $QEMU build/bare/ToroHello.elf $opts --append --boot-time)" "" ""
+	done
+done
+row_us "entry to main, bare, TCG -icount" "$entry_icount" "" ""
+printf '%-50s %9d B  %9d B  %8s\n' "ToroHello.elf size (target < 65536 B)" "$size" 65536 "$(ratio "$size" 65536)"
