@@ -155,7 +155,7 @@ void hal_context_destroy(struct hal_context *ctx);
  * hal_stack_alloc: memory for a kernel thread's stack, size bytes (a
  * multiple of 4096), page aligned, with a guard below it where the
  * platform has one: running off the stack's bottom then faults at once
- * instead of writing over whatever lies below. posix: an inaccessible page,
+ * instead of writing over whatever lies below. posix: 64 KiB inaccessible,
  * and the crash says "kernel thread stack overflow"; bare: no guard yet
  * (kmalloc memory; the kernel's page tables map all of RAM writable). NULL
  * when out of memory. From a thread, any CPU.

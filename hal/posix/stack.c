@@ -5,9 +5,12 @@
  * A thread that runs off its stack's bottom would otherwise write over
  * whatever the allocator put below: silent heap corruption found much
  * later (it was, with libslirp's 70 KiB input path on 32 KiB stacks). Each
- * stack is its own mapping: a PROT_NONE page, then the stack. Our code is
- * built with -fstack-clash-protection (posix.mk), so a frame larger than a
- * page probes each page it takes and cannot jump over the guard.
+ * stack is its own mapping: GUARD bytes of PROT_NONE, then the stack. Our
+ * code is built with -fstack-clash-protection (posix.mk), so a frame larger
+ * than a page probes each page it takes and cannot jump over the guard;
+ * libraries are not (libslirp's input path, run on a 32 KiB stack, first
+ * touched memory 36 KiB below its bottom), hence a guard of 64 KiB rather
+ * than one page: it costs address space only, no memory.
  *
  * The fault arrives as SIGSEGV on the overflowed stack itself, so the
  * handler runs on an alternate signal stack of the CPU's host thread
@@ -27,7 +30,7 @@
 #include "hal.h"
 #include "posix.h"
 
-#define GUARD 4096u
+#define GUARD (64 * 1024u)      /* a multiple of the page size */
 #define ALT_STACK (64 * 1024)
 
 __thread void *posix_running_stack;
@@ -66,7 +69,7 @@ static void on_segv(int sig, siginfo_t *info, void *uctx)
 	uintptr_t addr = (uintptr_t)info->si_addr;
 	uintptr_t bottom = (uintptr_t)posix_running_stack;
 	if (bottom && addr < bottom && addr >= bottom - GUARD)
-		say("toro: kernel thread stack overflow (the guard page below its stack); "
+		say("toro: kernel thread stack overflow (the guard below its stack); "
 		    "give the thread a larger stack\n");
 	signal(sig, SIG_DFL);   /* the faulting access runs again and ends us */
 }

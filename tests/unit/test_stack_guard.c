@@ -45,9 +45,9 @@ Test(stack_guard, the_whole_stack_stays_usable)
 	cr_assert_eq(run_in_kernel(1, one_thread, (void *)(uintptr_t)40), 0);
 }
 
-/* 4096 frames, 2 MiB: far past the bottom. ASan's own SEGV handler reports
- * the overflow and exits with status 1; without ASan the guard's SIGSEGV
- * ends the process. */
+/* 4096 frames, 2 MiB: far past the bottom; each 512-byte frame lands in
+ * the guard first. ASan's own SEGV handler reports the overflow and exits
+ * with status 1; without ASan the guard's SIGSEGV ends the process. */
 #ifdef __SANITIZE_ADDRESS__
 Test(stack_guard, an_overflow_dies_on_the_guard, .exit_code = 1)
 #else
