@@ -151,6 +151,20 @@ void hal_context_switch(struct hal_context *from, struct hal_context *to);
  */
 void hal_context_destroy(struct hal_context *ctx);
 
+/*
+ * hal_stack_alloc: memory for a kernel thread's stack, size bytes (a
+ * multiple of 4096), page aligned, with a guard below it where the
+ * platform has one: running off the stack's bottom then faults at once
+ * instead of writing over whatever lies below. posix: 64 KiB inaccessible,
+ * and the crash says "kernel thread stack overflow"; bare: no guard yet
+ * (kmalloc memory; the kernel's page tables map all of RAM writable). NULL
+ * when out of memory. From a thread, any CPU.
+ */
+void *hal_stack_alloc(size_t size);
+
+/* hal_stack_free: give back a stack from hal_stack_alloc (same size). */
+void hal_stack_free(void *stack, size_t size);
+
 /* ---- Memory ------------------------------------------------------------ */
 
 struct hal_mem_region {

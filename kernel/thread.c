@@ -42,7 +42,7 @@ struct thread *thread_create(unsigned cpu, thread_fn fn, void *arg, size_t stack
 	struct thread *t = kzalloc(sizeof(*t));
 	if (!t)
 		return NULL;
-	t->stack = kmalloc_aligned(stack_size, PAGE_SIZE);
+	t->stack = hal_stack_alloc(stack_size);     /* guarded where the HAL can */
 	if (!t->stack) {
 		kfree(t);
 		return NULL;
@@ -78,7 +78,7 @@ void thread_exit(int status)
 void thread_finish(struct thread *t)
 {
 	hal_context_destroy(t->ctx);
-	kfree(t->stack);
+	hal_stack_free(t->stack, t->stack_size);
 	t->stack = NULL;
 	thread_put(t);
 }

@@ -96,6 +96,7 @@ void hal_context_switch(struct hal_context *from, struct hal_context *to)
 	void *fake_stack = NULL;
 	__sanitizer_start_switch_fiber(&fake_stack, to->stack, to->size);
 #endif
+	posix_running_stack = to->stack;     /* names a guard fault (stack.c) */
 	posix_switch_stacks(&from->sp, to->sp);
 #ifdef ASAN_FIBERS
 	__sanitizer_finish_switch_fiber(fake_stack, NULL, NULL);

@@ -297,6 +297,7 @@ static void *cpu_thread(void *arg)
 
 	self = c;
 	c->irq_enabled = false;
+	posix_stack_guard_cpu_init(c->id);
 	if (setjmp(c->leave) == 0) {
 		if (c->id == 0)
 			kernel_main(boot_argc, boot_argv);

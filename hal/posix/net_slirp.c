@@ -22,17 +22,22 @@
  * watches a fixed handful of fds for input only, and an epoll instance
  * holding slirp's sockets cannot be watched either (Linux refuses
  * EPOLLEXCLUSIVE on an epoll fd). So one host thread per slirp NIC does
- * fill/poll/poll-back in a loop, under the NIC's lock. Nothing else runs in
- * it: frames slirp sends (send_packet) are copied into a receive ring, and
- * an armed queue gets its notify through hal_posix_raise_irq on the kernel
- * CPU that serves it. Frames the stack transmits go straight into
- * slirp_input on the transmitting CPU, under the same lock, which then
- * wakes the poll thread (an eventfd) so it refills its poll set and
- * timeout for whatever the frames changed. The thread sleeps in poll():
- * no busy loop; slirp itself asks for a wake-up at most once a second
- * (its TCP slow timer) and every 2 ms only while it owes a delayed ACK.
+ * fill/poll/poll-back in a loop. Frames slirp sends (send_packet) are
+ * copied into a receive ring, and an armed queue gets its notify through
+ * hal_posix_raise_irq on the kernel CPU that serves it. The thread sleeps
+ * in poll(): no busy loop; slirp itself asks for a wake-up at most once a
+ * second (its TCP slow timer) and every 2 ms only while it owes a delayed
+ * ACK.
  *
- * libslirp is not thread-safe: every call into it is made under `lock`.
+ * Every call into libslirp is made on that thread (slirp_new and
+ * slirp_cleanup aside: before it starts and after it ended). libslirp is
+ * not thread-safe, and its input path needs about 70 KiB of stack: run on
+ * a kernel thread's 32 KiB stack it overflowed into the heap. So transmit
+ * only copies frames into a bounded transmit ring and wakes the thread
+ * through an eventfd in its poll set; the thread feeds them to slirp_input.
+ * A full ring takes fewer frames, and an armed queue gets its notify when
+ * the thread has made room.
+ *
  * Checksums: slirp checks those of every frame it is given (so no TX
  * offload) and computes those of every frame it sends, in memory, so
  * received frames come marked HAL_NET_CSUM_VALID.
@@ -53,6 +58,8 @@
 #include "net_posix.h"
 
 #define RX_RING 256                /* frames slirp sent that wait for receive */
+#define TX_RING 256                /* frames transmitted that wait for slirp_input */
+#define TX_BATCH 32                /* frames fed to slirp per look at the ring */
 
 /* A libslirp timer (only the IPv6 router advertisement uses one, and
  * IPv6 is off; kept right all the same). */
@@ -70,24 +77,28 @@ struct slirp_nic {
 	pthread_t thread;
 	bool thread_started;
 
-	/* lock guards slirp (every call into libslirp) and the fields below.
-	 * Lock order: lock, then rx_lock (send_packet runs under lock). */
-	pthread_mutex_t lock;
+	bool stopping;              /* atomic: the poll thread ends */
+
+	/* The poll thread's own (before it starts and after it ended: the
+	 * opener's and closer's): slirp and what its callbacks keep. */
 	Slirp *slirp;
-	bool stopping;
 	struct slirp_timer *timers;
 	unsigned long guest_errors; /* slirp found a frame of ours wrong */
-
-	/* The poll thread's own: the set slirp_pollfds_fill asked for. */
-	struct pollfd *pfds;
+	struct pollfd *pfds;        /* the set slirp_pollfds_fill asked for */
 	unsigned npfds, pfds_cap;
 
-	/* rx_lock guards the receive ring, armed and the counters below. */
-	pthread_mutex_t rx_lock;
-	uint8_t (*ring)[HAL_NET_FRAME_MAX];
-	uint16_t ring_len[RX_RING];
-	unsigned ring_head, ring_count;
-	bool armed;                 /* one notify owed on the next frame */
+	/* lock guards both rings, armed, tx_blocked and the counters below.
+	 * Never held across a call into libslirp. A ring's slots from head
+	 * on, count of them, are full; only its consumer moves head. */
+	pthread_mutex_t lock;
+	uint8_t (*rx)[HAL_NET_FRAME_MAX];
+	uint16_t rx_len[RX_RING];
+	unsigned rx_head, rx_count;
+	uint8_t (*tx)[HAL_NET_FRAME_MAX];
+	uint16_t tx_len[TX_RING];
+	unsigned tx_head, tx_count;
+	bool armed;                 /* one notify owed: a frame or room */
+	bool tx_blocked;            /* transmit found the ring full, room owed */
 	unsigned long rx_dropped;   /* ring full, or a frame too long or short */
 	unsigned long notify_failed;/* hal_posix_raise_irq had no memory */
 	unsigned long tx_dropped;   /* transmitted frames refused (length, flags) */
@@ -116,8 +127,8 @@ static void notify_irq(void *arg)
 	posix_net_notify(&n->dev, 0);
 }
 
-/* raise_notify: queue notify_irq on cpu; rx_lock held, armed was set. On
- * failure armed stays set, so the next frame tries again. */
+/* raise_notify: queue notify_irq on cpu; lock held, armed was set. On
+ * failure armed stays set, so the next frame (or room) tries again. */
 static void raise_notify(struct slirp_nic *n, unsigned cpu)
 {
 	if (hal_posix_raise_irq(cpu, notify_irq, n) == 0)
@@ -126,22 +137,22 @@ static void raise_notify(struct slirp_nic *n, unsigned cpu)
 		n->notify_failed++;
 }
 
-/* ---- libslirp's callbacks (all under lock) ---- */
+/* ---- libslirp's callbacks (all on the poll thread) ---- */
 
 static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 {
 	struct slirp_nic *n = opaque;
-	pthread_mutex_lock(&n->rx_lock);
-	if (len < 14 || len > HAL_NET_FRAME_MAX || n->ring_count == RX_RING) {
+	pthread_mutex_lock(&n->lock);
+	if (len < 14 || len > HAL_NET_FRAME_MAX || n->rx_count == RX_RING) {
 		n->rx_dropped++;        /* slirp's TCP will send again */
 	} else {
-		unsigned slot = (n->ring_head + n->ring_count++) % RX_RING;
-		memcpy(n->ring[slot], buf, len);
-		n->ring_len[slot] = (uint16_t)len;
+		unsigned slot = (n->rx_head + n->rx_count++) % RX_RING;
+		memcpy(n->rx[slot], buf, len);
+		n->rx_len[slot] = (uint16_t)len;
 		if (n->armed)
 			raise_notify(n, 0);     /* queue 0 is served by CPU 0 */
 	}
-	pthread_mutex_unlock(&n->rx_lock);
+	pthread_mutex_unlock(&n->lock);
 	return (ssize_t)len;
 }
 
@@ -278,18 +289,46 @@ static void timers_run(struct slirp_nic *n)
 	}
 }
 
+/* feed_transmitted: hand every frame in the transmit ring to slirp, a
+ * batch at a time; the slots stay full (transmit leaves them alone) until
+ * the batch is done, then room is owed to a blocked, armed queue. */
+static void feed_transmitted(struct slirp_nic *n)
+{
+	for (;;) {
+		pthread_mutex_lock(&n->lock);
+		unsigned head = n->tx_head;
+		unsigned batch = n->tx_count < TX_BATCH ? n->tx_count : TX_BATCH;
+		pthread_mutex_unlock(&n->lock);
+		if (batch == 0)
+			return;
+		for (unsigned i = 0; i < batch; i++) {
+			unsigned slot = (head + i) % TX_RING;
+			slirp_input(n->slirp, n->tx[slot], n->tx_len[slot]);
+		}
+		pthread_mutex_lock(&n->lock);
+		n->tx_head = (head + batch) % TX_RING;
+		n->tx_count -= batch;
+		if (n->tx_blocked && n->armed) {
+			n->tx_blocked = false;
+			raise_notify(n, 0);     /* queue 0 is served by CPU 0 */
+		}
+		pthread_mutex_unlock(&n->lock);
+	}
+}
+
 static void *poll_thread(void *arg)
 {
 	struct slirp_nic *n = arg;
-	pthread_mutex_lock(&n->lock);
-	while (!n->stopping) {
+	while (!__atomic_load_n(&n->stopping, __ATOMIC_ACQUIRE)) {
+		feed_transmitted(n);
 		uint32_t timeout = UINT32_MAX;
 		n->pfds[0] = (struct pollfd){ .fd = n->wakefd, .events = POLLIN };
 		n->npfds = 1;
 		slirp_pollfds_fill(n->slirp, &timeout, cb_add_poll, n);
 		timers_timeout(n, &timeout);
-		pthread_mutex_unlock(&n->lock);
 
+		/* A frame transmitted from here on writes the eventfd: poll
+		 * returns at once, and the next round feeds it. */
 		int rc = poll(n->pfds, n->npfds, timeout > INT32_MAX ? -1 : (int)timeout);
 		int poll_errno = errno;
 		if (rc > 0 && (n->pfds[0].revents & POLLIN)) {
@@ -298,11 +337,9 @@ static void *poll_thread(void *arg)
 				perror("toro: slirp: eventfd");
 		}
 
-		pthread_mutex_lock(&n->lock);
 		timers_run(n);
 		slirp_pollfds_poll(n->slirp, rc < 0 && poll_errno != EINTR, cb_get_revents, n);
 	}
-	pthread_mutex_unlock(&n->lock);
 	return NULL;
 }
 
@@ -323,22 +360,22 @@ static unsigned slirp_receive(struct hal_netdev *dev, unsigned queue,
 {
 	struct slirp_nic *n = (struct slirp_nic *)dev;
 	unsigned got = 0;
-	pthread_mutex_lock(&n->rx_lock);
-	while (got < max && n->ring_count > 0) {
-		unsigned slot = n->ring_head;
-		n->ring_head = (n->ring_head + 1) % RX_RING;
-		n->ring_count--;
+	pthread_mutex_lock(&n->lock);
+	while (got < max && n->rx_count > 0) {
+		unsigned slot = n->rx_head;
+		n->rx_head = (n->rx_head + 1) % RX_RING;
+		n->rx_count--;
 		struct hal_net_frame *f = &frames[got];
-		if (f->len < n->ring_len[slot]) {
+		if (f->len < n->rx_len[slot]) {
 			n->rx_dropped++;        /* the caller broke hal.h's rule */
 			continue;
 		}
-		memcpy(f->data, n->ring[slot], n->ring_len[slot]);
-		f->len = n->ring_len[slot];
+		memcpy(f->data, n->rx[slot], n->rx_len[slot]);
+		f->len = n->rx_len[slot];
 		f->flags = HAL_NET_CSUM_VALID;
 		got++;
 	}
-	pthread_mutex_unlock(&n->rx_lock);
+	pthread_mutex_unlock(&n->lock);
 	return got;
 }
 
@@ -346,43 +383,48 @@ static unsigned slirp_transmit(struct hal_netdev *dev, unsigned queue,
                                const struct hal_net_frame *frames, unsigned n_frames)
 {
 	struct slirp_nic *n = (struct slirp_nic *)dev;
-	unsigned bad = 0;
+	unsigned taken = 0, queued = 0;
 	pthread_mutex_lock(&n->lock);
-	for (unsigned i = 0; i < n_frames; i++) {
-		const struct hal_net_frame *f = &frames[i];
+	for (; taken < n_frames; taken++) {
+		const struct hal_net_frame *f = &frames[taken];
 		/* No TX_CSUM offered: a partial checksum is a frame we cannot send. */
-		if (f->len < 14 || f->len > HAL_NET_FRAME_MAX || (f->flags & HAL_NET_CSUM_PARTIAL))
-			bad++;
-		else
-			slirp_input(n->slirp, f->data, f->len);
+		if (f->len < 14 || f->len > HAL_NET_FRAME_MAX || (f->flags & HAL_NET_CSUM_PARTIAL)) {
+			n->tx_dropped++;        /* taken, and dropped */
+			continue;
+		}
+		if (n->tx_count == TX_RING) {
+			n->tx_blocked = true;   /* feed_transmitted owes the room */
+			break;
+		}
+		unsigned slot = (n->tx_head + n->tx_count++) % TX_RING;
+		memcpy(n->tx[slot], f->data, f->len);
+		n->tx_len[slot] = f->len;
+		queued++;
 	}
 	pthread_mutex_unlock(&n->lock);
-	if (bad) {
-		pthread_mutex_lock(&n->rx_lock);
-		n->tx_dropped += bad;
-		pthread_mutex_unlock(&n->rx_lock);
-	}
-	wake_poller(n);
-	return n_frames;    /* slirp takes every frame at once: the ring never fills */
+	if (queued)
+		wake_poller(n);
+	return taken;
 }
 
 static void slirp_arm(struct hal_netdev *dev, unsigned queue)
 {
 	struct slirp_nic *n = (struct slirp_nic *)dev;
-	pthread_mutex_lock(&n->rx_lock);
+	pthread_mutex_lock(&n->lock);
 	n->armed = true;
-	if (n->ring_count > 0)
+	bool room = n->tx_blocked && n->tx_count < TX_RING;
+	if (room)
+		n->tx_blocked = false;
+	if (n->rx_count > 0 || room)
 		raise_notify(n, hal_cpu_id());  /* runs when this CPU takes irqs */
-	pthread_mutex_unlock(&n->rx_lock);
+	pthread_mutex_unlock(&n->lock);
 }
 
 static void slirp_close(struct hal_netdev *dev)
 {
 	struct slirp_nic *n = (struct slirp_nic *)dev;
 	if (n->thread_started) {
-		pthread_mutex_lock(&n->lock);
-		n->stopping = true;
-		pthread_mutex_unlock(&n->lock);
+		__atomic_store_n(&n->stopping, true, __ATOMIC_RELEASE);
 		wake_poller(n);
 		pthread_join(n->thread, NULL);
 	}
@@ -401,9 +443,9 @@ static void slirp_close(struct hal_netdev *dev)
 	if (n->wakefd >= 0)
 		close(n->wakefd);
 	pthread_mutex_destroy(&n->lock);
-	pthread_mutex_destroy(&n->rx_lock);
 	free(n->pfds);
-	free(n->ring);
+	free(n->rx);
+	free(n->tx);
 	free(n);
 }
 
@@ -453,14 +495,14 @@ struct hal_netdev *posix_slirp_open(const struct posix_net_config *cfg, unsigned
 		return NULL;
 	}
 	pthread_mutex_init(&n->lock, NULL);
-	pthread_mutex_init(&n->rx_lock, NULL);
 	n->index = index;
 	n->dev.ops = &slirp_ops;
 	n->pfds_cap = 16;
 	n->pfds = malloc(n->pfds_cap * sizeof(*n->pfds));
-	n->ring = malloc(RX_RING * sizeof(*n->ring));
+	n->rx = malloc(RX_RING * sizeof(*n->rx));
+	n->tx = malloc(TX_RING * sizeof(*n->tx));
 	n->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (!n->pfds || !n->ring || n->wakefd < 0) {
+	if (!n->pfds || !n->rx || !n->tx || n->wakefd < 0) {
 		fprintf(stderr, "--net: slirp: %s\n", n->wakefd < 0 ? strerror(errno) : "out of memory");
 		slirp_close(&n->dev);
 		return NULL;
@@ -495,10 +537,8 @@ struct hal_netdev *posix_slirp_open(const struct posix_net_config *cfg, unsigned
 		.enable_emu = false,
 		.disable_dns = true,
 	};
-	pthread_mutex_lock(&n->lock);      /* no other thread yet: for the rule */
-	n->slirp = slirp_new(&sc, &slirp_callbacks, n);
+	n->slirp = slirp_new(&sc, &slirp_callbacks, n);    /* no poll thread yet */
 	int rc = n->slirp ? add_forwards(n, cfg) : -1;
-	pthread_mutex_unlock(&n->lock);
 	if (rc < 0) {
 		if (!n->slirp)
 			fprintf(stderr, "--net: slirp: libslirp refused its configuration\n");

@@ -117,6 +117,10 @@ int posix_cpus_wait_shutdown(void);
 void posix_memory_init(size_t bytes);
 void posix_memory_fini(void);
 void posix_clock_init(void);
+/* stack.c: the running context's stack bottom (context.c keeps it), and
+ * the guard-fault report set up on each CPU's host thread. */
+extern __thread void *posix_running_stack;
+void posix_stack_guard_cpu_init(unsigned cpu);
 /* blk.c: open cfg's disk images (a message on stderr and -errno when one
  * cannot be opened) / close them, after the kernel has stopped. */
 int posix_disks_open(const struct posix_config *cfg);

@@ -2,6 +2,8 @@
 # Artifacts: build/posix/libtoro.a (kernel + fs + hal/posix),
 #            build/posix/bin/<APP> for each service in examples/<APP>/.
 # SAN=1 builds the same into build/posix-san with ASan and UBSan.
+# -fstack-clash-protection: a frame larger than a page probes each page, so
+# it cannot jump over a thread stack's guard page (hal/posix/stack.c).
 
 ifeq ($(SAN),1)
 POSIX_DIR   := $(BUILD)/posix-san
@@ -15,7 +17,7 @@ endif
 SLIRP_CFLAGS  := $(shell pkg-config --cflags slirp 2>/dev/null)
 SLIRP_LIBS    := $(shell pkg-config --libs slirp 2>/dev/null)
 
-POSIX_CFLAGS  := $(CSTD) $(WARN) $(OPT) -g -pthread -D_GNU_SOURCE -MMD -MP \
+POSIX_CFLAGS  := $(CSTD) $(WARN) $(OPT) -g -pthread -D_GNU_SOURCE -MMD -MP -fstack-clash-protection \
                  $(CORE_INC) -Ihal/posix $(POSIX_SAN)
 POSIX_LDLIBS  := -pthread -laio $(SLIRP_LIBS) $(POSIX_SAN)
 
