@@ -5,7 +5,8 @@ set -e
 PKGS="gcc make binutils qemu-system-x86 libfuse3-dev fuse3 fuse2fs libaio-dev
 libcriterion-dev libslirp-dev libglib2.0-dev e2fsprogs genext2fs pkg-config curl python3
 iproute2 iputils-ping iputils-arping util-linux python3-scapy netcat-openbsd ethtool wrk
-slowhttptest"
+slowhttptest
+clang libclang-rt-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
