@@ -3,7 +3,8 @@
 # tests/fuzz/http/, one input a file. The net seeds are frames a real peer
 # sends to fuzz_net's kernel (10.0.2.15, MAC 52:54:00:12:34:56, slirp's
 # default) from 10.0.2.2, built with scapy so every length and checksum is
-# right and the fuzzer starts past the parsers' first checks. Run it again
+# right and the fuzzer starts past the parsers' first checks; each begins
+# with fuzz_net's control byte, 3: keep the checksums right. Run it again
 # after changing it; the files are checked in.
 import logging
 import os
@@ -66,12 +67,12 @@ http = {
     "bare_lf": b"\r\n\nGET /%e2%82%ac HTTP/1.1\nHost: a\nIf-Range: \"x\"\nRange: bytes=5-\n\n",
 }
 
-def write(directory, items):
+def write(directory, items, prefix=b""):
     os.makedirs(directory, exist_ok=True)
     for name, v in items.items():
         with open(os.path.join(directory, name), "wb") as f:
-            f.write(v if isinstance(v, bytes) else raw(v))
+            f.write(prefix + (v if isinstance(v, bytes) else raw(v)))
 
-write(os.path.join(HERE, "net"), net)
+write(os.path.join(HERE, "net"), net, prefix=b"\x03")
 write(os.path.join(HERE, "http"), http)
 print("%d net seeds, %d http seeds" % (len(net), len(http)), file=sys.stderr)
