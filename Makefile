@@ -2,6 +2,7 @@
 #   make                 build both platforms (build/posix, build/bare)
 #   make run             serve ToroFiles.img on http://127.0.0.1:8080/ (the web service)
 #   make test            every test: unit, integration, QEMU
+#   make fuzz            libFuzzer on the stack and HTTP (FUZZ_SECONDS each)
 #   make qemu APP=X      boot build/bare/X.elf with its serial console here
 #   make qemu-gdb APP=X  the same, stopped for gdb (see README)
 # Each platform's rules live beside its code: hal/posix/posix.mk, hal/bare/bare.mk.
@@ -27,6 +28,7 @@ all: posix bare
 include hal/posix/posix.mk
 include hal/bare/bare.mk
 include tests/tests.mk
+include tests/fuzz/fuzz.mk
 -include tools/tools.mk
 -include fusemount/fusemount.mk
 -include examples/image.mk
@@ -46,9 +48,10 @@ run: deps
 		--net slirp,hostfwd=tcp:127.0.0.1:$(RUN_PORT)-:80
 
 # Everything the tests run: both platforms, unit tests and test services,
-# and the unit tests and test services again with ASan and UBSan.
+# the libFuzzer targets (clang), and the unit tests and test services
+# again with ASan and UBSan.
 test-build:
-	@$(MAKE) --no-print-directory all unit-build test-apps-posix
+	@$(MAKE) --no-print-directory all unit-build test-apps-posix fuzz-build
 	@$(MAKE) --no-print-directory SAN=1 posix unit-build test-apps-posix
 
 test: deps

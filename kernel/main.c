@@ -5,6 +5,7 @@
  * main as the first thread on CPU 0; its return value ends the machine.
  * Kernel options are taken out of argv before the service sees it:
  *   --boot-time   print the time from platform entry to the service's main.
+ *   --netstat     print the network counters when the service's main returns.
  *   ip=ADDR/PREFIX[,gw=ADDR]  the first NIC's address (without it: DHCP).
  * The network comes up (net_init) before the service's main runs, when the
  * platform has a NIC and the service did not ask for the NICs itself
@@ -27,20 +28,25 @@ struct boot_args {
 	int argc;
 	char **argv;
 	bool print_boot_time;
+	bool print_netstat;
 	const char *ip_option;      /* after "ip=", or NULL */
 };
 
 static int run_service(void *arg)
 {
 	struct boot_args *b = arg;
+	bool net_started = false;
 	if (hal_net_count() > 0 && !(&toro_no_net_stack && toro_no_net_stack)) {
 		int rc = net_init(b->ip_option);
 		if (rc < 0)
 			kprintf("toro: network not started (%d)\n", rc);
+		net_started = rc == 0;
 	}
 	if (b->print_boot_time)
 		kprintf("toro: entry to main %lu us\n", (unsigned long)(hal_clock_ns() / 1000));
 	int status = toro_main(b->argc, b->argv);
+	if (b->print_netstat && net_started)
+		net_print_stats();
 	hal_shutdown(status & 0xff);
 }
 
@@ -51,6 +57,8 @@ static void take_kernel_options(struct boot_args *b)
 	for (int i = 0; i < b->argc; i++) {
 		if (i > 0 && strcmp(b->argv[i], "--boot-time") == 0)
 			b->print_boot_time = true;
+		else if (i > 0 && strcmp(b->argv[i], "--netstat") == 0)
+			b->print_netstat = true;
 		else if (i > 0 && strncmp(b->argv[i], "ip=", 3) == 0)
 			b->ip_option = b->argv[i] + 3;
 		else

@@ -8,10 +8,7 @@
 #include "thread.h"
 #include "waitq.h"
 
-struct waiter {
-	struct list link;
-	struct thread *thread;
-};
+#define waiter waitq_entry
 
 void waitq_init(struct waitq *wq, const char *name)
 {
@@ -30,6 +27,29 @@ int waitq_wait_locked(struct waitq *wq, uint64_t deadline_ns)
 	int rc = thread_block(deadline_ns);
 	spin_lock(&wq->lock);
 	list_remove(&w.link);
+	return rc;
+}
+
+int waitq_wait_many(struct waitq *const *wqs, struct waitq_entry *entries, unsigned n,
+                    uint64_t deadline_ns)
+{
+	struct thread *self = thread_current();
+
+	/* BLOCKED before the first queue can see us: a wake-up from any of
+	 * them from here on ends the block. */
+	thread_prepare_block();
+	for (unsigned i = 0; i < n; i++) {
+		entries[i].thread = self;
+		spin_lock(&wqs[i]->lock);
+		list_push_back(&wqs[i]->waiters, &entries[i].link);
+		spin_unlock(&wqs[i]->lock);
+	}
+	int rc = thread_block(deadline_ns);
+	for (unsigned i = 0; i < n; i++) {
+		spin_lock(&wqs[i]->lock);
+		list_remove(&entries[i].link);
+		spin_unlock(&wqs[i]->lock);
+	}
 	return rc;
 }
 

@@ -31,6 +31,22 @@ void waitq_init(struct waitq *wq, const char *name);
  * woken, -ETIMEDOUT when the deadline passed. May block. */
 int waitq_wait_locked(struct waitq *wq, uint64_t deadline_ns);
 
+/* waitq_entry: one thread's place on one queue; waitq_wait_many's caller
+ * gives one per queue (on its stack or allocated), its fields waitq.c's. */
+struct waitq_entry {
+	struct list link;
+	struct thread *thread;
+};
+
+/* waitq_wait_many: sleep on n queues at once (none of their locks held)
+ * until any of them wakes the thread, or deadline_ns (0: none). Returns 0
+ * when woken, -ETIMEDOUT. A wake-up between the caller's look at its
+ * conditions and this call is lost, so use it only for conditions that
+ * change on the calling CPU (which cannot run while this thread runs: the
+ * scheduler is cooperative). May block. */
+int waitq_wait_many(struct waitq *const *wqs, struct waitq_entry *entries, unsigned n,
+                    uint64_t deadline_ns);
+
 /* Wake the oldest waiter / every waiter. Any CPU, irq context. */
 void waitq_wake_one_locked(struct waitq *wq);
 void waitq_wake_all_locked(struct waitq *wq);

@@ -38,11 +38,13 @@ typedef uint32_t ip4_addr;      /* host byte order; 0: any / none */
 
 enum { IP_PROTO_ICMP = 1, IP_PROTO_TCP = 6, IP_PROTO_UDP = 17 };
 
-/* Counters of what was dropped and why; any CPU adds with atomics. */
+/* Counters of what was dropped and why; any CPU adds with atomics.
+ * udp_dropped: datagrams refused because the socket's queue was full. */
 struct net_counters {
 	uint64_t rx_frames, tx_frames, rx_dropped, tx_dropped;
 	uint64_t bad_ether, bad_arp, bad_ip, bad_icmp, bad_udp, bad_tcp;
 	uint64_t bad_csum, no_socket, frag_dropped, no_route, arp_dropped;
+	uint64_t udp_dropped;
 };
 
 struct netif {
@@ -71,6 +73,10 @@ struct netif {
  * threads. 0, or -errno. From kernel_main's first thread, once.
  */
 int net_init(const char *ip_option);
+
+/* net_print_stats: every interface's counters and TCP's (netstat.c) on
+ * the console; the kernel's --netstat option at the service's end. */
+void net_print_stats(void);
 
 unsigned net_netif_count(void);
 struct netif *net_netif(unsigned index);

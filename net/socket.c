@@ -33,6 +33,7 @@ struct sock {
 
 	/* The owner's (a listener's are set before it listens). */
 	uint32_t rcvtimeo_ms, sndtimeo_ms;
+	bool nonblock;              /* SOCKOPT_NONBLOCK: SOCKET_DONTWAIT always */
 	bool listening;
 
 	/* Guarded by table_lock. */
@@ -95,6 +96,12 @@ static bool is_closed(struct sock *so)
 	bool closed = so->closed;
 	spin_unlock(&table_lock);
 	return closed;
+}
+
+/* with_mode: a call's flags with the socket's own non-blocking mode. */
+static int with_mode(const struct sock *so, int flags)
+{
+	return so->nonblock ? flags | SOCKET_DONTWAIT : flags;
 }
 
 static uint64_t deadline_of(uint32_t ms)
@@ -203,7 +210,8 @@ TSocket SysSocketAccept(TSocket s, struct TSockAddr *peer)
 		put(so);
 		return -ENOMEM;
 	}
-	rc = tcp_accept(so->tcp, &child->tcp, 0, deadline_of(so->rcvtimeo_ms));
+	rc = tcp_accept(so->tcp, &child->tcp, so->nonblock ? SOCKET_DONTWAIT : 0,
+	                deadline_of(so->rcvtimeo_ms));
 	put(so);
 	if (rc < 0) {
 		kfree(child);
@@ -228,7 +236,8 @@ int SysSocketConnect(TSocket s, const struct TSockAddr *remote)
 	else if (so->udp)
 		rc = udp_sock_connect(so->udp, remote);
 	else
-		rc = tcp_connect(so->tcp, remote->ip, remote->port, 0, deadline_of(so->sndtimeo_ms));
+		rc = tcp_connect(so->tcp, remote->ip, remote->port, so->nonblock ? SOCKET_DONTWAIT : 0,
+		                 deadline_of(so->sndtimeo_ms));
 	put(so);
 	return rc;
 }
@@ -272,7 +281,7 @@ long SysSocketSend(TSocket s, const void *buf, size_t len, int flags)
 	if (so->udp)
 		n = udp_sock_sendto(so->udp, buf, len, NULL);
 	else
-		n = tcp_send(so->tcp, buf, len, flags, deadline_of(so->sndtimeo_ms));
+		n = tcp_send(so->tcp, buf, len, with_mode(so, flags), deadline_of(so->sndtimeo_ms));
 	put(so);
 	return n;
 }
@@ -284,12 +293,18 @@ long SysSocketRecv(TSocket s, void *buf, size_t len, int flags)
 	if (!so)
 		return rc;
 	long n;
+	flags = with_mode(so, flags);
 	if (so->udp)
 		n = udp_recv(so, buf, len, flags, NULL);
 	else
 		n = tcp_recv(so->tcp, buf, len, flags, deadline_of(so->rcvtimeo_ms));
 	put(so);
 	return n;
+}
+
+long SysSocketPeek(TSocket s, void *buf, size_t len, int flags)
+{
+	return SysSocketRecv(s, buf, len, (flags & ~SOCKET_MORE) | SOCKET_PEEK);
 }
 
 long SysSocketSendTo(TSocket s, const void *buf, size_t len, const struct TSockAddr *to)
@@ -310,6 +325,7 @@ long SysSocketRecvFrom(TSocket s, void *buf, size_t len, int flags, struct TSock
 	if (!so)
 		return rc;
 	long n;
+	flags = with_mode(so, flags);
 	if (so->udp) {
 		n = udp_recv(so, buf, len, flags, from);
 	} else {
@@ -376,27 +392,90 @@ static unsigned udp_events(struct sock *so)
 	return ev;
 }
 
-int SysSocketSelect(TSocket s, unsigned events, uint32_t timeout_ms)
+static struct waitq *waitq_of(struct sock *so)
+{
+	return so->udp ? &so->wait : tcp_waitq(so->tcp);
+}
+
+/* events_now: the events of so that hold, under its queue's lock. */
+static unsigned events_now(struct sock *so)
+{
+	struct waitq *wq = waitq_of(so);
+	spin_lock(&wq->lock);
+	unsigned ev = so->udp ? udp_events(so) : tcp_poll(so->tcp);
+	spin_unlock(&wq->lock);
+	return is_closed(so) ? SOCKET_INVALID : ev;
+}
+
+/* select_scan: every entry's revents from its socket (NULL: not usable);
+ * how many have some. */
+static int select_scan(struct TSocketPoll *set, struct sock **socks, unsigned count)
+{
+	int ready = 0;
+	for (unsigned i = 0; i < count; i++) {
+		if (set[i].socket < 0)
+			set[i].revents = 0;
+		else if (!socks[i])
+			set[i].revents = SOCKET_INVALID;
+		else
+			set[i].revents = events_now(socks[i]) & (set[i].events | SOCKET_ERROR | SOCKET_INVALID);
+		ready += set[i].revents != 0;
+	}
+	return ready;
+}
+
+int SysSocketSelect(struct TSocketPoll *set, unsigned count, uint32_t timeout_ms)
+{
+	if (count > SOCKET_SELECT_MAX || (!set && count))
+		return -EINVAL;
+	/* One allocation: the sockets, their queues and our places on them. */
+	size_t each = sizeof(struct sock *) + sizeof(struct waitq *) + sizeof(struct waitq_entry);
+	void *mem = count ? kmalloc(count * each) : NULL;
+	if (count && !mem)
+		return -ENOMEM;
+	struct waitq_entry *entries = mem;
+	struct sock **socks = (struct sock **)(entries + count);
+	struct waitq **wqs = (struct waitq **)(socks + count);
+	unsigned nwait = 0;
+	for (unsigned i = 0; i < count; i++) {
+		int err;
+		socks[i] = set[i].socket < 0 ? NULL : get(set[i].socket, true, &err);
+		if (socks[i])
+			wqs[nwait++] = waitq_of(socks[i]);
+	}
+	uint64_t deadline = timeout_ms == UINT32_MAX ? 0 : hal_clock_ns() + (uint64_t)timeout_ms * 1000000;
+	int ready;
+	/* The sockets' states change on this CPU only (their owner; a
+	 * listener's part for this CPU), so nothing changes between the scan
+	 * and the wait: see waitq_wait_many. */
+	for (;;) {
+		ready = select_scan(set, socks, count);
+		if (ready || timeout_ms == 0)
+			break;
+		if (waitq_wait_many(wqs, entries, nwait, deadline) == -ETIMEDOUT) {
+			ready = select_scan(set, socks, count);
+			break;
+		}
+	}
+	for (unsigned i = 0; i < count; i++)
+		if (socks[i])
+			put(socks[i]);
+	kfree(mem);
+	return ready;
+}
+
+int SysSocketSelectOne(TSocket s, unsigned events, uint32_t timeout_ms)
 {
 	int rc;
 	struct sock *so = get(s, true, &rc);
 	if (!so)
 		return rc;
-	events |= SOCKET_ERROR;
-	uint64_t deadline = timeout_ms == UINT32_MAX ? 0 : hal_clock_ns() + (uint64_t)timeout_ms * 1000000;
-	struct waitq *wq = so->udp ? &so->wait : tcp_waitq(so->tcp);
-	unsigned ev = 0;
-	bool timed_out = false;
-	spin_lock(&wq->lock);
-	for (;;) {
-		ev = (so->udp ? udp_events(so) : tcp_poll(so->tcp)) & events;
-		if (ev || timed_out || timeout_ms == 0 || is_closed(so))
-			break;
-		timed_out = waitq_wait_locked(wq, deadline) == -ETIMEDOUT;
-	}
-	spin_unlock(&wq->lock);
 	put(so);
-	return (int)ev;
+	struct TSocketPoll one = { .socket = s, .events = events };
+	rc = SysSocketSelect(&one, 1, timeout_ms);
+	if (rc < 0)
+		return rc;
+	return one.revents & SOCKET_INVALID ? -EBADF : (int)one.revents;
 }
 
 int SysSocketSetOpt(TSocket s, int option, long value)
@@ -415,6 +494,12 @@ int SysSocketSetOpt(TSocket s, int option, long value)
 			so->rcvtimeo_ms = (uint32_t)value;
 		else
 			so->sndtimeo_ms = (uint32_t)value;
+		break;
+	case SOCKOPT_NONBLOCK:
+		if (value != 0 && value != 1)
+			rc = -EINVAL;
+		else
+			so->nonblock = value;
 		break;
 	case SOCKOPT_RCVBUF:
 		if (so->udp) {

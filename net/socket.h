@@ -45,12 +45,23 @@ enum {
 	SOCKOPT_RCVBUF,         /* bytes */
 	SOCKOPT_SNDBUF,
 	SOCKOPT_LINGER_S,       /* close: -1 (default) in the background; 0 reset; n wait n s */
+	SOCKOPT_NONBLOCK,       /* 1: every call acts as with SOCKET_DONTWAIT (connect:
+	                         * -EINPROGRESS, then select for WRITABLE) */
 };
 
 /* Events of SysSocketSelect. */
 #define SOCKET_READABLE 0x1     /* data, a connection to accept, or end of stream */
 #define SOCKET_WRITABLE 0x2
 #define SOCKET_ERROR    0x4     /* reset, or a pending error */
+#define SOCKET_INVALID  0x8     /* revents only: not an open socket of this CPU */
+
+/* One socket of SysSocketSelect: the events asked for and those found. */
+struct TSocketPoll {
+	TSocket socket;         /* < 0: skipped (revents 0) */
+	unsigned events;        /* SOCKET_READABLE | SOCKET_WRITABLE; ERROR always */
+	unsigned revents;       /* set by the call */
+};
+#define SOCKET_SELECT_MAX 256
 
 TSocket SysSocket(int type);
 /* Bind: ip 0 is any address, port 0 a free one. */
@@ -68,14 +79,23 @@ long SysSocketRecv(TSocket s, void *buf, size_t len, int flags);
 /* Datagrams: one call, one datagram (a longer one is cut to len). */
 long SysSocketSendTo(TSocket s, const void *buf, size_t len, const struct TSockAddr *to);
 long SysSocketRecvFrom(TSocket s, void *buf, size_t len, int flags, struct TSockAddr *from);
+/* Peek: Recv that leaves the data queued (a later Recv gets it again);
+ * flags as Recv's (SOCKET_DONTWAIT). */
+long SysSocketPeek(TSocket s, void *buf, size_t len, int flags);
 
 /* SendFile: count bytes of the open file (a THandle of toro.h) from
  * offset, straight from the file system to the connection; the count sent. */
 long SysSocketSendFile(TSocket s, int file, int64_t offset, size_t count);
 
-/* Select: wait until one of events holds, or timeout_ms passes (0: just
- * look; UINT32_MAX: no limit); the events that hold (0 on timeout). */
-int SysSocketSelect(TSocket s, unsigned events, uint32_t timeout_ms);
+/* Select: wait until one of the count sockets of set has one of its
+ * events (or SOCKET_ERROR, or is not usable: SOCKET_INVALID), or
+ * timeout_ms passes (0: just look; UINT32_MAX: no limit). Fills every
+ * revents; returns how many are not 0 (0 on timeout), or -EINVAL (count
+ * above SOCKET_SELECT_MAX, set NULL). Like poll(2).
+ * SelectOne: the same for one socket; the events that hold, 0 on timeout,
+ * -EBADF / -EXDEV when s is not usable. */
+int SysSocketSelect(struct TSocketPoll *set, unsigned count, uint32_t timeout_ms);
+int SysSocketSelectOne(TSocket s, unsigned events, uint32_t timeout_ms);
 
 int SysSocketSetOpt(TSocket s, int option, long value);
 int SysSocketLocalAddr(TSocket s, struct TSockAddr *out);
@@ -86,5 +106,31 @@ int SysSocketClose(TSocket s);
 
 /* SysNetAddress: the first interface's address (0 until configured). */
 uint32_t SysNetAddress(void);
+
+/* Connection states of TNetStats.tcp_states, RFC 9293 §3.3.2's order. */
+enum {
+	TNET_CLOSED, TNET_LISTEN, TNET_SYN_SENT, TNET_SYN_RECEIVED, TNET_ESTABLISHED,
+	TNET_FIN_WAIT_1, TNET_FIN_WAIT_2, TNET_CLOSE_WAIT, TNET_CLOSING, TNET_LAST_ACK,
+	TNET_TIME_WAIT, TNET_STATES
+};
+
+/* The stack's counters: packets, drops by reason, and TCP's events. */
+struct TNetStats {
+	/* Of one interface, or summed over all. */
+	uint64_t rx_frames, tx_frames;
+	uint64_t rx_dropped, tx_dropped;    /* no buffer, ring full, unknown type */
+	uint64_t bad_ether, bad_arp, bad_ip, bad_icmp, bad_udp, bad_tcp;  /* malformed */
+	uint64_t bad_csum;                  /* TCP checksum wrong */
+	uint64_t no_socket;                 /* UDP/TCP to a port nobody holds */
+	uint64_t frag_dropped, no_route, arp_dropped;
+	uint64_t udp_dropped;               /* a socket's receive queue full */
+	/* Of the whole TCP layer. */
+	uint64_t tcp_retransmits, tcp_syn_cookies, tcp_challenge_acks;
+	uint32_t tcp_states[TNET_STATES];   /* connections in each state now */
+};
+
+/* SysNetStats: the counters of interface netif (0 the first), or of all
+ * interfaces summed when netif is -1. 0, -ENODEV, -EINVAL (out NULL). */
+int SysNetStats(int netif, struct TNetStats *out);
 
 #endif

@@ -25,6 +25,7 @@ static struct list conn_hash[HASH_BUCKETS];     /* guarded by tables_lock */
 static struct list port_hash[PORT_BUCKETS];
 static bool tables_ready;                       /* set once, under tables_lock */
 static unsigned conns_alive;                    /* atomic */
+struct tcp_counters tcp_counters;               /* atomic fields */
 
 /* lock_tables: take tables_lock, making the tables on first use. */
 static void lock_tables(void)
@@ -245,4 +246,27 @@ void tcp_count(const struct netbuf *nb, enum tcp_drop_reason why)
 	uint64_t *ctr = why == TCP_BAD_CSUM ? &st->bad_csum :
 	                why == TCP_NO_SOCKET ? &st->no_socket : &st->bad_tcp;
 	__atomic_add_fetch(ctr, 1, __ATOMIC_RELAXED);
+}
+
+void tcp_count_states(uint32_t counts[TCP_STATE_COUNT])
+{
+	memset(counts, 0, sizeof(uint32_t) * TCP_STATE_COUNT);
+	lock_tables();
+	for (unsigned i = 0; i < HASH_BUCKETS; i++) {
+		list_for_each(pos, &conn_hash[i]) {
+			struct tcp_conn *c = list_entry(pos, struct tcp_conn, hash_link);
+			/* Another CPU may be changing it: a snapshot is all we want. */
+			enum tcp_state st = __atomic_load_n(&c->state, __ATOMIC_RELAXED);
+			if ((unsigned)st < TCP_STATE_COUNT)
+				counts[st]++;
+		}
+	}
+	for (unsigned i = 0; i < PORT_BUCKETS; i++) {
+		list_for_each(pos, &port_hash[i]) {
+			struct tcp_conn *c = list_entry(pos, struct tcp_conn, port_link);
+			if (!c->in_table && __atomic_load_n(&c->state, __ATOMIC_RELAXED) == TCP_LISTEN)
+				counts[TCP_LISTEN]++;
+		}
+	}
+	spin_unlock(&tables_lock);
 }

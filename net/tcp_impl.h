@@ -442,4 +442,18 @@ static inline uint32_t tcp_flight(const struct tcp_conn *c) { return c->snd_max 
 enum tcp_drop_reason { TCP_BAD_HDR, TCP_BAD_CSUM, TCP_NO_SOCKET };
 void tcp_count(const struct netbuf *nb, enum tcp_drop_reason why);
 
+/* Events of the whole TCP layer (a connection has no one interface):
+ * any CPU adds with TCP_COUNT (atomics); netstat.c reads them. */
+struct tcp_counters {
+	uint64_t retransmits;           /* segments sent again (timer, fast, SACK) */
+	uint64_t syn_cookies;           /* SYN-ACKs with a cookie (backlog full) */
+	uint64_t challenge_acks;        /* RFC 5961 challenge ACKs sent */
+};
+extern struct tcp_counters tcp_counters;
+#define TCP_COUNT(field) __atomic_add_fetch(&tcp_counters.field, 1, __ATOMIC_RELAXED)
+#define TCP_STATE_COUNT (TCP_TIME_WAIT + 1)
+/* tcp_count_states: how many connections are in each state now (the
+ * listeners and the connection table; a snapshot, states read unlocked). */
+void tcp_count_states(uint32_t counts[TCP_STATE_COUNT]);
+
 #endif

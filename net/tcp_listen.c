@@ -206,6 +206,7 @@ static void syn_input(struct tcp_conn *l, struct tcp_seg *s)
 		                               mss, hal_clock_ns() / 1000000000ull);
 		tcp_send_raw(s->dst, s->dport, s->src, s->sport, isn, s->seq + 1,
 		             TCP_SYN | TCP_ACK, 65535, &o);
+		TCP_COUNT(syn_cookies);
 		return;
 	}
 	struct tcp_conn *c = new_child(l, s);

@@ -171,8 +171,10 @@ void tcp_send_challenge_ack(struct tcp_conn *c)
 		c->last_challenge_ns = now;
 		c->challenges = 0;
 	}
-	if (c->challenges++ < 10)
+	if (c->challenges++ < 10) {
+		TCP_COUNT(challenge_acks);
 		tcp_send_ack(c);
+	}
 }
 
 void tcp_send_rst(struct tcp_conn *c)
@@ -243,6 +245,7 @@ static void send_data_seg(struct tcp_conn *c, uint32_t seq, uint32_t len, bool f
 
 void tcp_retransmit_first(struct tcp_conn *c)
 {
+	TCP_COUNT(retransmits);
 	uint32_t off = c->snd_una - c->sbuf_seq;
 	uint32_t len = c->sbuf_len > off ? c->sbuf_len - off : 0;
 	if (len > c->mss)
@@ -269,6 +272,7 @@ static bool sack_resend(struct tcp_conn *c)
 			break;          /* only the FIN is missing: the timer resends it */
 		if (len > c->sbuf_len - off)
 			len = c->sbuf_len - off;
+		TCP_COUNT(retransmits);
 		c->rtt_timing = false;
 		send_data_seg(c, seq, len, false);
 		c->sb.high_rxt = seq + len;
@@ -295,6 +299,7 @@ void tcp_sack_fast_retransmit(struct tcp_conn *c)
 	}
 	if (len > c->sbuf_len - off)
 		len = c->sbuf_len - off;
+	TCP_COUNT(retransmits);
 	c->rtt_timing = false;
 	send_data_seg(c, seq, len, false);
 	c->sb.high_rxt = seq + len;

@@ -122,7 +122,7 @@ static void deliver_here(struct netbuf *nb)
 	if (u->rx_bytes + nb->size > u->rx_limit) {
 		u->rx_dropped++;
 		spin_unlock(&u->wait->lock);
-		NET_COUNT(nb->netif, rx_dropped);
+		NET_COUNT(nb->netif, udp_dropped);
 		netbuf_free(nb);
 		return;
 	}

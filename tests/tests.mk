@@ -15,7 +15,7 @@ UNIT_EXTRA_test_http_fuzz := $(addprefix $(WEB_DIR)/,http_parse.c http_path.c ht
 	http_cond.c http_response.c log_line.c)
 
 .SECONDEXPANSION:
-$(POSIX_DIR)/tests/%: tests/unit/%.c tests/unit/harness.c $(wildcard tests/unit/*.h) $(POSIX_LIB) \
+$(POSIX_DIR)/tests/%: tests/unit/%.c tests/unit/harness.c $(wildcard tests/unit/*.h tests/fuzz/*.h) $(POSIX_LIB) \
 		$$(UNIT_EXTRA_$$*) $$(wildcard $$(sort $$(dir $$(UNIT_EXTRA_$$*)))*.h)
 	@mkdir -p $(@D)
 	$(CC) $(filter-out -MMD -MP,$(POSIX_CFLAGS)) -Itests/unit $(addprefix -I,$(sort $(dir $(UNIT_EXTRA_$*)))) \

@@ -4,12 +4,15 @@
  * UDP: main's thread answers each datagram with itself. TCP: one listening
  * socket, a thread on every CPU accepting on it; each connection gets a
  * thread on the accepting CPU (which owns it) that echoes until the peer
- * ends its stream. Runs until the machine is stopped.
+ * ends its stream. Runs until the machine is stopped, or until asked to
+ * stop (SIGINT/SIGTERM on posix), when main returns 0 (so the kernel's
+ * --netstat option prints the counters).
  *
  *   build/posix/bin/ToroEcho --net slirp,hostfwd=udp:127.0.0.1:7007-:7
  *   build/posix/bin/ToroEcho --net tap:tap0 ip=192.168.7.2/24
  * With -v each datagram is logged ("ToroEcho: udp N bytes from A:P").
  */
+#include <errno.h>
 #include <string.h>
 
 #include "toro.h"
@@ -83,9 +86,14 @@ static int udp_echo(bool verbose)
 	char *buf = ToroGetMem(BUF_SIZE);
 	if (!buf)
 		return 1;
-	for (;;) {
+	while (!SysWaitStop(0)) {
+		/* Wake now and then to look for a stop request. */
+		if (SysSocketSelectOne(s, SOCKET_READABLE, 200) <= 0)
+			continue;
 		struct TSockAddr from;
-		long n = SysSocketRecvFrom(s, buf, BUF_SIZE, 0, &from);
+		long n = SysSocketRecvFrom(s, buf, BUF_SIZE, SOCKET_DONTWAIT, &from);
+		if (n == -EAGAIN)
+			continue;
 		if (n < 0) {
 			WriteConsoleF("ToroEcho: UDP receive: %ld\n", n);
 			continue;
@@ -96,6 +104,7 @@ static int udp_echo(bool verbose)
 			              from.port);
 		SysSocketSendTo(s, buf, (size_t)n, &from);
 	}
+	WriteConsoleF("ToroEcho: stopping\n");
 	return 0;
 }
 

@@ -94,57 +94,11 @@ static size_t mutate(char *buf, size_t cap)
 	return len;
 }
 
-static bool inside(const struct http_span *s, const char *buf, size_t len)
-{
-	if (s->len == 0)
-		return true;
-	if (s->p >= buf && s->p + s->len <= buf + len)
-		return true;
-	return s->len == 1 && s->p[0] == '/';   /* absolute-form's "/" */
-}
-
-static void check_request(const char *buf, size_t len, long head, const struct http_request *req)
-{
-	cr_assert(inside(&req->path, buf, (size_t)head));
-	cr_assert(inside(&req->request_line, buf, (size_t)head));
-	cr_assert(req->version == 10 || req->version == 11);
-	for (unsigned i = 0; i < req->nfields; i++) {
-		cr_assert(inside(&req->fields[i].name, buf, (size_t)head));
-		cr_assert(inside(&req->fields[i].value, buf, (size_t)head));
-	}
-	struct http_path path;
-	int rc = http_path_normalise(&req->path, &path);
-	cr_assert(rc == 0 || rc == -400 || rc == -404 || rc == -414, "path rc %d", rc);
-	if (rc == 0) {
-		size_t n = strlen(path.rel);
-		cr_assert(n < HTTP_PATH_MAX);
-		cr_assert(path.rel[0] != '/' && !strchr(path.rel, '\\'));
-		cr_assert(strcmp(path.rel, "..") != 0 && strncmp(path.rel, "../", 3) != 0);
-		cr_assert(!strstr(path.rel, "/../") && !strstr(path.rel, "//"));
-		cr_assert(!(n >= 3 && strcmp(path.rel + n - 3, "/..") == 0));
-		for (size_t i = 0; i < n; i++)
-			cr_assert((unsigned char)path.rel[i] >= 0x20 && path.rel[i] != 0x7f);
-	}
-	struct http_entity e;
-	struct http_plan plan;
-	http_entity_init(&e, next_rand(), next_rand() % 5000, (int64_t)next_rand() * 1000000000);
-	http_plan_response(req, &e, &plan);
-	cr_assert(plan.status == 200 || plan.status == 206 || plan.status == 304 ||
-	          plan.status == 412 || plan.status == 416);
-	cr_assert(plan.offset + plan.length <= e.size);
-	char head_buf[1024], line[LOG_LINE_MAX];
-	struct http_reply r = { .status = plan.status, .version = req->version, .now = 0,
-	                        .entity = &e, .content_type = "text/plain",
-	                        .offset = plan.offset, .length = plan.length };
-	cr_assert_gt(http_format_head(head_buf, sizeof(head_buf), &r), 0);
-	struct log_entry le = { .request_line = req->request_line, .status = plan.status };
-	unsigned from = 0;
-	const struct http_span *ua = http_field_find(req, "user-agent", &from);
-	if (ua)
-		le.user_agent = *ua;
-	size_t n = log_line_format(line, &le);
-	cr_assert(n > 0 && n < LOG_LINE_MAX && line[n - 1] == '\n' && memchr(line, '\n', n) == line + n - 1);
-}
+/* The invariants every parsed head must hold (shared with make fuzz's
+ * libFuzzer target, tests/fuzz/fuzz_http.c). */
+#define HTTP_CHECK(cond, ...) cr_assert(cond, ##__VA_ARGS__)
+#define HTTP_CHECK_RAND() next_rand()
+#include "../fuzz/http_invariants.h"
 
 Test(http_fuzz, parser_path_cond_response)
 {

@@ -261,20 +261,20 @@ static int datagrams_reach_sockets(void *arg)
 
 	/* Nothing there: non-blocking, a receive timeout, select. */
 	CHECK(r, SysSocketRecvFrom(s, buf, sizeof(buf), SOCKET_DONTWAIT, &from) == -EAGAIN);
-	CHECK(r, SysSocketSelect(s, SOCKET_READABLE, 0) == 0);
+	CHECK(r, SysSocketSelectOne(s, SOCKET_READABLE, 0) == 0);
 	uint64_t t0 = hal_clock_ns();
-	CHECK(r, SysSocketSelect(s, SOCKET_READABLE, 30) == 0);
+	CHECK(r, SysSocketSelectOne(s, SOCKET_READABLE, 30) == 0);
 	CHECK(r, hal_clock_ns() - t0 >= 30000000);
 	CHECK(r, SysSocketSetOpt(s, SOCKOPT_RCVTIMEO_MS, 40) == 0);
 	t0 = hal_clock_ns();
 	CHECK(r, SysSocketRecvFrom(s, buf, sizeof(buf), 0, &from) == -ETIMEDOUT);
 	CHECK(r, hal_clock_ns() - t0 >= 40000000);
-	CHECK(r, SysSocketSelect(s, SOCKET_WRITABLE, 0) == SOCKET_WRITABLE);
+	CHECK(r, SysSocketSelectOne(s, SOCKET_WRITABLE, 0) == SOCKET_WRITABLE);
 
 	/* A datagram comes in: select sees it, recvfrom gets it and its
 	 * sender; a zero checksum means none (RFC 768). */
 	ether_input(nif, udp_frame(nif, 1234, PORT, "hello", 5, true));
-	CHECK(r, SysSocketSelect(s, SOCKET_READABLE, 0) == SOCKET_READABLE);
+	CHECK(r, SysSocketSelectOne(s, SOCKET_READABLE, 0) == SOCKET_READABLE);
 	CHECK(r, SysSocketRecvFrom(s, buf, sizeof(buf), SOCKET_PEEK, &from) == 5);
 	CHECK(r, SysSocketRecvFrom(s, buf, 3, 0, &from) == 3);   /* cut to len */
 	CHECK(r, memcmp(buf, "hel", 3) == 0 && from.ip == PEER && from.port == 1234);
@@ -341,7 +341,7 @@ static int datagrams_reach_sockets(void *arg)
 		put_be16(icmp + ICMP_CSUM, inet_fold(inet_sum(icmp, n, 0)));
 		ether_input(nif, nb);
 	}
-	CHECK(r, SysSocketSelect(c, SOCKET_READABLE, 0) & SOCKET_ERROR);
+	CHECK(r, SysSocketSelectOne(c, SOCKET_READABLE, 0) & SOCKET_ERROR);
 	CHECK(r, SysSocketRecv(c, buf, sizeof(buf), SOCKET_DONTWAIT) == -ECONNREFUSED);
 	CHECK(r, SysSocketRecv(c, buf, sizeof(buf), SOCKET_DONTWAIT) == -EAGAIN);
 	CHECK(r, SysSocketRecvFrom(s, buf, sizeof(buf), SOCKET_DONTWAIT, &from) == -EAGAIN);
@@ -371,5 +371,116 @@ Test(net_stack, datagrams_and_socket_rules)
 	struct posix_config cfg = { .cpus = 2, .nnets = 1 };
 	cfg.net[0].kind = POSIX_NET_SLIRP;
 	cr_assert_eq(run_in_kernel_cfg(&cfg, datagrams_reach_sockets, &r), 0);
+	cr_assert_eq(r.line, 0, "line %d: %s", r.line, r.what);
+}
+
+/* ---- select on several sockets, peek, non-blocking, counters ---- */
+
+struct later {
+	struct netif *nif;
+	uint16_t dport;
+};
+
+/* send_later: 20 ms from now a datagram to dport arrives (same CPU). */
+static int send_later(void *arg)
+{
+	struct later *l = arg;
+	thread_sleep_ms(20);
+	ether_input(l->nif, udp_frame(l->nif, 4321, l->dport, "later", 5, true));
+	return 0;
+}
+
+static int select_peek_nonblock_stats(void *arg)
+{
+	struct result *r = arg;
+	struct netif *nif = net_netif(0);
+	char buf[2048];
+	struct TSockAddr la = { 0, PORT + 1 }, lb = { 0, PORT + 2 };
+
+	CHECK(r, nif && SysNetAddress() == GUEST);
+	if (r->line)
+		return 0;
+	TSocket a = SysSocket(SOCKET_DGRAM), b = SysSocket(SOCKET_DGRAM);
+	CHECK(r, SysSocketBind(a, &la) == 0 && SysSocketBind(b, &lb) == 0);
+
+	/* Several sockets: nothing yet; then b gets a datagram while we wait,
+	 * and only b's entry says so; a skipped entry stays 0. */
+	struct TSocketPoll set[3] = {
+		{ .socket = a, .events = SOCKET_READABLE },
+		{ .socket = b, .events = SOCKET_READABLE },
+		{ .socket = -1, .events = SOCKET_READABLE },
+	};
+	CHECK(r, SysSocketSelect(set, 3, 0) == 0);
+	uint64_t t0 = hal_clock_ns();
+	CHECK(r, SysSocketSelect(set, 3, 30) == 0);
+	CHECK(r, hal_clock_ns() - t0 >= 30000000);
+	struct later l = { nif, PORT + 2 };
+	struct thread *th = thread_create(0, send_later, &l, 0);
+	t0 = hal_clock_ns();
+	CHECK(r, SysSocketSelect(set, 3, 5000) == 1);
+	CHECK(r, hal_clock_ns() - t0 >= 15000000 && hal_clock_ns() - t0 < 4000000000ull);
+	CHECK(r, set[0].revents == 0 && set[1].revents == SOCKET_READABLE && set[2].revents == 0);
+	thread_join(th);
+	set[0].events = SOCKET_WRITABLE;
+	CHECK(r, SysSocketSelect(set, 3, 0) == 2);
+	CHECK(r, set[0].revents == SOCKET_WRITABLE);
+	CHECK(r, SysSocketSelect(set, SOCKET_SELECT_MAX + 1, 0) == -EINVAL);
+	CHECK(r, SysSocketSelect(NULL, 0, 0) == 0);
+
+	/* Peek leaves the datagram; Recv then takes it. */
+	CHECK(r, SysSocketPeek(b, buf, sizeof(buf), 0) == 5);
+	CHECK(r, SysSocketPeek(b, buf, 2, 0) == 2 && memcmp(buf, "la", 2) == 0);
+	CHECK(r, SysSocketRecv(b, buf, sizeof(buf), 0) == 5 && memcmp(buf, "later", 5) == 0);
+	CHECK(r, SysSocketPeek(b, buf, sizeof(buf), SOCKET_DONTWAIT) == -EAGAIN);
+
+	/* Non-blocking as an option: no flag needed, and no wait. */
+	CHECK(r, SysSocketSetOpt(a, SOCKOPT_NONBLOCK, 2) == -EINVAL);
+	CHECK(r, SysSocketSetOpt(a, SOCKOPT_NONBLOCK, 1) == 0);
+	t0 = hal_clock_ns();
+	CHECK(r, SysSocketRecv(a, buf, sizeof(buf), 0) == -EAGAIN);
+	CHECK(r, SysSocketPeek(a, buf, sizeof(buf), 0) == -EAGAIN);
+	CHECK(r, hal_clock_ns() - t0 < 1000000000ull);
+	CHECK(r, SysSocketSetOpt(a, SOCKOPT_NONBLOCK, 0) == 0);
+	CHECK(r, SysSocketSelectOne(a, SOCKET_READABLE, 0) == 0);
+
+	/* Counters: a closed socket in a set is SOCKET_INVALID; a datagram to
+	 * nobody is no_socket; a full queue is udp_dropped. */
+	struct TNetStats before, after;
+	CHECK(r, SysNetStats(0, &before) == 0);
+	CHECK(r, SysNetStats(7, &after) == -ENODEV && SysNetStats(0, NULL) == -EINVAL);
+	ether_input(nif, udp_frame(nif, 1000, 9, "x", 1, true));
+	CHECK(r, SysSocketSetOpt(b, SOCKOPT_RCVBUF, 4096) == 0);
+	for (int i = 0; i < 8; i++)
+		ether_input(nif, udp_frame(nif, 1000, PORT + 2, buf, 1400, true));
+	CHECK(r, SysNetStats(0, &after) == 0);
+	CHECK(r, after.no_socket == before.no_socket + 1);
+	CHECK(r, after.udp_dropped > before.udp_dropped);
+	CHECK(r, after.rx_frames >= before.rx_frames);
+	struct TNetStats all;
+	CHECK(r, SysNetStats(-1, &all) == 0 && all.no_socket >= after.no_socket);
+
+	/* A TCP listener shows in the states. */
+	TSocket t = SysSocket(SOCKET_STREAM);
+	struct TSockAddr lt = { 0, PORT + 3 };
+	CHECK(r, SysSocketBind(t, &lt) == 0 && SysSocketListen(t, 4) == 0);
+	CHECK(r, SysNetStats(-1, &all) == 0 && all.tcp_states[TNET_LISTEN] >= 1);
+	/* a listener with nothing to accept, non-blocking */
+	CHECK(r, SysSocketSetOpt(t, SOCKOPT_NONBLOCK, 1) == 0);
+	CHECK(r, SysSocketAccept(t, NULL) == -EAGAIN);
+
+	CHECK(r, SysSocketClose(a) == 0);
+	set[0].socket = a;
+	CHECK(r, SysSocketSelect(set, 1, 1000) == 1 && set[0].revents == SOCKET_INVALID);
+	CHECK(r, SysSocketSelectOne(a, SOCKET_READABLE, 0) == -EBADF);
+	CHECK(r, SysSocketClose(b) == 0 && SysSocketClose(t) == 0);
+	return 0;
+}
+
+Test(net_stack, select_peek_nonblock_and_counters)
+{
+	struct result r = { 0 };
+	struct posix_config cfg = { .cpus = 2, .nnets = 1 };
+	cfg.net[0].kind = POSIX_NET_SLIRP;
+	cr_assert_eq(run_in_kernel_cfg(&cfg, select_peek_nonblock_stats, &r), 0);
 	cr_assert_eq(r.line, 0, "line %d: %s", r.line, r.what);
 }
