@@ -118,8 +118,7 @@ static void print_stats(struct server *srv, struct access_log *log)
 }
 
 /* The service's life after its options: on a thread with a connection's
- * stack, since closing the port sends (resets to half-open connections)
- * and a send can run deep (conn.h). */
+ * stack, since closing the port sends (resets to half-open connections). */
 static int run(void *arg)
 {
 	struct options o = *(const struct options *)arg;
