@@ -1,6 +1,6 @@
 /*
  * net_tap.c: a NIC of the posix HAL on a Linux TAP interface
- * (--net tap:IFNAME[,mq][,mac=M]), through /dev/net/tun.
+ * (--net tap:IFNAME[,mq][,tso][,mac=M]), through /dev/net/tun.
  *
  * Each queue is one file descriptor on the TAP (IFF_TAP | IFF_NO_PI, so a
  * read or write is one whole Ethernet frame). With mq the TAP is opened
@@ -11,8 +11,11 @@
  * delivery); on receive TUN_F_CSUM lets Linux send us frames whose
  * checksum it left partial (NEEDS_CSUM: we finish it here, so the stack
  * gets a whole frame) or had checked (DATA_VALID); both come up
- * HAL_NET_CSUM_VALID. No segmentation offload is asked for, so frames stay
- * below the MTU.
+ * HAL_NET_CSUM_VALID. With ,tso the TAP offers HAL_NET_TX_TSO: a frame with a
+ * gso_size goes to Linux as one write with GSO_TCPV4 in its header, and
+ * Linux cuts it into segments (a write per 64 KiB, not per 1500 bytes).
+ * Receiving stays one frame per MTU: we do not ask for TUN_F_TSO4, so
+ * Linux never sends us anything larger.
  *
  * Receiving: each queue's fd is non-blocking and watched with
  * hal_posix_watch_fd, so a frame from Linux wakes an idle kernel CPU,
@@ -205,7 +208,7 @@ static unsigned tap_receive(struct hal_netdev *dev, unsigned queue,
 static bool tx_header(const struct hal_net_frame *f, struct virtio_net_hdr *h)
 {
 	*h = (struct virtio_net_hdr){ .gso_type = VIRTIO_NET_HDR_GSO_NONE };
-	if (f->len < ETH_HLEN_MIN || f->len > HAL_NET_FRAME_MAX ||
+	if (f->len < ETH_HLEN_MIN || (f->len > HAL_NET_FRAME_MAX && !f->gso_size) ||
 	    (f->flags & ~(unsigned)HAL_NET_CSUM_PARTIAL))
 		return false;
 	if (f->flags & HAL_NET_CSUM_PARTIAL) {
@@ -214,6 +217,20 @@ static bool tx_header(const struct hal_net_frame *f, struct virtio_net_hdr *h)
 		h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 		h->csum_start = f->csum_start;
 		h->csum_offset = f->csum_offset;
+	}
+	if (f->gso_size) {
+		/* TSO: the TCP header's length tells where the payload starts
+		 * (hal.h: the checksum is partial, the TCP header at
+		 * csum_start). */
+		const uint8_t *d = f->data;
+		if (!(f->flags & HAL_NET_CSUM_PARTIAL) || (unsigned)f->csum_start + 20u > f->len)
+			return false;
+		unsigned hdr_len = f->csum_start + ((d[f->csum_start + 12] >> 4) * 4u);
+		if (hdr_len >= f->len)
+			return false;
+		h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+		h->gso_size = f->gso_size;
+		h->hdr_len = (uint16_t)hdr_len;
 	}
 	return true;
 }
@@ -361,7 +378,7 @@ struct hal_netdev *posix_tap_open(const struct posix_net_config *cfg, unsigned i
 		info->mac[5] = (uint8_t)index;
 	info->mtu = 1500;
 	info->queues = queues;
-	info->offloads = HAL_NET_TX_CSUM | HAL_NET_RX_CSUM;
+	info->offloads = HAL_NET_TX_CSUM | HAL_NET_RX_CSUM | (cfg->tso ? HAL_NET_TX_TSO : 0);
 	info->link_up = true;
 	snprintf(info->name, sizeof(info->name), "%s", cfg->ifname);
 	return &t->dev;
