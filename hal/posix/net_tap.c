@@ -117,12 +117,28 @@ static void tap_arm(struct hal_netdev *dev, unsigned queue)
  * NIC does for VIRTIO_NET_HDR_F_NEEDS_CSUM. The caller checked the range. */
 static void csum_fold_partial(uint8_t *data, unsigned len, unsigned start, unsigned offset)
 {
-	uint32_t sum = 0;
-	unsigned i = start;
-	for (; i + 1 < len; i += 2)
-		sum += (uint32_t)data[i] << 8 | data[i + 1];
-	if (i < len)
-		sum += (uint32_t)data[i] << 8;
+	/* Summed in the host's byte order, 32 bits at a time into 64: the
+	 * one's complement sum does not depend on the order (RFC 1071 §2(B)),
+	 * so the folded result is stored as it is. Every received TCP frame
+	 * from Linux comes this way: a byte at a time cost ~10% of a stream. */
+	const uint8_t *p = data + start;
+	unsigned n = len - start;
+	uint64_t sum = 0;
+	for (; n >= 8; p += 8, n -= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		sum += (w & 0xffffffffu) + (w >> 32);
+	}
+	for (; n >= 2; p += 2, n -= 2) {
+		uint16_t w;
+		memcpy(&w, p, 2);
+		sum += w;
+	}
+	if (n) {
+		uint16_t w = 0;
+		memcpy(&w, p, 1);       /* the odd byte, padded with a zero after it */
+		sum += w;
+	}
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	uint16_t csum = (uint16_t)~sum;
@@ -130,8 +146,7 @@ static void csum_fold_partial(uint8_t *data, unsigned len, unsigned start, unsig
 	 * "no checksum" (RFC 768), so all ones it is, for TCP as well. */
 	if (csum == 0)
 		csum = 0xffff;
-	data[start + offset] = (uint8_t)(csum >> 8);
-	data[start + offset + 1] = (uint8_t)csum;
+	memcpy(data + start + offset, &csum, 2);
 }
 
 /* accept_header: the frame's flags from its virtio_net_hdr, its checksum
