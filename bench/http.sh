@@ -54,7 +54,7 @@ stop_in() {
 trap 'stop_in "$NS_CLI"; stop_in "$NS_SRV"; netns_cleanup' EXIT
 
 in_cli timeout 1800 taskset -c 1 build/posix/bin/TorowithFileSystem --cpus 1 --quiet \
-	--disk $OUT/web.img --net tap:tbtap ip=$TORO_IP/24 --log-max 100000000 \
+	--disk $OUT/web.img --net tap:tbtap${TORO_TAP_OPTS-,tso} ip=$TORO_IP/24 --log-max 100000000 \
 	>$OUT/toroweb.log 2>&1 &
 wait_port $TORO_IP 80 || exit 1
 in_srv timeout 1800 taskset -c 1 nginx -c $(pwd)/$OUT/nginx.conf -g 'daemon off;' &

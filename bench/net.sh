@@ -45,7 +45,7 @@ start_toro() {   # CPUS: on host CPU 1 alone, or on both
 	local pin=1
 	[ "$1" -gt 1 ] && pin=0-1
 	in_cli timeout 1800 taskset -c $pin build/posix/bin/ToroEcho \
-		--cpus "$1" --net tap:tbtap ip=$TORO_IP/24 >build/bench/toroecho.log 2>&1 &
+		--cpus "$1" --net tap:tbtap${TORO_TAP_OPTS-,tso} ip=$TORO_IP/24 >build/bench/toroecho.log 2>&1 &
 	wait_port $TORO_IP $PORT
 }
 in_srv timeout 1800 taskset -c 1 $PEER serve $PORT 1800 >/dev/null 2>&1 &

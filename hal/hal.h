@@ -238,6 +238,7 @@ struct hal_netdev;
 /* Offloads a device offers (hal_net_info.offloads). */
 #define HAL_NET_TX_CSUM   (1u << 0) /* fills in the TCP/UDP checksum of HAL_NET_CSUM_PARTIAL frames */
 #define HAL_NET_RX_CSUM   (1u << 1) /* checks TCP/UDP checksums and sets HAL_NET_CSUM_VALID */
+#define HAL_NET_TX_TSO    (1u << 2) /* cuts TCP/IPv4 frames with gso_size into segments (TSO) */
 
 /* Frame flags (hal_net_frame.flags). */
 #define HAL_NET_CSUM_PARTIAL (1u << 0) /* tx: the device computes the Internet
@@ -251,11 +252,27 @@ struct hal_netdev;
  * plus the Ethernet header and one VLAN tag. */
 #define HAL_NET_FRAME_MAX 1518
 
+/* TCP segmentation offload (transmit only). A device offering
+ * HAL_NET_TX_TSO (it also offers HAL_NET_TX_CSUM) takes a frame with
+ * gso_size != 0: Ethernet, an IPv4 header without options whose total
+ * length covers the whole packet (no fragment), a TCP header with its
+ * options, then a payload longer than gso_size; HAL_NET_CSUM_PARTIAL set
+ * for the TCP checksum. Its len may exceed HAL_NET_FRAME_MAX, up to
+ * HAL_NET_TSO_MAX. The device sends it as segments of gso_size payload
+ * bytes (the last may be shorter), each with the headers copied and fixed:
+ * IPv4 total length, identification (+1 per segment) and checksum; TCP
+ * sequence number, checksum, and FIN/PSH on the last segment only. So
+ * gso_size + the headers must fit the MTU. Without the offload, or with
+ * gso_size 0, a frame is at most HAL_NET_FRAME_MAX as ever: drivers that
+ * do not offer it (virtio-net, e1000 on bare) never see such a frame.
+ * Receive buffers and received frames are unchanged by it. */
+#define HAL_NET_TSO_MAX 65535
+
 struct hal_net_info {
 	uint8_t mac[6];
 	uint16_t mtu;           /* largest IP packet: 1500 */
 	unsigned queues;        /* queue pairs, 1..HAL_MAX_CPUS */
-	unsigned offloads;      /* HAL_NET_TX_CSUM | HAL_NET_RX_CSUM */
+	unsigned offloads;      /* HAL_NET_TX_CSUM | HAL_NET_RX_CSUM | HAL_NET_TX_TSO */
 	bool link_up;
 	char name[32];          /* "virtio-net 00:03.0", "slirp", "tap0" ... for messages */
 };
@@ -267,6 +284,8 @@ struct hal_net_frame {
 	uint16_t flags;         /* HAL_NET_CSUM_* */
 	uint16_t csum_start;    /* tx with HAL_NET_CSUM_PARTIAL only */
 	uint16_t csum_offset;
+	uint16_t gso_size;      /* tx: 0, or with HAL_NET_TX_TSO the payload per
+	                           segment (see above); rx: not used */
 };
 
 /* hal_net_count / hal_net_get: the NICs the platform found, index 0..n-1. */

@@ -59,7 +59,8 @@ void net_l4_checksum(struct netbuf *nb, struct netif *out, ip4_addr src, ip4_add
 
 	/* The NIC can do it only for a packet it sends whole: one that
 	 * ipv4_output will fragment is checksummed here. */
-	if (out && (out->offloads & HAL_NET_TX_CSUM) && nb->len + IP_HLEN <= out->mtu) {
+	if (out && (out->offloads & HAL_NET_TX_CSUM) &&
+	    (nb->len + IP_HLEN <= out->mtu || nb->gso_size)) {
 		put_be16(field, fold32(pseudo));
 		nb->flags |= HAL_NET_CSUM_PARTIAL;
 		nb->csum_start = L4_FRAME_OFFSET;

@@ -224,7 +224,14 @@ int ipv4_output_on(struct netif *nif, struct netbuf *nb, ip4_addr src, ip4_addr 
 		netbuf_free(nb);
 		return -EMSGSIZE;
 	}
-	if (nb->len + IP_HLEN > nif->mtu) {
+	/* A TSO packet (TCP only) is cut by the NIC, into segments that fit. */
+	bool tso = nb->gso_size && proto == IP_PROTO_TCP && (nif->offloads & HAL_NET_TX_TSO) &&
+	           (nb->flags & HAL_NET_CSUM_PARTIAL);
+	if (nb->gso_size && !tso) {
+		netbuf_free(nb);
+		return -EMSGSIZE;
+	}
+	if (nb->len + IP_HLEN > nif->mtu && !tso) {
 		if (proto == IP_PROTO_TCP) {    /* sent with DF: never cut */
 			netbuf_free(nb);
 			return -EMSGSIZE;

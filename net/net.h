@@ -53,7 +53,7 @@ struct netif {
 	uint8_t mac[6];
 	uint16_t mtu;
 	unsigned queues;
-	unsigned offloads;                  /* HAL_NET_TX_CSUM | HAL_NET_RX_CSUM */
+	unsigned offloads;                  /* HAL_NET_TX_CSUM | HAL_NET_RX_CSUM | HAL_NET_TX_TSO */
 
 	/* Configuration (ip= option or DHCP); lock guards changes, readers
 	 * take a snapshot with netif_config(). */

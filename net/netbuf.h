@@ -36,6 +36,8 @@ struct netbuf {
 	uint16_t flags;         /* HAL_NET_CSUM_* */
 	uint16_t csum_start;    /* from the frame's start, with HAL_NET_CSUM_PARTIAL */
 	uint16_t csum_offset;
+	uint16_t gso_size;      /* output: 0, or TCP's payload per segment for a
+	                           packet the NIC cuts up (HAL_NET_TX_TSO) */
 	uint32_t src_ip, dst_ip; /* input: the IPv4 header's addresses, host order */
 	uint16_t ip_hlen;       /* input: that header's length; it ends at data */
 	void (*run)(struct netbuf *nb); /* net_run_on's function while handed over */

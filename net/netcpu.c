@@ -19,6 +19,7 @@
 
 #include "netcpu.h"
 #include "thread.h"
+#include "timer_wheel.h"
 
 #define INBOX_MAX 4096          /* handed-over packets waiting on one CPU */
 
@@ -32,9 +33,10 @@ struct net_cpu {
 
 	/* Owner CPU only. */
 	struct thread *thread;
-	struct list timers;         /* armed net_timers, soonest first */
+	struct timer_wheel timers;  /* armed net_timers */
 	struct list pollers;        /* struct net_poller, registered at start */
-	uint64_t sleeping_until;    /* the deadline the thread sleeps to (0 none) */
+	bool sleeping;              /* the thread waits on wake */
+	uint64_t sleeping_until;    /* the deadline it sleeps to (0 none) */
 	bool started;
 } __attribute__((aligned(64)));
 
@@ -66,46 +68,30 @@ void net_timer_arm(struct net_timer *t, uint64_t deadline_ns)
 {
 	struct net_cpu *nc = this_net_cpu();
 
-	list_remove(&t->link);
-	t->deadline_ns = deadline_ns;
-	/* Most timers are armed later than those armed before (a retransmit,
-	 * a lease): look for the place from the back. */
-	struct list *pos = nc->timers.prev;
-	while (pos != &nc->timers && list_entry(pos, struct net_timer, link)->deadline_ns > deadline_ns)
-		pos = pos->prev;
-	list_insert_between(&t->link, pos, pos->next);
+	timer_wheel_arm(&nc->timers, t, deadline_ns);
 
 	/* A thread other than the network thread armed a timer sooner than the
-	 * one it sleeps to: wake it to sleep again with the new deadline. */
-	if (thread_current() != nc->thread && nc->timers.next == &t->link &&
+	 * one it sleeps to: wake it to sleep again with the new deadline. (If
+	 * it does not sleep it looks at the timers before it does: the CPU's
+	 * threads do not preempt one another.) */
+	if (nc->sleeping && thread_current() != nc->thread &&
 	    (nc->sleeping_until == 0 || deadline_ns < nc->sleeping_until))
 		kick(nc);
 }
 
 void net_timer_cancel(struct net_timer *t)
 {
-	list_remove(&t->link);
+	timer_wheel_cancel(t);
 }
 
 static void run_timers(struct net_cpu *nc)
 {
-	uint64_t now = hal_clock_ns();
-	struct list *first;
-
-	while ((first = nc->timers.next) != &nc->timers) {
-		struct net_timer *t = list_entry(first, struct net_timer, link);
-		if (t->deadline_ns > now)
-			break;
-		list_remove(&t->link);
-		t->fn(t);           /* may re-arm t, or arm and cancel others */
-	}
+	timer_wheel_run(&nc->timers, hal_clock_ns());
 }
 
 static uint64_t next_deadline(struct net_cpu *nc)
 {
-	if (list_empty(&nc->timers))
-		return 0;
-	return list_entry(nc->timers.next, struct net_timer, link)->deadline_ns;
+	return timer_wheel_next(&nc->timers);
 }
 
 /* ---- hand-overs ------------------------------------------------------------ */
@@ -185,7 +171,9 @@ static int net_thread(void *arg)
 			if (deadline && deadline <= hal_clock_ns())
 				break;
 			nc->sleeping_until = deadline;
+			nc->sleeping = true;
 			int rc = waitq_wait_locked(&nc->wake, deadline);
+			nc->sleeping = false;
 			nc->sleeping_until = 0;
 			if (rc == -ETIMEDOUT)
 				break;
@@ -217,9 +205,10 @@ void net_cpus_init(void)
 		nc->work = false;
 		list_init(&nc->inbox);
 		nc->inbox_len = 0;
-		list_init(&nc->timers);
+		timer_wheel_init(&nc->timers, hal_clock_ns());
 		list_init(&nc->pollers);
 		nc->thread = NULL;
+		nc->sleeping = false;
 		nc->sleeping_until = 0;
 		nc->started = false;
 	}

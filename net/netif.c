@@ -80,6 +80,7 @@ static struct hal_net_frame frame_of(struct netbuf *nb)
 	struct hal_net_frame f = {
 		.data = nb->data, .len = nb->len, .flags = nb->flags & HAL_NET_CSUM_PARTIAL,
 		.csum_start = nb->csum_start, .csum_offset = nb->csum_offset,
+		.gso_size = nb->gso_size,
 	};
 	return f;
 }

@@ -337,7 +337,18 @@ long SysSocketRecvFrom(TSocket s, void *buf, size_t len, int flags, struct TSock
 	return n;
 }
 
-#define SENDFILE_CHUNK (16 * 1024)
+struct file_source {
+	int file;
+	uint64_t offset;            /* of the call's first byte */
+};
+
+/* read_file_into: the fill of tcp_send_from: read the file straight into
+ * the send buffer. */
+static long read_file_into(void *ctx, void *dst, size_t n, size_t at)
+{
+	const struct file_source *src = ctx;
+	return (long)vfs_pread(src->file, dst, n, src->offset + at);
+}
 
 long SysSocketSendFile(TSocket s, int file, int64_t offset, size_t count)
 {
@@ -349,34 +360,11 @@ long SysSocketSendFile(TSocket s, int file, int64_t offset, size_t count)
 		put(so);
 		return so->tcp ? -EINVAL : -EOPNOTSUPP;
 	}
-	/* Through a bounce buffer: the file system's cache and TCP's send
-	 * buffer do not share pages yet. */
-	void *chunk = kmalloc(SENDFILE_CHUNK);
-	long sent = 0;
-	if (!chunk) {
-		put(so);
-		return -ENOMEM;
-	}
-	while ((size_t)sent < count) {
-		size_t want = count - (size_t)sent < SENDFILE_CHUNK ? count - (size_t)sent : SENDFILE_CHUNK;
-		ssize_t got = vfs_pread(file, chunk, want, (uint64_t)offset + (uint64_t)sent);
-		if (got <= 0) {
-			if (sent == 0)
-				sent = got;
-			break;
-		}
-		long n = tcp_send(so->tcp, chunk, (size_t)got, (size_t)sent + (size_t)got < count ? SOCKET_MORE : 0,
-		                  deadline_of(so->sndtimeo_ms));
-		if (n < 0) {
-			if (sent == 0)
-				sent = n;
-			break;
-		}
-		sent += n;
-		if (n < got)
-			break;
-	}
-	kfree(chunk);
+	/* From the file system into TCP's send buffer in pieces as large as
+	 * its free room: one copy, a read per piece. */
+	struct file_source src = { .file = file, .offset = (uint64_t)offset };
+	long sent = tcp_send_from(so->tcp, count, 0, deadline_of(so->sndtimeo_ms),
+	                          read_file_into, &src);
 	put(so);
 	return sent;
 }

@@ -78,6 +78,16 @@ int tcp_connect(struct tcp_conn *c, ip4_addr addr, uint16_t port, int flags,
 long tcp_send(struct tcp_conn *c, const void *buf, size_t len, int flags,
               uint64_t deadline_ns);
 
+/* tcp_send_from: as tcp_send, but the bytes come from fill, which writes
+ * the n bytes at offset at (0 = the first of this call) of its source
+ * straight into the send buffer at dst: no bounce buffer (sendfile). fill
+ * may sleep; it returns the count written, short at the end of its source
+ * (the call then ends there), or a negative errno (returned when nothing
+ * was taken yet). */
+typedef long (*tcp_fill_fn)(void *ctx, void *dst, size_t n, size_t at);
+long tcp_send_from(struct tcp_conn *c, size_t len, int flags, uint64_t deadline_ns,
+                   tcp_fill_fn fill, void *ctx);
+
 /* tcp_recv: up to len bytes in order; sleeps while none are there; 0 at
  * the end of the stream (FIN received). SOCKET_PEEK leaves them queued. */
 long tcp_recv(struct tcp_conn *c, void *buf, size_t len, int flags,

@@ -14,6 +14,7 @@
 
 #include "alloc.h"
 #include "tcp_impl.h"
+#include "wire.h"
 
 uint32_t tcp_ts_now(const struct tcp_conn *c)
 {
@@ -72,11 +73,27 @@ int tcp_sbuf_reserve(struct tcp_conn *c)
 
 /* out_seg: build and send one segment of c: len bytes of the send buffer
  * from seq (0: none), flags, with the options that fit the state. */
+/* tso_max: the most payload one segment may carry for the NIC to cut up
+ * (whole MSS-sized pieces of a frame within HAL_NET_TSO_MAX); 0 when the
+ * interface has no TCP segmentation offload. */
+static uint32_t tso_max(const struct tcp_conn *c)
+{
+	const unsigned need = HAL_NET_TX_TSO | HAL_NET_TX_CSUM;
+	if (!c->nif || (c->nif->offloads & need) != need || !c->mss)
+		return 0;
+	uint32_t room = HAL_NET_TSO_MAX - ETH_HLEN - IP_HLEN - TCP_HDR_MAX;
+	return room - room % c->mss;
+}
+
 static int out_seg(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 {
-	struct netbuf *nb = netbuf_alloc();
+	/* Longer than the MSS only from tcp_output, for a NIC with TSO. */
+	bool tso = len > c->mss;
+	struct netbuf *nb = tso ? netbuf_alloc_large(len) : netbuf_alloc();
 	if (!nb)
 		return -ENOBUFS;
+	if (tso)
+		nb->gso_size = (uint16_t)c->mss;
 	if (len) {
 		uint8_t *p = netbuf_put(nb, len);
 		if (!p) {
@@ -342,6 +359,16 @@ void tcp_output(struct tcp_conn *c)
 		uint32_t len = avail < c->mss ? avail : c->mss;
 		if (len > usable)
 			len = usable;
+		/* With TSO, many full segments go down as one (not while
+		 * recovering: there each segment is counted on its own). */
+		if (len == c->mss && !c->in_recovery) {
+			uint32_t room = avail < usable ? avail : usable;
+			uint32_t big = tso_max(c);
+			if (big > room)
+				big = room - room % c->mss;
+			if (big > len)
+				len = big;
+		}
 		bool fin = fin_due(c, c->snd_nxt + len) && (!c->fin_sent || c->snd_nxt + len == c->fin_seq);
 		if (c->fin_sent && seq_gt(c->snd_nxt, c->fin_seq))
 			fin = false;    /* the FIN is out and not being resent */

@@ -166,13 +166,13 @@ static bool ring_room(struct tcp_conn *c)
 	return c->sbuf_len < c->sbuf_size || c->error || c->wr_shut || c->state == TCP_CLOSED;
 }
 
-long tcp_send(struct tcp_conn *c, const void *buf, size_t len, int flags, uint64_t deadline_ns)
+long tcp_send_from(struct tcp_conn *c, size_t len, int flags, uint64_t deadline_ns,
+                   tcp_fill_fn fill, void *ctx)
 {
 	if (c->state == TCP_LISTEN || (c->state == TCP_CLOSED && !c->error))
 		return -ENOTCONN;
 	if (!c->sbuf && tcp_sbuf_reserve(c) < 0)
 		return -ENOMEM;
-	const uint8_t *p = buf;
 	size_t done = 0;
 	c->cork = flags & SOCKET_MORE;
 	while (done < len) {
@@ -192,21 +192,46 @@ long tcp_send(struct tcp_conn *c, const void *buf, size_t len, int flags, uint64
 				return done ? (long)done : err;
 			continue;
 		}
-		uint32_t n = len - done < space ? (uint32_t)(len - done) : space;
+		/* One contiguous piece of the free part of the ring at a time. */
+		uint8_t *ring = c->sbuf;
 		uint32_t tail = (c->sbuf_head + c->sbuf_len) % c->sbuf_size;
-		uint32_t first = c->sbuf_size - tail < n ? c->sbuf_size - tail : n;
-		memcpy(c->sbuf + tail, p + done, first);
-		memcpy(c->sbuf, p + done + first, n - first);
-		c->sbuf_len += n;
-		done += n;
+		uint32_t n = len - done < space ? (uint32_t)(len - done) : space;
+		if (n > c->sbuf_size - tail)
+			n = c->sbuf_size - tail;
+		long got = fill(ctx, ring + tail, n, done);
+		if (got < 0)
+			return done ? (long)done : got;
+		if (got > n)
+			got = n;
+		/* fill may have slept: ACKs move the head but not the tail; if
+		 * the tail or the ring moved, another sender wrote there. */
+		if (c->sbuf != ring || (c->sbuf_head + c->sbuf_len) % c->sbuf_size != tail ||
+		    c->error || c->state == TCP_CLOSED)
+			continue;
+		c->sbuf_len += (uint32_t)got;
+		done += (size_t)got;
+		bool end = (uint32_t)got < n;
 		/* A partial segment waits for the rest while more is to come
 		 * in this call. */
 		bool saved = c->cork;
-		c->cork = saved || done < len;
+		c->cork = saved || (done < len && !end);
 		tcp_output(c);
 		c->cork = saved;
+		if (end)
+			break;
 	}
 	return (long)done;
+}
+
+static long copy_from_buf(void *ctx, void *dst, size_t n, size_t at)
+{
+	memcpy(dst, (const uint8_t *)ctx + at, n);
+	return (long)n;
+}
+
+long tcp_send(struct tcp_conn *c, const void *buf, size_t len, int flags, uint64_t deadline_ns)
+{
+	return tcp_send_from(c, len, flags, deadline_ns, copy_from_buf, (void *)buf);
 }
 
 static bool recvable(struct tcp_conn *c)

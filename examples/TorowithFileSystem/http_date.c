@@ -52,14 +52,13 @@ static void civil_from_time(int64_t t, struct civil *c)
 	c->hour = (int)(secs / 3600);
 	c->min = (int)(secs / 60 % 60);
 	c->sec = (int)(secs % 60);
-	int y = MIN_YEAR;
-	for (;;) {
-		int len = 365 + is_leap(y);
-		if (days < len || y == MAX_YEAR)
-			break;
-		days -= len;
+	/* The year from an estimate, corrected by the exact day its January
+	 * 1st falls on: a step or two, not one per year since 1970 (this runs
+	 * for the Date of every response). */
+	int y = days / 366 > MAX_YEAR - MIN_YEAR ? MAX_YEAR : MIN_YEAR + (int)(days / 366);
+	while (y < MAX_YEAR && days_from_civil(y + 1, 0, 1) <= days)
 		y++;
-	}
+	days -= days_from_civil(y, 0, 1);
 	int m = 0;
 	while (m < 11 && days >= month_days(y, m)) {
 		days -= month_days(y, m);

@@ -9,9 +9,13 @@
  *       (any other host address is refused here). GUESTADDR defaults to
  *       10.0.2.15 and must lie in 10.0.2.0/24. A udp forward is one-way:
  *       restricted libslirp drops every datagram the guest sends.
- *   --net tap:IFNAME[,mq][,mac=M]
+ *   --net tap:IFNAME[,mq][,tso][,mac=M]
  *       an existing TAP interface through /dev/net/tun (net_tap.c); mq: one
- *       queue per CPU (the TAP must have been made with multi_queue).
+ *       queue per CPU (the TAP must have been made with multi_queue); tso:
+ *       offer TCP segmentation offload (HAL_NET_TX_TSO): the stack writes
+ *       up to 64 KiB of a connection at once and Linux cuts it up. Off by
+ *       default: whatever reads the TAP's frames raw (a packet socket, a
+ *       capture) then sees those large frames, not wire-sized ones.
  *
  * Every malformed spec is refused with a one-line message naming it.
  */
@@ -144,6 +148,8 @@ int posix_net_parse(const char *spec, struct posix_net_config *out)
 			out->has_mac = true;
 		} else if (out->kind == POSIX_NET_TAP && strcmp(item, "mq") == 0) {
 			out->multi_queue = true;
+		} else if (out->kind == POSIX_NET_TAP && strcmp(item, "tso") == 0) {
+			out->tso = true;
 		} else if (out->kind == POSIX_NET_SLIRP && strncmp(item, "hostfwd=", 8) == 0) {
 			if (out->nfwd >= POSIX_MAX_HOSTFWD)
 				return refuse(spec, "at most 8 hostfwd");
