@@ -232,6 +232,10 @@ struct tcp_conn {
 	uint8_t *sbuf;
 	uint32_t sbuf_size, sbuf_head, sbuf_len, sbuf_seq;
 	uint32_t sndbuf;                /* limit asked for */
+	/* A send call is filling the ring (its fill may sleep: a file read),
+	 * so another sender waits: it would write at the same tail, or grow
+	 * the ring and free the one being filled. */
+	bool sending;
 
 	/* Receive sequence space; rcv_adv: the right edge announced. */
 	uint32_t irs, rcv_nxt, rcv_adv;

@@ -166,11 +166,33 @@ static bool ring_room(struct tcp_conn *c)
 	return c->sbuf_len < c->sbuf_size || c->error || c->wr_shut || c->state == TCP_CLOSED;
 }
 
+static bool no_sender(struct tcp_conn *c)
+{
+	return !c->sending;
+}
+
+static long send_from(struct tcp_conn *c, size_t len, int flags, uint64_t deadline_ns,
+                      tcp_fill_fn fill, void *ctx);
+
 long tcp_send_from(struct tcp_conn *c, size_t len, int flags, uint64_t deadline_ns,
                    tcp_fill_fn fill, void *ctx)
 {
 	if (c->state == TCP_LISTEN || (c->state == TCP_CLOSED && !c->error))
 		return -ENOTCONN;
+	int err = wait_for(c, no_sender, flags, deadline_ns);
+	if (err)
+		return err;
+	c->sending = true;
+	long rc = send_from(c, len, flags, deadline_ns, fill, ctx);
+	c->sending = false;
+	waitq_wake_all(&c->wait);
+	return rc;
+}
+
+/* send_from: tcp_send_from's work, with the ring the caller's alone. */
+static long send_from(struct tcp_conn *c, size_t len, int flags, uint64_t deadline_ns,
+                      tcp_fill_fn fill, void *ctx)
+{
 	if (!c->sbuf && tcp_sbuf_reserve(c) < 0)
 		return -ENOMEM;
 	size_t done = 0;
@@ -203,10 +225,9 @@ long tcp_send_from(struct tcp_conn *c, size_t len, int flags, uint64_t deadline_
 			return done ? (long)done : got;
 		if (got > n)
 			got = n;
-		/* fill may have slept: ACKs move the head but not the tail; if
-		 * the tail or the ring moved, another sender wrote there. */
-		if (c->sbuf != ring || (c->sbuf_head + c->sbuf_len) % c->sbuf_size != tail ||
-		    c->error || c->state == TCP_CLOSED)
+		/* fill may have slept: ACKs move the head, never the tail (no
+		 * other sender runs meanwhile); a reset ends the call. */
+		if (c->error || c->state == TCP_CLOSED)
 			continue;
 		c->sbuf_len += (uint32_t)got;
 		done += (size_t)got;
