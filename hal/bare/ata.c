@@ -65,31 +65,6 @@ void ata_channel_reset(struct ata_channel *ch, bool irq_on)
 	inb(ch->cmd + REG_STATUS);
 }
 
-/* ---- Locks ------------------------------------------------------------ */
-
-static unsigned long lock_take(int *l)
-{
-	unsigned long irq = hal_irq_save();
-	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
-		cpu_relax();
-	return irq;
-}
-
-static void lock_drop(int *l, unsigned long irq)
-{
-	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
-	hal_irq_restore(irq);
-}
-
-/* The "channel lock held" rule of the functions below, checked. */
-#define assert_channel_locked(ch) do { \
-	if (!__atomic_load_n(&(ch)->lock, __ATOMIC_RELAXED) || hal_irq_enabled()) { \
-		bare_printf("ata: %s: channel lock not held\n", __func__); \
-		hal_dump_state(); \
-		hal_shutdown(BARE_FAULT_STATUS); \
-	} \
-} while (0)
-
 void ata_pool_init(void)
 {
 	for (unsigned i = 0; i < POOL_SIZE; i++) {
@@ -100,20 +75,20 @@ void ata_pool_init(void)
 
 static struct ata_req *req_alloc(void)
 {
-	unsigned long irq = lock_take(&pool_lock);
+	unsigned long irq = bare_lock_take(&pool_lock);
 	struct ata_req *r = free_reqs;
 	if (r)
 		free_reqs = r->next;
-	lock_drop(&pool_lock, irq);
+	bare_lock_drop(&pool_lock, irq);
 	return r;
 }
 
 static void req_free(struct ata_req *r)
 {
-	unsigned long irq = lock_take(&pool_lock);
+	unsigned long irq = bare_lock_take(&pool_lock);
 	r->next = free_reqs;
 	free_reqs = r;
-	lock_drop(&pool_lock, irq);
+	bare_lock_drop(&pool_lock, irq);
 }
 
 /* ---- Commands ----------------------------------------------------------- */
@@ -145,7 +120,7 @@ static bool build_prdt(struct ata_channel *ch, uintptr_t buf, uint32_t bytes)
  * false if the drive did not take it (r->status set). Channel lock held. */
 static bool start_command(struct ata_channel *ch, struct ata_req *r)
 {
-	assert_channel_locked(ch);
+	bare_assert_locked(&ch->lock, "ata");
 	struct ata_disk *d = r->dev;
 	uint16_t io = ch->cmd;
 
@@ -231,7 +206,7 @@ static bool start_command(struct ata_channel *ch, struct ata_req *r)
  * it to *finished and start the next request. Channel lock held. */
 static void command_done(struct ata_channel *ch, bool ok, struct ata_req **finished)
 {
-	assert_channel_locked(ch);
+	bare_assert_locked(&ch->lock, "ata");
 	struct ata_req *r = ch->active;
 	if (ok && r->op != HAL_BLK_FLUSH) {
 		if (r->dma)
@@ -276,7 +251,7 @@ static void complete(struct ata_req *list)
 /* An interrupt (or, polled, a ready status) on the channel. Lock held. */
 static void channel_event(struct ata_channel *ch, struct ata_req **finished)
 {
-	assert_channel_locked(ch);
+	bare_assert_locked(&ch->lock, "ata");
 	struct ata_req *r = ch->active;
 	if (!r) {
 		inb(ch->cmd + REG_STATUS);  /* late or spurious: acknowledge */
@@ -343,9 +318,9 @@ void ata_channel_irq(void *arg)
 {
 	struct ata_channel *ch = arg;
 	struct ata_req *finished = NULL;
-	unsigned long irq = lock_take(&ch->lock);
+	unsigned long irq = bare_lock_take(&ch->lock);
 	channel_event(ch, &finished);
-	lock_drop(&ch->lock, irq);
+	bare_lock_drop(&ch->lock, irq);
 	complete(finished);
 }
 
@@ -379,16 +354,16 @@ int ata_submit(struct hal_blkdev *blk, enum hal_blk_op op, uint64_t sector,
 	                       .left = op == HAL_BLK_FLUSH ? 1 : count,
 	                       .done = done, .arg = arg, .cpu = hal_cpu_id() };
 	struct ata_req *finished = NULL;
-	unsigned long irq = lock_take(&ch->lock);
+	unsigned long irq = bare_lock_take(&ch->lock);
 	r->cpu = hal_cpu_id();
 	if (ch->active) {
 		*ch->tail = r;
 		ch->tail = &r->next;
-		lock_drop(&ch->lock, irq);
+		bare_lock_drop(&ch->lock, irq);
 		return 0;
 	}
 	if (!start_command(ch, r)) {
-		lock_drop(&ch->lock, irq);
+		bare_lock_drop(&ch->lock, irq);
 		int status = r->status;
 		req_free(r);
 		return status;
@@ -415,10 +390,10 @@ uint64_t ata_idle_deadline(unsigned cpu)
 		struct ata_channel *ch = &ata_channels[i];
 		if (!ch->cmd)
 			continue;
-		unsigned long irq = lock_take(&ch->lock);
+		unsigned long irq = bare_lock_take(&ch->lock);
 		if (ch->active && ch->active->cpu == cpu && (!best || ch->deadline < best))
 			best = ch->deadline;
-		lock_drop(&ch->lock, irq);
+		bare_lock_drop(&ch->lock, irq);
 	}
 	return best;
 }
@@ -433,7 +408,7 @@ bool ata_idle_expire(unsigned cpu)
 		if (!ch->cmd)
 			continue;
 		struct ata_req *finished = NULL;
-		unsigned long irq = lock_take(&ch->lock);
+		unsigned long irq = bare_lock_take(&ch->lock);
 		struct ata_req *r = ch->active;
 		if (r && r->cpu == cpu && hal_clock_ns() > ch->deadline) {
 			bare_printf("ata: %s: command timed out; resetting the channel\n",
@@ -443,7 +418,7 @@ bool ata_idle_expire(unsigned cpu)
 			ata_channel_reset(ch, ch->isa_irq >= 0);
 			command_done(ch, false, &finished);
 		}
-		lock_drop(&ch->lock, irq);
+		bare_lock_drop(&ch->lock, irq);
 		if (finished) {
 			any = true;
 			complete(finished);

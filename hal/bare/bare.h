@@ -159,6 +159,35 @@ static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 
 static inline void cpu_relax(void) { __builtin_ia32_pause(); }
 
+/*
+ * Driver locks: an int taken with the CPU's interrupts off (a device
+ * handler on this CPU takes the same lock), for the short sections that
+ * touch a device's registers and rings. bare_lock_take returns the
+ * interrupt state bare_lock_drop puts back. bare_assert_locked is a
+ * function's "lock held" rule, checked: a report and the fault status.
+ */
+static inline unsigned long bare_lock_take(int *l)
+{
+	unsigned long irq = hal_irq_save();
+	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	return irq;
+}
+
+static inline void bare_lock_drop(int *l, unsigned long irq)
+{
+	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
+	hal_irq_restore(irq);
+}
+
+#define bare_assert_locked(l, what) do { \
+	if (!__atomic_load_n((l), __ATOMIC_RELAXED) || hal_irq_enabled()) { \
+		bare_printf("%s: %s: lock not held\n", (what), __func__); \
+		hal_dump_state(); \
+		hal_shutdown(BARE_FAULT_STATUS); \
+	} \
+} while (0)
+
 static inline uint32_t mmio_read32(uintptr_t addr) { return *(volatile uint32_t *)addr; }
 static inline void mmio_write32(uintptr_t addr, uint32_t v) { *(volatile uint32_t *)addr = v; }
 

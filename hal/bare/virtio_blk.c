@@ -117,31 +117,6 @@ struct vblk {
 	uint64_t errors;                /* failed pieces, bogus used entries */
 };
 
-/* ---- Locks -------------------------------------------------------------- */
-
-static unsigned long lock_take(int *l)
-{
-	unsigned long irq = hal_irq_save();
-	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
-		cpu_relax();
-	return irq;
-}
-
-static void lock_drop(int *l, unsigned long irq)
-{
-	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
-	hal_irq_restore(irq);
-}
-
-/* The "device lock held" rule of the ring functions, checked. */
-#define assert_locked(b) do { \
-	if (!__atomic_load_n(&(b)->lock, __ATOMIC_RELAXED) || hal_irq_enabled()) { \
-		bare_printf("virtio-blk: %s: device lock not held\n", __func__); \
-		hal_dump_state(); \
-		hal_shutdown(BARE_FAULT_STATUS); \
-	} \
-} while (0)
-
 /* ---- Completion ----------------------------------------------------------- */
 
 /* Run done on this CPU (irq context: interrupts off) and free the request. */
@@ -163,10 +138,10 @@ static void deliver(struct vblk *b, struct vblk_req *list)
 			continue;
 		}
 		struct cpu_done *c = &b->finished[r->cpu];
-		unsigned long irq = lock_take(&c->lock);
+		unsigned long irq = bare_lock_take(&c->lock);
 		r->next = c->head;
 		c->head = r;
-		lock_drop(&c->lock, irq);
+		bare_lock_drop(&c->lock, irq);
 		bare_irq_send(r->cpu, (unsigned)b->ipi_vector);
 	}
 }
@@ -175,10 +150,10 @@ static void ipi_irq(void *arg)
 {
 	struct vblk *b = arg;
 	struct cpu_done *c = &b->finished[hal_cpu_id()];
-	unsigned long irq = lock_take(&c->lock);
+	unsigned long irq = bare_lock_take(&c->lock);
 	struct vblk_req *list = c->head;
 	c->head = NULL;
-	lock_drop(&c->lock, irq);
+	bare_lock_drop(&c->lock, irq);
 	while (list) {
 		struct vblk_req *r = list;
 		list = r->next;
@@ -192,7 +167,7 @@ static void ipi_irq(void *arg)
  * went in. Lock held. */
 static bool fill_ring(struct vblk *b)
 {
-	assert_locked(b);
+	bare_assert_locked(&b->lock, "virtio-blk");
 	bool added = false;
 	struct vblk_piece *p;
 	while ((p = b->waiting)) {
@@ -224,7 +199,7 @@ static void queue_irq(void *arg)
 {
 	struct vblk *b = arg;
 	struct vblk_req *finished = NULL;
-	unsigned long irq = lock_take(&b->lock);
+	unsigned long irq = bare_lock_take(&b->lock);
 	uint32_t len;
 	while (virtq_has_used(&b->vq)) {
 		struct vblk_piece *p = virtq_get_used(&b->vq, &len);
@@ -247,7 +222,7 @@ static void queue_irq(void *arg)
 	}
 	if (fill_ring(b))
 		kick(b);
-	lock_drop(&b->lock, irq);
+	bare_lock_drop(&b->lock, irq);
 	deliver(b, finished);
 }
 
@@ -284,13 +259,13 @@ static int vblk_submit(struct hal_blkdev *dev, enum hal_blk_op op, uint64_t sect
 		p->req = r;
 		p->next = i + 1 < npieces ? &r->pieces[i + 1] : NULL;
 	}
-	unsigned long irq = lock_take(&b->lock);
+	unsigned long irq = bare_lock_take(&b->lock);
 	r->cpu = hal_cpu_id();
 	*b->waiting_tail = &r->pieces[0];
 	b->waiting_tail = &r->pieces[npieces - 1].next;
 	if (fill_ring(b))
 		kick(b);
-	lock_drop(&b->lock, irq);
+	bare_lock_drop(&b->lock, irq);
 	return 0;
 }
 
