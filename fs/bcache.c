@@ -2,7 +2,7 @@
  * bcache.c: the block cache (see bcache.h for the buffer lifecycle).
  *
  * Locks: bc->lock (spinlock) guards the hash, the LRU list, and each
- * buffer's refs/valid/dirty/meta; it is never held across I/O or a sleep.
+ * buffer's refs/valid/dirty/kind; it is never held across I/O or a sleep.
  * A buffer's own mutex guards its data and is held across its I/O.
  * Lock order: buffer mutex before bc->lock; a thread holding one buffer's
  * mutex may take another's only if that buffer is new (not yet visible) or
@@ -80,6 +80,8 @@ struct bcache {
 	size_t idle_dirty;          /* on dirty_lru */
 	size_t nbufs;
 	uint64_t dirty_seq;         /* counts clean -> dirty transitions */
+	bool ckpt_wanted;           /* eviction found only ordered dirt */
+	uint64_t checkpoints;       /* completed bcache_flush calls (atomic) */
 	size_t wb_pinned;           /* buffers held by wb_io in flight */
 	uint64_t last_miss;         /* sequential read detection */
 	uint64_t ra_next;           /* block after the last read-ahead */
@@ -211,12 +213,12 @@ static struct buf *alloc_buf(struct bcache *bc)
 
 static int cmp_buf(const struct buf *a, const struct buf *b)
 {
-	if (a->meta != b->meta)
-		return a->meta ? 1 : -1;
+	if (a->kind != b->kind)
+		return a->kind > b->kind ? 1 : -1;
 	return a->blockno < b->blockno ? -1 : a->blockno > b->blockno;
 }
 
-/* Sort by (meta, blockno): insertion sort on runs of shell gaps. */
+/* Sort by (kind, blockno): insertion sort on runs of shell gaps. */
 static void sort_bufs(struct buf **v, size_t n)
 {
 	for (size_t gap = n / 2; gap > 0; gap /= 2)
@@ -301,7 +303,7 @@ static size_t run_len(struct buf **v, size_t j, size_t n)
 {
 	size_t run = 1;
 	while (j + run < n && run < RUN_MAX && v[j + run]->blockno == v[j]->blockno + run &&
-	       v[j + run]->meta == v[j]->meta)
+	       v[j + run]->kind == v[j]->kind)
 		run++;
 	return run;
 }
@@ -351,7 +353,7 @@ static int write_bufs(struct bcache *bc, struct buf **v, size_t n, bool cold, bo
 		struct buf *b = v[j];
 		if (io && io->count) {
 			struct buf *last = io->bufs[io->count - 1];
-			if (b->blockno != last->blockno + 1 || b->meta != last->meta ||
+			if (b->blockno != last->blockno + 1 || b->kind != last->kind ||
 			    io->count == RUN_MAX) {
 				rc = submit_run(bc, io);
 				err = err ? err : rc;
@@ -387,19 +389,17 @@ static int write_bufs(struct bcache *bc, struct buf **v, size_t n, bool cold, bo
 	return err ? err : rc;
 }
 
-/* Collect up to max buffers dirty since dirty_seq <= upto, taking a
- * reference on each. */
-/* Take up to max dirty buffers of one kind (metadata or not) that were
- * dirtied at or before sequence upto. */
+/* Take up to max dirty buffers of one kind (a write-back phase) that were
+ * dirtied at or before sequence upto, with a reference on each. */
 static size_t collect_dirty(struct bcache *bc, struct buf **v, size_t max, uint64_t upto,
-                            bool meta)
+                            enum bkind kind)
 {
 	size_t n = 0;
 	spin_lock(&bc->lock);
 	for (size_t h = 0; h < bc->nbuckets && n < max; h++) {
 		list_for_each(l, &bc->hash[h]) {
 			struct buf *b = list_entry(l, struct buf, hash_link);
-			if (!b->dirty || b->dirty_seq > upto || b->meta != meta)
+			if (!b->dirty || b->dirty_seq > upto || b->kind != kind)
 				continue;
 			if (b->refs++ == 0)
 				idle_remove(bc, b);
@@ -414,14 +414,14 @@ static size_t collect_dirty(struct bcache *bc, struct buf **v, size_t max, uint6
 
 /* Write every dirty buffer of one kind up to sequence upto; the number of
  * buffers written, or -errno. */
-static long flush_kind(struct bcache *bc, struct buf **v, uint64_t upto, bool meta)
+static long flush_kind(struct bcache *bc, struct buf **v, uint64_t upto, enum bkind kind)
 {
 	long total = 0;
 	mutex_lock(&bc->wb_lock);
 	reap_all(bc);   /* eviction's: a failed one is dirty again, written below */
 	int rc = 0;
 	while (rc == 0) {
-		size_t n = collect_dirty(bc, v, WB_BATCH, upto, meta);
+		size_t n = collect_dirty(bc, v, WB_BATCH, upto, kind);
 		if (n == 0)
 			break;
 		sort_bufs(v, n);
@@ -441,18 +441,21 @@ int bcache_flush(struct bcache *bc)
 		return -ENOMEM;
 	spin_lock(&bc->lock);
 	uint64_t upto = bc->dirty_seq;     /* later dirt is the next flush's */
+	bc->ckpt_wanted = false;
 	spin_unlock(&bc->lock);
-	/* All the data, one barrier, then the metadata that points at it: a
-	 * crash never leaves metadata naming blocks whose contents are lost. */
-	long rc = flush_kind(bc, v, upto, false);
-	if (rc > 0)
-		rc = blkdev_flush(bc->dev);
-	if (rc >= 0)
-		rc = flush_kind(bc, v, upto, true);
+	/* The phases in order, each made durable before the next starts (a
+	 * device flush after each that wrote something): see bcache.h. */
+	long rc = 0;
+	for (int kind = BK_EARLY; kind <= BK_LINKS && rc >= 0; kind++) {
+		rc = flush_kind(bc, v, upto, (enum bkind)kind);
+		if (rc > 0)
+			rc = blkdev_flush(bc->dev);
+	}
 	kfree(v);
-	if (rc >= 0)
-		rc = blkdev_flush(bc->dev);
-	return rc < 0 ? (int)rc : 0;
+	if (rc < 0)
+		return (int)rc;
+	__atomic_add_fetch(&bc->checkpoints, 1, __ATOMIC_RELEASE);
+	return 0;
 }
 
 int bwrite(struct buf *b)
@@ -489,10 +492,14 @@ void bcache_forget(struct bcache *bc, uint64_t blockno)
 
 /* ---- Finding a buffer ------------------------------------------------------ */
 
-/* Write back the oldest idle dirty buffers, so that eviction finds clean
- * ones at the front of the LRU list: first reap the previous batch (its
- * buffers are the clean ones), then start the next one and return. False
- * if another write-back or a flush is running and wait is false. */
+/* Write back the oldest idle dirty buffers that may reach the disk at any
+ * time (BK_EARLY: see bcache.h), so that eviction finds clean ones at the
+ * front of the LRU list: first reap the previous batch (its buffers are the
+ * clean ones), then start the next one and return. The others wait for a
+ * checkpoint (bcache_flush), which the file system runs when
+ * bcache_checkpoint_wanted says so. False if nothing was reaped or
+ * started, or if another write-back or a flush is running and wait is
+ * false. */
 static bool writeback_idle(struct bcache *bc, bool wait)
 {
 	if (wait)
@@ -500,15 +507,22 @@ static bool writeback_idle(struct bcache *bc, bool wait)
 	else if (!mutex_trylock(&bc->wb_lock))
 		return false;
 	struct buf **v = kmalloc(bc->wb_batch * sizeof(*v));
+	size_t reaped = bc->wb_count;
 	int rc = reap_all(bc);
 	size_t n = 0;
 	spin_lock(&bc->lock);
-	while (v && n < bc->wb_batch && !list_empty(&bc->dirty_lru)) {
-		struct buf *b = list_entry(bc->dirty_lru.next, struct buf, lru_link);
+	struct list *l = bc->dirty_lru.next;
+	while (v && n < bc->wb_batch && l != &bc->dirty_lru) {
+		struct buf *b = list_entry(l, struct buf, lru_link);
+		l = l->next;
+		if (b->kind != BK_EARLY)
+			continue;
 		b->refs++;
 		idle_remove(bc, b);
 		v[n++] = b;
 	}
+	if (n == 0 && reaped == 0)
+		bc->ckpt_wanted = true;
 	spin_unlock(&bc->lock);
 	sort_bufs(v, n);
 	int wrc = write_bufs(bc, v, n, true, true);
@@ -516,7 +530,7 @@ static bool writeback_idle(struct bcache *bc, bool wait)
 	if (rc < 0 || wrc < 0)
 		kprintf("bcache: %s: write-back error\n", bc->dev->name);
 	kfree(v);
-	return true;
+	return n > 0 || reaped > 0;
 }
 
 /* Take a buffer for a new identity, holding bc->lock: a clean idle one from
@@ -589,7 +603,7 @@ static struct buf *insert_new_locked(struct bcache *bc, uint64_t n, bool *raced)
 		b->refs = 1;
 		b->valid = false;
 		b->dirty = false;
-		b->meta = false;
+		b->kind = BK_EARLY;
 		b->checked = false;
 		list_push_back(&bc->hash[bucket(bc, n)], &b->hash_link);
 		if (!mutex_trylock(&b->lock))
@@ -839,16 +853,46 @@ int bget_zero(struct bcache *bc, uint64_t blockno, struct buf **out)
 	return get(bc, blockno, false, out);
 }
 
-void bdirty(struct buf *b, bool meta)
+void bdirty_kind(struct buf *b, enum bkind kind)
 {
 	struct bcache *bc = b->bc;
 	b->checked = false;     /* changed: no longer known to be valid */
 	spin_lock(&bc->lock);
-	if (!b->dirty)
+	if (!b->dirty) {
 		b->dirty_seq = ++bc->dirty_seq;
+		b->kind = kind;
+	} else if (kind < b->kind) {
+		b->kind = kind;     /* the earliest phase wins: see bcache.h */
+	}
 	b->dirty = true;
-	b->meta = meta;
 	spin_unlock(&bc->lock);
+}
+
+void bdirty(struct buf *b, bool meta)
+{
+	bdirty_kind(b, meta ? BK_LINKS : BK_EARLY);
+}
+
+int bwrite_new(struct buf *b)
+{
+	struct bcache *bc = b->bc;
+	spin_lock(&bc->lock);
+	b->dirty = false;
+	spin_unlock(&bc->lock);
+	return write_one(bc, b);
+}
+
+bool bcache_checkpoint_wanted(struct bcache *bc)
+{
+	spin_lock(&bc->lock);
+	bool wanted = bc->ckpt_wanted;
+	spin_unlock(&bc->lock);
+	return wanted;
+}
+
+uint64_t bcache_checkpoints(struct bcache *bc)
+{
+	return __atomic_load_n(&bc->checkpoints, __ATOMIC_ACQUIRE);
 }
 
 void bunlock(struct buf *b)

@@ -11,21 +11,51 @@
  *                     returns it referenced and locked (its sleeping lock).
  *   bget_zero(bc, n)  the same without reading: the caller overwrites it
  *                     (a newly allocated block); contents are zeros.
- *   bdirty(b, meta)   the caller changed b->data; it will be written back
- *                     later. meta: file system metadata (written after data
- *                     on a flush, so a crash never leaves metadata pointing
- *                     at blocks whose contents never reached the disk).
- *                     Clears checked: a caller that knows the block is still
- *                     valid in its own sense sets checked again after.
+ *   bdirty_kind(b, k) the caller changed b->data; it will be written back
+ *                     later, in write-back phase k (below). Clears checked:
+ *                     a caller that knows the block is still valid in its
+ *                     own sense sets checked again after.
+ *   bdirty(b, meta)   bdirty_kind with BK_LINKS (meta) or BK_EARLY.
  *   brelse(b)         unlock and drop the reference. An unreferenced buffer
  *                     stays cached (on the LRU list) until it is evicted.
  *   bunlock / block_buf / bput   keep a reference without the lock (pinned
  *                     buffers such as the superblock), then drop it.
- *   bcache_flush(bc)  writes every dirty buffer (data, a device flush, then
- *                     metadata, then a device flush): fsync, sync, unmount.
+ *   bcache_flush(bc)  a checkpoint: writes every dirty buffer, phase by
+ *                     phase (below): fsync, sync, unmount, and whenever
+ *                     bcache_checkpoint_wanted says the cache needs it.
+ *
+ * ORDERED WRITE-BACK (crash consistency without a journal). Each dirty
+ * buffer carries the phase it must be written in (enum bkind); a checkpoint
+ * writes phase after phase, and a phase is on disk (written, then a device
+ * flush) before the next one starts:
+ *   BK_EARLY  blocks that may reach the disk at any time, since nothing on
+ *             disk that is in use depends on their contents yet: file data,
+ *             blocks allocated since the last checkpoint (a new indirect
+ *             block: nothing on disk points to it), bitmaps, group
+ *             descriptors and the superblock (counts; a bit set early only
+ *             leaks a block until e2fsck).
+ *   BK_INODE  inode tables: an inode then points only at blocks on disk,
+ *             and its size covers only data on disk.
+ *   BK_LINKS  blocks that name others and are already reachable:
+ *             directory blocks (an entry names an inode already on disk)
+ *             and indirect blocks that existed before (a new pointer in one
+ *             is a hole on disk until it lands).
+ * A buffer dirtied twice keeps the earlier of its two phases until written
+ * (a new indirect block stays BK_EARLY while it is unreachable on disk).
+ * Eviction under memory pressure writes only BK_EARLY buffers; when it
+ * finds none, the cache grows past its bound and bcache_checkpoint_wanted
+ * turns true until the next flush: the file system runs one as soon as its
+ * metadata is consistent (at the end of an operation, under its lock).
+ * What the cache cannot order, the file system does (fs/ext2/deferred.c):
+ * a freed block or inode is released only after a checkpoint made its
+ * unlinking durable (bcache_checkpoints counts them), so it is never reused
+ * while the disk still points at it; and a directory block that becomes
+ * reachable goes to disk at once (bwrite_new), before any entry in it.
+ * A journal (fs/ext2/journal.c) orders by itself and keeps these hooks out
+ * of its way: what it writes through the cache is BK_EARLY or its own.
  *
  * Dirty buffers are written back by bcache_flush, or by eviction when the
- * cache is full: unreferenced dirty buffers are then written in a batch
+ * cache is full: unreferenced dirty BK_EARLY buffers are then written in a batch
  * (sorted, contiguous runs in one request each, several requests in
  * flight). Eviction does not wait for its batch: the next write-back does,
  * so the device writes while the writer fills the buffers freed before. A
@@ -47,6 +77,9 @@
 struct blkdev;
 struct bcache;
 
+/* Write-back phases, in the order a checkpoint writes them (see above). */
+enum bkind { BK_EARLY, BK_INODE, BK_LINKS };
+
 struct buf {
 	/* Set when the buffer takes its identity; read-only while referenced. */
 	uint64_t blockno;
@@ -60,7 +93,7 @@ struct buf {
 	int refs;
 	bool valid;                 /* data holds the block */
 	bool dirty;
-	bool meta;
+	uint8_t kind;               /* enum bkind: the phase it is written in */
 	bool reading;               /* an asynchronous read-ahead fills data */
 	bool ra_mark;               /* a hit starts the next read-ahead */
 	uint64_t dirty_seq;         /* when it last went from clean to dirty */
@@ -77,6 +110,7 @@ void bcache_destroy(struct bcache *bc);
 
 int bread(struct bcache *bc, uint64_t blockno, struct buf **out);
 int bget_zero(struct bcache *bc, uint64_t blockno, struct buf **out);
+void bdirty_kind(struct buf *b, enum bkind kind);
 void bdirty(struct buf *b, bool meta);
 void brelse(struct buf *b);
 void bunlock(struct buf *b);
@@ -87,6 +121,19 @@ void bput(struct buf *b);
  * durable (buffers dirtied meanwhile by other threads may wait for the
  * next flush). The caller holds no buffer lock. 0 or -EIO. */
 int bcache_flush(struct bcache *bc);
+
+/* bcache_checkpoint_wanted: eviction found only buffers it may not write
+ * (BK_INODE, BK_LINKS) and the cache is past its bound: run bcache_flush
+ * when the metadata is consistent. bcache_checkpoints: how many
+ * bcache_flush calls have completed without error. */
+bool bcache_checkpoint_wanted(struct bcache *bc);
+uint64_t bcache_checkpoints(struct bcache *bc);
+
+/* bwrite_new: write b (locked by the caller) now, synchronously, without a
+ * device flush (the next checkpoint's first one covers it). Only for a
+ * block allocated since the last checkpoint, so that no other write of it
+ * is in flight: a new directory block, before entries in it are made. */
+int bwrite_new(struct buf *b);
 
 /* bwrite: write b now if dirty, then flush the device. The caller holds a
  * reference but not b's lock (a pinned buffer such as the superblock). */

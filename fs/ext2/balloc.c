@@ -113,7 +113,7 @@ int ext2_new_block(struct ext2_fs *fs, uint32_t goal, uint32_t *out)
 			return EXT2_CORRUPT(fs, "block bitmap of group %u frees metadata block %u", g, blk);
 		}
 		set_bit(b->data, bit);
-		bdirty(b, true);
+		bdirty_kind(b, BK_EARLY);
 		brelse(b);
 		st16(&gd->bg_free_blocks_count, nfree - 1);
 		ext2_gd_dirty(fs, g);
@@ -130,6 +130,15 @@ int ext2_free_block(struct ext2_fs *fs, uint32_t blk)
 	EXT2_ASSERT_LOCKED(fs);
 	if (!ext2_valid_data_block(fs, blk))
 		return EXT2_CORRUPT(fs, "freeing block %u, not a data block", blk);
+	bcache_forget(fs->bc, blk);     /* its contents will not be needed */
+	return ext2_defer(fs, EXT2_DEFER_BLOCK, blk);
+}
+
+int ext2_release_block_bit(struct ext2_fs *fs, uint32_t blk)
+{
+	EXT2_ASSERT_LOCKED(fs);
+	if (!ext2_valid_data_block(fs, blk))
+		return EXT2_CORRUPT(fs, "freeing block %u, not a data block", blk);
 	uint32_t g = (blk - fs->first_data_block) / fs->blocks_per_group;
 	struct buf *b;
 	int rc = ext2_read_block_bitmap(fs, g, &b);
@@ -141,13 +150,12 @@ int ext2_free_block(struct ext2_fs *fs, uint32_t blk)
 		return EXT2_CORRUPT(fs, "freeing block %u, already free", blk);
 	}
 	clear_bit(b->data, bit);
-	bdirty(b, true);
+	bdirty_kind(b, BK_EARLY);
 	brelse(b);
 	struct ext2_group_desc *gd = ext2_gd(fs, g);
 	st16(&gd->bg_free_blocks_count, ld16(gd->bg_free_blocks_count) + 1);
 	ext2_gd_dirty(fs, g);
 	fs->free_blocks++;
 	ext2_sb_update_counts(fs);
-	bcache_forget(fs->bc, blk);
 	return 0;
 }

@@ -207,9 +207,16 @@ int ext2_dir_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *na
 	int rc = ext2_map_new_block(fs, dir, nblocks, &b);
 	if (rc < 0)
 		return rc;
+	/* On disk empty before the directory's inode points at it (ordered
+	 * write-back, bcache.h); the entry is an ordinary change after. */
 	struct ext2_dir_entry *de = entry_at(b, 0);
-	st32(&de->inode, ino);
 	st16(&de->rec_len, (uint16_t)fs->bsize);
+	rc = bwrite_new(b);
+	if (rc < 0) {
+		brelse(b);
+		return rc;
+	}
+	st32(&de->inode, ino);
 	set_name(fs, de, name, len, mode);
 	bdirty(b, true);
 	b->checked = true;      /* still a valid directory block */
@@ -302,7 +309,13 @@ int ext2_dir_init(struct ext2_fs *fs, struct ext2_inode_info *dir, uint32_t pare
 	st32(&de->inode, parent);
 	st16(&de->rec_len, (uint16_t)(fs->bsize - 12));
 	set_name(fs, de, "..", 2, S_IFDIR);
-	bdirty(b, true);
+	/* On disk before the inode points at it; entries added later are
+	 * ordinary changes (ordered write-back, bcache.h). */
+	rc = bwrite_new(b);
+	if (rc < 0) {
+		brelse(b);
+		return rc;
+	}
 	b->checked = true;      /* still a valid directory block */
 	brelse(b);
 	dir->size = fs->bsize;
@@ -394,7 +407,7 @@ int ext2_readdir(struct fs *vfs, uint64_t ino, uint64_t *cookie, vfs_filldir_fn 
 		uint64_t pos = *cookie;
 		mutex_lock(&fs->lock);
 		int n = readdir_block(fs, (uint32_t)ino, &pos, v, names);
-		mutex_unlock(&fs->lock);
+		ext2_unlock(fs);
 		if (n < 0) {
 			rc = n;
 			break;

@@ -278,6 +278,7 @@ struct ext2_inode_info {
 	int refs;
 	bool dirty;
 	bool freed;                 /* freed on disk: must not be written back */
+	bool release_due;           /* unlinked: its release waits (deferred.c) */
 
 	uint16_t mode;
 	uint32_t uid, gid;
@@ -332,6 +333,9 @@ struct ext2_fs {
 
 	struct list inodes[EXT2_INODE_BUCKETS];
 	uint32_t dir_rotor;         /* spreading of new directories */
+	/* Freeing that waits for a checkpoint (deferred.c), oldest first. */
+	struct ext2_deferred *deferred;
+	size_t ndeferred, deferred_cap;
 };
 
 static inline struct ext2_fs *EXT2(struct fs *fs) { return (struct ext2_fs *)fs; }
@@ -367,12 +371,18 @@ int ext2_check_writable(struct ext2_fs *fs);
 bool ext2_block_is_meta(struct ext2_fs *fs, uint32_t blk);
 bool ext2_valid_data_block(struct ext2_fs *fs, uint32_t blk);
 int ext2_new_block(struct ext2_fs *fs, uint32_t goal, uint32_t *out);
+/* ext2_free_block: blk is no longer used; its bit is cleared once the
+ * change is on disk (deferred.c). ext2_release_block_bit clears it now. */
 int ext2_free_block(struct ext2_fs *fs, uint32_t blk);
+int ext2_release_block_bit(struct ext2_fs *fs, uint32_t blk);
 int ext2_read_block_bitmap(struct ext2_fs *fs, uint32_t group, struct buf **out);
 
 /* ialloc.c */
 int ext2_new_inode(struct ext2_fs *fs, uint32_t dir_ino, bool is_dir, uint32_t *out);
+/* ext2_free_inode_bit: deferred like ext2_free_block; the release_ one
+ * clears the bit now. */
 int ext2_free_inode_bit(struct ext2_fs *fs, uint32_t ino, bool is_dir);
+int ext2_release_inode_bit(struct ext2_fs *fs, uint32_t ino, bool is_dir);
 uint32_t ext2_ino_group(struct ext2_fs *fs, uint32_t ino);
 
 /* inode.c */
@@ -395,6 +405,29 @@ bool ext2_is_fast_symlink(struct ext2_fs *fs, struct ext2_inode_info *ii);
 uint64_t ext2_max_size(struct ext2_fs *fs);
 void ext2_touch(struct ext2_inode_info *ii, bool m, bool c);
 void ext2_release_inodes(struct ext2_fs *fs);
+
+/* deferred.c: freeing after a checkpoint (ordered write-back, bcache.h). */
+enum ext2_defer_kind {
+	EXT2_DEFER_BLOCK,           /* clear a block's bitmap bit */
+	EXT2_DEFER_INODE,           /* clear an inode's bitmap bit */
+	EXT2_DEFER_DIR_INODE,       /* the same for a directory's */
+	EXT2_DEFER_RELEASE,         /* free an unlinked in-core inode (holds a reference) */
+};
+struct ext2_deferred {
+	uint64_t after;             /* due once bcache_checkpoints() > after */
+	uint32_t num;
+	uint8_t kind;               /* enum ext2_defer_kind */
+};
+int ext2_defer(struct ext2_fs *fs, enum ext2_defer_kind kind, uint32_t num);
+/* ext2_deferred_run: do the records that are due. */
+void ext2_deferred_run(struct ext2_fs *fs);
+/* ext2_checkpoint: bcache_flush, then the records it made due. */
+int ext2_checkpoint(struct ext2_fs *fs);
+/* ext2_deferred_drain: checkpoints until nothing waits (unmount). */
+int ext2_deferred_drain(struct ext2_fs *fs);
+/* ext2_unlock: the end of an operation: a checkpoint if one is wanted,
+ * the freeing that is due, then the fs lock is released. */
+void ext2_unlock(struct ext2_fs *fs);
 
 /* dir.c */
 int ext2_dir_lookup(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,

@@ -28,7 +28,7 @@ ssize_t ext2_file_read(struct ext2_fs *fs, struct ext2_inode_info *ii, void *buf
 
 	mutex_lock(&fs->lock);
 	uint64_t size = ii->size;
-	mutex_unlock(&fs->lock);
+	ext2_unlock(fs);
 	if (off >= size)
 		return 0;
 	if (len > size - off)
@@ -42,7 +42,7 @@ ssize_t ext2_file_read(struct ext2_fs *fs, struct ext2_inode_info *ii, void *buf
 		mutex_lock(&fs->lock);
 		for (unsigned i = 0; i < n && rc == 0; i++)
 			rc = ext2_bmap(fs, ii, first + i, false, &pblk[i], NULL);
-		mutex_unlock(&fs->lock);
+		ext2_unlock(fs);
 		for (unsigned i = 0; i < n && rc == 0; i++) {
 			uint64_t pos = off + done;
 			uint32_t boff = (uint32_t)(pos % fs->bsize);
@@ -88,7 +88,7 @@ ssize_t ext2_file_write(struct ext2_fs *fs, struct ext2_inode_info *ii, const vo
 		st32(&fs->sb->s_feature_ro_compat, fs->ro_compat);
 		ext2_sb_dirty(fs);
 	}
-	mutex_unlock(&fs->lock);
+	ext2_unlock(fs);
 	while (done < len && rc == 0) {
 		uint64_t first = (off + done) / fs->bsize;
 		uint64_t last = (off + len - 1) / fs->bsize;
@@ -100,7 +100,7 @@ ssize_t ext2_file_write(struct ext2_fs *fs, struct ext2_inode_info *ii, const vo
 			rc = ext2_bmap(fs, ii, first + mapped, true, &pblk[mapped], &fresh[mapped]);
 		if (rc < 0 && mapped)
 			mapped--;       /* the failed one */
-		mutex_unlock(&fs->lock);
+		ext2_unlock(fs);
 		size_t before = done;
 		for (unsigned i = 0; i < mapped; i++) {
 			uint64_t pos = off + done;
@@ -127,7 +127,7 @@ ssize_t ext2_file_write(struct ext2_fs *fs, struct ext2_inode_info *ii, const vo
 				ii->size = off + done;
 			ext2_touch(ii, true, true);
 			int wrc = ext2_write_inode(fs, ii);
-			mutex_unlock(&fs->lock);
+			ext2_unlock(fs);
 			if (rc == 0)
 				rc = wrc;
 		}
@@ -148,7 +148,7 @@ static int get_file(struct ext2_fs *fs, uint64_t ino, bool write, struct ext2_in
 		rc = S_ISDIR((*out)->mode) ? -EISDIR : -EINVAL;
 		ext2_iput(fs, *out);
 	}
-	mutex_unlock(&fs->lock);
+	ext2_unlock(fs);
 	return rc;
 }
 
@@ -156,7 +156,7 @@ static int put_file(struct ext2_fs *fs, struct ext2_inode_info *ii)
 {
 	mutex_lock(&fs->lock);
 	int rc = ext2_iput(fs, ii);
-	mutex_unlock(&fs->lock);
+	ext2_unlock(fs);
 	return rc;
 }
 

@@ -92,7 +92,7 @@ int ext2_new_inode(struct ext2_fs *fs, uint32_t dir_ino, bool is_dir, uint32_t *
 		                    ld16(gd->bg_free_inodes_count));
 	}
 	b->data[bit >> 3] |= (uint8_t)(1u << (bit & 7));
-	bdirty(b, true);
+	bdirty_kind(b, BK_EARLY);
 	brelse(b);
 	st16(&gd->bg_free_inodes_count, ld16(gd->bg_free_inodes_count) - 1);
 	if (is_dir)
@@ -109,6 +109,14 @@ int ext2_free_inode_bit(struct ext2_fs *fs, uint32_t ino, bool is_dir)
 	EXT2_ASSERT_LOCKED(fs);
 	if (ino < fs->first_ino || ino > fs->inodes_count)
 		return EXT2_CORRUPT(fs, "freeing reserved or bad inode %u", ino);
+	return ext2_defer(fs, is_dir ? EXT2_DEFER_DIR_INODE : EXT2_DEFER_INODE, ino);
+}
+
+int ext2_release_inode_bit(struct ext2_fs *fs, uint32_t ino, bool is_dir)
+{
+	EXT2_ASSERT_LOCKED(fs);
+	if (ino < fs->first_ino || ino > fs->inodes_count)
+		return EXT2_CORRUPT(fs, "freeing reserved or bad inode %u", ino);
 	uint32_t g = ext2_ino_group(fs, ino), bit = (ino - 1) % fs->inodes_per_group;
 	struct buf *b;
 	int rc = bread(fs->bc, fs->groups[g].inode_bitmap, &b);
@@ -119,7 +127,7 @@ int ext2_free_inode_bit(struct ext2_fs *fs, uint32_t ino, bool is_dir)
 		return EXT2_CORRUPT(fs, "freeing inode %u, already free", ino);
 	}
 	b->data[bit >> 3] &= (uint8_t)~(1u << (bit & 7));
-	bdirty(b, true);
+	bdirty_kind(b, BK_EARLY);
 	brelse(b);
 	struct ext2_group_desc *gd = ext2_gd(fs, g);
 	st16(&gd->bg_free_inodes_count, ld16(gd->bg_free_inodes_count) + 1);

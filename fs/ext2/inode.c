@@ -171,6 +171,10 @@ int ext2_write_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 	EXT2_ASSERT_LOCKED(fs);
 	if (ii->freed || fs->vfs.read_only)
 		return 0;
+	/* Unlinked: the disk keeps the old link count until the release
+	 * (deferred.c), so no entry on disk ever names an unused inode. */
+	if (ii->links == 0 && !ii->dtime && ii->ino >= fs->first_ino)
+		return 0;
 	uint32_t blk, off;
 	struct buf *b;
 	locate(fs, ii->ino, &blk, &off);
@@ -207,7 +211,7 @@ int ext2_write_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 		if (EXT2_EXTRA_COVERS(ii->extra_isize, i_atime_extra))
 			st32(&x->i_atime_extra, ii->atime_ns << 2);
 	}
-	bdirty(b, true);
+	bdirty_kind(b, BK_INODE);
 	brelse(b);
 	ii->dirty = false;
 	return 0;
@@ -219,6 +223,8 @@ int ext2_iget(struct ext2_fs *fs, uint32_t ino, struct ext2_inode_info **out)
 	if (!ext2_valid_ino(fs, ino))
 		return EXT2_CORRUPT(fs, "bad inode number %u", ino);
 	struct ext2_inode_info *ii = find(fs, ino);
+	if (ii && ii->release_due)
+		return -ENOENT;         /* unlinked and closed: only its release holds it */
 	if (ii) {
 		ii->refs++;
 		*out = ii;
@@ -265,7 +271,7 @@ int ext2_init_inode(struct ext2_fs *fs, uint32_t ino, uint32_t mode, uint32_t ui
 		                                                          EXT2_GOOD_OLD_INODE_SIZE);
 		st16(&x->i_extra_isize, fs->want_extra_isize);
 	}
-	bdirty(b, true);
+	bdirty_kind(b, BK_INODE);
 	brelse(b);
 
 	ii->ino = ino;
@@ -336,6 +342,17 @@ int ext2_iput(struct ext2_fs *fs, struct ext2_inode_info *ii)
 		rc = ext2_write_inode(fs, ii);
 	if (--ii->refs > 0)
 		return rc;
+	if (ii->links == 0 && !ii->freed && !fs->vfs.read_only && ii->ino >= fs->first_ino &&
+	    !ii->release_due) {
+		/* Free it once its entry's removal is on disk: the record holds
+		 * a reference until then (deferred.c). */
+		int drc = ext2_defer(fs, EXT2_DEFER_RELEASE, ii->ino);
+		if (drc == 0) {
+			ii->refs = 1;
+			ii->release_due = true;
+			return rc;
+		}
+	}
 	list_remove(&ii->link);
 	if (ii->links == 0 && !ii->freed && !fs->vfs.read_only && ii->ino >= fs->first_ino) {
 		int frc = free_inode(fs, ii);
@@ -353,6 +370,7 @@ void ext2_release_inodes(struct ext2_fs *fs)
 		while ((l = fs->inodes[i].next) != &fs->inodes[i]) {
 			struct ext2_inode_info *ii = list_entry(l, struct ext2_inode_info, link);
 			ii->refs = 1;
+			ii->release_due = true;     /* unmount: free unlinked ones now */
 			ext2_iput(fs, ii);
 		}
 	}
@@ -447,7 +465,7 @@ int ext2_bmap(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk, boo
 			rc = bget_zero(fs->bc, cur, &nb);
 			if (rc < 0)
 				return rc;
-			bdirty(nb, true);
+			bdirty_kind(nb, BK_EARLY);  /* unreachable on disk until the inode lands */
 			brelse(nb);
 		} else if (fresh) {
 			*fresh = true;      /* the caller fills it (bget_zero) */
@@ -484,7 +502,7 @@ int ext2_bmap(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk, boo
 				rc = bget_zero(fs->bc, next, &nb);
 				if (rc < 0)
 					return rc;
-				bdirty(nb, true);
+				bdirty_kind(nb, BK_EARLY);
 				brelse(nb);
 			} else if (fresh) {
 				*fresh = true;

@@ -57,7 +57,7 @@ int ext2_vfs_iget(struct fs *vfs, uint64_t ino)
 	struct ext2_inode_info *ii;
 	mutex_lock(&fs->lock);
 	int rc = get_ino(fs, ino, &ii);
-	mutex_unlock(&fs->lock);
+	ext2_unlock(fs);
 	return rc;
 }
 
@@ -70,7 +70,7 @@ void ext2_vfs_iput(struct fs *vfs, uint64_t ino)
 		ext2_iput(fs, ii);
 	else
 		kprintf("ext2: iput of inode %lu that is not held\n", (unsigned long)ino);
-	mutex_unlock(&fs->lock);
+	ext2_unlock(fs);
 }
 
 int ext2_lookup(struct fs *vfs, uint64_t dir, const char *name, size_t len, uint64_t *ino)
@@ -91,7 +91,7 @@ int ext2_lookup(struct fs *vfs, uint64_t dir, const char *name, size_t len, uint
 			*ino = found;
 		ext2_iput(fs, d);
 	}
-	mutex_unlock(&fs->lock);
+	ext2_unlock(fs);
 	return rc;
 }
 
@@ -175,7 +175,7 @@ int ext2_getattr(struct fs *vfs, uint64_t ino, struct vfs_stat *out)
 			EXT2_EXTRA_COVERS(ii->extra_isize, i_ctime_extra) ? ii->ctime_ns : 0);
 		ext2_iput(fs, ii);
 	}
-	mutex_unlock(&fs->lock);
+	ext2_unlock(fs);
 	return rc;
 }
 
@@ -188,7 +188,7 @@ int ext2_setattr(struct fs *vfs, uint64_t ino, const struct vfs_setattr *attr)
 	int rc = ext2_check_writable(fs);
 	if (rc == 0)
 		rc = get_ino(fs, ino, &ii);
-	mutex_unlock(&fs->lock);
+	ext2_unlock(fs);
 	if (rc < 0)
 		return rc;
 	if (sized)
@@ -233,12 +233,12 @@ int ext2_setattr(struct fs *vfs, uint64_t ino, const struct vfs_setattr *attr)
 		if (rc == 0)
 			rc = wrc;
 	}
-	mutex_unlock(&fs->lock);
+	ext2_unlock(fs);
 	if (sized)
 		mutex_unlock(&ii->io_lock);
 	mutex_lock(&fs->lock);
 	rc = put2(fs, rc, ii, NULL);
-	mutex_unlock(&fs->lock);
+	ext2_unlock(fs);
 	return rc;
 }
 
@@ -303,7 +303,7 @@ static int begin_dir_change(struct ext2_fs *fs, uint64_t dir, size_t len,
 	if (rc == 0)
 		rc = get_dir(fs, dir, d);
 	if (rc < 0)
-		mutex_unlock(&fs->lock);
+		ext2_unlock(fs);
 	return rc;
 }
 
@@ -311,7 +311,7 @@ static int end_dir_change(struct ext2_fs *fs, int rc, struct ext2_inode_info *d,
                           struct ext2_inode_info *ii)
 {
 	rc = put2(fs, rc, d, ii);
-	mutex_unlock(&fs->lock);
+	ext2_unlock(fs);
 	return rc;
 }
 
@@ -590,7 +590,7 @@ int ext2_rename(struct fs *vfs, uint64_t from_dir, const char *from, size_t from
 out:
 	rc = put2(fs, rc, src, dst);
 	rc = put2(fs, rc, fd, td);
-	mutex_unlock(&fs->lock);
+	ext2_unlock(fs);
 	return rc;
 }
 
@@ -601,8 +601,8 @@ int ext2_fsync(struct fs *vfs, uint64_t ino)
 	int rc = 0;
 	if (!fs->vfs.read_only) {
 		ext2_sb_update_counts(fs);
-		rc = bcache_flush(fs->bc);
+		rc = ext2_checkpoint(fs);
 	}
-	mutex_unlock(&fs->lock);
+	ext2_unlock(fs);
 	return rc;
 }

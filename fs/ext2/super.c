@@ -68,12 +68,12 @@ struct ext2_group_desc *ext2_gd(struct ext2_fs *fs, uint32_t group)
 
 void ext2_gd_dirty(struct ext2_fs *fs, uint32_t group)
 {
-	bdirty(fs->gd_bufs[group / fs->desc_per_block], true);
+	bdirty_kind(fs->gd_bufs[group / fs->desc_per_block], BK_EARLY);
 }
 
 void ext2_sb_dirty(struct ext2_fs *fs)
 {
-	bdirty(fs->sb_buf, true);
+	bdirty_kind(fs->sb_buf, BK_EARLY);
 }
 
 void ext2_sb_update_counts(struct ext2_fs *fs)
@@ -245,6 +245,7 @@ static void release(struct ext2_fs *fs)
 	if (fs->sb_buf)
 		bput(fs->sb_buf);
 	bcache_destroy(fs->bc);
+	kfree(fs->deferred);
 	kfree(fs->groups);
 	kfree(fs);
 }
@@ -339,8 +340,15 @@ static int ext2_unmount(struct fs *vfs)
 {
 	struct ext2_fs *fs = EXT2(vfs);
 	mutex_lock(&fs->lock);
-	ext2_release_inodes(fs);
 	int rc = 0;
+	if (!fs->vfs.read_only) {
+		/* Pending releases in order first, then open unlinked files. */
+		ext2_deferred_drain(fs);
+		ext2_release_inodes(fs);
+		ext2_deferred_drain(fs);
+	} else {
+		ext2_release_inodes(fs);
+	}
 	if (!fs->vfs.read_only) {
 		uint16_t state = fs->mount_state;
 		if (fs->had_errors)
@@ -364,7 +372,7 @@ static int ext2_sync(struct fs *vfs)
 	if (!fs->vfs.read_only) {
 		st32(&fs->sb->s_wtime, ext2_now());
 		ext2_sb_update_counts(fs);
-		rc = bcache_flush(fs->bc);
+		rc = ext2_checkpoint(fs);
 	}
 	mutex_unlock(&fs->lock);
 	return rc;

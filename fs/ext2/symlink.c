@@ -44,7 +44,7 @@ int ext2_symlink_write(struct ext2_fs *fs, struct ext2_inode_info *ii, const cha
 	if (rc < 0)
 		return rc;
 	memcpy(b->data, target, len);
-	bdirty(b, true);
+	bdirty_kind(b, BK_EARLY);      /* new: unreachable until the inode lands */
 	brelse(b);
 	ii->size = len;
 	ii->dirty = true;
@@ -91,6 +91,6 @@ ssize_t ext2_readlink(struct fs *vfs, uint64_t ino, char *buf, size_t size)
 put:
 	ext2_iput(fs, ii);
 out:
-	mutex_unlock(&fs->lock);
+	ext2_unlock(fs);
 	return rc;
 }

@@ -6,7 +6,7 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TORO_FS=${TORO_FS:-$ROOT/build/posix/bin/toro-fs}   # TORO_FS=...posix-san/bin/toro-fs: ASan
 W=$(mktemp -d /tmp/toro-fs-test.XXXXXX)
-trap 'rm -rf "$W"' EXIT
+trap '[ -n "${KEEP_W:-}" ] || rm -rf "$W"' EXIT
 export PATH=$PATH:/usr/sbin:/sbin
 
 npass=0

@@ -176,7 +176,7 @@ static int dirty_range(struct bcache *bc, uint64_t from, uint64_t to, unsigned g
 			continue;
 		}
 		stamp(b->data, n, gen);
-		bdirty(b, (n / 300) % 2);
+		bdirty(b, false);   /* BK_EARLY: eviction may write it */
 		brelse(b);
 	}
 	return errors;
