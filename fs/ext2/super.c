@@ -383,8 +383,8 @@ static int ext2_statfs(struct fs *vfs, struct vfs_statfs *out)
 	struct ext2_fs *fs = EXT2(vfs);
 	mutex_lock(&fs->lock);
 	/* Freed space waiting for a checkpoint (deferred.c) is free for the
-	 * caller: make it so, twice (an inode's release frees its blocks). */
-	for (int i = 0; i < 2 && fs->ndeferred && !fs->vfs.read_only; i++)
+	 * caller: make it so (an inode's release defers its own freeing). */
+	for (int i = 0; i < 3 && fs->ndeferred && !fs->vfs.read_only; i++)
 		if (ext2_checkpoint(fs) < 0)
 			break;
 	/* Like Linux: blocks excludes the metadata overhead of every group. */
