@@ -41,7 +41,7 @@ void tcp_input(struct netbuf *nb)
 		if (l) {
 			struct tcp_seg s = { .src = nb->src_ip, .dst = nb->dst_ip,
 			                     .sport = sport, .dport = dport };
-			cpu = (int)tcp_listen_pick_cpu(l, &s);
+			cpu = (int)tcp_listen_pick_cpu(l, &s, nb->netif && nb->netif->queues > 1);
 			tcp_listener_put(l);
 		} else {
 			cpu = (int)here;
