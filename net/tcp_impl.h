@@ -404,6 +404,9 @@ uint32_t tcp_sbuf_space(const struct tcp_conn *c);
 /* tcp_sbuf_reserve: a ring with room, made or grown (doubling up to
  * sndbuf) as needed; 0, or -ENOMEM when there is none at all. */
 int tcp_sbuf_reserve(struct tcp_conn *c);
+/* tcp_sbuf_release: free an empty ring no sender is filling (a connection
+ * that sends no more: TIME-WAIT keeps only its record). */
+void tcp_sbuf_release(struct tcp_conn *c);
 uint32_t tcp_ts_now(const struct tcp_conn *c);
 
 /* ---- tcp_timer.c -------------------------------------------------------- */
