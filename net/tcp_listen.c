@@ -8,11 +8,11 @@
  * when the NIC has a receive queue per CPU (the NIC spread the flows
  * already, and keeps a flow on one queue), else one picked by hash of the
  * 4-tuple; either way the SYN, a retransmitted SYN and the cookie's ACK all
- * meet on the same one. That CPU makes the connection, owns it, keeps it on its embryo list
- * while in SYN-RECEIVED and on its accept list once established, and gives
- * it to a thread of its own in tcp_accept. Per CPU, embryos plus accept
- * list are bounded by the backlog; beyond it SYN cookies answer (RFC 4987
- * §3.6) and no state is kept until the ACK.
+ * meet on the same one. That CPU makes the connection, owns it, keeps it
+ * on its embryo list while in SYN-RECEIVED and on its accept list once
+ * established, and gives it to a thread of its own in tcp_accept. Per
+ * CPU, embryos plus accept list are bounded by the backlog; beyond it SYN
+ * cookies answer (RFC 4987 §3.6) and no state is kept until the ACK.
  *
  * Locks and lifetime: the per-CPU parts are touched only by their CPU
  * (cooperative scheduling, no lock); accepters is a mask changed with

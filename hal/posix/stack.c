@@ -24,9 +24,9 @@
  * Freed stacks wait in a small cache of the freeing CPU for its next
  * thread: a munmap shoots down the TLB of every host CPU the process runs
  * on (an IPI each, far dearer under a hypervisor), and a service that
- * gives each connection a thread paid that per connection: with two
- * kernel CPUs busy it was what made a second CPU slower than one. A cached
- * stack keeps its guard and its touched pages.
+ * gives each connection a thread paid that per connection (with two
+ * kernel CPUs busy, much of why a second CPU made ToroEcho slower). A
+ * cached stack keeps its guard and its touched pages.
  */
 #include <signal.h>
 #include <stdint.h>
