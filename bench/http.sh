@@ -13,6 +13,11 @@
 #   rps       index.html (1 KiB), keep-alive, 50 connections: requests/s, p99
 #   mib       large.txt (1 MiB), keep-alive, 4 connections: MB/s
 #   cpr       index.html, a new connection per request: requests/s
+# Then scaling: both servers on 1 and on 2 CPUs (TorowithFileSystem
+# --cpus N with a TAP queue each, nginx with N workers), both host CPUs
+# theirs, wrk with 2 threads unpinned: rps and cpr, the median of the
+# rounds, and 2 CPUs / 1 CPU for each server. On a 2-core machine wrk and
+# Linux's half of every connection share the cores with the servers.
 #   bench/http.sh [ROUNDS] [SECONDS]    (default 3 rounds of 5 s; root)
 cd "$(dirname "$0")/.." || exit 1
 source bench/netns.bash
@@ -26,21 +31,6 @@ make -s posix >/dev/null || exit 1
 mkdir -p $OUT
 make -s image IMAGE=$OUT/web.img >/dev/null 2>&1 || exit 1
 ROOT=$(pwd)/build/ToroFiles/web
-cat >$OUT/nginx.conf <<CONF
-user root;
-worker_processes 1;
-pid $(pwd)/$OUT/nginx.pid;
-error_log $(pwd)/$OUT/nginx.error.log;
-events { worker_connections 1024; }
-http {
-	access_log $(pwd)/$OUT/nginx.access.log combined;
-	sendfile on;
-	tcp_nopush on;
-	keepalive_requests 1000000;
-	types { text/html html; text/plain txt; }
-	server { listen $VETH_SRV_IP:80; root $ROOT; }
-}
-CONF
 
 netns_setup
 tap_make tbtap
@@ -53,17 +43,43 @@ stop_in() {
 }
 trap 'stop_in "$NS_CLI"; stop_in "$NS_SRV"; netns_cleanup' EXIT
 
-in_cli timeout 1800 taskset -c 1 build/posix/bin/TorowithFileSystem --cpus 1 --quiet \
-	--disk $OUT/web.img --net tap:tbtap${TORO_TAP_OPTS-,tso} ip=$TORO_IP/24 --log-max 100000000 \
-	>$OUT/toroweb.log 2>&1 &
-wait_port $TORO_IP 80 || exit 1
-in_srv timeout 1800 taskset -c 1 nginx -c $(pwd)/$OUT/nginx.conf -g 'daemon off;' &
-wait_port $VETH_SRV_IP 80 || exit 1
+# start_servers CPUS: TorowithFileSystem on CPUS CPUs and nginx with CPUS
+# workers, on host CPU 1 alone (CPUS 1) or on both.
+start_servers() {
+	local pin=1
+	[ "$1" -gt 1 ] && pin=0-1
+	stop_in "$NS_CLI"
+	stop_in "$NS_SRV"
+	in_cli timeout 1800 taskset -c $pin build/posix/bin/TorowithFileSystem --cpus "$1" --quiet \
+		--disk $OUT/web.img --net tap:tbtap,mq${TORO_TAP_OPTS-,tso} ip=$TORO_IP/24 \
+		--log-max 100000000 >$OUT/toroweb.log 2>&1 &
+	wait_port $TORO_IP 80 || exit 1
+	NGINX_WORKERS=$1
+	cat >$OUT/nginx.conf <<CONF
+	user root;
+	worker_processes $NGINX_WORKERS;
+	pid $(pwd)/$OUT/nginx.pid;
+	error_log $(pwd)/$OUT/nginx.error.log;
+	events { worker_connections 1024; }
+	http {
+		access_log $(pwd)/$OUT/nginx.access.log combined;
+		sendfile on;
+		tcp_nopush on;
+		keepalive_requests 1000000;
+		types { text/html html; text/plain txt; }
+		server { listen $VETH_SRV_IP:80; root $ROOT; }
+	}
+CONF
+	in_srv timeout 1800 taskset -c $pin nginx -c $(pwd)/$OUT/nginx.conf -g 'daemon off;' &
+	wait_port $VETH_SRV_IP 80 || exit 1
+}
+start_servers 1
 
-# wrk_run IP PATH CONNS [HEADER]: "rps MBps p99_us" from wrk's report.
+# wrk_run IP PATH CONNS [HEADER]: "rps MBps p99_us" from wrk's report;
+# wrk on host CPU 0 with one thread, or as WRK="taskset -c 0-1 wrk -t 2".
 wrk_run() {
 	local out
-	out=$(in_cli taskset -c 0 wrk -t 1 -c "$3" -d "${SECS}s" --latency ${4:+-H "$4"} \
+	out=$(in_cli ${WRK:-taskset -c 0 wrk -t 1} -c "$3" -d "${SECS}s" --latency ${4:+-H "$4"} \
 		"http://$1$2" 2>&1) || return 1
 	awk '
 		/Requests\/sec/ { rps = $2 }
@@ -106,3 +122,35 @@ row "1 KiB keep-alive, 50 conns" "req/s" best "${v[toro.rps]}" "${v[nginx.rps]}"
 row "1 KiB keep-alive p99" "us" least "${v[toro.p99]}" "${v[nginx.p99]}"
 row "1 MiB keep-alive, 4 conns" "MB/s" best "${v[toro.mib]}" "${v[nginx.mib]}"
 row "1 KiB, connection per request" "req/s" best "${v[toro.cpr]}" "${v[nginx.cpr]}"
+
+# Scaling: 1 CPU then 2 CPUs for both servers, interleaved by round.
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+echo
+for r in $(seq "$ROUNDS"); do
+	for cpus in 1 2; do
+		start_servers $cpus
+		for side in toro nginx; do
+			ip=$TORO_IP
+			[ $side = nginx ] && ip=$VETH_SRV_IP
+			read -r rps _ _ bad <<<"$(WRK="taskset -c 0-1 wrk -t 2" wrk_run $ip /index.html 50)"
+			v[$side.rps$cpus]+=" $rps"
+			[ -n "$bad" ] && echo "$side: socket errors or non-2xx answers (scaling rps)" >&2
+			read -r cpr _ _ bad <<<"$(WRK="taskset -c 0-1 wrk -t 2" wrk_run $ip /index.html 20 'Connection: close')"
+			v[$side.cpr$cpus]+=" $cpr"
+		done
+		echo "scaling round $r, $cpus CPU(s): toro${v[toro.rps$cpus]##* } req/s${v[toro.cpr$cpus]##* } conn/s;" \
+			"nginx${v[nginx.rps$cpus]##* } req/s${v[nginx.cpr$cpus]##* } conn/s"
+	done
+done
+echo
+printf '%-34s %10s %10s %7s\n' "scaling, median of $ROUNDS" "1 CPU" "2 CPUs" ratio
+srow() {   # label values-1 values-2
+	local a b
+	a=$(median $2) b=$(median $3)
+	printf '%-34s %10s %10s %7s\n' "$1" "$a" "$b" \
+		"$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a ? b / a : 0 }')"
+}
+srow "toro keep-alive (req/s)" "${v[toro.rps1]}" "${v[toro.rps2]}"
+srow "nginx keep-alive (req/s)" "${v[nginx.rps1]}" "${v[nginx.rps2]}"
+srow "toro connection per request" "${v[toro.cpr1]}" "${v[toro.cpr2]}"
+srow "nginx connection per request" "${v[nginx.cpr1]}" "${v[nginx.cpr2]}"

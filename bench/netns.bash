@@ -10,7 +10,8 @@
 #   in_cli CMD... / in_srv CMD...   run a command inside one of them
 #   tap_make IFNAME        a TAP in $NS_CLI with 10.77.1.1/24 on Linux's
 #                          side, for a posix Toro service started in
-#                          $NS_CLI with --net tap:IFNAME ip=10.77.1.2/24
+#                          $NS_CLI with --net tap:IFNAME,mq ip=10.77.1.2/24
+#                          (multi-queue: a queue per CPU of the service)
 # Needs root (ip netns). Every server started here is stopped by the caller.
 
 NS_CLI=toro-bench-cli-$$
@@ -39,10 +40,16 @@ netns_setup() {
 	ip -n "$NS_SRV" addr add $VETH_SRV_IP/24 dev veth-srv
 	ip -n "$NS_CLI" link set veth-cli up
 	ip -n "$NS_SRV" link set veth-srv up
+	# Clients close first in crr: their TIME-WAITs (a minute each) would
+	# fill the default 28k ports and slow every later connect, so that a
+	# row's figure depended on the rows before it. Reuse after 1 s
+	# (timestamps make it safe, RFC 6191) and the whole port range.
+	ip netns exec "$NS_CLI" sysctl -qw net.ipv4.tcp_tw_reuse=1 \
+		net.ipv4.ip_local_port_range="1024 65535"
 }
 
 tap_make() {
-	ip -n "$NS_CLI" tuntap add dev "$1" mode tap &&
+	ip -n "$NS_CLI" tuntap add dev "$1" mode tap multi_queue &&
 	ip -n "$NS_CLI" addr add $TAP_LINUX_IP/24 dev "$1" &&
 	ip -n "$NS_CLI" link set "$1" up
 }

@@ -329,8 +329,9 @@ unsigned tcp_conn_count(void);
  * connection that does not exist yet); takes s->nb. */
 void tcp_listen_input(struct tcp_conn *l, struct tcp_seg *s);
 /* tcp_listen_pick_cpu: the CPU that will own a new connection of this
- * tuple for listener l. */
-unsigned tcp_listen_pick_cpu(struct tcp_conn *l, const struct tcp_seg *s);
+ * tuple for listener l, for a segment that arrived on the calling CPU
+ * from a NIC with a receive queue per CPU (nic_spreads) or not. */
+unsigned tcp_listen_pick_cpu(struct tcp_conn *l, const struct tcp_seg *s, bool nic_spreads);
 /* tcp_listen_established: a connection made by l reached ESTABLISHED;
  * tcp_listen_detach: it died before being accepted. */
 void tcp_listen_established(struct tcp_conn *c);
@@ -403,6 +404,9 @@ uint32_t tcp_sbuf_space(const struct tcp_conn *c);
 /* tcp_sbuf_reserve: a ring with room, made or grown (doubling up to
  * sndbuf) as needed; 0, or -ENOMEM when there is none at all. */
 int tcp_sbuf_reserve(struct tcp_conn *c);
+/* tcp_sbuf_release: free an empty ring no sender is filling (a connection
+ * that sends no more: TIME-WAIT keeps only its record). */
+void tcp_sbuf_release(struct tcp_conn *c);
 uint32_t tcp_ts_now(const struct tcp_conn *c);
 
 /* ---- tcp_timer.c -------------------------------------------------------- */

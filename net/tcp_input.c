@@ -41,7 +41,7 @@ void tcp_input(struct netbuf *nb)
 		if (l) {
 			struct tcp_seg s = { .src = nb->src_ip, .dst = nb->dst_ip,
 			                     .sport = sport, .dport = dport };
-			cpu = (int)tcp_listen_pick_cpu(l, &s);
+			cpu = (int)tcp_listen_pick_cpu(l, &s, nb->netif && nb->netif->queues > 1);
 			tcp_listener_put(l);
 		} else {
 			cpu = (int)here;
@@ -100,6 +100,10 @@ void tcp_set_state(struct tcp_conn *c, enum tcp_state st)
 		tcp_rtx_stop(c);
 		tcp_delack_stop(c);
 		tcp_keep_arm(c);
+		/* Its 2 MSL are long: a server closing thousands of connections
+		 * a second would otherwise hold each one's send ring (16 KiB at
+		 * least) for a minute, and run out of memory. */
+		tcp_sbuf_release(c);
 		break;
 	case TCP_CLOSED:
 		tcp_timers_cancel(c);

@@ -4,13 +4,15 @@
  *
  * A listener is one struct tcp_conn in state LISTEN with a shared part,
  * struct tcp_listener, and a part per CPU. A SYN for it is handed to one of
- * the CPUs that accept on it (tcp_listen_pick_cpu: by hash of the 4-tuple,
- * so the SYN, a retransmitted SYN and the cookie's ACK all meet on the same
- * one); that CPU makes the connection, owns it, keeps it on its embryo list
- * while in SYN-RECEIVED and on its accept list once established, and gives
- * it to a thread of its own in tcp_accept. Per CPU, embryos plus accept
- * list are bounded by the backlog; beyond it SYN cookies answer (RFC 4987
- * §3.6) and no state is kept until the ACK.
+ * the CPUs that accept on it (tcp_listen_pick_cpu): the CPU it arrived on
+ * when the NIC has a receive queue per CPU (the NIC spread the flows
+ * already, and keeps a flow on one queue), else one picked by hash of the
+ * 4-tuple; either way the SYN, a retransmitted SYN and the cookie's ACK all
+ * meet on the same one. That CPU makes the connection, owns it, keeps it
+ * on its embryo list while in SYN-RECEIVED and on its accept list once
+ * established, and gives it to a thread of its own in tcp_accept. Per
+ * CPU, embryos plus accept list are bounded by the backlog; beyond it SYN
+ * cookies answer (RFC 4987 §3.6) and no state is kept until the ACK.
  *
  * Locks and lifetime: the per-CPU parts are touched only by their CPU
  * (cooperative scheduling, no lock); accepters is a mask changed with
@@ -76,11 +78,16 @@ void tcp_listener_put(struct tcp_conn *l)
 	tcp_conn_maybe_free(l);
 }
 
-unsigned tcp_listen_pick_cpu(struct tcp_conn *l, const struct tcp_seg *s)
+unsigned tcp_listen_pick_cpu(struct tcp_conn *l, const struct tcp_seg *s, bool nic_spreads)
 {
 	uint64_t mask = __atomic_load_n(&l->ls->accepters, __ATOMIC_RELAXED);
 	if (!mask)
 		return l->ls->home_cpu;
+	/* Staying where the frames arrive saves handing each one over: a
+	 * wake-up of the other CPU, which on posix is a host syscall. */
+	unsigned here = hal_cpu_id();
+	if (nic_spreads && (mask & (1ull << here)))
+		return here;
 	unsigned n = 0;
 	for (uint64_t m = mask; m; m &= m - 1)
 		n++;            /* no popcount: bare links without libgcc */

@@ -71,6 +71,16 @@ int tcp_sbuf_reserve(struct tcp_conn *c)
 	return 0;
 }
 
+void tcp_sbuf_release(struct tcp_conn *c)
+{
+	if (!c->sbuf || c->sbuf_len || c->sending)
+		return;
+	kfree(c->sbuf);
+	c->sbuf = NULL;
+	c->sbuf_size = 0;
+	c->sbuf_head = 0;
+}
+
 /* out_seg: build and send one segment of c: len bytes of the send buffer
  * from seq (0: none), flags, with the options that fit the state. */
 /* tso_max: the most payload one segment may carry for the NIC to cut up

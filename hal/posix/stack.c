@@ -20,6 +20,13 @@
  * back and returns: the access faults again and the process dies of
  * SIGSEGV as usual, core and all. Under ASan its own handler stays: it
  * reports stack overflows with a backtrace, better than ours.
+ *
+ * Freed stacks wait in a small cache of the freeing CPU for its next
+ * thread: a munmap shoots down the TLB of every host CPU the process runs
+ * on (an IPI each, far dearer under a hypervisor), and a service that
+ * gives each connection a thread paid that per connection (with two
+ * kernel CPUs busy, much of why a second CPU made ToroEcho slower). A
+ * cached stack keeps its guard and its touched pages.
  */
 #include <signal.h>
 #include <stdint.h>
@@ -32,11 +39,55 @@
 
 #define GUARD (64 * 1024u)      /* a multiple of the page size */
 #define ALT_STACK (64 * 1024)
+#define CACHE_MAX 64            /* stacks kept per CPU */
 
 __thread void *posix_running_stack;
 
+/* Each CPU's cache is touched only by that CPU's host thread, with its
+ * interrupts disabled (a device handler never runs in between). */
+struct stack_cache {
+	unsigned n;
+	struct { void *stack; size_t size; } entry[CACHE_MAX];
+};
+static struct stack_cache caches[HAL_MAX_CPUS];
+
+/* cache_take: a cached stack of exactly size bytes, or NULL. */
+static void *cache_take(size_t size)
+{
+	unsigned long irq = hal_irq_save();
+	struct stack_cache *c = &caches[hal_cpu_id()];
+	void *stack = NULL;
+	for (unsigned i = c->n; i-- > 0;) {
+		if (c->entry[i].size == size) {
+			stack = c->entry[i].stack;
+			c->entry[i] = c->entry[--c->n];
+			break;
+		}
+	}
+	hal_irq_restore(irq);
+	return stack;
+}
+
+/* cache_put: whether the cache took stack. */
+static bool cache_put(void *stack, size_t size)
+{
+	unsigned long irq = hal_irq_save();
+	struct stack_cache *c = &caches[hal_cpu_id()];
+	bool kept = c->n < CACHE_MAX;
+	if (kept) {
+		c->entry[c->n].stack = stack;
+		c->entry[c->n].size = size;
+		c->n++;
+	}
+	hal_irq_restore(irq);
+	return kept;
+}
+
 void *hal_stack_alloc(size_t size)
 {
+	void *cached = cache_take(size);
+	if (cached)
+		return cached;
 	uint8_t *base = mmap(NULL, size + GUARD, PROT_READ | PROT_WRITE,
 	                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (base == MAP_FAILED)
@@ -50,7 +101,7 @@ void *hal_stack_alloc(size_t size)
 
 void hal_stack_free(void *stack, size_t size)
 {
-	if (stack)
+	if (stack && !cache_put(stack, size))
 		munmap((uint8_t *)stack - GUARD, size + GUARD);
 }
 

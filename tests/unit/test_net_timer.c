@@ -3,7 +3,8 @@
  * driven with its own clock: timers fire in deadline order and never
  * early, cancel and re-arm move them, far deadlines (beyond the wheel's
  * rotation) still fire on time, a long gap between runs loses none, a
- * callback may re-arm itself, and thousands of timers behave as one.
+ * callback may re-arm itself, and thousands of timers behave as one, each
+ * looked at a bounded number of times however long it waits.
  * timer_wheel_next must always name the earliest deadline (or the far
  * list's walk before it) so that the network thread sleeps just enough.
  */
@@ -251,5 +252,28 @@ Test(net_timer, many_timers)
 			cr_assert_eq(p[i].fired_at, p[i].t.deadline_ns, "timer %u late", i);
 	}
 	cr_assert_eq(timer_wheel_next(wheel), 0);
+	free(p);
+}
+
+/* TIME-WAIT's minute and keep-alive's two hours: each timer is looked at
+ * a few times on its way to the fine wheel, not at every rotation. */
+Test(net_timer, waiting_timers_are_looked_at_a_bounded_number_of_times)
+{
+	enum { N = 5000 };
+	struct probe *p = calloc(N, sizeof(*p));
+	cr_assert(p);
+	uint64_t start = clock_now;
+	srand(11);
+	for (unsigned i = 0; i < N; i++) {
+		probe_init(&p[i]);
+		uint64_t after = i % 2 ? 60 * SEC : 7200 * SEC;
+		timer_wheel_arm(wheel, &p[i].t, start + after + (uint64_t)rand() % SEC);
+	}
+	advance(start + 7202 * SEC);
+	cr_assert_eq(fired_count, N);
+	/* Coarse to fine once; far to coarse (or fine) once, and each far
+	 * walk before it looks at it: two hours hold about 52 walks. */
+	cr_assert_leq(wheel->looks, (uint64_t)N / 2 * 1 + (uint64_t)N / 2 * (2 + 60),
+	              "%llu looks", (unsigned long long)wheel->looks);
 	free(p);
 }

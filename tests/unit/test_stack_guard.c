@@ -2,7 +2,8 @@
  * test_stack_guard.c: a kernel thread stack on posix has a guard page below
  * it: a thread that runs off its stack dies of SIGSEGV at once, with the
  * overflow named, instead of writing over the heap; and the whole size
- * asked for stays usable above the guard.
+ * asked for stays usable above the guard. A freed stack is kept for the
+ * CPU's next thread of that size (no munmap per thread), guard and all.
  */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -55,6 +56,53 @@ Test(stack_guard, an_overflow_dies_on_the_guard, .signal = SIGSEGV)
 #endif
 {
 	run_in_kernel(1, one_thread, (void *)(uintptr_t)4096);
+	cr_assert_fail("the overflowing thread returned");
+}
+
+static int note_stack(void *arg)
+{
+	*(void **)arg = thread_current()->stack;
+	return 0;
+}
+
+/* Threads one after another on CPU 0: seen[0..2] at 32 KiB, seen[3] at
+ * 64 KiB. A thread's stack is freed before its joiner runs again (the
+ * scheduler finishes it on switching away). */
+static int reuse_body(void *arg)
+{
+	void **seen = arg;
+	for (unsigned i = 0; i < 4; i++) {
+		struct thread *t = thread_create(0, note_stack, &seen[i], i < 3 ? 32 * 1024 : 64 * 1024);
+		if (!t)
+			return -1;
+		thread_join(t);
+	}
+	return 0;
+}
+
+Test(stack_guard, a_freed_stack_serves_the_next_thread)
+{
+	void *seen[4] = { 0 };
+	cr_assert_eq(run_in_kernel(1, reuse_body, seen), 0);
+	cr_assert(seen[0] && seen[0] == seen[1] && seen[1] == seen[2],
+	          "stacks %p %p %p", seen[0], seen[1], seen[2]);
+	cr_assert(seen[3] && seen[3] != seen[0], "a 64 KiB thread got the 32 KiB stack");
+}
+
+/* A shallow thread, then one that overflows: on the reused stack. */
+static int reuse_then_overflow(void *arg)
+{
+	one_thread((void *)(uintptr_t)1);
+	return one_thread(arg);
+}
+
+#ifdef __SANITIZE_ADDRESS__
+Test(stack_guard, a_reused_stack_keeps_its_guard, .exit_code = 1)
+#else
+Test(stack_guard, a_reused_stack_keeps_its_guard, .signal = SIGSEGV)
+#endif
+{
+	run_in_kernel(1, reuse_then_overflow, (void *)(uintptr_t)4096);
 	cr_assert_fail("the overflowing thread returned");
 }
 
