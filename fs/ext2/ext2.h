@@ -55,7 +55,8 @@ static inline void st32(le32 *p, uint32_t v) { p->v = v; }
 #define EXT2_GOOD_OLD_REV       0
 #define EXT2_DYNAMIC_REV        1
 #define EXT2_MIN_BLOCK_LOG      10      /* 1 KiB */
-#define EXT2_MAX_BLOCK_LOG      12      /* 4 KiB: the largest we mount */
+#define EXT2_MAX_BLOCK_LOG      16      /* 64 KiB: the largest ext2 block */
+#define EXT2_MAX_GROUP_COUNT    65535   /* blocks or inodes per group: free counts are 16-bit */
 #define EXT2_NDIR_BLOCKS        12
 #define EXT2_IND_BLOCK          12
 #define EXT2_DIND_BLOCK         13
@@ -235,6 +236,30 @@ struct ext2_dir_entry {
 };
 
 #define EXT2_DIR_REC_LEN(n)     (((n) + 8 + 3) & ~3u)
+
+/* rec_len of 64 KiB blocks: an entry spanning the whole block does not fit
+ * 16 bits, so 65535 (or 0) stands for 65536, and bits 0-1 (always 0 in a
+ * multiple of 4) carry bits 16-17. Smaller blocks store the value itself.
+ * These two are the only way rec_len is read and written. */
+static inline uint32_t ext2_rec_len(uint32_t bsize, const struct ext2_dir_entry *de)
+{
+	uint32_t len = ld16(de->rec_len);
+	if (bsize < 65536)
+		return len;
+	if (len == 65535 || len == 0)
+		return bsize;
+	return (len & 65532) | (len & 3) << 16;
+}
+
+static inline void ext2_set_rec_len(uint32_t bsize, struct ext2_dir_entry *de, uint32_t len)
+{
+	if (len < 65536)
+		st16(&de->rec_len, (uint16_t)len);
+	else if (len == bsize)
+		st16(&de->rec_len, 65535);
+	else
+		st16(&de->rec_len, (uint16_t)((len & 65532) | (len >> 16 & 3)));
+}
 
 /* The extended attribute block header (we only count references). */
 #define EXT2_XATTR_MAGIC        0xEA020000

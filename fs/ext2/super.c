@@ -144,7 +144,9 @@ static int check_super(struct ext2_fs *fs, const struct ext2_super_block *sb,
 
 	if (fs->first_data_block != (fs->bsize == 1024 ? 1u : 0u) ||
 	    fs->blocks_per_group == 0 || fs->blocks_per_group > 8 * fs->bsize ||
+	    fs->blocks_per_group > EXT2_MAX_GROUP_COUNT ||
 	    fs->inodes_per_group == 0 || fs->inodes_per_group > 8 * fs->bsize ||
+	    fs->inodes_per_group > EXT2_MAX_GROUP_COUNT ||
 	    fs->blocks_count <= fs->first_data_block + 1 || fs->inodes_count < EXT2_ROOT_INO ||
 	    fs->inode_size < EXT2_GOOD_OLD_INODE_SIZE || fs->inode_size > fs->bsize ||
 	    (fs->inode_size & (fs->inode_size - 1)) ||
