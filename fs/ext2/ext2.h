@@ -219,9 +219,11 @@ struct ext2_inode {
 struct ext2_inode_extra {
 	le16 i_extra_isize;         /* bytes of extra fields in use after the first 128 */
 	le16 i_checksum_hi;         /* metadata_csum (unused) */
-	le32 i_ctime_extra;         /* nanoseconds << 2 | epoch bits (0 here: 1970..2106) */
+	le32 i_ctime_extra;         /* nanoseconds << 2 | epoch (seconds' bits 32-33): time.c */
 	le32 i_mtime_extra;         /* the same for mtime */
 	le32 i_atime_extra;         /* the same for atime */
+	le32 i_crtime;              /* creation time, seconds */
+	le32 i_crtime_extra;        /* the same as i_ctime_extra for crtime */
 };
 #define EXT2_EXTRA_COVERS(isize, field) \
 	((isize) >= offsetof(struct ext2_inode_extra, field) + 4)
@@ -275,6 +277,13 @@ _Static_assert(sizeof(struct ext2_dir_entry) == 8, "dir entry size");
 
 /* ---- In memory ------------------------------------------------------------ */
 
+/* An inode time: seconds (1901..2446, what the inode can hold) and, where
+ * the inode keeps them, nanoseconds. */
+struct ext2_time {
+	int64_t sec;
+	uint32_t ns;
+};
+
 /* Per group, checked at mount (descriptor) and on first bitmap use. */
 struct ext2_group {
 	uint32_t block_bitmap, inode_bitmap, inode_table;
@@ -307,8 +316,9 @@ struct ext2_inode_info {
 	uint16_t mode;
 	uint32_t uid, gid;
 	uint64_t size;
-	uint32_t atime, ctime, mtime, dtime;
-	uint32_t atime_ns, ctime_ns, mtime_ns;  /* nanoseconds, kept in large inodes */
+	struct ext2_time atime, ctime, mtime;
+	struct ext2_time crtime;    /* creation (large inodes only) */
+	uint32_t dtime;
 	uint16_t extra_isize;       /* of the on-disk inode (0 in 128-byte ones) */
 	uint16_t links;
 	uint32_t blocks;            /* i_blocks: 512-byte units */
@@ -394,6 +404,15 @@ bool ext2_valid_data_block(struct ext2_fs *fs, uint32_t blk);
 int ext2_new_block(struct ext2_fs *fs, uint32_t goal, uint32_t *out);
 int ext2_free_block(struct ext2_fs *fs, uint32_t blk);
 int ext2_read_block_bitmap(struct ext2_fs *fs, uint32_t group, struct buf **out);
+
+/* time.c: decode and encode a time (extra NULL: the inode has no extra
+ * field for it); set one from VFS nanoseconds, rounded down and clamped to
+ * what the inode holds (wide: it has the extra field); the VFS value. */
+void ext2_time_decode(struct ext2_time *t, le32 sec, const le32 *extra);
+void ext2_time_encode(const struct ext2_time *t, le32 *sec, le32 *extra);
+void ext2_time_set(struct ext2_time *t, int64_t ns, bool wide);
+int64_t ext2_time_ns(const struct ext2_time *t);
+#define EXT2_TIME_WIDE(ii, field) EXT2_EXTRA_COVERS((ii)->extra_isize, field)
 
 /* ialloc.c */
 int ext2_new_inode(struct ext2_fs *fs, uint32_t dir_ino, bool is_dir, uint32_t *out);

@@ -127,26 +127,6 @@ static void encode_rdev(struct ext2_inode_info *ii, uint64_t rdev)
 	}
 }
 
-/* On-disk times are signed 32-bit seconds (before 1970: negative). */
-static int64_t time_ns(uint32_t sec, uint32_t ns)
-{
-	return (int64_t)(int32_t)sec * 1000000000 + ns;
-}
-
-static void set_time(uint32_t *sec, uint32_t *ns, int64_t t)
-{
-	const int64_t lo = (int64_t)INT32_MIN * 1000000000;
-	const int64_t hi = (int64_t)INT32_MAX * 1000000000 + 999999999;
-	t = t < lo ? lo : t > hi ? hi : t;
-	int64_t s = t / 1000000000, rem = t % 1000000000;
-	if (rem < 0) {          /* round down, not toward zero */
-		s--;
-		rem += 1000000000;
-	}
-	*sec = (uint32_t)(int32_t)s;
-	*ns = (uint32_t)rem;
-}
-
 int ext2_getattr(struct fs *vfs, uint64_t ino, struct vfs_stat *out)
 {
 	struct ext2_fs *fs = EXT2(vfs);
@@ -165,14 +145,9 @@ int ext2_getattr(struct fs *vfs, uint64_t ino, struct vfs_stat *out)
 		if (S_ISCHR(ii->mode) || S_ISBLK(ii->mode))
 			out->rdev = decode_rdev(ii);
 		out->blksize = fs->bsize;
-		/* Nanoseconds only where the inode keeps them on disk, so a time
-		 * read now is the time read after the inode leaves the cache. */
-		out->atime_ns = time_ns(ii->atime,
-			EXT2_EXTRA_COVERS(ii->extra_isize, i_atime_extra) ? ii->atime_ns : 0);
-		out->mtime_ns = time_ns(ii->mtime,
-			EXT2_EXTRA_COVERS(ii->extra_isize, i_mtime_extra) ? ii->mtime_ns : 0);
-		out->ctime_ns = time_ns(ii->ctime,
-			EXT2_EXTRA_COVERS(ii->extra_isize, i_ctime_extra) ? ii->ctime_ns : 0);
+		out->atime_ns = ext2_time_ns(&ii->atime);
+		out->mtime_ns = ext2_time_ns(&ii->mtime);
+		out->ctime_ns = ext2_time_ns(&ii->ctime);
 		ext2_iput(fs, ii);
 	}
 	mutex_unlock(&fs->lock);
@@ -221,11 +196,12 @@ int ext2_setattr(struct fs *vfs, uint64_t ino, const struct vfs_setattr *attr)
 			ii->uid = attr->uid;
 		if (attr->mask & VFS_SET_GID)
 			ii->gid = attr->gid;
-		/* 1901..2038: what signed 32-bit seconds hold (no epoch bits). */
+		/* Clamped to what the inode holds: 1901..2038, or 2446 with
+		 * the extra fields. */
 		if (attr->mask & VFS_SET_ATIME)
-			set_time(&ii->atime, &ii->atime_ns, attr->atime_ns);
+			ext2_time_set(&ii->atime, attr->atime_ns, EXT2_TIME_WIDE(ii, i_atime_extra));
 		if (attr->mask & VFS_SET_MTIME)
-			set_time(&ii->mtime, &ii->mtime_ns, attr->mtime_ns);
+			ext2_time_set(&ii->mtime, attr->mtime_ns, EXT2_TIME_WIDE(ii, i_mtime_extra));
 		ext2_touch(ii, false, true);
 	}
 	if (ii->dirty) {
