@@ -365,6 +365,10 @@ struct ext2_fs {
 	bool had_errors;
 	uint16_t mount_state;       /* s_state when mounted, restored at unmount */
 
+	/* Found at mount by ext2_check_allocation (check.c), fixed after. */
+	char damage[112];           /* what is wrong with the allocation metadata, or "" */
+	uint32_t *bad, nbad;        /* the bad-blocks inode's list, sorted */
+
 	struct list inodes[EXT2_INODE_BUCKETS];
 	uint32_t dir_rotor;         /* spreading of new directories */
 };
@@ -413,6 +417,12 @@ void ext2_time_encode(const struct ext2_time *t, le32 *sec, le32 *extra);
 void ext2_time_set(struct ext2_time *t, int64_t ns, bool wide);
 int64_t ext2_time_ns(const struct ext2_time *t);
 #define EXT2_TIME_WIDE(ii, field) EXT2_EXTRA_COVERS((ii)->extra_isize, field)
+
+/* check.c: at mount, compare the bitmaps with the descriptors, the
+ * group metadata and the bad-blocks list; what is wrong goes into
+ * fs->damage (0, or -errno for I/O). ext2_is_bad_block: blk is on that list. */
+int ext2_check_allocation(struct ext2_fs *fs);
+bool ext2_is_bad_block(struct ext2_fs *fs, uint32_t blk);
 
 /* ialloc.c */
 int ext2_new_inode(struct ext2_fs *fs, uint32_t dir_ino, bool is_dir, uint32_t *out);

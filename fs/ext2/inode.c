@@ -144,10 +144,15 @@ static int read_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 	brelse(b);
 
 	/* Check it once, here. */
-	if (ii->links == 0 && (ii->mode == 0 || ii->dtime))
-		return -ENOENT;     /* deleted: a stale number, as Linux's -ESTALE */
 	if (ii->links == 0 && ii->ino < fs->first_ino)
 		return EXT2_CORRUPT(fs, "reserved inode %u has no links", ii->ino);
+	if (ii->links == 0 && (ii->mode == 0 || ii->dtime))
+		return -ENOENT;     /* deleted: a stale number, as Linux's -ESTALE */
+	/* No links but not deleted: whatever names it, the count is wrong, and
+	 * the last iput would free an inode the bitmap still holds. */
+	if (ii->links == 0)
+		return EXT2_CORRUPT(fs, "inode %u is in use (mode 0%o) but has no links", ii->ino,
+		                    ii->mode);
 	switch (ii->mode & S_IFMT) {
 	case S_IFREG: case S_IFDIR: case S_IFLNK: case S_IFCHR: case S_IFBLK:
 	case S_IFIFO: case S_IFSOCK:
@@ -252,6 +257,19 @@ int ext2_init_inode(struct ext2_fs *fs, uint32_t ino, uint32_t mode, uint32_t ui
 	if (rc < 0) {
 		kfree(ii);
 		return rc;
+	}
+	/* The bitmap said free; the inode must agree (links, or a mode without
+	 * a deletion time, is a file in use), else its bitmap lies and taking
+	 * it would give one inode two files. The caller clears the bit again. */
+	const struct ext2_inode *old = (const struct ext2_inode *)(b->data + off);
+	uint16_t links = ld16(old->i_links_count), omode = ld16(old->i_mode);
+	if (links || (omode && !ld32(old->i_dtime)) || ext2_is_bad_block(fs, blk)) {
+		brelse(b);
+		kfree(ii);
+		if (links || omode)
+			return EXT2_CORRUPT(fs, "inode %u is free in the bitmap but in use "
+			                    "(links %u, mode 0%o)", ino, links, omode);
+		return EXT2_CORRUPT(fs, "inode %u is in bad block %u", ino, blk);
 	}
 	memset(b->data + off, 0, fs->inode_size);
 	if (fs->inode_size > EXT2_GOOD_OLD_INODE_SIZE) {

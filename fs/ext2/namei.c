@@ -388,6 +388,29 @@ int ext2_link(struct fs *vfs, uint64_t ino, uint64_t dir, const char *name, size
 	return end_dir_change(fs, rc, d, ii);
 }
 
+/* Before a name of victim in directory d goes: its link count must agree
+ * with what names it, else the removal would free an inode still named
+ * elsewhere (or leave d counting a subdirectory that is gone). An empty
+ * directory has exactly two (its entry and its "."), and its parent one
+ * more than two for it; anything else has at least one. */
+static int check_links(struct ext2_fs *fs, struct ext2_inode_info *d,
+                       struct ext2_inode_info *victim)
+{
+	if (!S_ISDIR(victim->mode)) {
+		if (victim->links == 0)
+			return EXT2_CORRUPT(fs, "inode %u is named in directory %u but has no links",
+			                    victim->ino, d->ino);
+		return 0;
+	}
+	if (victim->links != 2)
+		return EXT2_CORRUPT(fs, "empty directory %u has %u links, not 2", victim->ino,
+		                    victim->links);
+	if (d->links < 3)
+		return EXT2_CORRUPT(fs, "directory %u has %u links but subdirectory %u", d->ino,
+		                    d->links, victim->ino);
+	return 0;
+}
+
 static int remove_name(struct fs *vfs, uint64_t dir, const char *name, size_t len, bool want_dir)
 {
 	struct ext2_fs *fs = EXT2(vfs);
@@ -408,13 +431,14 @@ static int remove_name(struct fs *vfs, uint64_t dir, const char *name, size_t le
 	else if (want_dir && (rc = ext2_dir_is_empty(fs, ii)) >= 0)
 		rc = rc ? 0 : -ENOTEMPTY;
 	if (rc == 0)
+		rc = check_links(fs, d, ii);
+	if (rc == 0)
 		rc = ext2_dir_remove(fs, d, name, len, NULL);
 	if (rc == 0) {
 		if (want_dir) {
 			ii->links = 0;
-			if (d->links > 2)
-				d->links--;
-		} else if (ii->links) {
+			d->links--;
+		} else {
 			ii->links--;
 		}
 		ext2_touch(ii, false, true);
@@ -522,6 +546,9 @@ int ext2_rename(struct fs *vfs, uint64_t from_dir, const char *from, size_t from
 				goto out;
 			}
 		}
+		rc = check_links(fs, td, dst);
+		if (rc < 0)
+			goto out;
 	}
 	if (is_dir && fd != td) {
 		rc = is_ancestor(fs, src->ino, td->ino);
@@ -531,6 +558,11 @@ int ext2_rename(struct fs *vfs, uint64_t from_dir, const char *from, size_t from
 		}
 		if (!dst && td->links >= EXT2_LINK_MAX) {
 			rc = -EMLINK;
+			goto out;
+		}
+		if (fd->links < 3) {
+			rc = EXT2_CORRUPT(fs, "directory %u has %u links but subdirectory %u",
+			                  fd->ino, fd->links, src->ino);
 			goto out;
 		}
 	}
@@ -548,17 +580,15 @@ int ext2_rename(struct fs *vfs, uint64_t from_dir, const char *from, size_t from
 	if (dst) {
 		if (S_ISDIR(dst->mode)) {
 			dst->links = 0;
-			if (td->links > 2)
-				td->links--;
-		} else if (dst->links) {
+			td->links--;
+		} else {
 			dst->links--;
 		}
 		ext2_touch(dst, false, true);
 	}
 	if (is_dir && fd != td) {
 		rc = ext2_dir_set(fs, src, "..", 2, td->ino, S_IFDIR);
-		if (fd->links > 2)
-			fd->links--;
+		fd->links--;
 		td->links++;
 	}
 	ext2_touch(src, false, true);
