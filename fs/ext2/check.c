@@ -27,13 +27,22 @@
 
 static bool test_bit(const uint8_t *map, uint32_t bit) { return map[bit >> 3] & (1u << (bit & 7)); }
 
+/* Bits set in w (SWAR: the bare build has no libgcc for the builtin). */
+static uint32_t popcount64(uint64_t w)
+{
+	w -= (w >> 1) & 0x5555555555555555ull;
+	w = (w & 0x3333333333333333ull) + ((w >> 2) & 0x3333333333333333ull);
+	w = (w + (w >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (uint32_t)((w * 0x0101010101010101ull) >> 56);
+}
+
 static uint32_t count_clear(const uint8_t *map, uint32_t nbits)
 {
 	uint32_t set = 0, i = 0;
 	for (; i + 64 <= nbits; i += 64) {
 		uint64_t w;
 		memcpy(&w, map + i / 8, 8);
-		set += (uint32_t)__builtin_popcountll(w);
+		set += popcount64(w);
 	}
 	for (; i < nbits; i++)
 		set += test_bit(map, i);
