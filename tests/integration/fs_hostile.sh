@@ -144,7 +144,16 @@ check "times: 2200 read as debugfs reads it ($(dbg_time atime))" test "$(toro_ti
 check "times: get -r copies them" T get -r / "$W/out8"
 check "times: the copy keeps 1950 and 2200" test "$(TZ=UTC stat -c '%x %y' "$W/out8/f" | cut -c1-4,37-40)" = "22001950"
 
-# 9. torofuse on a damaged image: read-only instead, files readable.
+# 9. A directory cycle (/d/up names /d): rm -r stops there, removing only
+#    what lies before it, and e2fsck finds nothing new.
+fresh
+dbg "ln /d /d/empty/up"
+before
+expect_exit "cycle: rm -r stops at the cycle" 1 "directory cycle" T rm -r /d
+check "cycle: /d is still there" bash -c "debugfs -R 'ls /' '$img' 2>/dev/null | grep -qw d"
+check "cycle: e2fsck reports nothing new" unchanged
+
+# 10. torofuse on a damaged image: read-only instead, files readable.
 if [ -e /dev/fuse ] && [ "$(id -u)" = 0 ] && command -v fusermount3 >/dev/null; then
 	fresh
 	dbg "freei <11>"
