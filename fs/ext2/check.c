@@ -240,7 +240,13 @@ bool ext2_is_bad_block(struct ext2_fs *fs, uint32_t blk)
 
 int ext2_check_allocation(struct ext2_fs *fs)
 {
+	/* With uninit_bg (mounted read-only for it) a group's bitmaps may never
+	 * have been written; the flag means nothing without the feature. */
+	bool uninit = fs->ro_compat & (EXT4_FEATURE_RO_COMPAT_GDT_CSUM |
+	                               EXT4_FEATURE_RO_COMPAT_METADATA_CSUM);
 	for (uint32_t g = 0; g < fs->ngroups && !fs->damage[0]; g++) {
+		if (uninit && (ld16(ext2_gd(fs, g)->bg_flags) & EXT4_BG_UNINIT_FLAGS))
+			continue;
 		if (!bitmaps_placed(fs, g)) {
 			damage(fs, "group %u: its bitmaps (blocks %u, %u) are misplaced", g,
 			       fs->groups[g].block_bitmap, fs->groups[g].inode_bitmap);

@@ -85,6 +85,9 @@ static inline void st32(le32 *p, uint32_t v) { p->v = v; }
 #define EXT2_FEATURE_RO_COMPAT_SPARSE_SUPER 0x0001
 #define EXT2_FEATURE_RO_COMPAT_LARGE_FILE   0x0002
 #define EXT2_FEATURE_RO_COMPAT_BTREE_DIR    0x0004
+#define EXT4_FEATURE_RO_COMPAT_GDT_CSUM     0x0010  /* uninit_bg: read-only here */
+#define EXT4_FEATURE_RO_COMPAT_METADATA_CSUM 0x0400 /* read-only here */
+#define EXT4_BG_UNINIT_FLAGS                0x0003  /* bg_flags: bitmaps never written */
 #define EXT2_RO_COMPAT_SUPP (EXT2_FEATURE_RO_COMPAT_SPARSE_SUPER | \
                              EXT2_FEATURE_RO_COMPAT_LARGE_FILE | \
                              EXT2_FEATURE_RO_COMPAT_BTREE_DIR)
