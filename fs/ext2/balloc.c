@@ -108,10 +108,11 @@ int ext2_new_block(struct ext2_fs *fs, uint32_t goal, uint32_t *out)
 			return EXT2_CORRUPT(fs, "group %u: free count %u but bitmap full", g, nfree);
 		}
 		uint32_t blk = ext2_group_first_block(fs, g) + bit;
-		if (ext2_block_is_meta(fs, blk) || ext2_is_bad_block(fs, blk)) {
+		bool bad = ext2_is_bad_block(fs, blk);
+		if (bad || ext2_block_is_meta(fs, blk)) {
 			brelse(b);
 			return EXT2_CORRUPT(fs, "block bitmap of group %u frees %s block %u", g,
-			                    ext2_is_bad_block(fs, blk) ? "bad" : "metadata", blk);
+			                    bad ? "bad" : "metadata", blk);
 		}
 		set_bit(b->data, bit);
 		bdirty(b, true);

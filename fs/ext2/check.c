@@ -65,10 +65,8 @@ static __attribute__((format(printf, 2, 3))) void damage(struct ext2_fs *fs, con
 static bool bitmaps_placed(struct ext2_fs *fs, uint32_t g)
 {
 	struct ext2_group *gr = &fs->groups[g];
-	uint32_t first = ext2_group_first_block(fs, g);
-	uint32_t last = first + ext2_group_nblocks(fs, g) - 1;
-	uint32_t meta_end = first + (ext2_group_has_super(fs, g) ?
-	                             1 + fs->gdt_blocks + fs->reserved_gdt : 0);
+	uint32_t last = ext2_group_first_block(fs, g) + ext2_group_nblocks(fs, g) - 1;
+	uint32_t meta_end = ext2_group_meta_end(fs, g);
 	uint32_t it = gr->inode_table, bb = gr->block_bitmap, ib = gr->inode_bitmap;
 	return bb >= meta_end && bb <= last && ib >= meta_end && ib <= last && bb != ib &&
 	       !(bb >= it && bb - it < fs->itb_per_group) &&

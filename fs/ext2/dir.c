@@ -78,7 +78,8 @@ static bool check_block(struct ext2_fs *fs, const uint8_t *data)
 		if (fs->bsize - off < 8)
 			return false;
 		const struct ext2_dir_entry *de = (const struct ext2_dir_entry *)(data + off);
-		uint32_t rl = ext2_rec_len(fs->bsize, de), nl = name_len(fs, de), ino = ld32(de->inode);
+		uint32_t rl = ext2_rec_len(fs->bsize, de), nl = name_len(fs, de);
+		uint32_t ino = ld32(de->inode);
 		if (rl < 8 || rl % 4 || rl > fs->bsize - off)
 			return false;
 		if (nl > EXT2_NAME_LEN || EXT2_DIR_REC_LEN(nl) > rl)
@@ -233,7 +234,8 @@ int ext2_dir_remove(struct ext2_fs *fs, struct ext2_inode_info *dir, const char 
 		*ino = ld32(de->inode);
 	if (prev != UINT32_MAX) {
 		struct ext2_dir_entry *p = entry_at(b, prev);
-		ext2_set_rec_len(fs->bsize, p, ext2_rec_len(fs->bsize, p) + ext2_rec_len(fs->bsize, de));
+		uint32_t merged = ext2_rec_len(fs->bsize, p) + ext2_rec_len(fs->bsize, de);
+		ext2_set_rec_len(fs->bsize, p, merged);
 	} else {
 		st32(&de->inode, 0);
 	}

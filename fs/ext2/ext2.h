@@ -401,6 +401,7 @@ void ext2_gd_dirty(struct ext2_fs *fs, uint32_t group);
 bool ext2_group_has_super(struct ext2_fs *fs, uint32_t group);
 uint32_t ext2_group_first_block(struct ext2_fs *fs, uint32_t group);
 uint32_t ext2_group_nblocks(struct ext2_fs *fs, uint32_t group);
+uint32_t ext2_group_meta_end(struct ext2_fs *fs, uint32_t group);
 uint32_t ext2_now(void);
 int64_t ext2_now_ns(void);
 int ext2_check_writable(struct ext2_fs *fs);

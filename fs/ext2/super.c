@@ -60,6 +60,18 @@ uint32_t ext2_group_nblocks(struct ext2_fs *fs, uint32_t group)
 	return fs->blocks_per_group;
 }
 
+/* The first block of group g past its superblock and descriptor copies
+ * (group 0: also past the boot block and the primary superblock). */
+uint32_t ext2_group_meta_end(struct ext2_fs *fs, uint32_t group)
+{
+	uint32_t first = ext2_group_first_block(fs, group);
+	uint32_t end = first + (ext2_group_has_super(fs, group) ?
+	                        1 + fs->gdt_blocks + fs->reserved_gdt : 0);
+	if (group == 0 && end < EXT2_SB_OFFSET / fs->bsize + 1 + fs->gdt_blocks)
+		end = EXT2_SB_OFFSET / fs->bsize + 1 + fs->gdt_blocks;
+	return end;
+}
+
 struct ext2_group_desc *ext2_gd(struct ext2_fs *fs, uint32_t group)
 {
 	struct buf *b = fs->gd_bufs[group / fs->desc_per_block];
@@ -205,11 +217,7 @@ static int check_groups(struct ext2_fs *fs)
 		uint32_t last = first + ext2_group_nblocks(fs, g) - 1;
 		uint32_t bb = ld32(gd->bg_block_bitmap), ib = ld32(gd->bg_inode_bitmap);
 		uint32_t it = ld32(gd->bg_inode_table);
-		/* Inside the group, past its superblock and descriptor copies. */
-		uint32_t meta_end = first + (ext2_group_has_super(fs, g) ?
-		                             1 + fs->gdt_blocks + fs->reserved_gdt : 0);
-		if (g == 0 && meta_end < EXT2_SB_OFFSET / fs->bsize + 1 + fs->gdt_blocks)
-			meta_end = EXT2_SB_OFFSET / fs->bsize + 1 + fs->gdt_blocks;
+		uint32_t meta_end = ext2_group_meta_end(fs, g);
 		if (it < meta_end || it > last || fs->itb_per_group - 1 > last - it) {
 			kprintf("ext2: %s: group descriptor %u: inode table at %u is outside the "
 			        "group; not mountable (e2fsck -f)\n", fs->vfs.dev->name, g, it);
