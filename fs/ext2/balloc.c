@@ -45,9 +45,11 @@ bool ext2_block_is_meta(struct ext2_fs *fs, uint32_t blk)
 	       (blk >= gr->inode_table && blk - gr->inode_table < fs->itb_per_group);
 }
 
+/* A block a file may hold: not metadata, and not on the bad-blocks list
+ * (a map naming one is corrupt; freeing it would make it allocatable). */
 bool ext2_valid_data_block(struct ext2_fs *fs, uint32_t blk)
 {
-	return blk != 0 && !ext2_block_is_meta(fs, blk);
+	return blk != 0 && !ext2_block_is_meta(fs, blk) && !ext2_is_bad_block(fs, blk);
 }
 
 /* Read group g's block bitmap; the first time, check that it marks the
