@@ -69,6 +69,18 @@ int vfs_statfs(const char *path, struct vfs_statfs *out);
 
 #define VFS_UTIME_OMIT INT64_MIN
 
+/* vfs_time_ns: a host time (seconds and nanoseconds) as the VFS counts it,
+ * clamped to its range (1678..2262) instead of wrapping around. */
+static inline int64_t vfs_time_ns(int64_t sec, long nsec)
+{
+	const int64_t ns = 1000000000;
+	if (sec >= INT64_MAX / ns)
+		return INT64_MAX;
+	if (sec <= INT64_MIN / ns)
+		return INT64_MIN + 1;   /* not VFS_UTIME_OMIT */
+	return sec * ns + nsec;
+}
+
 /*
  * Held files (vnodes): a file named by what it is rather than by a path,
  * as a host kernel names the files of a FUSE file system. A held vnode stays

@@ -80,7 +80,7 @@ static void stat_from_vfs(struct stat *s, const struct vfs_stat *v)
 
 static int64_t time_to_vfs(const struct timespec *t)
 {
-	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+	return vfs_time_ns(t->tv_sec, t->tv_nsec);
 }
 
 /* The open flags the VFS knows; the rest (O_LARGEFILE, O_NOCTTY, O_CLOEXEC,

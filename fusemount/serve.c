@@ -191,6 +191,12 @@ static int mount_image(void)
 	if (dev)
 		dev->cache_bytes = g.cfg.cache_bytes;
 	int rc = vfs_mount("/", g.cfg.fstype, dev, g.cfg.read_only ? FS_MOUNT_RDONLY : 0);
+	if (rc == -EROFS && !g.cfg.read_only) {
+		/* Damaged allocation metadata (the driver said what): read-only,
+		 * so the files can be copied out, as fuse2fs does. */
+		kprintf("torofuse: mounting read-only instead\n");
+		rc = vfs_mount("/", g.cfg.fstype, dev, FS_MOUNT_RDONLY);
+	}
 	if (rc < 0)
 		return rc;
 	struct vnode *root;

@@ -45,9 +45,11 @@ bool ext2_block_is_meta(struct ext2_fs *fs, uint32_t blk)
 	       (blk >= gr->inode_table && blk - gr->inode_table < fs->itb_per_group);
 }
 
+/* A block a file may hold: not metadata, and not on the bad-blocks list
+ * (a map naming one is corrupt; freeing it would make it allocatable). */
 bool ext2_valid_data_block(struct ext2_fs *fs, uint32_t blk)
 {
-	return blk != 0 && !ext2_block_is_meta(fs, blk);
+	return blk != 0 && !ext2_block_is_meta(fs, blk) && !ext2_is_bad_block(fs, blk);
 }
 
 /* Read group g's block bitmap; the first time, check that it marks the
@@ -108,9 +110,11 @@ int ext2_new_block(struct ext2_fs *fs, uint32_t goal, uint32_t *out)
 			return EXT2_CORRUPT(fs, "group %u: free count %u but bitmap full", g, nfree);
 		}
 		uint32_t blk = ext2_group_first_block(fs, g) + bit;
-		if (ext2_block_is_meta(fs, blk)) {
+		bool bad = ext2_is_bad_block(fs, blk);
+		if (bad || ext2_block_is_meta(fs, blk)) {
 			brelse(b);
-			return EXT2_CORRUPT(fs, "block bitmap of group %u frees metadata block %u", g, blk);
+			return EXT2_CORRUPT(fs, "block bitmap of group %u frees %s block %u", g,
+			                    bad ? "bad" : "metadata", blk);
 		}
 		set_bit(b->data, bit);
 		bdirty_kind(b, BK_EARLY);

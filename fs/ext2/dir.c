@@ -78,7 +78,8 @@ static bool check_block(struct ext2_fs *fs, const uint8_t *data)
 		if (fs->bsize - off < 8)
 			return false;
 		const struct ext2_dir_entry *de = (const struct ext2_dir_entry *)(data + off);
-		uint32_t rl = ld16(de->rec_len), nl = name_len(fs, de), ino = ld32(de->inode);
+		uint32_t rl = ext2_rec_len(fs->bsize, de), nl = name_len(fs, de);
+		uint32_t ino = ld32(de->inode);
 		if (rl < 8 || rl % 4 || rl > fs->bsize - off)
 			return false;
 		if (nl > EXT2_NAME_LEN || EXT2_DIR_REC_LEN(nl) > rl)
@@ -132,7 +133,7 @@ static int find_entry(struct ext2_fs *fs, struct ext2_inode_info *dir, const cha
 		if (rc < 0)
 			return rc;
 		uint32_t p = UINT32_MAX;
-		for (uint32_t o = 0; o < fs->bsize; o += ld16(entry_at(b, o)->rec_len)) {
+		for (uint32_t o = 0; o < fs->bsize; o += ext2_rec_len(fs->bsize, entry_at(b, o))) {
 			if (same_name(fs, entry_at(b, o), name, len)) {
 				*out = b;
 				*off = o;
@@ -179,16 +180,16 @@ int ext2_dir_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *na
 		int rc = dir_block(fs, dir, i, &b);
 		if (rc < 0)
 			return rc;
-		for (uint32_t o = 0; o < fs->bsize; o += ld16(entry_at(b, o)->rec_len)) {
+		for (uint32_t o = 0; o < fs->bsize; o += ext2_rec_len(fs->bsize, entry_at(b, o))) {
 			struct ext2_dir_entry *de = entry_at(b, o);
-			uint32_t rl = ld16(de->rec_len);
+			uint32_t rl = ext2_rec_len(fs->bsize, de);
 			uint32_t used = ld32(de->inode) ? EXT2_DIR_REC_LEN(name_len(fs, de)) : 0;
 			if (rl - used < need)
 				continue;
 			if (used) {
-				st16(&de->rec_len, (uint16_t)used);
+				ext2_set_rec_len(fs->bsize, de, used);
 				de = entry_at(b, o + used);
-				st16(&de->rec_len, (uint16_t)(rl - used));
+				ext2_set_rec_len(fs->bsize, de, rl - used);
 			}
 			st32(&de->inode, ino);
 			set_name(fs, de, name, len, mode);
@@ -210,7 +211,7 @@ int ext2_dir_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *na
 	/* On disk empty before the directory's inode points at it (ordered
 	 * write-back, bcache.h); the entry is an ordinary change after. */
 	struct ext2_dir_entry *de = entry_at(b, 0);
-	st16(&de->rec_len, (uint16_t)fs->bsize);
+	ext2_set_rec_len(fs->bsize, de, fs->bsize);
 	rc = bwrite_new(b);
 	if (rc < 0) {
 		brelse(b);
@@ -240,7 +241,8 @@ int ext2_dir_remove(struct ext2_fs *fs, struct ext2_inode_info *dir, const char 
 		*ino = ld32(de->inode);
 	if (prev != UINT32_MAX) {
 		struct ext2_dir_entry *p = entry_at(b, prev);
-		st16(&p->rec_len, (uint16_t)(ld16(p->rec_len) + ld16(de->rec_len)));
+		uint32_t merged = ext2_rec_len(fs->bsize, p) + ext2_rec_len(fs->bsize, de);
+		ext2_set_rec_len(fs->bsize, p, merged);
 	} else {
 		st32(&de->inode, 0);
 	}
@@ -279,7 +281,7 @@ int ext2_dir_is_empty(struct ext2_fs *fs, struct ext2_inode_info *dir)
 		int rc = dir_block(fs, dir, i, &b);
 		if (rc < 0)
 			return rc;
-		for (uint32_t o = 0; o < fs->bsize; o += ld16(entry_at(b, o)->rec_len)) {
+		for (uint32_t o = 0; o < fs->bsize; o += ext2_rec_len(fs->bsize, entry_at(b, o))) {
 			struct ext2_dir_entry *de = entry_at(b, o);
 			if (!ld32(de->inode))
 				continue;
@@ -303,11 +305,11 @@ int ext2_dir_init(struct ext2_fs *fs, struct ext2_inode_info *dir, uint32_t pare
 		return rc;
 	struct ext2_dir_entry *de = entry_at(b, 0);
 	st32(&de->inode, dir->ino);
-	st16(&de->rec_len, 12);
+	ext2_set_rec_len(fs->bsize, de, 12);
 	set_name(fs, de, ".", 1, S_IFDIR);
 	de = entry_at(b, 12);
 	st32(&de->inode, parent);
-	st16(&de->rec_len, (uint16_t)(fs->bsize - 12));
+	ext2_set_rec_len(fs->bsize, de, fs->bsize - 12);
 	set_name(fs, de, "..", 2, S_IFDIR);
 	/* On disk before the inode points at it; entries added later are
 	 * ordinary changes (ordered write-back, bcache.h). */
@@ -357,14 +359,14 @@ static int readdir_block(struct ext2_fs *fs, uint32_t ino, uint64_t *pos, struct
 		goto put;
 	uint32_t o = 0;
 	while (o < *pos % fs->bsize)
-		o += ld16(entry_at(b, o)->rec_len);
-	for (; o < fs->bsize; o += ld16(entry_at(b, o)->rec_len)) {
+		o += ext2_rec_len(fs->bsize, entry_at(b, o));
+	for (; o < fs->bsize; o += ext2_rec_len(fs->bsize, entry_at(b, o))) {
 		struct ext2_dir_entry *de = entry_at(b, o);
 		uint32_t eino = ld32(de->inode);
 		if (!eino)
 			continue;
 		struct rd_entry *e = &v[n++];
-		e->next = idx * fs->bsize + o + ld16(de->rec_len);
+		e->next = idx * fs->bsize + o + ext2_rec_len(fs->bsize, de);
 		e->ino = eino;
 		e->len = (uint8_t)name_len(fs, de);
 		e->name_off = (uint16_t)(o + 8);    /* where it was in the block */

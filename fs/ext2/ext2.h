@@ -55,7 +55,8 @@ static inline void st32(le32 *p, uint32_t v) { p->v = v; }
 #define EXT2_GOOD_OLD_REV       0
 #define EXT2_DYNAMIC_REV        1
 #define EXT2_MIN_BLOCK_LOG      10      /* 1 KiB */
-#define EXT2_MAX_BLOCK_LOG      12      /* 4 KiB: the largest we mount */
+#define EXT2_MAX_BLOCK_LOG      16      /* 64 KiB: the largest ext2 block */
+#define EXT2_MAX_GROUP_COUNT    65535   /* blocks or inodes per group: free counts are 16-bit */
 #define EXT2_NDIR_BLOCKS        12
 #define EXT2_IND_BLOCK          12
 #define EXT2_DIND_BLOCK         13
@@ -84,6 +85,9 @@ static inline void st32(le32 *p, uint32_t v) { p->v = v; }
 #define EXT2_FEATURE_RO_COMPAT_SPARSE_SUPER 0x0001
 #define EXT2_FEATURE_RO_COMPAT_LARGE_FILE   0x0002
 #define EXT2_FEATURE_RO_COMPAT_BTREE_DIR    0x0004
+#define EXT4_FEATURE_RO_COMPAT_GDT_CSUM     0x0010  /* uninit_bg: read-only here */
+#define EXT4_FEATURE_RO_COMPAT_METADATA_CSUM 0x0400 /* read-only here */
+#define EXT4_BG_UNINIT_FLAGS                0x0003  /* bg_flags: bitmaps never written */
 #define EXT2_RO_COMPAT_SUPP (EXT2_FEATURE_RO_COMPAT_SPARSE_SUPER | \
                              EXT2_FEATURE_RO_COMPAT_LARGE_FILE | \
                              EXT2_FEATURE_RO_COMPAT_BTREE_DIR)
@@ -218,9 +222,11 @@ struct ext2_inode {
 struct ext2_inode_extra {
 	le16 i_extra_isize;         /* bytes of extra fields in use after the first 128 */
 	le16 i_checksum_hi;         /* metadata_csum (unused) */
-	le32 i_ctime_extra;         /* nanoseconds << 2 | epoch bits (0 here: 1970..2106) */
+	le32 i_ctime_extra;         /* nanoseconds << 2 | epoch (seconds' bits 32-33): time.c */
 	le32 i_mtime_extra;         /* the same for mtime */
 	le32 i_atime_extra;         /* the same for atime */
+	le32 i_crtime;              /* creation time, seconds */
+	le32 i_crtime_extra;        /* the same as i_ctime_extra for crtime */
 };
 #define EXT2_EXTRA_COVERS(isize, field) \
 	((isize) >= offsetof(struct ext2_inode_extra, field) + 4)
@@ -236,6 +242,30 @@ struct ext2_dir_entry {
 
 #define EXT2_DIR_REC_LEN(n)     (((n) + 8 + 3) & ~3u)
 
+/* rec_len of 64 KiB blocks: an entry spanning the whole block does not fit
+ * 16 bits, so 65535 (or 0) stands for 65536, and bits 0-1 (always 0 in a
+ * multiple of 4) carry bits 16-17. Smaller blocks store the value itself.
+ * These two are the only way rec_len is read and written. */
+static inline uint32_t ext2_rec_len(uint32_t bsize, const struct ext2_dir_entry *de)
+{
+	uint32_t len = ld16(de->rec_len);
+	if (bsize < 65536)
+		return len;
+	if (len == 65535 || len == 0)
+		return bsize;
+	return (len & 65532) | (len & 3) << 16;
+}
+
+static inline void ext2_set_rec_len(uint32_t bsize, struct ext2_dir_entry *de, uint32_t len)
+{
+	if (len < 65536)
+		st16(&de->rec_len, (uint16_t)len);
+	else if (len == bsize)
+		st16(&de->rec_len, 65535);
+	else
+		st16(&de->rec_len, (uint16_t)((len & 65532) | (len >> 16 & 3)));
+}
+
 /* The extended attribute block header (we only count references). */
 #define EXT2_XATTR_MAGIC        0xEA020000
 struct ext2_xattr_header {
@@ -249,6 +279,13 @@ _Static_assert(sizeof(struct ext2_inode) == 128, "inode size");
 _Static_assert(sizeof(struct ext2_dir_entry) == 8, "dir entry size");
 
 /* ---- In memory ------------------------------------------------------------ */
+
+/* An inode time: seconds (1901..2446, what the inode can hold) and, where
+ * the inode keeps them, nanoseconds. */
+struct ext2_time {
+	int64_t sec;
+	uint32_t ns;
+};
 
 /* Per group, checked at mount (descriptor) and on first bitmap use. */
 struct ext2_group {
@@ -283,8 +320,9 @@ struct ext2_inode_info {
 	uint16_t mode;
 	uint32_t uid, gid;
 	uint64_t size;
-	uint32_t atime, ctime, mtime, dtime;
-	uint32_t atime_ns, ctime_ns, mtime_ns;  /* nanoseconds, kept in large inodes */
+	struct ext2_time atime, ctime, mtime;
+	struct ext2_time crtime;    /* creation (large inodes only) */
+	uint32_t dtime;
 	uint16_t extra_isize;       /* of the on-disk inode (0 in 128-byte ones) */
 	uint16_t links;
 	uint32_t blocks;            /* i_blocks: 512-byte units */
@@ -331,6 +369,10 @@ struct ext2_fs {
 	bool had_errors;
 	uint16_t mount_state;       /* s_state when mounted, restored at unmount */
 
+	/* Found at mount by ext2_check_allocation (check.c), fixed after. */
+	char damage[112];           /* what is wrong with the allocation metadata, or "" */
+	uint32_t *bad, nbad;        /* the bad-blocks inode's list, sorted */
+
 	struct list inodes[EXT2_INODE_BUCKETS];
 	uint32_t dir_rotor;         /* spreading of new directories */
 	/* Freeing that waits for a checkpoint (deferred.c), oldest first. */
@@ -363,6 +405,7 @@ void ext2_gd_dirty(struct ext2_fs *fs, uint32_t group);
 bool ext2_group_has_super(struct ext2_fs *fs, uint32_t group);
 uint32_t ext2_group_first_block(struct ext2_fs *fs, uint32_t group);
 uint32_t ext2_group_nblocks(struct ext2_fs *fs, uint32_t group);
+uint32_t ext2_group_meta_end(struct ext2_fs *fs, uint32_t group);
 uint32_t ext2_now(void);
 int64_t ext2_now_ns(void);
 int ext2_check_writable(struct ext2_fs *fs);
@@ -376,6 +419,21 @@ int ext2_new_block(struct ext2_fs *fs, uint32_t goal, uint32_t *out);
 int ext2_free_block(struct ext2_fs *fs, uint32_t blk);
 int ext2_release_block_bit(struct ext2_fs *fs, uint32_t blk);
 int ext2_read_block_bitmap(struct ext2_fs *fs, uint32_t group, struct buf **out);
+
+/* time.c: decode and encode a time (extra NULL: the inode has no extra
+ * field for it); set one from VFS nanoseconds, rounded down and clamped to
+ * what the inode holds (wide: it has the extra field); the VFS value. */
+void ext2_time_decode(struct ext2_time *t, le32 sec, const le32 *extra);
+void ext2_time_encode(const struct ext2_time *t, le32 *sec, le32 *extra);
+void ext2_time_set(struct ext2_time *t, int64_t ns, bool wide);
+int64_t ext2_time_ns(const struct ext2_time *t);
+#define EXT2_TIME_WIDE(ii, field) EXT2_EXTRA_COVERS((ii)->extra_isize, field)
+
+/* check.c: at mount, compare the bitmaps with the descriptors, the
+ * group metadata and the bad-blocks list; what is wrong goes into
+ * fs->damage (0, or -errno for I/O). ext2_is_bad_block: blk is on that list. */
+int ext2_check_allocation(struct ext2_fs *fs);
+bool ext2_is_bad_block(struct ext2_fs *fs, uint32_t blk);
 
 /* ialloc.c */
 int ext2_new_inode(struct ext2_fs *fs, uint32_t dir_ino, bool is_dir, uint32_t *out);

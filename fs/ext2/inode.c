@@ -62,22 +62,11 @@ bool ext2_has_blocks(struct ext2_fs *fs, struct ext2_inode_info *ii)
 void ext2_touch(struct ext2_inode_info *ii, bool m, bool c)
 {
 	int64_t now = ext2_now_ns();
-	uint32_t sec = (uint32_t)(now / 1000000000), ns = (uint32_t)(now % 1000000000);
-	if (m) {
-		ii->mtime = sec;
-		ii->mtime_ns = ns;
-	}
-	if (c) {
-		ii->ctime = sec;
-		ii->ctime_ns = ns;
-	}
+	if (m)
+		ext2_time_set(&ii->mtime, now, EXT2_TIME_WIDE(ii, i_mtime_extra));
+	if (c)
+		ext2_time_set(&ii->ctime, now, EXT2_TIME_WIDE(ii, i_ctime_extra));
 	ii->dirty = true;
-}
-
-static uint32_t extra_ns(le32 x)
-{
-	uint32_t ns = ld32(x) >> 2;
-	return ns < 1000000000 ? ns : 0;
 }
 
 /* Where inode ino lives: its inode-table block and byte offset in it. */
@@ -92,6 +81,31 @@ static void locate(struct ext2_fs *fs, uint32_t ino, uint32_t *blk, uint32_t *of
 bool ext2_valid_ino(struct ext2_fs *fs, uint32_t ino)
 {
 	return (ino == EXT2_ROOT_INO || ino >= fs->first_ino) && ino <= fs->inodes_count;
+}
+
+/* Read (store false) or write the times of the on-disk inode raw, with
+ * the extra fields its extra size covers. */
+static void times_io(struct ext2_inode_info *ii, struct ext2_inode *raw, bool store)
+{
+	struct ext2_inode_extra *x = (struct ext2_inode_extra *)(raw + 1);
+	struct { struct ext2_time *t; le32 *sec, *extra; } f[] = {
+		{ &ii->atime, &raw->i_atime,
+		  EXT2_TIME_WIDE(ii, i_atime_extra) ? &x->i_atime_extra : NULL },
+		{ &ii->ctime, &raw->i_ctime,
+		  EXT2_TIME_WIDE(ii, i_ctime_extra) ? &x->i_ctime_extra : NULL },
+		{ &ii->mtime, &raw->i_mtime,
+		  EXT2_TIME_WIDE(ii, i_mtime_extra) ? &x->i_mtime_extra : NULL },
+		{ &ii->crtime, &x->i_crtime,
+		  EXT2_TIME_WIDE(ii, i_crtime_extra) ? &x->i_crtime_extra : NULL },
+	};
+	/* crtime only with its extra field (i_crtime sits just before it). */
+	unsigned n = f[3].extra ? 4 : 3;
+	for (unsigned i = 0; i < n; i++) {
+		if (store)
+			ext2_time_encode(f[i].t, f[i].sec, f[i].extra);
+		else
+			ext2_time_decode(f[i].t, *f[i].sec, f[i].extra);
+	}
 }
 
 static int read_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
@@ -109,9 +123,6 @@ static int read_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 	ii->size = ld32(raw->i_size);
 	if (S_ISREG(ii->mode))
 		ii->size |= (uint64_t)ld32(raw->i_size_high) << 32;
-	ii->atime = ld32(raw->i_atime);
-	ii->ctime = ld32(raw->i_ctime);
-	ii->mtime = ld32(raw->i_mtime);
 	ii->dtime = ld32(raw->i_dtime);
 	ii->links = ld16(raw->i_links_count);
 	ii->blocks = ld32(raw->i_blocks);
@@ -128,20 +139,20 @@ static int read_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 		if (isize % 4 || isize > fs->inode_size - EXT2_GOOD_OLD_INODE_SIZE)
 			isize = 0;
 		ii->extra_isize = isize;
-		if (EXT2_EXTRA_COVERS(isize, i_ctime_extra))
-			ii->ctime_ns = extra_ns(x->i_ctime_extra);
-		if (EXT2_EXTRA_COVERS(isize, i_mtime_extra))
-			ii->mtime_ns = extra_ns(x->i_mtime_extra);
-		if (EXT2_EXTRA_COVERS(isize, i_atime_extra))
-			ii->atime_ns = extra_ns(x->i_atime_extra);
 	}
+	times_io(ii, (struct ext2_inode *)raw, false);
 	brelse(b);
 
 	/* Check it once, here. */
-	if (ii->links == 0 && (ii->mode == 0 || ii->dtime))
-		return -ENOENT;     /* deleted: a stale number, as Linux's -ESTALE */
 	if (ii->links == 0 && ii->ino < fs->first_ino)
 		return EXT2_CORRUPT(fs, "reserved inode %u has no links", ii->ino);
+	if (ii->links == 0 && (ii->mode == 0 || ii->dtime))
+		return -ENOENT;     /* deleted: a stale number, as Linux's -ESTALE */
+	/* No links but not deleted: whatever names it, the count is wrong, and
+	 * the last iput would free an inode the bitmap still holds. */
+	if (ii->links == 0)
+		return EXT2_CORRUPT(fs, "inode %u is in use (mode 0%o) but has no links", ii->ino,
+		                    ii->mode);
 	switch (ii->mode & S_IFMT) {
 	case S_IFREG: case S_IFDIR: case S_IFLNK: case S_IFCHR: case S_IFBLK:
 	case S_IFIFO: case S_IFSOCK:
@@ -190,9 +201,6 @@ int ext2_write_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 	st32(&raw->i_size, (uint32_t)ii->size);
 	if (S_ISREG(ii->mode))
 		st32(&raw->i_size_high, (uint32_t)(ii->size >> 32));
-	st32(&raw->i_atime, ii->atime);
-	st32(&raw->i_ctime, ii->ctime);
-	st32(&raw->i_mtime, ii->mtime);
 	st32(&raw->i_dtime, ii->dtime);
 	st16(&raw->i_links_count, ii->links);
 	st32(&raw->i_blocks, ii->blocks);
@@ -201,16 +209,7 @@ int ext2_write_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 		st32(&raw->i_block[i], ii->block[i]);
 	st32(&raw->i_generation, ii->generation);
 	st32(&raw->i_file_acl, ii->file_acl);
-	if (fs->inode_size > EXT2_GOOD_OLD_INODE_SIZE) {
-		struct ext2_inode_extra *x = (struct ext2_inode_extra *)
-			(b->data + off + EXT2_GOOD_OLD_INODE_SIZE);
-		if (EXT2_EXTRA_COVERS(ii->extra_isize, i_ctime_extra))
-			st32(&x->i_ctime_extra, ii->ctime_ns << 2);
-		if (EXT2_EXTRA_COVERS(ii->extra_isize, i_mtime_extra))
-			st32(&x->i_mtime_extra, ii->mtime_ns << 2);
-		if (EXT2_EXTRA_COVERS(ii->extra_isize, i_atime_extra))
-			st32(&x->i_atime_extra, ii->atime_ns << 2);
-	}
+	times_io(ii, raw, true);
 	bdirty_kind(b, BK_INODE);
 	brelse(b);
 	ii->dirty = false;
@@ -265,6 +264,19 @@ int ext2_init_inode(struct ext2_fs *fs, uint32_t ino, uint32_t mode, uint32_t ui
 		kfree(ii);
 		return rc;
 	}
+	/* The bitmap said free; the inode must agree (links, or a mode without
+	 * a deletion time, is a file in use), else its bitmap lies and taking
+	 * it would give one inode two files. The caller clears the bit again. */
+	const struct ext2_inode *old = (const struct ext2_inode *)(b->data + off);
+	uint16_t links = ld16(old->i_links_count), omode = ld16(old->i_mode);
+	if (links || (omode && !ld32(old->i_dtime)) || ext2_is_bad_block(fs, blk)) {
+		brelse(b);
+		kfree(ii);
+		if (links || omode)
+			return EXT2_CORRUPT(fs, "inode %u is free in the bitmap but in use "
+			                    "(links %u, mode 0%o)", ino, links, omode);
+		return EXT2_CORRUPT(fs, "inode %u is in bad block %u", ino, blk);
+	}
 	memset(b->data + off, 0, fs->inode_size);
 	if (fs->inode_size > EXT2_GOOD_OLD_INODE_SIZE) {
 		struct ext2_inode_extra *x = (struct ext2_inode_extra *)(b->data + off +
@@ -281,9 +293,9 @@ int ext2_init_inode(struct ext2_fs *fs, uint32_t ino, uint32_t mode, uint32_t ui
 	ii->gid = gid;
 	ii->extra_isize = fs->inode_size > EXT2_GOOD_OLD_INODE_SIZE ? fs->want_extra_isize : 0;
 	ext2_touch(ii, true, true);
-	ii->atime = ii->ctime;
-	ii->atime_ns = ii->ctime_ns;
-	ii->generation = __atomic_add_fetch(&next_generation, 1, __ATOMIC_RELAXED) ^ ii->ctime;
+	ii->atime = ii->crtime = ii->mtime = ii->ctime;
+	ii->generation = __atomic_add_fetch(&next_generation, 1, __ATOMIC_RELAXED) ^
+	                 (uint32_t)ii->ctime.sec;
 	ii->refs = 1;
 	ii->dirty = true;
 	list_push_back(bucket(fs, ino), &ii->link);

@@ -59,15 +59,18 @@ static int plan(struct blkdev *dev, const struct ext2_mkfs_opts *o, struct layou
 	if (size > dev->sectors * dev->sector_size)
 		return -EINVAL;
 	l->bsize = o->block_size ? o->block_size : (size < (512ull << 20) ? 1024 : 4096);
-	if (l->bsize != 1024 && l->bsize != 2048 && l->bsize != 4096)
+	for (l->log = 0; (1024u << l->log) < l->bsize && l->log < 6; l->log++)
+		;
+	if (l->bsize != 1024u << l->log || l->log > EXT2_MAX_BLOCK_LOG - EXT2_MIN_BLOCK_LOG)
 		return -EINVAL;
 	if (l->bsize < dev->sector_size)
 		return -EINVAL;
-	l->log = l->bsize == 1024 ? 0 : l->bsize == 2048 ? 1 : 2;
 	l->isz = o->inode_size ? o->inode_size : 256;
 	if (l->isz != 128 && l->isz != 256)
 		return -EINVAL;
 	uint32_t bpi = o->bytes_per_inode ? o->bytes_per_inode : (l->bsize == 1024 ? 4096 : 16384);
+	if (!o->bytes_per_inode && bpi < l->bsize)
+		bpi = l->bsize;
 	if (bpi < l->bsize || o->reserved_percent > 50)
 		return -EINVAL;
 	uint64_t blocks = size / l->bsize;
@@ -75,9 +78,10 @@ static int plan(struct blkdev *dev, const struct ext2_mkfs_opts *o, struct layou
 		blocks = 0xffffffffull;
 	l->blocks = (uint32_t)blocks;
 	l->fdb = l->bsize == 1024 ? 1 : 0;
-	l->bpg = 8 * l->bsize;
+	/* A group's free counts are 16-bit: mke2fs's 65528 blocks at most. */
+	l->bpg = 8 * l->bsize < 65528 ? 8 * l->bsize : 65528;
 	l->ipb = l->bsize / l->isz;
-	l->lpf_blocks = 16384 / l->bsize;
+	l->lpf_blocks = l->bsize < 16384 ? 16384 / l->bsize : 1;
 	if (l->lpf_blocks > EXT2_NDIR_BLOCKS)
 		l->lpf_blocks = EXT2_NDIR_BLOCKS;
 	for (;;) {
@@ -92,6 +96,8 @@ static int plan(struct blkdev *dev, const struct ext2_mkfs_opts *o, struct layou
 		ipg = (ipg + unit - 1) / unit * unit;
 		if (ipg > 8 * l->bsize)
 			ipg = 8 * l->bsize;
+		if (ipg > EXT2_MAX_GROUP_COUNT)
+			ipg = EXT2_MAX_GROUP_COUNT / unit * unit;
 		if (ipg * l->ngroups > 0xffffffffull)
 			ipg = 0xffffffffull / l->ngroups / unit * unit;
 		l->ipg = (uint32_t)ipg;
@@ -150,11 +156,12 @@ static void make_dir_inode(struct ext2_inode *in, const struct layout *l, uint16
 		st32(&in->i_block[i], first_block + i);
 }
 
-static void dirent(uint8_t *p, uint32_t ino, uint16_t rec_len, const char *name)
+static void dirent(const struct layout *l, uint8_t *p, uint32_t ino, uint32_t rec_len,
+                   const char *name)
 {
 	struct ext2_dir_entry *de = (struct ext2_dir_entry *)p;
 	st32(&de->inode, ino);
-	st16(&de->rec_len, rec_len);
+	ext2_set_rec_len(l->bsize, de, rec_len);
 	de->name_len = (uint8_t)strlen(name);
 	de->file_type = ino ? EXT2_FT_DIR : 0;
 	memcpy(de->name, name, strlen(name));
@@ -248,18 +255,18 @@ int ext2_mkfs(struct blkdev *dev, const struct ext2_mkfs_opts *o)
 	if ((rc = write_blocks(dev, &l, it, it0, it0_blocks)) < 0)
 		goto out;
 	memset(blk, 0, l.bsize);
-	dirent(blk, EXT2_ROOT_INO, 12, ".");
-	dirent(blk + 12, EXT2_ROOT_INO, 12, "..");
-	dirent(blk + 24, LPF_INO, (uint16_t)(l.bsize - 24), "lost+found");
+	dirent(&l, blk, EXT2_ROOT_INO, 12, ".");
+	dirent(&l, blk + 12, EXT2_ROOT_INO, 12, "..");
+	dirent(&l, blk + 24, LPF_INO, l.bsize - 24, "lost+found");
 	if ((rc = write_blocks(dev, &l, root_blk, blk, 1)) < 0)
 		goto out;
 	for (uint32_t i = 0; i < l.lpf_blocks; i++) {
 		memset(blk, 0, l.bsize);
 		if (i == 0) {
-			dirent(blk, LPF_INO, 12, ".");
-			dirent(blk + 12, EXT2_ROOT_INO, (uint16_t)(l.bsize - 12), "..");
+			dirent(&l, blk, LPF_INO, 12, ".");
+			dirent(&l, blk + 12, EXT2_ROOT_INO, l.bsize - 12, "..");
 		} else {
-			dirent(blk, 0, (uint16_t)l.bsize, "");
+			dirent(&l, blk, 0, l.bsize, "");
 		}
 		if ((rc = write_blocks(dev, &l, lpf_blk + i, blk, 1)) < 0)
 			goto out;

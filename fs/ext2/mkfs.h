@@ -12,9 +12,9 @@ struct blkdev;
 
 struct ext2_mkfs_opts {
 	uint64_t size;              /* bytes to use; 0: the whole device */
-	uint32_t block_size;        /* 1024, 2048 or 4096; 0: 1024 below 512 MiB, else 4096 */
+	uint32_t block_size;        /* 1024 to 65536, a power of 2; 0: 1024 below 512 MiB, else 4096 */
 	uint32_t inode_size;        /* 128 or 256; 0: 256 */
-	uint32_t bytes_per_inode;   /* one inode per this many bytes; 0: 4096 or 16384 */
+	uint32_t bytes_per_inode;   /* one inode per this many bytes; 0: 4096 or 16384, or a block */
 	uint32_t reserved_percent;  /* blocks kept for the super user, 0..50 */
 	const char *label;          /* volume name, up to 16 bytes; NULL: none */
 };

@@ -127,26 +127,6 @@ static void encode_rdev(struct ext2_inode_info *ii, uint64_t rdev)
 	}
 }
 
-/* On-disk times are signed 32-bit seconds (before 1970: negative). */
-static int64_t time_ns(uint32_t sec, uint32_t ns)
-{
-	return (int64_t)(int32_t)sec * 1000000000 + ns;
-}
-
-static void set_time(uint32_t *sec, uint32_t *ns, int64_t t)
-{
-	const int64_t lo = (int64_t)INT32_MIN * 1000000000;
-	const int64_t hi = (int64_t)INT32_MAX * 1000000000 + 999999999;
-	t = t < lo ? lo : t > hi ? hi : t;
-	int64_t s = t / 1000000000, rem = t % 1000000000;
-	if (rem < 0) {          /* round down, not toward zero */
-		s--;
-		rem += 1000000000;
-	}
-	*sec = (uint32_t)(int32_t)s;
-	*ns = (uint32_t)rem;
-}
-
 int ext2_getattr(struct fs *vfs, uint64_t ino, struct vfs_stat *out)
 {
 	struct ext2_fs *fs = EXT2(vfs);
@@ -165,14 +145,9 @@ int ext2_getattr(struct fs *vfs, uint64_t ino, struct vfs_stat *out)
 		if (S_ISCHR(ii->mode) || S_ISBLK(ii->mode))
 			out->rdev = decode_rdev(ii);
 		out->blksize = fs->bsize;
-		/* Nanoseconds only where the inode keeps them on disk, so a time
-		 * read now is the time read after the inode leaves the cache. */
-		out->atime_ns = time_ns(ii->atime,
-			EXT2_EXTRA_COVERS(ii->extra_isize, i_atime_extra) ? ii->atime_ns : 0);
-		out->mtime_ns = time_ns(ii->mtime,
-			EXT2_EXTRA_COVERS(ii->extra_isize, i_mtime_extra) ? ii->mtime_ns : 0);
-		out->ctime_ns = time_ns(ii->ctime,
-			EXT2_EXTRA_COVERS(ii->extra_isize, i_ctime_extra) ? ii->ctime_ns : 0);
+		out->atime_ns = ext2_time_ns(&ii->atime);
+		out->mtime_ns = ext2_time_ns(&ii->mtime);
+		out->ctime_ns = ext2_time_ns(&ii->ctime);
 		ext2_iput(fs, ii);
 	}
 	ext2_unlock(fs);
@@ -221,11 +196,12 @@ int ext2_setattr(struct fs *vfs, uint64_t ino, const struct vfs_setattr *attr)
 			ii->uid = attr->uid;
 		if (attr->mask & VFS_SET_GID)
 			ii->gid = attr->gid;
-		/* 1901..2038: what signed 32-bit seconds hold (no epoch bits). */
+		/* Clamped to what the inode holds: 1901..2038, or 2446 with
+		 * the extra fields. */
 		if (attr->mask & VFS_SET_ATIME)
-			set_time(&ii->atime, &ii->atime_ns, attr->atime_ns);
+			ext2_time_set(&ii->atime, attr->atime_ns, EXT2_TIME_WIDE(ii, i_atime_extra));
 		if (attr->mask & VFS_SET_MTIME)
-			set_time(&ii->mtime, &ii->mtime_ns, attr->mtime_ns);
+			ext2_time_set(&ii->mtime, attr->mtime_ns, EXT2_TIME_WIDE(ii, i_mtime_extra));
 		ext2_touch(ii, false, true);
 	}
 	if (ii->dirty) {
@@ -412,6 +388,29 @@ int ext2_link(struct fs *vfs, uint64_t ino, uint64_t dir, const char *name, size
 	return end_dir_change(fs, rc, d, ii);
 }
 
+/* Before a name of victim in directory d goes: its link count must agree
+ * with what names it, else the removal would free an inode still named
+ * elsewhere (or leave d counting a subdirectory that is gone). An empty
+ * directory has exactly two (its entry and its "."), and its parent one
+ * more than two for it; anything else has at least one. */
+static int check_links(struct ext2_fs *fs, struct ext2_inode_info *d,
+                       struct ext2_inode_info *victim)
+{
+	if (!S_ISDIR(victim->mode)) {
+		if (victim->links == 0)
+			return EXT2_CORRUPT(fs, "inode %u is named in directory %u but has no links",
+			                    victim->ino, d->ino);
+		return 0;
+	}
+	if (victim->links != 2)
+		return EXT2_CORRUPT(fs, "empty directory %u has %u links, not 2", victim->ino,
+		                    victim->links);
+	if (d->links < 3)
+		return EXT2_CORRUPT(fs, "directory %u has %u links but subdirectory %u", d->ino,
+		                    d->links, victim->ino);
+	return 0;
+}
+
 static int remove_name(struct fs *vfs, uint64_t dir, const char *name, size_t len, bool want_dir)
 {
 	struct ext2_fs *fs = EXT2(vfs);
@@ -432,13 +431,14 @@ static int remove_name(struct fs *vfs, uint64_t dir, const char *name, size_t le
 	else if (want_dir && (rc = ext2_dir_is_empty(fs, ii)) >= 0)
 		rc = rc ? 0 : -ENOTEMPTY;
 	if (rc == 0)
+		rc = check_links(fs, d, ii);
+	if (rc == 0)
 		rc = ext2_dir_remove(fs, d, name, len, NULL);
 	if (rc == 0) {
 		if (want_dir) {
 			ii->links = 0;
-			if (d->links > 2)
-				d->links--;
-		} else if (ii->links) {
+			d->links--;
+		} else {
 			ii->links--;
 		}
 		ext2_touch(ii, false, true);
@@ -546,6 +546,9 @@ int ext2_rename(struct fs *vfs, uint64_t from_dir, const char *from, size_t from
 				goto out;
 			}
 		}
+		rc = check_links(fs, td, dst);
+		if (rc < 0)
+			goto out;
 	}
 	if (is_dir && fd != td) {
 		rc = is_ancestor(fs, src->ino, td->ino);
@@ -555,6 +558,11 @@ int ext2_rename(struct fs *vfs, uint64_t from_dir, const char *from, size_t from
 		}
 		if (!dst && td->links >= EXT2_LINK_MAX) {
 			rc = -EMLINK;
+			goto out;
+		}
+		if (fd->links < 3) {
+			rc = EXT2_CORRUPT(fs, "directory %u has %u links but subdirectory %u",
+			                  fd->ino, fd->links, src->ino);
 			goto out;
 		}
 	}
@@ -572,17 +580,15 @@ int ext2_rename(struct fs *vfs, uint64_t from_dir, const char *from, size_t from
 	if (dst) {
 		if (S_ISDIR(dst->mode)) {
 			dst->links = 0;
-			if (td->links > 2)
-				td->links--;
-		} else if (dst->links) {
+			td->links--;
+		} else {
 			dst->links--;
 		}
 		ext2_touch(dst, false, true);
 	}
 	if (is_dir && fd != td) {
 		rc = ext2_dir_set(fs, src, "..", 2, td->ino, S_IFDIR);
-		if (fd->links > 2)
-			fd->links--;
+		fd->links--;
 		td->links++;
 	}
 	ext2_touch(src, false, true);

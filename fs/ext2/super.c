@@ -60,6 +60,18 @@ uint32_t ext2_group_nblocks(struct ext2_fs *fs, uint32_t group)
 	return fs->blocks_per_group;
 }
 
+/* The first block of group g past its superblock and descriptor copies
+ * (group 0: also past the boot block and the primary superblock). */
+uint32_t ext2_group_meta_end(struct ext2_fs *fs, uint32_t group)
+{
+	uint32_t first = ext2_group_first_block(fs, group);
+	uint32_t end = first + (ext2_group_has_super(fs, group) ?
+	                        1 + fs->gdt_blocks + fs->reserved_gdt : 0);
+	if (group == 0 && end < EXT2_SB_OFFSET / fs->bsize + 1 + fs->gdt_blocks)
+		end = EXT2_SB_OFFSET / fs->bsize + 1 + fs->gdt_blocks;
+	return end;
+}
+
 struct ext2_group_desc *ext2_gd(struct ext2_fs *fs, uint32_t group)
 {
 	struct buf *b = fs->gd_bufs[group / fs->desc_per_block];
@@ -144,7 +156,9 @@ static int check_super(struct ext2_fs *fs, const struct ext2_super_block *sb,
 
 	if (fs->first_data_block != (fs->bsize == 1024 ? 1u : 0u) ||
 	    fs->blocks_per_group == 0 || fs->blocks_per_group > 8 * fs->bsize ||
+	    fs->blocks_per_group > EXT2_MAX_GROUP_COUNT ||
 	    fs->inodes_per_group == 0 || fs->inodes_per_group > 8 * fs->bsize ||
+	    fs->inodes_per_group > EXT2_MAX_GROUP_COUNT ||
 	    fs->blocks_count <= fs->first_data_block + 1 || fs->inodes_count < EXT2_ROOT_INO ||
 	    fs->inode_size < EXT2_GOOD_OLD_INODE_SIZE || fs->inode_size > fs->bsize ||
 	    (fs->inode_size & (fs->inode_size - 1)) ||
@@ -190,8 +204,10 @@ static int check_super(struct ext2_fs *fs, const struct ext2_super_block *sb,
 	return 0;
 }
 
-/* Check every descriptor (STYLE.md 6): bitmaps and inode table inside the
- * group, counts within the group's size; sum the free counts. */
+/* Check every descriptor (STYLE.md 6): the inode table inside the group
+ * (without it no file can be read); sum the free counts. The bitmaps and
+ * the counts are ext2_check_allocation's: when only they are wrong, the
+ * files can still be read. */
 static int check_groups(struct ext2_fs *fs)
 {
 	uint64_t free_blocks = 0, free_inodes = 0;
@@ -201,19 +217,10 @@ static int check_groups(struct ext2_fs *fs)
 		uint32_t last = first + ext2_group_nblocks(fs, g) - 1;
 		uint32_t bb = ld32(gd->bg_block_bitmap), ib = ld32(gd->bg_inode_bitmap);
 		uint32_t it = ld32(gd->bg_inode_table);
-		/* Inside the group, past its superblock and descriptor copies,
-		 * and not on top of each other. */
-		uint32_t meta_end = first + (ext2_group_has_super(fs, g) ?
-		                             1 + fs->gdt_blocks + fs->reserved_gdt : 0);
-		if (g == 0 && meta_end < EXT2_SB_OFFSET / fs->bsize + 1 + fs->gdt_blocks)
-			meta_end = EXT2_SB_OFFSET / fs->bsize + 1 + fs->gdt_blocks;
-		if (bb < meta_end || bb > last || ib < meta_end || ib > last || it < meta_end ||
-		    it > last || fs->itb_per_group - 1 > last - it || bb == ib ||
-		    (bb >= it && bb - it < fs->itb_per_group) ||
-		    (ib >= it && ib - it < fs->itb_per_group) ||
-		    ld16(gd->bg_free_blocks_count) > last - first + 1 ||
-		    ld16(gd->bg_free_inodes_count) > fs->inodes_per_group) {
-			kprintf("ext2: %s: group descriptor %u is corrupt\n", fs->vfs.dev->name, g);
+		uint32_t meta_end = ext2_group_meta_end(fs, g);
+		if (it < meta_end || it > last || fs->itb_per_group - 1 > last - it) {
+			kprintf("ext2: %s: group descriptor %u: inode table at %u is outside the "
+			        "group; not mountable (e2fsck -f)\n", fs->vfs.dev->name, g, it);
 			return -EIO;
 		}
 		fs->groups[g].block_bitmap = bb;
@@ -223,12 +230,26 @@ static int check_groups(struct ext2_fs *fs)
 		free_blocks += ld16(gd->bg_free_blocks_count);
 		free_inodes += ld16(gd->bg_free_inodes_count);
 	}
-	if (free_blocks > fs->blocks_count || free_inodes > fs->inodes_count) {
-		kprintf("ext2: %s: free counts exceed the totals\n", fs->vfs.dev->name);
-		return -EIO;
+	/* Per group, ext2_check_allocation compares them with the bitmaps. */
+	fs->free_blocks = (uint32_t)(free_blocks < fs->blocks_count ? free_blocks : fs->blocks_count);
+	fs->free_inodes = (uint32_t)(free_inodes < fs->inodes_count ? free_inodes : fs->inodes_count);
+	return 0;
+}
+
+/* Damaged allocation metadata (check.c): the files can be read but a write
+ * would spread the damage, so only a read-only mount, as fuse2fs does. */
+static int check_damage(struct ext2_fs *fs)
+{
+	int rc = ext2_check_allocation(fs);
+	if (rc < 0 || !fs->damage[0])
+		return rc;
+	const char *dev = fs->vfs.dev->name;
+	if (!fs->vfs.read_only) {
+		kprintf("ext2: %s: %s; read-write mount refused (mount it read-only to copy "
+		        "files out; e2fsck -f repairs it)\n", dev, fs->damage);
+		return -EROFS;
 	}
-	fs->free_blocks = (uint32_t)free_blocks;
-	fs->free_inodes = (uint32_t)free_inodes;
+	kprintf("ext2: %s: %s; mounted read-only (e2fsck -f repairs it)\n", dev, fs->damage);
 	return 0;
 }
 
@@ -247,6 +268,7 @@ static void release(struct ext2_fs *fs)
 	bcache_destroy(fs->bc);
 	kfree(fs->deferred);
 	kfree(fs->groups);
+	kfree(fs->bad);
 	kfree(fs);
 }
 
@@ -300,6 +322,8 @@ static int ext2_mount(struct blkdev *dev, unsigned flags, struct fs **out)
 		bunlock(fs->gd_bufs[i]);
 	}
 	rc = check_groups(fs);
+	if (rc == 0)
+		rc = check_damage(fs);
 	if (rc < 0)
 		goto fail;
 

@@ -3,7 +3,7 @@
 # it after tests/lib.sh). Run by itself, it checks torofuse's command line.
 #
 #   fuse_ready                  skip (print the closing line, exit 0) without FUSE
-#   make_image KIND PATH        KIND: genext2fs | mke2fs-1k | mke2fs-4k
+#   make_image KIND PATH [MIB]  KIND: genext2fs | mke2fs-Nk (N KiB blocks, 1 to 64)
 #   tf_mount IMG MNT [OPTS]     torofuse in the background (daemon mode)
 #   f2_mount IMG MNT [OPTS]     fuse2fs in the foreground, as a child
 #   fs_umount MNT               unmount and wait for the daemon to finish
@@ -50,8 +50,13 @@ make_image() {   # kind path [MiB]
 	rm -f "$img"
 	case $kind in
 	genext2fs) genext2fs -b $((size * 1024)) -N 4096 "$img" ;;
-	mke2fs-1k) mke2fs -q -F -t ext2 -b 1024 "$img" "${size}M" ;;
-	mke2fs-4k) mke2fs -q -F -t ext2 -b 4096 "$img" "${size}M" ;;
+	mke2fs-[0-9]*k) local k=${kind#mke2fs-}
+		k=${k%k}
+		# Blocks above 4 KiB: by default as many blocks as 96 MiB of 4 KiB
+		# ones, so what fits is the same (sparse file; -F: the host's page
+		# size is smaller than such blocks).
+		[ -z "${3:-}" ] && [ "$k" -gt 4 ] && size=$((96 * k / 4))
+		mke2fs -q -F -t ext2 -b $((k * 1024)) "$img" "${size}M" ;;
 	*) echo "make_image: unknown kind $kind"; return 1 ;;
 	esac >/dev/null 2>&1
 }

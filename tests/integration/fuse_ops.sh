@@ -117,7 +117,8 @@ s_links() {
 	local n; n=$(cd "$M/tree" && find . -type f | head -50 | wc -l)
 	(cd "$M/tree" && find . -type f | head -50 | while read -r f; do ln "$f" "$f.hl"; done)
 	expect "50 more hard links in the tree" [ "$(find "$M/tree" -type f -links 2 | wc -l)" -eq $((2 * n)) ]
-	expect "du counts hard links once" [ "$(du -s "$M/tree" | cut -f1)" -lt $(( $(du -s "$SRC" | cut -f1) * 2 )) ]
+	# Once: less than du -l, which counts every name (any block size).
+	expect "du counts hard links once" [ "$(du -s "$M/tree" | cut -f1)" -lt "$(du -sl "$M/tree" | cut -f1)" ]
 }
 
 s_symlinks() {
@@ -156,7 +157,7 @@ s_attrs() {
 	touch -a -d '1999-12-31 23:59:59 UTC' "$M/at"
 	expect "touch -a sets atime only" [ "$(stat -c %X:%Y "$M/at")" = 946684799:981173106 ]
 	touch -d '1960-01-01 00:00:00 UTC' "$M/atd"
-	known "a time before 1970 (ext2 getattr reads times unsigned)" [ "$(stat -c %Y "$M/atd")" = -315619200 ]
+	expect "a time before 1970" [ "$(stat -c %Y "$M/atd")" = -315619200 ]
 	echo s >"$M/sg"; chmod 6755 "$M/sg"; echo y >>"$M/sg"
 	expect "a write by root keeps the set-id bits" [ "$(stat -c %a "$M/sg")" = 6755 ]
 	chown 1:1 "$M/sg"

@@ -64,6 +64,9 @@ Test(ext2_mkfs, b1k_i256) { mkfs_case(30u << 20, 1024, 256, 4); }
 Test(ext2_mkfs, b2k_i256) { mkfs_case(70u << 20, 2048, 256, 2); }
 Test(ext2_mkfs, b4k_i128) { mkfs_case(300u << 20, 4096, 128, 3); }
 Test(ext2_mkfs, b4k_small) { mkfs_case(2u << 20, 4096, 256, 1); }
+Test(ext2_mkfs, b8k) { mkfs_case(600u << 20, 8192, 256, 2); }
+/* 64 KiB: groups of 65528 blocks at most (16-bit free counts). */
+Test(ext2_mkfs, b64k) { mkfs_case(5ull << 30, 65536, 256, 2); }
 
 static int simple_body(void *arg)
 {

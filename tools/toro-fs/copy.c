@@ -163,7 +163,7 @@ out:
 
 static int64_t ns_of(struct timespec ts)
 {
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return vfs_time_ns(ts.tv_sec, ts.tv_nsec);
 }
 
 static void put_attrs(struct copy *c, const char *img, const struct stat *st)

@@ -87,5 +87,15 @@ int main(int argc, char **argv)
 	}
 	cfg.ndisks = 1;
 	cfg.disk_path[0] = argv[argc >= 2 && strcmp(argv[1], "mkfs") == 0 ? 2 : 1];
+	/* The kernel's console (the driver's notes, such as why an image is
+	 * mounted read-only) writes to fd 1: send it to stderr, and the
+	 * tool's own output (cat, get -) through stdout on a copy of the
+	 * original fd 1, so the notes never mix into file contents. */
+	fflush(stdout);
+	int out = dup(STDOUT_FILENO);
+	FILE *f = out >= 0 ? fdopen(out, "w") : NULL;
+	if (!f || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+		return fail(EXIT_HOST, errno, "stdout");
+	stdout = f;
 	return hal_posix_run(&cfg, argc, argv);
 }

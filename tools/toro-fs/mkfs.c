@@ -29,8 +29,8 @@ static int mkfs_args(int argc, char **argv, uint64_t *size, unsigned *bsize)
 	if (argc == 4) {
 		uint64_t b;
 		if (strcmp(argv[2], "-b") != 0 || parse_size(argv[3], &b) < 0 ||
-		    (b != 1024 && b != 2048 && b != 4096)) {
-			fail(0, 0, "mkfs: block size must be -b 1024, 2048 or 4096");
+		    b < 1024 || b > 65536 || (b & (b - 1))) {
+			fail(0, 0, "mkfs: block size must be -b 1024, 2048, ... 65536 (a power of 2)");
 			return -1;
 		}
 		*bsize = (unsigned)b;
