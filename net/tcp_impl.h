@@ -84,6 +84,8 @@ struct tcp_seg {
 	uint8_t flags;
 	uint16_t wnd;                   /* as sent, unscaled */
 	uint32_t len;                   /* payload bytes */
+	uint16_t seg_size;              /* 0, or the sender's MSS when this is
+	                                   many segments as one (HAL_NET_RX_GSO) */
 	struct tcp_opts opts;
 	struct netbuf *nb;              /* data at the payload, len bytes */
 };

@@ -279,12 +279,16 @@ long tcp_recv(struct tcp_conn *c, void *buf, size_t len, int flags, uint64_t dea
 	bool consume = !(flags & SOCKET_PEEK);
 	size_t n = tcp_rcv_copy(c, buf, len, consume);
 	if (consume && c->state >= TCP_ESTABLISHED && c->state != TCP_TIME_WAIT) {
-		/* Window update once the window can grow by 2 segments or
-		 * half the buffer, whichever is less (§3.8.6.2.2). */
+		/* A window update of its own once the window can grow by 2
+		 * segments or half the buffer, whichever is less (§3.8.6.2.2),
+		 * and what is left of the one announced is at most half of
+		 * what it could be: until then the ACKs that data and echoes
+		 * carry anyway say the same, and a frame each read would cost
+		 * a send (Linux's __tcp_cleanup_rbuf waits for the same). */
 		uint32_t cur = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 		uint32_t space = c->rcvbuf - c->rcvq_bytes;
 		uint32_t step = 2u * c->adv_mss < c->rcvbuf / 2 ? 2u * c->adv_mss : c->rcvbuf / 2;
-		if (space > cur && space - cur >= step && !c->fin_rcvd) {
+		if (space > cur && space - cur >= step && space / 2 >= cur && !c->fin_rcvd) {
 			c->ack_now = true;
 			tcp_output(c);
 		}
