@@ -209,6 +209,7 @@ struct tcp_conn *tcp_conn_new(unsigned cpu)
 	c->state = TCP_CLOSED;
 	c->linger_s = -1;
 	c->rcvbuf = TCP_DEFAULT_BUF;
+	c->rcvbuf_auto = true;
 	c->sndbuf = TCP_DEFAULT_BUF;
 	c->mss = TCP_DEFAULT_MSS;
 	list_init(&c->hash_link);

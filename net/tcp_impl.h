@@ -186,6 +186,7 @@ enum tcp_state {
 #define TCP_MIN_BUF         (4 * 1024)
 #define TCP_SBUF_INITIAL    (16 * 1024)
 #define TCP_MAX_BUF         (8 * 1024 * 1024)
+#define TCP_RCVBUF_AUTO_MAX (4 * 1024 * 1024)          /* autotuning's ceiling */
 #define TCP_DELACK_NS       (40ull * 1000000ull)
 #define TCP_SYN_RETRIES     6
 #define TCP_DATA_RETRIES    12
@@ -242,6 +243,11 @@ struct tcp_conn {
 	/* Receive sequence space; rcv_adv: the right edge announced. */
 	uint32_t irs, rcv_nxt, rcv_adv;
 	uint32_t rcvbuf;
+	/* Autotuning (tcp_rcv_autotune): on unless the user set RCVBUF; bytes
+	 * the reader took since the round trip that began at rcv_epoch_ns. */
+	bool rcvbuf_auto;
+	uint32_t rcv_copied;
+	uint64_t rcv_epoch_ns;
 	struct list rcvq;               /* netbufs in order, data at what is left */
 	uint32_t rcvq_bytes, rcvq_bufs;
 	struct list oooq;               /* out of order, by sequence; tcp_reass.c */
@@ -371,6 +377,11 @@ bool tcp_rcv_data(struct tcp_conn *c, struct tcp_seg *s, bool *fin_in_order);
 /* tcp_rcv_sack_blocks: up to max SACK blocks of oooq, the one with the
  * latest arrival first (RFC 2018 §4); how many. */
 unsigned tcp_rcv_sack_blocks(const struct tcp_conn *c, struct tcp_opts *o, unsigned max);
+/* tcp_rcv_autotune: the reader took copied bytes; grow rcvbuf when that
+ * pace would outrun the window. tcp_rcv_wscale: the window scale to offer
+ * for c's receive buffer, as it is or as autotuning may make it. */
+void tcp_rcv_autotune(struct tcp_conn *c, uint32_t copied);
+uint8_t tcp_rcv_wscale(const struct tcp_conn *c);
 /* tcp_rcv_window: the window to announce now (bytes, unscaled). */
 uint32_t tcp_rcv_window(struct tcp_conn *c);
 void tcp_rcv_purge(struct tcp_conn *c);

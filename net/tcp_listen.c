@@ -103,6 +103,7 @@ static struct tcp_conn *new_child(struct tcp_conn *l, const struct tcp_seg *s)
 	ip4_addr src;
 	c->nif = ipv4_route(c->raddr, &src);
 	c->rcvbuf = l->rcvbuf;
+	c->rcvbuf_auto = l->rcvbuf_auto;
 	c->sndbuf = l->sndbuf;
 	c->nodelay = l->nodelay;
 	c->keepidle_s = l->keepidle_s;

@@ -167,6 +167,41 @@ unsigned tcp_rcv_sack_blocks(const struct tcp_conn *c, struct tcp_opts *o, unsig
 	return n;
 }
 
+/* Receive buffer autotuning, the idea of Linux's dynamic right-sizing: a
+ * reader that takes more than half the buffer within one round trip keeps
+ * up with a sender the window holds back, so the buffer grows to twice
+ * that pace (up to TCP_RCVBUF_AUTO_MAX and what the window scale can
+ * say). A slow reader never makes it grow: what it leaves queued shrinks
+ * the window instead. Round trip: our smoothed RTT, 1 ms before any. */
+void tcp_rcv_autotune(struct tcp_conn *c, uint32_t copied)
+{
+	if (!c->rcvbuf_auto)
+		return;
+	uint64_t now = hal_clock_ns();
+	uint64_t rtt_ns = c->rtt.measured ? (uint64_t)c->rtt.srtt_us * 1000u : 1000000u;
+	c->rcv_copied += copied;
+	if (now - c->rcv_epoch_ns < rtt_ns)
+		return;
+	uint64_t want = 2ull * c->rcv_copied;
+	uint64_t max = (uint64_t)65535 << c->rcv_wscale;
+	if (max > TCP_RCVBUF_AUTO_MAX)
+		max = TCP_RCVBUF_AUTO_MAX;
+	if (want > c->rcvbuf)
+		c->rcvbuf = (uint32_t)(want < max ? want : max);
+	c->rcv_copied = 0;
+	c->rcv_epoch_ns = now;
+}
+
+uint8_t tcp_rcv_wscale(const struct tcp_conn *c)
+{
+	uint32_t most = c->rcvbuf_auto && c->rcvbuf < TCP_RCVBUF_AUTO_MAX ? TCP_RCVBUF_AUTO_MAX
+	                                                                 : c->rcvbuf;
+	uint8_t ws = 0;
+	while (ws < 14 && (65535u << ws) < most)
+		ws++;
+	return ws;
+}
+
 uint32_t tcp_rcv_window(struct tcp_conn *c)
 {
 	uint32_t space = c->rcvbuf > c->rcvq_bytes ? c->rcvbuf - c->rcvq_bytes : 0;
