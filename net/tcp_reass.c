@@ -180,6 +180,8 @@ void tcp_rcv_autotune(struct tcp_conn *c, uint32_t copied)
 	uint64_t now = hal_clock_ns();
 	uint64_t rtt_ns = c->rtt.measured ? (uint64_t)c->rtt.srtt_us * 1000u : 1000000u;
 	c->rcv_copied += copied;
+	if (!c->rcv_epoch_ns)
+		c->rcv_epoch_ns = now;          /* the first read starts the first */
 	if (now - c->rcv_epoch_ns < rtt_ns)
 		return;
 	uint64_t want = 2ull * c->rcv_copied;
