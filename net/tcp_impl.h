@@ -186,7 +186,8 @@ enum tcp_state {
 #define TCP_MIN_BUF         (4 * 1024)
 #define TCP_SBUF_INITIAL    (16 * 1024)
 #define TCP_MAX_BUF         (8 * 1024 * 1024)
-#define TCP_RCVBUF_AUTO_MAX (4 * 1024 * 1024)          /* autotuning's ceiling */
+#define TCP_RCVBUF_AUTO_MAX (4 * 1024 * 1024)          /* autotuning's ceilings */
+#define TCP_SNDBUF_AUTO_MAX (4 * 1024 * 1024)
 #define TCP_DELACK_NS       (40ull * 1000000ull)
 #define TCP_SYN_RETRIES     6
 #define TCP_DATA_RETRIES    12
@@ -234,7 +235,9 @@ struct tcp_conn {
 	 * with sequence number sbuf_seq (snd_una once the SYN is acked). */
 	uint8_t *sbuf;
 	uint32_t sbuf_size, sbuf_head, sbuf_len, sbuf_seq;
-	uint32_t sndbuf;                /* limit asked for */
+	uint32_t sndbuf;                /* limit asked for, or the least one */
+	bool sndbuf_auto;               /* unless the user set SNDBUF: the ring
+	                                   may grow with the windows (tcp_sbuf_limit) */
 	/* A send call is filling the ring (its fill may sleep: a file read),
 	 * so another sender waits: it would write at the same tail, or grow
 	 * the ring and free the one being filled. */
@@ -410,6 +413,9 @@ void tcp_retransmit_first(struct tcp_conn *c);
 void tcp_sack_fast_retransmit(struct tcp_conn *c);
 /* tcp_persist_probe: one byte beyond a zero window (RFC 9293 §3.8.6.1). */
 void tcp_persist_probe(struct tcp_conn *c);
+/* tcp_sbuf_limit: the size the send ring may reach: sndbuf, or with
+ * sndbuf_auto what two windows' worth of data in flight needs. */
+uint32_t tcp_sbuf_limit(const struct tcp_conn *c);
 /* tcp_sbuf_free / tcp_sbuf_space: send buffer release and room. */
 void tcp_sbuf_drop(struct tcp_conn *c, uint32_t n);
 uint32_t tcp_sbuf_space(const struct tcp_conn *c);

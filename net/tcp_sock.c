@@ -150,7 +150,12 @@ static bool sendable(struct tcp_conn *c)
 		return true;
 	if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED)
 		return false;
-	return tcp_sbuf_space(c) > 0;
+	/* Room worth coming back for: at least half of what is queued (as
+	 * Linux's sk_stream_min_wspace), so a writer held by a full buffer
+	 * returns with room for a large frame, not for the segment or two
+	 * that one ACK freed (which would go out as a frame of their own). */
+	uint32_t space = tcp_sbuf_space(c);
+	return space > 0 && space >= c->sbuf_len / 2;
 }
 
 static bool ring_room(struct tcp_conn *c)
@@ -340,6 +345,7 @@ int tcp_setopt(struct tcp_conn *c, int option, long value)
 			if (c->sbuf)
 				return -EISCONN;
 			c->sndbuf = (uint32_t)value;
+			c->sndbuf_auto = false;
 		}
 		return 0;
 	case SOCKOPT_LINGER_S:
