@@ -108,15 +108,16 @@ static uint32_t tso_max(const struct tcp_conn *c)
  * sending at once would make that many small frames (a write each)
  * instead of one large one. Held only while enough is in flight that
  * ACKs keep coming soon (a receiver acks every second segment at once)
- * and less than a third of the congestion window or a full TSO frame is
- * open (the idea of Linux's tcp_tso_should_defer); the next ACK runs
- * tcp_output again. */
+ * and less than a full TSO frame and a third of the smaller window (the
+ * congestion window or the peer's) is open: the idea of Linux's
+ * tcp_tso_should_defer. The next ACK runs tcp_output again. */
 static bool tso_defer(const struct tcp_conn *c, uint32_t room, uint32_t avail, uint32_t flight,
                       uint32_t big)
 {
 	if (room >= avail || room >= big || flight < 2u * c->mss)
 		return false;
-	return room < c->cwnd / 3;
+	uint32_t wnd = c->cwnd < c->snd_wnd ? c->cwnd : c->snd_wnd;
+	return room < wnd / 3;
 }
 
 static int out_seg(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)

@@ -196,8 +196,10 @@ void tcp_rcv_autotune(struct tcp_conn *c, uint32_t copied)
 	uint64_t max = (uint64_t)65535 << c->rcv_wscale;
 	if (max > TCP_RCVBUF_AUTO_MAX)
 		max = TCP_RCVBUF_AUTO_MAX;
+	if (want > max)
+		want = max;
 	if (want > c->rcvbuf)
-		c->rcvbuf = (uint32_t)(want < max ? want : max);
+		c->rcvbuf = (uint32_t)want;     /* only ever grows */
 	c->rcv_copied = 0;
 	c->rcv_epoch_ns = now;
 }

@@ -149,7 +149,7 @@ Test(tcp_reass, window)
 
 struct autotune_result {
 	uint8_t wscale;
-	uint32_t after_fast, after_slow, after_cap, locked;
+	uint32_t after_fast, after_slow, after_cap, locked, unscaled;
 };
 
 static int autotune_body(void *arg)
@@ -183,6 +183,15 @@ static int autotune_body(void *arg)
 	thread_sleep_ms(2);
 	tcp_rcv_autotune(c, 0);
 	r->locked = c->rcvbuf;
+	/* A peer without window scaling: the field says at most 64 KiB, and
+	 * the buffer stays as it is (never shrinks to that). */
+	c->rcvbuf = TCP_DEFAULT_BUF;
+	c->rcvbuf_auto = true;
+	c->rcv_wscale = 0;
+	tcp_rcv_autotune(c, 3u * 1024 * 1024);
+	thread_sleep_ms(2);
+	tcp_rcv_autotune(c, 0);
+	r->unscaled = c->rcvbuf;
 	tcp_conn_maybe_free(c);
 	return 0;
 }
@@ -196,4 +205,5 @@ Test(tcp_reass, autotune)
 	cr_assert_eq(r.after_slow, 400000, "a slow reader: unchanged");
 	cr_assert_eq(r.after_cap, TCP_RCVBUF_AUTO_MAX);
 	cr_assert_eq(r.locked, 65536);
+	cr_assert_eq(r.unscaled, TCP_DEFAULT_BUF);
 }
