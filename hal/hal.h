@@ -239,6 +239,7 @@ struct hal_netdev;
 #define HAL_NET_TX_CSUM   (1u << 0) /* fills in the TCP/UDP checksum of HAL_NET_CSUM_PARTIAL frames */
 #define HAL_NET_RX_CSUM   (1u << 1) /* checks TCP/UDP checksums and sets HAL_NET_CSUM_VALID */
 #define HAL_NET_TX_TSO    (1u << 2) /* cuts TCP/IPv4 frames with gso_size into segments (TSO) */
+#define HAL_NET_RX_GSO    (1u << 3) /* may receive TCP/IPv4 frames of many segments (see below) */
 
 /* Frame flags (hal_net_frame.flags). */
 #define HAL_NET_CSUM_PARTIAL (1u << 0) /* tx: the device computes the Internet
@@ -268,11 +269,31 @@ struct hal_netdev;
  * Receive buffers and received frames are unchanged by it. */
 #define HAL_NET_TSO_MAX 65535
 
+/* Large receive. A device offering HAL_NET_RX_GSO (it also offers
+ * HAL_NET_RX_CSUM) may fill one receive buffer with several TCP/IPv4
+ * segments of one connection as one frame (the peer's TSO packet left
+ * whole, as a virtio-net device with GUEST_TSO4 hands it): Ethernet, an
+ * IPv4 header whose total length covers the whole packet, a TCP header,
+ * then the payload of all the segments. Such a frame comes with gso_size
+ * set to the payload per segment the sender meant (its MSS) and
+ * HAL_NET_CSUM_VALID: the TCP checksum field holds no meaningful value
+ * (nobody computed it; the bytes never crossed a wire). Every other frame
+ * has gso_size 0. A stack that takes the offload gives receive buffers of
+ * at least HAL_NET_RX_GSO_BUF bytes: Linux's super-frames stay below it
+ * (its TSO payload is at most 65535 - 1 - MAX_TCP_HEADER, about 65215,
+ * plus at most 94 bytes of headers); a frame longer than the buffer is
+ * dropped and counted.
+ * A stack that does not want large frames gives HAL_NET_FRAME_MAX buffers
+ * as ever, and must then not see the offload (drivers offer it only when
+ * their configuration asks for it). */
+#define HAL_NET_RX_GSO_BUF 65400
+
 struct hal_net_info {
 	uint8_t mac[6];
 	uint16_t mtu;           /* largest IP packet: 1500 */
 	unsigned queues;        /* queue pairs, 1..HAL_MAX_CPUS */
-	unsigned offloads;      /* HAL_NET_TX_CSUM | HAL_NET_RX_CSUM | HAL_NET_TX_TSO */
+	unsigned offloads;      /* HAL_NET_TX_CSUM | HAL_NET_RX_CSUM | HAL_NET_TX_TSO |
+	                           HAL_NET_RX_GSO */
 	bool link_up;
 	char name[32];          /* "virtio-net 00:03.0", "slirp", "tap0" ... for messages */
 };
@@ -285,7 +306,9 @@ struct hal_net_frame {
 	uint16_t csum_start;    /* tx with HAL_NET_CSUM_PARTIAL only */
 	uint16_t csum_offset;
 	uint16_t gso_size;      /* tx: 0, or with HAL_NET_TX_TSO the payload per
-	                           segment (see above); rx: not used */
+	                           segment (see above); rx: 0, or with
+	                           HAL_NET_RX_GSO the segment size of a frame
+	                           of many segments (see above) */
 };
 
 /* hal_net_count / hal_net_get: the NICs the platform found, index 0..n-1. */
@@ -306,8 +329,9 @@ int hal_net_start(struct hal_netdev *dev, hal_net_notify_fn notify, void *arg);
 
 /*
  * hal_net_receive: copy up to max received frames of queue q into
- * frames[i].data (frames[i].len >= HAL_NET_FRAME_MAX on entry; frame length
- * and flags on return). Returns how many frames were filled (0: none
+ * frames[i].data (frames[i].len >= HAL_NET_FRAME_MAX on entry, or
+ * HAL_NET_RX_GSO_BUF with that offload; frame length, flags and gso_size on
+ * return). Returns how many frames were filled (0: none
  * waiting). Frames with errors or too long are dropped by the driver and
  * counted. Never blocks.
  */

@@ -94,6 +94,14 @@ void ipv4_input(struct netif *nif, struct netbuf *nb)
 	netbuf_trim(nb, totlen);                /* Ethernet padding */
 	const uint8_t *h = nb->data;
 	uint8_t proto = h[IP_PROTO];
+	/* A frame of many segments (HAL_NET_RX_GSO) is TCP, never a fragment:
+	 * anything else claiming to be one is malformed. */
+	if (nb->gso_size && (proto != IP_PROTO_TCP ||
+	                     (get_be16(h + IP_FRAG) & (IP_FLAG_MF | IP_OFFSET_MASK)))) {
+		NET_COUNT(nif, bad_ip);
+		netbuf_free(nb);
+		return;
+	}
 	ip4_addr dst = get_be32(h + IP_DST);
 	if (!accepts(nif, dst, proto)) {
 		NET_COUNT(nif, rx_dropped);

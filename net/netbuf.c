@@ -32,6 +32,11 @@ struct netbuf *netbuf_alloc_large(size_t len)
 	return alloc_with_room(NETBUF_HEADROOM + (len > HAL_NET_FRAME_MAX ? len : HAL_NET_FRAME_MAX));
 }
 
+struct netbuf *netbuf_alloc_rx_large(void)
+{
+	return alloc_with_room(NETBUF_RX_LARGE_ROOM);
+}
+
 void netbuf_free(struct netbuf *nb)
 {
 	kfree(nb);

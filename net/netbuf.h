@@ -12,6 +12,8 @@
  * the MTU do not fit one frame: netbuf_alloc_large makes a netbuf whose buf
  * holds it, and ipv4_output cuts such a packet into fragments. Only the
  * datagram transports (UDP, ICMP) ever see one; size says how long buf is.
+ * A NIC with HAL_NET_RX_GSO receives into netbuf_alloc_rx_large buffers,
+ * and TCP gets the frames of many segments that do not fit a small one.
  */
 #ifndef NET_NETBUF_H
 #define NET_NETBUF_H
@@ -37,7 +39,9 @@ struct netbuf {
 	uint16_t csum_start;    /* from the frame's start, with HAL_NET_CSUM_PARTIAL */
 	uint16_t csum_offset;
 	uint16_t gso_size;      /* output: 0, or TCP's payload per segment for a
-	                           packet the NIC cuts up (HAL_NET_TX_TSO) */
+	                           packet the NIC cuts up (HAL_NET_TX_TSO);
+	                           input: 0, or the sender's segment size of a
+	                           TCP frame of many segments (HAL_NET_RX_GSO) */
 	uint32_t src_ip, dst_ip; /* input: the IPv4 header's addresses, host order */
 	uint16_t ip_hlen;       /* input: that header's length; it ends at data */
 	void (*run)(struct netbuf *nb); /* net_run_on's function while handed over */
@@ -51,6 +55,13 @@ struct netbuf *netbuf_alloc(void);
 /* netbuf_alloc_large: the same with room for len bytes after the headroom
  * (len up to 65535 + the headroom); NULL when out of memory. */
 struct netbuf *netbuf_alloc_large(size_t len);
+/* netbuf_alloc_rx_large: a receive buffer for a NIC with HAL_NET_RX_GSO:
+ * one 64 KiB allocation (a power of two: nothing of the page run wasted),
+ * NETBUF_RX_LARGE_ROOM bytes in buf, no headroom kept (received data is
+ * never sent back in its own buffer). NULL when out of memory. */
+#define NETBUF_RX_LARGE_ALLOC 65536u
+#define NETBUF_RX_LARGE_ROOM  (NETBUF_RX_LARGE_ALLOC - sizeof(struct netbuf))
+struct netbuf *netbuf_alloc_rx_large(void);
 void netbuf_free(struct netbuf *nb);    /* NULL is fine */
 
 /* netbuf_push: grow the packet at the front by n bytes (a header to fill);

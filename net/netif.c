@@ -25,6 +25,7 @@
 #define RX_BUDGET       64      /* frames per poll before other threads run */
 #define TX_BACKLOG_MAX  256     /* frames waiting for ring room, per queue */
 #define RX_OFFSET       (NETBUF_HEADROOM - 2)  /* IPv4 header 4-aligned */
+#define RX_LARGE_OFFSET 2                      /* the same, no headroom */
 #define HOUSEKEEPING_NS 1000000000ull
 #define RX_OOM_RETRY_NS 10000000ull    /* out of buffers: look again in 10 ms */
 
@@ -49,6 +50,9 @@ struct netif_dev {
 	struct netif nif;
 	struct netif_queue queue[HAL_MAX_CPUS];
 };
+
+_Static_assert(NETBUF_RX_LARGE_ROOM - RX_LARGE_OFFSET >= HAL_NET_RX_GSO_BUF,
+               "a large receive buffer holds what hal.h promises");
 
 static struct netif_dev *netifs[NET_MAX_IFS];   /* written by net_init only */
 static unsigned netif_count;
@@ -149,13 +153,55 @@ void netif_transmit(struct netif *nif, struct netbuf *nb)
 
 /* ---- receive --------------------------------------------------------------- */
 
+/* Receive buffers: small ones, or with HAL_NET_RX_GSO 64 KiB ones that can
+ * take a frame of many segments (hal.h). A frame that fits a small buffer
+ * is copied into one, so a 60-byte ACK never pins 64 KiB in a queue, and
+ * the large buffer stays a spare. */
+static bool rx_large(const struct netif *nif)
+{
+	return nif->offloads & HAL_NET_RX_GSO;
+}
+
+static unsigned rx_offset(const struct netif *nif)
+{
+	return rx_large(nif) ? RX_LARGE_OFFSET : RX_OFFSET;
+}
+
 static bool fill_spares(struct netif_queue *q)
 {
+	bool large = rx_large(q->nif);
 	for (unsigned i = 0; i < RX_BATCH; i++) {
-		if (!q->spare[i] && !(q->spare[i] = netbuf_alloc()))
+		if (!q->spare[i] && !(q->spare[i] = large ? netbuf_alloc_rx_large() : netbuf_alloc()))
 			return false;
 	}
 	return true;
+}
+
+/* rx_take: the netbuf for received frame f in spare i, which stays a spare
+ * when f is copied into a small buffer; NULL: dropped (counted). */
+static struct netbuf *rx_take(struct netif_queue *q, unsigned i, const struct hal_net_frame *f)
+{
+	struct netif *nif = q->nif;
+	struct netbuf *nb = q->spare[i];
+	unsigned off = rx_offset(nif);
+	if (f->len > nb->size - off) {
+		NET_COUNT(nif, rx_dropped);     /* a driver bug: the spare stays */
+		return NULL;
+	}
+	struct netbuf *small = NULL;
+	if (rx_large(nif) && f->len <= NETBUF_SIZE - RX_OFFSET && (small = netbuf_alloc())) {
+		memcpy(small->buf + RX_OFFSET, f->data, f->len);
+		nb = small;
+		off = RX_OFFSET;
+	} else {
+		q->spare[i] = NULL;
+	}
+	nb->data = nb->buf + off;
+	nb->len = f->len;
+	nb->flags = f->flags & HAL_NET_CSUM_VALID;
+	nb->gso_size = rx_large(nif) ? f->gso_size : 0;
+	nb->netif = nif;
+	return nb;
 }
 
 /* poll_queue: the serving CPU's network thread, after a notify. */
@@ -172,10 +218,13 @@ static bool poll_queue(struct net_poller *p)
 			oom = true;     /* the ring keeps the frames meanwhile */
 			break;
 		}
+		unsigned off = rx_offset(nif);
 		for (unsigned i = 0; i < RX_BATCH; i++) {
-			frames[i].data = q->spare[i]->buf + RX_OFFSET;
-			frames[i].len = (uint16_t)(NETBUF_SIZE - RX_OFFSET);
+			uint32_t room = q->spare[i]->size - off;
+			frames[i].data = q->spare[i]->buf + off;
+			frames[i].len = (uint16_t)(room < 65535 ? room : 65535);
 			frames[i].flags = 0;
+			frames[i].gso_size = 0;
 		}
 		spin_lock(&q->lock);
 		unsigned n = hal_net_receive(nif->dev, q->index, frames, RX_BATCH);
@@ -183,19 +232,10 @@ static bool poll_queue(struct net_poller *p)
 		if (n > RX_BATCH)
 			n = 0;          /* a driver bug: trust none of it */
 		for (unsigned i = 0; i < n; i++) {
-			struct netbuf *nb = q->spare[i];
-			q->spare[i] = NULL;
 			NET_COUNT(nif, rx_frames);
-			if (frames[i].len > NETBUF_SIZE - RX_OFFSET) {
-				NET_COUNT(nif, rx_dropped);
-				netbuf_free(nb);
-				continue;
-			}
-			nb->data = nb->buf + RX_OFFSET;
-			nb->len = frames[i].len;
-			nb->flags = frames[i].flags & HAL_NET_CSUM_VALID;
-			nb->netif = nif;
-			ether_input(nif, nb);
+			struct netbuf *nb = rx_take(q, i, &frames[i]);
+			if (nb)
+				ether_input(nif, nb);
 		}
 		done += n;
 		if (n < RX_BATCH)

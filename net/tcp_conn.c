@@ -209,7 +209,9 @@ struct tcp_conn *tcp_conn_new(unsigned cpu)
 	c->state = TCP_CLOSED;
 	c->linger_s = -1;
 	c->rcvbuf = TCP_DEFAULT_BUF;
+	c->rcvbuf_auto = true;
 	c->sndbuf = TCP_DEFAULT_BUF;
+	c->sndbuf_auto = true;
 	c->mss = TCP_DEFAULT_MSS;
 	list_init(&c->hash_link);
 	list_init(&c->port_link);

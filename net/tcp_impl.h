@@ -84,6 +84,8 @@ struct tcp_seg {
 	uint8_t flags;
 	uint16_t wnd;                   /* as sent, unscaled */
 	uint32_t len;                   /* payload bytes */
+	uint16_t seg_size;              /* 0, or the sender's MSS when this is
+	                                   many segments as one (HAL_NET_RX_GSO) */
 	struct tcp_opts opts;
 	struct netbuf *nb;              /* data at the payload, len bytes */
 };
@@ -184,6 +186,8 @@ enum tcp_state {
 #define TCP_MIN_BUF         (4 * 1024)
 #define TCP_SBUF_INITIAL    (16 * 1024)
 #define TCP_MAX_BUF         (8 * 1024 * 1024)
+#define TCP_RCVBUF_AUTO_MAX (4 * 1024 * 1024)          /* autotuning's ceilings */
+#define TCP_SNDBUF_AUTO_MAX (4 * 1024 * 1024)
 #define TCP_DELACK_NS       (40ull * 1000000ull)
 #define TCP_SYN_RETRIES     6
 #define TCP_DATA_RETRIES    12
@@ -231,7 +235,9 @@ struct tcp_conn {
 	 * with sequence number sbuf_seq (snd_una once the SYN is acked). */
 	uint8_t *sbuf;
 	uint32_t sbuf_size, sbuf_head, sbuf_len, sbuf_seq;
-	uint32_t sndbuf;                /* limit asked for */
+	uint32_t sndbuf;                /* limit asked for, or the least one */
+	bool sndbuf_auto;               /* unless the user set SNDBUF: the ring
+	                                   may grow with the windows (tcp_sbuf_limit) */
 	/* A send call is filling the ring (its fill may sleep: a file read),
 	 * so another sender waits: it would write at the same tail, or grow
 	 * the ring and free the one being filled. */
@@ -240,6 +246,11 @@ struct tcp_conn {
 	/* Receive sequence space; rcv_adv: the right edge announced. */
 	uint32_t irs, rcv_nxt, rcv_adv;
 	uint32_t rcvbuf;
+	/* Autotuning (tcp_rcv_autotune): on unless the user set RCVBUF; bytes
+	 * the reader took since the round trip that began at rcv_epoch_ns. */
+	bool rcvbuf_auto;
+	uint32_t rcv_copied;
+	uint64_t rcv_epoch_ns;
 	struct list rcvq;               /* netbufs in order, data at what is left */
 	uint32_t rcvq_bytes, rcvq_bufs;
 	struct list oooq;               /* out of order, by sequence; tcp_reass.c */
@@ -370,6 +381,11 @@ bool tcp_rcv_data(struct tcp_conn *c, struct tcp_seg *s, bool *fin_in_order);
 /* tcp_rcv_sack_blocks: up to max SACK blocks of oooq, the one with the
  * latest arrival first (RFC 2018 §4); how many. */
 unsigned tcp_rcv_sack_blocks(const struct tcp_conn *c, struct tcp_opts *o, unsigned max);
+/* tcp_rcv_autotune: the reader took copied bytes; grow rcvbuf when that
+ * pace would outrun the window. tcp_rcv_wscale: the window scale to offer
+ * for c's receive buffer, as it is or as autotuning may make it. */
+void tcp_rcv_autotune(struct tcp_conn *c, uint32_t copied);
+uint8_t tcp_rcv_wscale(const struct tcp_conn *c);
 /* tcp_rcv_window: the window to announce now (bytes, unscaled). */
 uint32_t tcp_rcv_window(struct tcp_conn *c);
 void tcp_rcv_purge(struct tcp_conn *c);
@@ -398,6 +414,9 @@ void tcp_retransmit_first(struct tcp_conn *c);
 void tcp_sack_fast_retransmit(struct tcp_conn *c);
 /* tcp_persist_probe: one byte beyond a zero window (RFC 9293 §3.8.6.1). */
 void tcp_persist_probe(struct tcp_conn *c);
+/* tcp_sbuf_limit: the size the send ring may reach: sndbuf, or with
+ * sndbuf_auto what two windows' worth of data in flight needs. */
+uint32_t tcp_sbuf_limit(const struct tcp_conn *c);
 /* tcp_sbuf_free / tcp_sbuf_space: send buffer release and room. */
 void tcp_sbuf_drop(struct tcp_conn *c, uint32_t n);
 uint32_t tcp_sbuf_space(const struct tcp_conn *c);

@@ -76,6 +76,8 @@ int tcp_seg_parse(struct netbuf *nb, struct tcp_seg *s)
 		return -EINVAL;
 	netbuf_pull(nb, doff);
 	s->len = nb->len;
+	s->seg_size = nb->gso_size;
+	nb->gso_size = 0;               /* input's meaning ends here */
 	s->nb = nb;
 	return 0;
 }
@@ -403,6 +405,18 @@ static bool ack_input(struct tcp_conn *c, struct tcp_seg *s)
 	return true;
 }
 
+/* segments_in: how many of the sender's segments got new bytes make: one
+ * for an ordinary segment, its share of the sender's MSS for a frame of
+ * many segments (HAL_NET_RX_GSO). */
+static unsigned segments_in(const struct tcp_seg *s, uint32_t got)
+{
+	if (!got)
+		return 0;
+	if (!s->seg_size || got <= s->seg_size)
+		return 1;
+	return (unsigned)((got + s->seg_size - 1) / s->seg_size);
+}
+
 /* text_input: §3.10.7.4 seventh and eighth: data and FIN. */
 static void text_input(struct tcp_conn *c, struct tcp_seg *s)
 {
@@ -429,9 +443,10 @@ static void text_input(struct tcp_conn *c, struct tcp_seg *s)
 		c->ack_now = true;      /* RFC 5681 §4.2: out of order, at once */
 	} else {
 		uint32_t got = c->rcv_nxt - seq_before;
-		c->unacked_segs += got >= c->mss ? 1 : (got ? 1 : 0);
-		/* §3.8.6.3: at least every second full segment; filling a
-		 * gap is acked at once (RFC 5681 §4.2). */
+		c->unacked_segs += segments_in(s, got);
+		/* §3.8.6.3: at least every second full segment (a frame of
+		 * many segments is acked at once, as they would be); filling
+		 * a gap is acked at once (RFC 5681 §4.2). */
 		if (c->unacked_segs >= 2 || !list_empty(&c->oooq) || got > s->len)
 			c->ack_now = true;
 		else

@@ -110,7 +110,9 @@ static struct tcp_conn *new_child(struct tcp_conn *l, const struct tcp_seg *s)
 	ip4_addr src;
 	c->nif = ipv4_route(c->raddr, &src);
 	c->rcvbuf = l->rcvbuf;
+	c->rcvbuf_auto = l->rcvbuf_auto;
 	c->sndbuf = l->sndbuf;
+	c->sndbuf_auto = l->sndbuf_auto;
 	c->nodelay = l->nodelay;
 	c->keepidle_s = l->keepidle_s;
 	c->adv_mss = l->adv_mss;

@@ -22,10 +22,27 @@ uint32_t tcp_ts_now(const struct tcp_conn *c)
 	return (uint32_t)(hal_clock_ns() / 1000000) + c->ts_offset;
 }
 
+/* Send buffer autotuning, as Linux's tcp_sndbuf_expand: a fast path the
+ * windows open wide would idle on a ring smaller than what may be in
+ * flight, so the ring may grow to twice the smaller of the congestion and
+ * the peer's windows (between sndbuf and TCP_SNDBUF_AUTO_MAX). A slow
+ * reader keeps its window, and so our ring, small. */
+uint32_t tcp_sbuf_limit(const struct tcp_conn *c)
+{
+	if (!c->sndbuf_auto)
+		return c->sndbuf;
+	uint64_t wnd = c->cwnd < c->max_snd_wnd ? c->cwnd : c->max_snd_wnd;
+	uint64_t want = 2 * wnd;
+	if (want > TCP_SNDBUF_AUTO_MAX)
+		want = TCP_SNDBUF_AUTO_MAX;
+	return want > c->sndbuf ? (uint32_t)want : c->sndbuf;
+}
+
 uint32_t tcp_sbuf_space(const struct tcp_conn *c)
 {
-	if (!c->sbuf || c->sbuf_size < c->sndbuf)
-		return c->sndbuf - c->sbuf_len;
+	uint32_t limit = tcp_sbuf_limit(c);
+	if (!c->sbuf || c->sbuf_size < limit)
+		return limit > c->sbuf_len ? limit - c->sbuf_len : 0;
 	return c->sbuf_size - c->sbuf_len;
 }
 
@@ -51,13 +68,14 @@ static void sbuf_copy_out(const struct tcp_conn *c, uint32_t off, uint32_t n, ui
 
 int tcp_sbuf_reserve(struct tcp_conn *c)
 {
-	if (c->sbuf && (c->sbuf_len < c->sbuf_size || c->sbuf_size >= c->sndbuf))
+	uint32_t limit = tcp_sbuf_limit(c);
+	if (c->sbuf && (c->sbuf_len < c->sbuf_size || c->sbuf_size >= limit))
 		return 0;
-	/* Start small and double when full, up to sndbuf: a connection that
-	 * sends a short answer never holds a large ring. */
+	/* Start small and double when full, up to the limit: a connection
+	 * that sends a short answer never holds a large ring. */
 	uint32_t size = c->sbuf ? 2 * c->sbuf_size : TCP_SBUF_INITIAL;
-	if (size > c->sndbuf)
-		size = c->sndbuf;
+	if (size > limit)
+		size = limit;
 	uint8_t *ring = kmalloc(size);
 	if (!ring)
 		return c->sbuf ? 0 : -ENOMEM;  /* full stays full: the caller waits */
@@ -93,6 +111,23 @@ static uint32_t tso_max(const struct tcp_conn *c)
 		return 0;
 	uint32_t room = HAL_NET_TSO_MAX - ETH_HLEN - IP_HLEN - TCP_HDR_MAX;
 	return room - room % c->mss;
+}
+
+/* tso_defer: whether to hold back a TSO frame the windows allow only room
+ * bytes of, when avail are waiting: each ACK opens a segment or two, and
+ * sending at once would make that many small frames (a write each)
+ * instead of one large one. Held only while enough is in flight that
+ * ACKs keep coming soon (a receiver acks every second segment at once)
+ * and less than a full TSO frame and a third of the smaller window (the
+ * congestion window or the peer's) is open: the idea of Linux's
+ * tcp_tso_should_defer. The next ACK runs tcp_output again. */
+static bool tso_defer(const struct tcp_conn *c, uint32_t room, uint32_t avail, uint32_t flight,
+                      uint32_t big)
+{
+	if (room >= avail || room >= big || flight < 2u * c->mss)
+		return false;
+	uint32_t wnd = c->cwnd < c->snd_wnd ? c->cwnd : c->snd_wnd;
+	return room < wnd / 3;
 }
 
 static int out_seg(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
@@ -374,6 +409,8 @@ void tcp_output(struct tcp_conn *c)
 		if (len == c->mss && !c->in_recovery) {
 			uint32_t room = avail < usable ? avail : usable;
 			uint32_t big = tso_max(c);
+			if (big && tso_defer(c, room, avail, flight, big))
+				break;
 			if (big > room)
 				big = room - room % c->mss;
 			if (big > len)

@@ -9,7 +9,7 @@
  * so a peer that sends 1-byte segments cannot make us hold a 1.5 KB
  * buffer per byte. Memory per connection: rcvq up to about rcvbuf of
  * payload, plus at most rcvbuf bytes and OOO_MAX_BUFS buffers out of
- * order.
+ * order (a 64 KiB receive buffer counting as the small ones it replaces).
  *
  * While a segment sits in oooq, its netbuf's src_ip field holds the
  * sequence number of its first byte and dst_ip its FIN flag (the
@@ -24,6 +24,14 @@
 
 static uint32_t ooo_seq(const struct netbuf *nb) { return nb->src_ip; }
 static bool ooo_fin(const struct netbuf *nb) { return nb->dst_ip != 0; }
+
+/* bufs_of: the buffers nb counts as: a large receive buffer (HAL_NET_RX_GSO)
+ * as the small ones it takes the place of, so that the limits on buffers
+ * bound memory, not list entries. */
+static uint32_t bufs_of(const struct netbuf *nb)
+{
+	return (nb->size + NETBUF_SIZE - 1) / NETBUF_SIZE;
+}
 
 static uint32_t rcvq_mem_limit(const struct tcp_conn *c)
 {
@@ -51,7 +59,7 @@ static void rcvq_append(struct tcp_conn *c, struct netbuf *nb)
 		return;
 	}
 	list_push_back(&c->rcvq, &nb->link);
-	c->rcvq_bufs++;
+	c->rcvq_bufs += bufs_of(nb);
 }
 
 /* ooo_drain: move what now follows rcv_nxt from oooq to rcvq. */
@@ -65,7 +73,7 @@ static bool ooo_drain(struct tcp_conn *c)
 			break;
 		list_remove(&nb->link);
 		c->ooo_bytes -= nb->len;
-		c->ooo_bufs--;
+		c->ooo_bufs -= bufs_of(nb);
 		uint32_t end = seq + nb->len;
 		if (seq_leq(end, c->rcv_nxt) && !(ooo_fin(nb) && end == c->rcv_nxt)) {
 			netbuf_free(nb);        /* wholly old */
@@ -81,7 +89,7 @@ static bool ooo_drain(struct tcp_conn *c)
 
 static void ooo_insert(struct tcp_conn *c, struct netbuf *nb, uint32_t seq, bool fin)
 {
-	if (c->ooo_bufs >= OOO_MAX_BUFS || c->ooo_bytes + nb->len > c->rcvbuf) {
+	if (c->ooo_bufs + bufs_of(nb) > OOO_MAX_BUFS || c->ooo_bytes + nb->len > c->rcvbuf) {
 		netbuf_free(nb);        /* bounded: the peer sends it again */
 		return;
 	}
@@ -104,7 +112,7 @@ static void ooo_insert(struct tcp_conn *c, struct netbuf *nb, uint32_t seq, bool
 	}
 	list_insert_before(pos, &nb->link);
 	c->ooo_bytes += nb->len;
-	c->ooo_bufs++;
+	c->ooo_bufs += bufs_of(nb);
 }
 
 bool tcp_rcv_data(struct tcp_conn *c, struct tcp_seg *s, bool *fin_in_order)
@@ -167,6 +175,45 @@ unsigned tcp_rcv_sack_blocks(const struct tcp_conn *c, struct tcp_opts *o, unsig
 	return n;
 }
 
+/* Receive buffer autotuning, the idea of Linux's dynamic right-sizing: a
+ * reader that takes more than half the buffer within one round trip keeps
+ * up with a sender the window holds back, so the buffer grows to twice
+ * that pace (up to TCP_RCVBUF_AUTO_MAX and what the window scale can
+ * say). A slow reader never makes it grow: what it leaves queued shrinks
+ * the window instead. Round trip: our smoothed RTT, 1 ms before any. */
+void tcp_rcv_autotune(struct tcp_conn *c, uint32_t copied)
+{
+	if (!c->rcvbuf_auto)
+		return;
+	uint64_t now = hal_clock_ns();
+	uint64_t rtt_ns = c->rtt.measured ? (uint64_t)c->rtt.srtt_us * 1000u : 1000000u;
+	c->rcv_copied += copied;
+	if (!c->rcv_epoch_ns)
+		c->rcv_epoch_ns = now;          /* the first read starts the first */
+	if (now - c->rcv_epoch_ns < rtt_ns)
+		return;
+	uint64_t want = 2ull * c->rcv_copied;
+	uint64_t max = (uint64_t)65535 << c->rcv_wscale;
+	if (max > TCP_RCVBUF_AUTO_MAX)
+		max = TCP_RCVBUF_AUTO_MAX;
+	if (want > max)
+		want = max;
+	if (want > c->rcvbuf)
+		c->rcvbuf = (uint32_t)want;     /* only ever grows */
+	c->rcv_copied = 0;
+	c->rcv_epoch_ns = now;
+}
+
+uint8_t tcp_rcv_wscale(const struct tcp_conn *c)
+{
+	uint32_t most = c->rcvbuf_auto && c->rcvbuf < TCP_RCVBUF_AUTO_MAX ? TCP_RCVBUF_AUTO_MAX
+	                                                                 : c->rcvbuf;
+	uint8_t ws = 0;
+	while (ws < 14 && (65535u << ws) < most)
+		ws++;
+	return ws;
+}
+
 uint32_t tcp_rcv_window(struct tcp_conn *c)
 {
 	uint32_t space = c->rcvbuf > c->rcvq_bytes ? c->rcvbuf - c->rcvq_bytes : 0;
@@ -218,7 +265,7 @@ size_t tcp_rcv_copy(struct tcp_conn *c, uint8_t *buf, size_t len, bool consume)
 		netbuf_pull(nb, n);
 		if (nb->len == 0) {
 			list_remove(&nb->link);
-			c->rcvq_bufs--;
+			c->rcvq_bufs -= bufs_of(nb);
 			netbuf_free(nb);
 		}
 	}

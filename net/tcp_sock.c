@@ -41,14 +41,6 @@ static uint16_t mss_for(struct netif *nif)
 	return (uint16_t)(mss < room ? mss : room);
 }
 
-static uint8_t wscale_for(uint32_t rcvbuf)
-{
-	uint8_t ws = 0;
-	while (ws < 14 && (65535u << ws) < rcvbuf)
-		ws++;
-	return ws;
-}
-
 int tcp_open(struct tcp_conn **out)
 {
 	struct tcp_conn *c = tcp_conn_new(hal_cpu_id());
@@ -85,7 +77,7 @@ int tcp_listen(struct tcp_conn *c, int backlog)
 	if (!c->bound || c->state != TCP_CLOSED)
 		return -EINVAL;
 	c->adv_mss = mss_for(net_netif_count() ? net_netif(0) : NULL);
-	c->rcv_wscale = wscale_for(c->rcvbuf);
+	c->rcv_wscale = tcp_rcv_wscale(c);
 	return tcp_listen_start(c, backlog);
 }
 
@@ -130,7 +122,7 @@ int tcp_connect(struct tcp_conn *c, ip4_addr addr, uint16_t port, int flags,
 		return err;
 	c->adv_mss = mss_for(nif);
 	c->mss = c->adv_mss;
-	c->rcv_wscale = wscale_for(c->rcvbuf);
+	c->rcv_wscale = tcp_rcv_wscale(c);
 	c->iss = tcp_isn(c->laddr, c->lport, c->raddr, c->rport);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->sbuf_seq = c->iss + 1;
@@ -158,7 +150,12 @@ static bool sendable(struct tcp_conn *c)
 		return true;
 	if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED)
 		return false;
-	return tcp_sbuf_space(c) > 0;
+	/* Room worth coming back for: at least half of what is queued (as
+	 * Linux's sk_stream_min_wspace), so a writer held by a full buffer
+	 * returns with room for a large frame, not for the segment or two
+	 * that one ACK freed (which would go out as a frame of their own). */
+	uint32_t space = tcp_sbuf_space(c);
+	return space > 0 && space >= c->sbuf_len / 2;
 }
 
 static bool ring_room(struct tcp_conn *c)
@@ -278,13 +275,19 @@ long tcp_recv(struct tcp_conn *c, void *buf, size_t len, int flags, uint64_t dea
 	}
 	bool consume = !(flags & SOCKET_PEEK);
 	size_t n = tcp_rcv_copy(c, buf, len, consume);
+	if (consume)
+		tcp_rcv_autotune(c, (uint32_t)n);
 	if (consume && c->state >= TCP_ESTABLISHED && c->state != TCP_TIME_WAIT) {
-		/* Window update once the window can grow by 2 segments or
-		 * half the buffer, whichever is less (§3.8.6.2.2). */
+		/* A window update of its own once the window can grow by 2
+		 * segments or half the buffer, whichever is less (§3.8.6.2.2),
+		 * and what is left of the one announced is at most half of
+		 * what it could be: until then the ACKs that data and echoes
+		 * carry anyway say the same, and a frame each read would cost
+		 * a send (Linux's __tcp_cleanup_rbuf waits for the same). */
 		uint32_t cur = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 		uint32_t space = c->rcvbuf - c->rcvq_bytes;
 		uint32_t step = 2u * c->adv_mss < c->rcvbuf / 2 ? 2u * c->adv_mss : c->rcvbuf / 2;
-		if (space > cur && space - cur >= step && !c->fin_rcvd) {
+		if (space > cur && space - cur >= step && space / 2 >= cur && !c->fin_rcvd) {
 			c->ack_now = true;
 			tcp_output(c);
 		}
@@ -337,10 +340,12 @@ int tcp_setopt(struct tcp_conn *c, int option, long value)
 			if (c->state != TCP_CLOSED)
 				return -EISCONN;        /* the window scale is fixed by now */
 			c->rcvbuf = (uint32_t)value;
+			c->rcvbuf_auto = false;         /* as asked, as Linux does */
 		} else {
 			if (c->sbuf)
 				return -EISCONN;
 			c->sndbuf = (uint32_t)value;
+			c->sndbuf_auto = false;
 		}
 		return 0;
 	case SOCKOPT_LINGER_S:

@@ -12,10 +12,12 @@
  *   --net tap:IFNAME[,mq][,tso][,mac=M]
  *       an existing TAP interface through /dev/net/tun (net_tap.c); mq: one
  *       queue per CPU (the TAP must have been made with multi_queue); tso:
- *       offer TCP segmentation offload (HAL_NET_TX_TSO): the stack writes
- *       up to 64 KiB of a connection at once and Linux cuts it up. Off by
- *       default: whatever reads the TAP's frames raw (a packet socket, a
- *       capture) then sees those large frames, not wire-sized ones.
+ *       TCP segmentation offload both ways: the stack writes up to 64 KiB
+ *       of a connection at once and Linux cuts it up (HAL_NET_TX_TSO), and
+ *       Linux hands the stack its own TSO packets whole (HAL_NET_RX_GSO).
+ *       Off by default: whatever reads the TAP's frames raw (a packet
+ *       socket, a capture) then sees those large frames, not wire-sized
+ *       ones.
  *
  * Every malformed spec is refused with a one-line message naming it.
  */

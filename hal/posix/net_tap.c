@@ -14,8 +14,12 @@
  * HAL_NET_CSUM_VALID. With ,tso the TAP offers HAL_NET_TX_TSO: a frame with a
  * gso_size goes to Linux as one write with GSO_TCPV4 in its header, and
  * Linux cuts it into segments (a write per 64 KiB, not per 1500 bytes).
- * Receiving stays one frame per MTU: we do not ask for TUN_F_TSO4, so
- * Linux never sends us anything larger.
+ * It offers HAL_NET_RX_GSO as well and asks for TUN_F_TSO4: Linux then
+ * hands over its TCP TSO packets whole (GSO_TCPV4, up to 64 KiB, checksum
+ * left partial), a read per 64 KiB instead of per 1500 bytes. Their
+ * checksum is not finished here: nothing crossed a wire, and summing 64
+ * KiB for a field nobody reads would cost what the syscalls saved.
+ * No TUN_F_TSO_ECN: we never negotiate ECN, so Linux never marks CWR.
  *
  * Receiving: each queue's fd is non-blocking and watched with
  * hal_posix_watch_fd, so a frame from Linux wakes an idle kernel CPU,
@@ -69,6 +73,7 @@ struct tap_queue {
 
 struct tap_nic {
 	struct hal_netdev dev;      /* first: hal_netdev * is a tap_nic * */
+	bool rx_gso;                /* TUN_F_TSO4 asked for: frames up to 64 KiB */
 	struct tap_queue q[TAP_MAX_QUEUES];
 };
 
@@ -149,16 +154,28 @@ static void csum_fold_partial(uint8_t *data, unsigned len, unsigned start, unsig
 	memcpy(data + start + offset, &csum, 2);
 }
 
-/* accept_header: the frame's flags from its virtio_net_hdr, its checksum
- * finished if Linux left it partial; false: drop it. */
-static bool accept_header(const struct virtio_net_hdr *h, struct hal_net_frame *f)
+/* accept_header: the frame's flags and gso_size from its virtio_net_hdr,
+ * its checksum finished if Linux left it partial on a single segment;
+ * false: drop it. */
+static bool accept_header(const struct tap_nic *t, const struct virtio_net_hdr *h,
+                          struct hal_net_frame *f)
 {
-	if (h->gso_type != VIRTIO_NET_HDR_GSO_NONE)
-		return false;   /* never asked for (no TUN_F_TSO*) */
 	f->flags = 0;
-	if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
-		if ((unsigned)h->csum_start + h->csum_offset + 2u > f->len)
+	f->gso_size = 0;
+	bool partial = h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	if (partial && (unsigned)h->csum_start + h->csum_offset + 2u > f->len)
+		return false;
+	if (h->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		/* Only what TUN_F_TSO4 asks for: TCP/IPv4 without ECN, its
+		 * checksum partial (Linux never computed it). */
+		if (!t->rx_gso || h->gso_type != VIRTIO_NET_HDR_GSO_TCPV4 || h->gso_size == 0 ||
+		    !partial)
 			return false;
+		f->gso_size = h->gso_size;
+		f->flags = HAL_NET_CSUM_VALID;
+		return true;
+	}
+	if (partial) {
 		csum_fold_partial(f->data, f->len, h->csum_start, h->csum_offset);
 		f->flags = HAL_NET_CSUM_VALID;
 	} else if (h->flags & VIRTIO_NET_HDR_F_DATA_VALID) {
@@ -170,7 +187,9 @@ static bool accept_header(const struct virtio_net_hdr *h, struct hal_net_frame *
 static unsigned tap_receive(struct hal_netdev *dev, unsigned queue,
                             struct hal_net_frame *frames, unsigned max)
 {
-	struct tap_queue *q = &((struct tap_nic *)dev)->q[queue];
+	struct tap_nic *t = (struct tap_nic *)dev;
+	struct tap_queue *q = &t->q[queue];
+	unsigned frame_max = t->rx_gso ? 65535 : HAL_NET_FRAME_MAX;
 	unsigned got = 0, dropped = 0;
 	bool drained = false;
 
@@ -182,7 +201,7 @@ static unsigned tap_receive(struct hal_netdev *dev, unsigned queue,
 		struct hal_net_frame *f = &frames[got];
 		struct virtio_net_hdr h;
 		uint8_t overflow[64];   /* a frame reaching here is too long */
-		unsigned room = f->len < HAL_NET_FRAME_MAX ? f->len : HAL_NET_FRAME_MAX;
+		unsigned room = f->len < frame_max ? f->len : frame_max;
 		struct iovec iov[3] = {
 			{ &h, VNET_HDR_LEN }, { f->data, room }, { overflow, sizeof(overflow) },
 		};
@@ -202,7 +221,7 @@ static unsigned tap_receive(struct hal_netdev *dev, unsigned queue,
 			continue;
 		}
 		f->len = (uint16_t)(n - VNET_HDR_LEN);
-		if (!accept_header(&h, f)) {
+		if (!accept_header(t, &h, f)) {
 			dropped++;
 			continue;
 		}
@@ -330,7 +349,8 @@ static const struct posix_nic_ops tap_ops = {
 
 /* ---- opening ---- */
 
-/* open_queue: one fd attached to the TAP; -1 after a message. */
+/* open_queue: one fd attached to the TAP; -1 after a message. The
+ * offloads belong to the interface: the first queue sets them. */
 static int open_queue(const struct posix_net_config *cfg, bool first)
 {
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -351,7 +371,8 @@ static int open_queue(const struct posix_net_config *cfg, bool first)
 			                        : " (a multi_queue TAP needs ,mq)";
 	} else if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0) {
 		step = "cannot set the virtio header";
-	} else if (first && ioctl(fd, TUNSETOFFLOAD, (unsigned long)TUN_F_CSUM) < 0) {
+	} else if (first && ioctl(fd, TUNSETOFFLOAD,
+	                          (unsigned long)(TUN_F_CSUM | (cfg->tso ? TUN_F_TSO4 : 0))) < 0) {
 		step = "cannot set checksum offload";
 	}
 	if (!step)
@@ -393,7 +414,9 @@ struct hal_netdev *posix_tap_open(const struct posix_net_config *cfg, unsigned i
 		info->mac[5] = (uint8_t)index;
 	info->mtu = 1500;
 	info->queues = queues;
-	info->offloads = HAL_NET_TX_CSUM | HAL_NET_RX_CSUM | (cfg->tso ? HAL_NET_TX_TSO : 0);
+	info->offloads = HAL_NET_TX_CSUM | HAL_NET_RX_CSUM |
+	                 (cfg->tso ? HAL_NET_TX_TSO | HAL_NET_RX_GSO : 0);
+	t->rx_gso = cfg->tso;
 	info->link_up = true;
 	snprintf(info->name, sizeof(info->name), "%s", cfg->ifname);
 	return &t->dev;

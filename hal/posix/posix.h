@@ -30,7 +30,7 @@ struct posix_net_config {
 	uint8_t mac[6];
 	char ifname[16];        /* tap: the interface (IFNAMSIZ) */
 	bool multi_queue;       /* tap: ,mq: one queue per CPU */
-	bool tso;               /* tap: ,tso: offer HAL_NET_TX_TSO */
+	bool tso;               /* tap: ,tso: offer HAL_NET_TX_TSO and HAL_NET_RX_GSO */
 	unsigned nfwd;          /* slirp: its hostfwd= */
 	struct posix_hostfwd fwd[POSIX_MAX_HOSTFWD];
 };

@@ -107,23 +107,28 @@ suite() {   # label binary big_mb cycles
 		sed -n '1,40p' "$SCRATCH/toro.log"
 }
 
-# tso LABEL BINARY: ToroEcho with TCP segmentation offload (tap0,tso): it
-# hands Linux frames far above the MTU (a packet socket on tap0 sees them
-# before Linux cuts them up), and the streams stay byte-exact.
+# tso LABEL BINARY MB: ToroEcho with TCP segmentation offload both ways
+# (tap0,tso): it hands Linux frames far above the MTU and takes Linux's
+# whole (a packet socket on tap0 sees both before anything cuts them up),
+# the streams stay byte-exact, and the TAP dropped nothing it received.
 tso() {
 	local label="$1 tso"
 	check "$label: ToroEcho serves with ,tso" start "$2" ,tso
 	timeout 60 $PY tests/integration/net_sniff.py tap0 8 >"$SCRATCH/tso.txt" 2>&1 &
 	local sniff=$!
 	sleep 1
-	check "$label: $3 MB both ways at once, SHA-256 equal" client big "$3"
+	check "$label: $3 MiB both ways at once, SHA-256 equal" client big "$3"
 	wait "$sniff"
 	check "$label: Linux took TCP segments larger than the MTU from it" \
 		bash -c "awk '/^ *[0-9.]+ 192[.]168[.]7[.]2[.]7 > / && \$NF > 1500 { n++ } END { exit !(n >= 3) }' '$SCRATCH/tso.txt'"
+	check "$label: it took Linux's TCP segments larger than the MTU" \
+		bash -c "awk '/ > 192[.]168[.]7[.]2[.]7 \\[/ && \$NF > 1500 { n++ } END { exit !(n >= 3) }' '$SCRATCH/tso.txt'"
 	check "$label: 50 connect/echo/close cycles" client cycles 50
 	check "$label: half-close: the echo arrives, then EOF" client halfclose
 	check "$label: a reader that stalls 3 s (zero window, persist probes), 8 MB" client stall 8
 	check "$label: ToroEcho ends clean (no sanitizer report, no panic)" stop
+	check "$label: the TAP dropped no frame it received" \
+		bash -c "! grep -q 'dropped [1-9][0-9]* received' '$SCRATCH/toro.log'"
 }
 
 # active() LABEL BINARY: TcpClient connects out to Linux's echo servers.
@@ -173,7 +178,7 @@ accept_load() {
 }
 
 suite posix build/posix/bin/ToroEcho 50 200
-tso posix build/posix/bin/ToroEcho 50
+tso posix build/posix/bin/ToroEcho 64
 active posix build/posix/tests/apps/TcpClient
 if [ -x build/posix-san/bin/ToroEcho ] && [ -x build/posix-san/tests/apps/TcpClient ]; then
 	suite asan build/posix-san/bin/ToroEcho 10 50

@@ -12,7 +12,7 @@
 #     no other interface, nothing leaves it), Linux's own stack the peer at
 #     192.168.7.1/24 and the service started with ip=192.168.7.2/24: ping,
 #     UDP echo (small, and long enough to be fragmented both ways), fragmented
-#     pings (reassembly and a fragmented reply), ICMP port unreachable for a
+#     pings up to 65507 bytes (reassembly and a fragmented reply), ICMP port unreachable for a
 #     closed port, and malformed frames from scapy (bad IHL, truncated, bad
 #     checksums, overlapping fragments, garbage DHCP and ARP) dropped while
 #     the service keeps answering; with TCP, ToroEcho's TCP echo (20 connections).
@@ -99,6 +99,10 @@ if [ "${1:-}" = "--in-netns" ]; then
 
 	check "tap: ping -s 4000 (fragments both ways) is answered" \
 		quiet timeout 20 ping -c 3 -W 2 -s 4000 192.168.7.2
+	# The largest ICMP echo IPv4 carries: 45 fragments reassembled into a
+	# 65535-byte datagram, and a reply as large cut up again.
+	check "tap: ping -s 65507 (a whole 64 KiB datagram each way) is answered" \
+		quiet timeout 20 ping -c 3 -W 2 -s 65507 192.168.7.2
 
 	check "tap: a datagram to a closed port gets ICMP port unreachable" \
 		timeout 10 $PY - <<-'EOF'

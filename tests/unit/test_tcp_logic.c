@@ -1,7 +1,7 @@
 /*
  * test_tcp_logic.c: the pure parts of TCP: sequence arithmetic across the
  * wrap, option parsing (malformed options refused), the RTO of RFC 6298,
- * ISNs (RFC 6528) and SYN cookies.
+ * ISNs (RFC 6528) and SYN cookies, and how far the send buffer may grow.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -288,4 +288,29 @@ Test(tcp_cubic, rfc9438_window)
 	cr_assert_eq(tcp_cubic_window(w_max, k, 4000000000u, mss), 1u << 30);
 	cr_assert_eq(tcp_cubic_window(2 * mss, 100000, 0, mss), 2 * mss);
 	cr_assert_eq(tcp_cubic_k_ms(after, w_max, mss), 0, "no K when the window is above W_max");
+}
+
+Test(tcp_sbuf, limit_follows_the_windows)
+{
+	struct tcp_conn c;
+	memset(&c, 0, sizeof(c));
+	c.sndbuf = TCP_DEFAULT_BUF;
+	c.sndbuf_auto = true;
+	/* Small windows: the default stands. */
+	c.cwnd = 10 * 1448;
+	c.max_snd_wnd = 65535;
+	cr_assert_eq(tcp_sbuf_limit(&c), TCP_DEFAULT_BUF);
+	/* Both wide: twice the smaller one. */
+	c.cwnd = 1000000;
+	c.max_snd_wnd = 600000;
+	cr_assert_eq(tcp_sbuf_limit(&c), 1200000);
+	/* A peer that reads slowly keeps it small, however wide cwnd is. */
+	c.max_snd_wnd = 32768;
+	cr_assert_eq(tcp_sbuf_limit(&c), TCP_DEFAULT_BUF);
+	/* Never past the ceiling; never past SNDBUF once the user set it. */
+	c.cwnd = c.max_snd_wnd = 64u << 20;
+	cr_assert_eq(tcp_sbuf_limit(&c), TCP_SNDBUF_AUTO_MAX);
+	c.sndbuf = 65536;
+	c.sndbuf_auto = false;
+	cr_assert_eq(tcp_sbuf_limit(&c), 65536);
 }

@@ -3,13 +3,16 @@
  * running kernel: data in order, out of order and filled in, overlaps and
  * duplicates, a FIN after a gap, the bound on out-of-order memory, SACK
  * blocks with the latest first, and the window (never shrinking, opened
- * only by a useful amount: receiver SWS avoidance).
+ * only by a useful amount: receiver SWS avoidance); receive buffer
+ * autotuning grows the buffer for a reader that keeps pace, not for a slow
+ * one, and never once RCVBUF was set.
  */
 #include <criterion/criterion.h>
 #include <string.h>
 
 #include "harness.h"
 #include "tcp_impl.h"
+#include "thread.h"
 
 #define BASE 0xfffffe00u        /* RCV.NXT just below the wrap */
 
@@ -140,4 +143,67 @@ Test(tcp_reass, window)
 	             "100 bytes read do not open it (SWS): %u", r.wnd_after_small_read);
 	cr_assert_eq(r.wnd_after_big_read, 64 * 1024 - 60000 + 4100);
 	cr_assert(r.wnd_never_shrinks);
+}
+
+/* ---- Autotuning ---- */
+
+struct autotune_result {
+	uint8_t wscale;
+	uint32_t after_fast, after_slow, after_cap, locked, unscaled;
+};
+
+static int autotune_body(void *arg)
+{
+	struct autotune_result *r = arg;
+	struct tcp_conn *c = tcp_conn_new(0);
+	if (!c)
+		return -1;
+	r->wscale = c->rcv_wscale = tcp_rcv_wscale(c);
+	/* No RTT measured: a round trip counts as 1 ms. A reader that took
+	 * 200000 bytes in one (more than half the buffer) doubles that. */
+	c->rcv_epoch_ns = hal_clock_ns();
+	tcp_rcv_autotune(c, 200000);
+	thread_sleep_ms(2);
+	tcp_rcv_autotune(c, 0);
+	r->after_fast = c->rcvbuf;
+	/* A slow one: 10000 bytes in a round trip change nothing. */
+	tcp_rcv_autotune(c, 10000);
+	thread_sleep_ms(2);
+	tcp_rcv_autotune(c, 0);
+	r->after_slow = c->rcvbuf;
+	/* Growth stops at the ceiling. */
+	tcp_rcv_autotune(c, 3u * 1024 * 1024);
+	thread_sleep_ms(2);
+	tcp_rcv_autotune(c, 0);
+	r->after_cap = c->rcvbuf;
+	/* RCVBUF set by the user: as asked, whatever the pace. */
+	c->rcvbuf = 65536;
+	c->rcvbuf_auto = false;
+	tcp_rcv_autotune(c, 3u * 1024 * 1024);
+	thread_sleep_ms(2);
+	tcp_rcv_autotune(c, 0);
+	r->locked = c->rcvbuf;
+	/* A peer without window scaling: the field says at most 64 KiB, and
+	 * the buffer stays as it is (never shrinks to that). */
+	c->rcvbuf = TCP_DEFAULT_BUF;
+	c->rcvbuf_auto = true;
+	c->rcv_wscale = 0;
+	tcp_rcv_autotune(c, 3u * 1024 * 1024);
+	thread_sleep_ms(2);
+	tcp_rcv_autotune(c, 0);
+	r->unscaled = c->rcvbuf;
+	tcp_conn_maybe_free(c);
+	return 0;
+}
+
+Test(tcp_reass, autotune)
+{
+	struct autotune_result r;
+	cr_assert_eq(run_in_kernel(1, autotune_body, &r), 0);
+	cr_assert_eq(r.wscale, 7, "the scale offered can say the 4 MiB ceiling");
+	cr_assert_eq(r.after_fast, 400000, "a reader keeping pace: twice its pace (%u)", r.after_fast);
+	cr_assert_eq(r.after_slow, 400000, "a slow reader: unchanged");
+	cr_assert_eq(r.after_cap, TCP_RCVBUF_AUTO_MAX);
+	cr_assert_eq(r.locked, 65536);
+	cr_assert_eq(r.unscaled, TCP_DEFAULT_BUF);
 }
