@@ -99,8 +99,20 @@ static inline void st32(le32 *p, uint32_t v) { p->v = v; }
 #define EXT4_FEATURE_INCOMPAT_FLEX_BG      0x0200
 #define EXT2_INCOMPAT_SUPP EXT2_FEATURE_INCOMPAT_FILETYPE
 
+/* s_flags */
+#define EXT2_FLAGS_SIGNED_HASH   0x0001     /* dir_index hashes read names as signed char */
+#define EXT2_FLAGS_UNSIGNED_HASH 0x0002     /* ... as unsigned char */
+
+/* Directory hashes (dirhash.c): s_def_hash_version and dx_root's version;
+ * the unsigned variants are these plus EXT2_HASH_UNSIGNED (in memory only). */
+#define EXT2_HASH_LEGACY        0
+#define EXT2_HASH_HALF_MD4      1
+#define EXT2_HASH_TEA           2
+#define EXT2_HASH_UNSIGNED      3
+#define EXT2_HASH_END           0xfffffffeu /* no name hashes to this */
+
 /* i_flags */
-#define EXT2_INDEX_FL           0x00001000  /* hashed directory (ignored, cleared on change) */
+#define EXT2_INDEX_FL           0x00001000  /* hash-indexed directory (htree.c) */
 #define EXT4_EXTENTS_FL         0x00080000  /* extents: not ext2 */
 #define EXT4_INLINE_DATA_FL     0x10000000
 
@@ -171,7 +183,8 @@ struct ext2_super_block {
 	le32 s_free_blocks_hi;      /* 64bit */
 	le16 s_min_extra_isize;     /* every inode has at least this extra size */
 	le16 s_want_extra_isize;    /* new inodes should have this extra size */
-	uint8_t s_rest[1024 - 352]; /* unused here, preserved */
+	le32 s_flags;               /* EXT2_FLAGS_*: which dir_index hash variant */
+	uint8_t s_rest[1024 - 356]; /* unused here, preserved */
 };
 
 /* A block group descriptor (32 bytes; the table follows the superblock). */
@@ -395,6 +408,12 @@ bool ext2_is_fast_symlink(struct ext2_fs *fs, struct ext2_inode_info *ii);
 uint64_t ext2_max_size(struct ext2_fs *fs);
 void ext2_touch(struct ext2_inode_info *ii, bool m, bool c);
 void ext2_release_inodes(struct ext2_fs *fs);
+
+/* dirhash.c: the hash of a name under version (EXT2_HASH_*, + EXT2_HASH_UNSIGNED
+ * for the unsigned variants) and seed (NULL or all zero: the default);
+ * -EINVAL for an unknown version. */
+int ext2_dirhash(unsigned version, const uint32_t seed[4], const char *name, size_t len,
+                 uint32_t *hash, uint32_t *minor);
 
 /* dir.c */
 int ext2_dir_lookup(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
