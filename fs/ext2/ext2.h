@@ -249,6 +249,40 @@ struct ext2_dir_entry {
 
 #define EXT2_DIR_REC_LEN(n)     (((n) + 8 + 3) & ~3u)
 
+/*
+ * The hash index of a dir_index directory (EXT2_INDEX_FL; htree.c). Block
+ * 0 is the root: "." (rec_len 12) and ".." (rec_len: the rest of the
+ * block), so that a reader without the index sees only those two, then
+ * dx_root_info and a table of dx_entry. Interior nodes (indirect_levels 1)
+ * are blocks holding one unused entry of rec_len bsize, then a table. A
+ * table's entry 0 has limit and count (struct dx_countlimit) where the
+ * others have their hash: it covers hashes below entry 1's. Every entry
+ * names a directory block (a leaf, or a node one level down) whose names
+ * hash to at least its hash and below the next entry's; a hash with the low
+ * bit set says the names of the previous block's last hash continue here.
+ */
+struct dx_root_info {
+	le32 reserved_zero;         /* 0 */
+	uint8_t hash_version;       /* EXT2_HASH_* (signedness: the superblock's s_flags) */
+	uint8_t info_length;        /* 8 */
+	uint8_t indirect_levels;    /* index levels below the root: 0 or 1 */
+	uint8_t unused_flags;       /* bit 0 is unimplemented in ext2/3/4 */
+};
+
+struct dx_entry {
+	le32 hash;                  /* least hash of the block's names (| 1: continued) */
+	le32 block;                 /* directory block (logical) */
+};
+
+struct dx_countlimit {          /* in place of entry 0's hash */
+	le16 limit;                 /* entries the block holds */
+	le16 count;                 /* entries in use, entry 0 included */
+};
+
+#define EXT2_DX_ROOT_TABLE      32  /* table offset in the root block: "." ".." info */
+#define EXT2_DX_NODE_TABLE      8   /* ... in a node: the empty entry */
+#define EXT2_DX_MAX_LEVELS      2   /* root and one level of nodes (no large_dir) */
+
 /* The extended attribute block header (we only count references). */
 #define EXT2_XATTR_MAGIC        0xEA020000
 struct ext2_xattr_header {
@@ -260,6 +294,8 @@ _Static_assert(sizeof(struct ext2_super_block) == 1024, "superblock size");
 _Static_assert(sizeof(struct ext2_group_desc) == 32, "group descriptor size");
 _Static_assert(sizeof(struct ext2_inode) == 128, "inode size");
 _Static_assert(sizeof(struct ext2_dir_entry) == 8, "dir entry size");
+_Static_assert(sizeof(struct dx_root_info) == 8 && sizeof(struct dx_entry) == 8 &&
+               sizeof(struct dx_countlimit) == 4, "dx sizes");
 
 /* ---- In memory ------------------------------------------------------------ */
 
@@ -416,6 +452,13 @@ int ext2_dirhash(unsigned version, const uint32_t seed[4], const char *name, siz
                  uint32_t *hash, uint32_t *minor);
 
 /* dir.c */
+int ext2_dir_block(struct ext2_fs *fs, struct ext2_inode_info *dir, uint64_t idx,
+                   struct buf **out);
+uint32_t ext2_dir_name_len(struct ext2_fs *fs, const struct ext2_dir_entry *de);
+int ext2_dir_find_in_block(struct ext2_fs *fs, struct buf *b, const char *name, size_t len,
+                           uint32_t *off, uint32_t *prev);
+bool ext2_dir_insert_in_block(struct ext2_fs *fs, struct buf *b, const char *name, size_t len,
+                              uint32_t ino, uint32_t mode);
 int ext2_dir_lookup(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
                     size_t len, uint32_t *ino);
 int ext2_dir_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
@@ -428,6 +471,18 @@ int ext2_dir_is_empty(struct ext2_fs *fs, struct ext2_inode_info *dir);
 int ext2_dir_init(struct ext2_fs *fs, struct ext2_inode_info *dir, uint32_t parent);
 int ext2_readdir(struct fs *fs, uint64_t dir, uint64_t *cookie, vfs_filldir_fn fill, void *ctx);
 unsigned ext2_mode_to_ft(uint32_t mode);
+
+/* htree.c: the hash index (see struct dx_entry). These return
+ * EXT2_DX_LINEAR when the directory has no usable index (one that fails its
+ * checks is dropped: the directory's flag cleared), for the caller to fall
+ * back to a linear scan. */
+#define EXT2_DX_LINEAR 1
+bool ext2_htree_active(struct ext2_fs *fs, struct ext2_inode_info *dir);
+int ext2_htree_find(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                    size_t len, struct buf **out, uint32_t *off, uint32_t *prev);
+int ext2_htree_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                   size_t len, uint32_t ino, uint32_t mode);
+int ext2_htree_make(struct ext2_fs *fs, struct ext2_inode_info *dir);
 
 /* file.c */
 ssize_t ext2_read(struct fs *fs, uint64_t ino, void *buf, size_t len, uint64_t off);
