@@ -381,6 +381,7 @@ struct ext2_fs {
 
 	struct list inodes[EXT2_INODE_BUCKETS];
 	uint32_t dir_rotor;         /* spreading of new directories */
+	uint32_t dx_warned;         /* last directory whose index was dropped (said once) */
 };
 
 static inline struct ext2_fs *EXT2(struct fs *fs) { return (struct ext2_fs *)fs; }

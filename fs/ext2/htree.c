@@ -86,11 +86,14 @@ bool ext2_htree_active(struct ext2_fs *fs, struct ext2_inode_info *dir)
 	return has_dir_index(fs) && (dir->flags & EXT2_INDEX_FL);
 }
 
-/* Give up on dir's index: say why, clear its flag, scan it linearly. */
+/* Give up on dir's index: say why (once: read-only, the flag comes back
+ * each time the inode is read), clear its flag, scan it linearly. */
 static int dx_drop(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *why)
 {
-	kprintf("ext2: directory %u: hash index ignored (%s); using a linear scan\n", dir->ino,
-	        why);
+	if (fs->dx_warned != dir->ino)
+		kprintf("ext2: directory %u: hash index ignored (%s); using a linear scan\n",
+		        dir->ino, why);
+	fs->dx_warned = dir->ino;
 	dir->flags &= ~EXT2_INDEX_FL;
 	if (!fs->vfs.read_only)
 		dir->dirty = true;

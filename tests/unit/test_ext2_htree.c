@@ -8,6 +8,7 @@
  */
 #include <criterion/criterion.h>
 
+#include "ext2/mkfs.h"
 #include "ext2_test_util.h"
 
 static char img[256];
@@ -165,6 +166,35 @@ static int fill_body(void *arg)
 	return 0;
 }
 
+static int our_mkfs_body(void *arg)
+{
+	struct ext2_mkfs_opts o = { .block_size = 1024, .bytes_per_inode = 2048 };
+	*(int *)arg = ext2_mkfs(blkdev_get(0), &o);
+	return 0;
+}
+
+/* Our mkfs makes dir_index file systems (a hash seed, half-MD4, signed). */
+Test(ext2_htree, our_mkfs_indexes, .timeout = 300)
+{
+	tmp_dir();
+	snprintf(img, sizeof(img), "%s/k.img", tdir);
+	cr_assert_eq(sh("truncate -s 64M '%s'", img), 0);
+	int rc = -1, count = 20000;
+	cr_assert_eq(run_with_image(img, 1, our_mkfs_body, &rc), 0);
+	cr_assert_eq(rc, 0);
+	cr_assert_eq(run_with_image(img, 1, fill_body, &count), 0);
+	cr_assert(fsck_clean(img));
+	cr_expect_eq(index_levels("/d"), 1);
+	char *out = sh_out("dumpe2fs -h '%s' 2>/dev/null | grep -c "
+	                   "'dir_index\\|signed_directory_hash\\|hash:.*half_md4'", img);
+	cr_expect_eq(atoi(out), 3, "%s", out);
+	free(out);
+	out = sh_out("debugfs -R 'ls /d' '%s' 2>/dev/null | grep -o 'old-' | wc -l", img);
+	cr_expect_eq(atoi(out), count);
+	free(out);
+	tmp_cleanup();
+}
+
 /* An image whose /d holds count names "old-..." indexed by e2fsck -fD with
  * the given hash (and s_flags: 1 signed, 2 unsigned). */
 static void host_indexed(const char *bsize, const char *hash, int flags, int count)
@@ -202,16 +232,22 @@ Test(ext2_htree, e2fsck_index_tea_signed, .timeout = 300) { theirs_case("4096", 
 Test(ext2_htree, e2fsck_index_tea_unsigned, .timeout = 300) { theirs_case("2048", "tea", 2); }
 Test(ext2_htree, e2fsck_index_legacy_unsigned, .timeout = 300) { theirs_case("4096", "legacy", 2); }
 
-/* Write bytes (a printf escape string) at byte off of the root block of /d. */
-static void patch_root(long off, const char *bytes)
+/* The byte offset in the image of byte off of /d's root block. */
+static long root_byte(long off)
 {
 	long bsize = sb_field(img, "Block size:");
 	char *out = sh_out("debugfs -R 'bmap /d 0' '%s' 2>/dev/null", img);
 	long blk = atol(out);
 	free(out);
 	cr_assert_gt(blk, 0);
+	return blk * bsize + off;
+}
+
+/* Write bytes (a printf escape string) at byte off of the root block of /d. */
+static void patch_root(long off, const char *bytes)
+{
 	cr_assert_eq(sh("printf '%s' | dd of='%s' bs=1 seek=%ld conv=notrunc status=none", bytes,
-	                img, blk * bsize + off), 0);
+	                img, root_byte(off)), 0);
 }
 
 /* Root table: info at 24 (version 28, levels 30), limit 32, count 34,
@@ -243,3 +279,18 @@ Test(ext2_htree, block_past_the_directory_not_trusted, .timeout = 300)
 Test(ext2_htree, bad_levels_not_trusted, .timeout = 300) { corrupt_case(30, "\\003", false); }
 Test(ext2_htree, bad_version_not_trusted, .timeout = 300) { corrupt_case(28, "\\011", false); }
 Test(ext2_htree, damaged_index_read_only, .timeout = 300) { corrupt_case(44, "\\377\\377\\000\\000", true); }
+
+/* Two levels: root entry 1 made to point at entry 0's node, whose hashes
+ * lie below the range entry 1 gives. */
+Test(ext2_htree, node_outside_its_range_not_trusted, .timeout = 300)
+{
+	host_indexed("1024", "half_md4", 1, 20000);
+	cr_assert_eq(index_levels("/d"), 1);
+	cr_assert_eq(sh("dd if='%s' of='%s' bs=1 skip=%ld seek=%ld count=4 conv=notrunc status=none",
+	                img, img, root_byte(36), root_byte(44)), 0);
+	struct run r = { .dir = "/d", .exist = 20000, .create = 100, .stride = 50 };
+	run_checked(&r);
+	cr_expect_eq(dir_flags("/d") & 0x1000, 0, "the index flag is cleared");
+	cr_assert(fsck_clean(img));
+	tmp_cleanup();
+}
