@@ -6,6 +6,9 @@
  * that walks entries relies on that. Removing an entry merges it into the
  * previous one (or clears its inode if first in the block); inserting takes
  * an unused entry or splits the slack of a used one, or appends a block.
+ * A directory that outgrows its first block on a dir_index file system
+ * gets a hash index (htree.c); finding and adding names then go through
+ * it, and the entries themselves are handled here as in any block.
  *
  * Without the filetype feature (revision 0) name_len is 16 bits and there
  * is no file_type; readdir then reads the inode for the type.
@@ -92,7 +95,7 @@ static bool check_block(struct ext2_fs *fs, const uint8_t *data)
 
 /* Read block idx of directory dir, checked; returned locked. */
 int ext2_dir_block(struct ext2_fs *fs, struct ext2_inode_info *dir, uint64_t idx,
-                     struct buf **out)
+                   struct buf **out)
 {
 	uint32_t pblk;
 	int rc = ext2_bmap(fs, dir, idx, false, &pblk, NULL);
@@ -117,7 +120,8 @@ int ext2_dir_block(struct ext2_fs *fs, struct ext2_inode_info *dir, uint64_t idx
 static bool same_name(struct ext2_fs *fs, const struct ext2_dir_entry *de, const char *name,
                       size_t len)
 {
-	return ld32(de->inode) && ext2_dir_name_len(fs, de) == len && memcmp(de->name, name, len) == 0;
+	return ld32(de->inode) && ext2_dir_name_len(fs, de) == len &&
+	       memcmp(de->name, name, len) == 0;
 }
 
 /* Find name in block b: its entry's offset and the previous entry's
@@ -222,44 +226,32 @@ bool ext2_dir_insert_in_block(struct ext2_fs *fs, struct buf *b, const char *nam
 	return false;
 }
 
-int ext2_dir_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
-                 size_t len, uint32_t ino, uint32_t mode)
+/* Add the entry: through the index if the directory has one, else into
+ * the first block with room, else into a new block (indexing a directory
+ * that outgrows its first block). */
+static int add_entry(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                     size_t len, uint32_t ino, uint32_t mode)
 {
-	EXT2_ASSERT_LOCKED(fs);
-	if (ext2_htree_active(fs, dir)) {
-		int rc = ext2_htree_add(fs, dir, name, len, ino, mode);
-		if (rc != EXT2_DX_LINEAR) {
-			if (rc == 0)
-				dir_changed(fs, dir);
-			return rc;
-		}
-	}
+	int rc;
+	if (ext2_htree_active(fs, dir) &&
+	    (rc = ext2_htree_add(fs, dir, name, len, ino, mode)) != EXT2_DX_LINEAR)
+		return rc;
 	uint64_t nblocks = dir->size / fs->bsize;
 	for (uint64_t i = 0; i < nblocks; i++) {
 		struct buf *b;
-		int rc = ext2_dir_block(fs, dir, i, &b);
+		rc = ext2_dir_block(fs, dir, i, &b);
 		if (rc < 0)
 			return rc;
 		bool done = ext2_dir_insert_in_block(fs, b, name, len, ino, mode);
 		brelse(b);
-		if (done) {
-			dir_changed(fs, dir);
+		if (done)
 			return 0;
-		}
 	}
-	/* No room. A directory outgrowing its first block gets an index. */
-	int rc = ext2_htree_make(fs, dir);
+	rc = ext2_htree_make(fs, dir);
 	if (rc < 0)
 		return rc;
-	if (rc == 0) {
-		rc = ext2_htree_add(fs, dir, name, len, ino, mode);
-		if (rc != EXT2_DX_LINEAR) {
-			if (rc == 0)
-				dir_changed(fs, dir);
-			return rc;
-		}
-	}
-	/* No room: a new block. */
+	if (rc == 0 && (rc = ext2_htree_add(fs, dir, name, len, ino, mode)) != EXT2_DX_LINEAR)
+		return rc;
 	if ((dir->size + fs->bsize) / fs->bsize > (1u << 20))
 		return -ENOSPC;
 	struct buf *b;
@@ -274,8 +266,17 @@ int ext2_dir_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *na
 	b->checked = true;      /* still a valid directory block */
 	brelse(b);
 	dir->size += fs->bsize;
-	dir_changed(fs, dir);
 	return 0;
+}
+
+int ext2_dir_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                 size_t len, uint32_t ino, uint32_t mode)
+{
+	EXT2_ASSERT_LOCKED(fs);
+	int rc = add_entry(fs, dir, name, len, ino, mode);
+	if (rc == 0)
+		dir_changed(fs, dir);
+	return rc;
 }
 
 int ext2_dir_remove(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,

@@ -226,11 +226,20 @@ static void theirs_case(const char *bsize, const char *hash, int flags)
 	tmp_cleanup();
 }
 
-Test(ext2_htree, e2fsck_index_half_md4_signed, .timeout = 300) { theirs_case("1024", "half_md4", 1); }
-Test(ext2_htree, e2fsck_index_half_md4_unsigned, .timeout = 300) { theirs_case("4096", "half_md4", 2); }
+Test(ext2_htree, e2fsck_index_half_md4_signed, .timeout = 300)
+{
+	theirs_case("1024", "half_md4", 1);
+}
+Test(ext2_htree, e2fsck_index_half_md4_unsigned, .timeout = 300)
+{
+	theirs_case("4096", "half_md4", 2);
+}
 Test(ext2_htree, e2fsck_index_tea_signed, .timeout = 300) { theirs_case("4096", "tea", 1); }
 Test(ext2_htree, e2fsck_index_tea_unsigned, .timeout = 300) { theirs_case("2048", "tea", 2); }
-Test(ext2_htree, e2fsck_index_legacy_unsigned, .timeout = 300) { theirs_case("4096", "legacy", 2); }
+Test(ext2_htree, e2fsck_index_legacy_unsigned, .timeout = 300)
+{
+	theirs_case("4096", "legacy", 2);
+}
 
 /* The byte offset in the image of byte off of /d's root block. */
 static long root_byte(long off)
@@ -278,7 +287,10 @@ Test(ext2_htree, block_past_the_directory_not_trusted, .timeout = 300)
 }
 Test(ext2_htree, bad_levels_not_trusted, .timeout = 300) { corrupt_case(30, "\\003", false); }
 Test(ext2_htree, bad_version_not_trusted, .timeout = 300) { corrupt_case(28, "\\011", false); }
-Test(ext2_htree, damaged_index_read_only, .timeout = 300) { corrupt_case(44, "\\377\\377\\000\\000", true); }
+Test(ext2_htree, damaged_index_read_only, .timeout = 300)
+{
+	corrupt_case(44, "\\377\\377\\000\\000", true);
+}
 
 /* Two levels: root entry 1 made to point at entry 0's node, whose hashes
  * lie below the range entry 1 gives. */
