@@ -74,7 +74,7 @@ static void name_words(const char *p, size_t len, uint32_t *w, int nwords, bool 
 /* MD4's three rounds cut to 8 words of input (and 8 steps a round). Step
  * i updates register r[i % 4] from the next three in the order a, b, c, d
  * rotated, as in MD4. */
-static void half_md4(uint32_t buf[4], const uint32_t in[8])
+static void half_md4(uint32_t buf[4], const uint32_t *in)
 {
 	uint32_t a = buf[0], b = buf[1], c = buf[2], d = buf[3];
 	uint32_t *r[4] = { &a, &d, &c, &b };
@@ -99,7 +99,7 @@ static void half_md4(uint32_t buf[4], const uint32_t in[8])
 }
 
 /* 16 rounds of TEA over buf[0..1], keyed by the 4 input words. */
-static void tea(uint32_t buf[4], const uint32_t in[4])
+static void tea(uint32_t buf[4], const uint32_t *in)
 {
 	uint32_t sum = 0, b0 = buf[0], b1 = buf[1];
 	for (int n = 0; n < 16; n++) {
@@ -109,6 +109,17 @@ static void tea(uint32_t buf[4], const uint32_t in[4])
 	}
 	buf[0] += b0;
 	buf[1] += b1;
+}
+
+/* Feed the name through transform in pieces of nwords words. */
+static void feed(uint32_t buf[4], const char *name, size_t len, int nwords, bool is_unsigned,
+                 void (*transform)(uint32_t buf[4], const uint32_t *in))
+{
+	uint32_t in[8];
+	for (size_t off = 0; off < len; off += (size_t)nwords * 4) {
+		name_words(name + off, len - off, in, nwords, is_unsigned);
+		transform(buf, in);
+	}
 }
 
 int ext2_dirhash(unsigned version, const uint32_t seed[4], const char *name, size_t len,
@@ -122,24 +133,18 @@ int ext2_dirhash(unsigned version, const uint32_t seed[4], const char *name, siz
 	if (version >= 2 * EXT2_HASH_UNSIGNED)
 		return -EINVAL;
 	bool is_unsigned = version >= EXT2_HASH_UNSIGNED;
-	uint32_t in[8], h, m = 0;
+	uint32_t h, m = 0;
 	switch (version % EXT2_HASH_UNSIGNED) {
 	case EXT2_HASH_LEGACY:
 		h = legacy_hash(name, len, is_unsigned);
 		break;
 	case EXT2_HASH_HALF_MD4:
-		for (size_t off = 0; off < len; off += 32) {
-			name_words(name + off, len - off, in, 8, is_unsigned);
-			half_md4(buf, in);
-		}
+		feed(buf, name, len, 8, is_unsigned, half_md4);
 		h = buf[1];
 		m = buf[2];
 		break;
 	default:        /* EXT2_HASH_TEA */
-		for (size_t off = 0; off < len; off += 16) {
-			name_words(name + off, len - off, in, 4, is_unsigned);
-			tea(buf, in);
-		}
+		feed(buf, name, len, 4, is_unsigned, tea);
 		h = buf[0];
 		m = buf[1];
 		break;

@@ -366,20 +366,29 @@ static int append_block(struct ext2_fs *fs, struct ext2_inode_info *dir, uint32_
 	return 0;
 }
 
+/* A new block at the directory's end (*nb, as append_block) and block blk
+ * read (*b), both locked, for moving entries from one to the other. */
+static int append_and_read(struct ext2_fs *fs, struct ext2_inode_info *dir, uint32_t blk,
+                           uint32_t *nblk, struct buf **nb, struct buf **b)
+{
+	int rc = append_block(fs, dir, nblk, nb);
+	if (rc < 0)
+		return rc;
+	rc = ext2_dir_block(fs, dir, blk, b);
+	if (rc < 0)
+		brelse(*nb);
+	return rc;
+}
+
 /* The root is full with no level below: its table moves into a new node
  * and the root keeps one entry for that node. */
 static int add_level(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_path *p)
 {
 	uint32_t nblk;
 	struct buf *nb, *rb;
-	int rc = append_block(fs, dir, &nblk, &nb);
+	int rc = append_and_read(fs, dir, 0, &nblk, &nb, &rb);
 	if (rc < 0)
 		return rc;
-	rc = ext2_dir_block(fs, dir, 0, &rb);
-	if (rc < 0) {
-		brelse(nb);
-		return rc;
-	}
 	struct dx_entry *rt = table_of(rb, 0), *nt = table_of(nb, 1);
 	memcpy(nt, rt, p->node[0].count * sizeof(*nt));
 	st16(&countlimit(nt)->limit, (uint16_t)table_limit(fs, 1));
@@ -405,14 +414,9 @@ static int split_node(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx
 		return -ENOSPC;     /* both levels full: the directory is at its maximum */
 	uint32_t nblk;
 	struct buf *nb, *b;
-	int rc = append_block(fs, dir, &nblk, &nb);
+	int rc = append_and_read(fs, dir, n->blk, &nblk, &nb, &b);
 	if (rc < 0)
 		return rc;
-	rc = ext2_dir_block(fs, dir, n->blk, &b);
-	if (rc < 0) {
-		brelse(nb);
-		return rc;
-	}
 	struct dx_entry *t = table_of(b, 1), *nt = table_of(nb, 1);
 	uint32_t half = n->count / 2, moved = n->count - half;
 	uint32_t key = ld32(t[half].hash);
@@ -496,14 +500,9 @@ static int split_leaf(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx
 	struct buf *nb, *b;
 	struct leaf_entry *v = kmalloc((fs->bsize / 12 + 1) * sizeof(*v));
 	uint8_t *copy = kmalloc(fs->bsize);
-	int rc = v && copy ? append_block(fs, dir, &nblk, &nb) : -ENOMEM;
+	int rc = v && copy ? append_and_read(fs, dir, p->leaf, &nblk, &nb, &b) : -ENOMEM;
 	if (rc < 0)
 		goto out;
-	rc = ext2_dir_block(fs, dir, p->leaf, &b);
-	if (rc < 0) {
-		brelse(nb);
-		goto out;
-	}
 	memcpy(copy, b->data, fs->bsize);
 	int n = collect_leaf(fs, p, copy, v);
 	uint32_t split = 0, moved = 0;
@@ -610,14 +609,9 @@ int ext2_htree_make(struct ext2_fs *fs, struct ext2_inode_info *dir)
 	if (!usual)
 		return EXT2_DX_LINEAR;
 	uint32_t nblk;
-	rc = append_block(fs, dir, &nblk, &nb);
+	rc = append_and_read(fs, dir, 0, &nblk, &nb, &b);
 	if (rc < 0)
 		return rc;
-	rc = ext2_dir_block(fs, dir, 0, &b);
-	if (rc < 0) {
-		brelse(nb);
-		return rc;
-	}
 	/* Entries after ".." to block 1, the space they leave reaching its end. */
 	uint32_t start = 12 + dd_len;
 	memcpy(nb->data, b->data + start, fs->bsize - start);
