@@ -11,7 +11,8 @@
  * end. Those hold their inode's io_lock instead and take the fs lock only
  * to map blocks (file.c), so file data moves in parallel. Order: io_lock,
  * fs lock, buffer locks (at most a directory block and an inode-table
- * block, or one indirect block, at a time).
+ * block, or one indirect block, at a time; two directory blocks while
+ * htree.c moves entries from one to the other).
  */
 #ifndef FS_EXT2_EXT2_H
 #define FS_EXT2_EXT2_H

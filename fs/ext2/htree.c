@@ -268,8 +268,8 @@ static int table_entry(struct ext2_fs *fs, struct ext2_inode_info *dir, struct d
 
 /*
  * Names of p->hash may continue in the next leaf (its index hash is the
- * same, with the continuation bit). Move p there: 1 if moved, 0 if the
- * names of this hash end here, -errno, or EXT2_DX_LINEAR + 1 to drop.
+ * same, with the continuation bit). Move p there: 0 if moved, -ENOENT if
+ * the names of this hash end here, -errno, or EXT2_DX_LINEAR (dropped).
  */
 static int next_leaf(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_path *p)
 {
@@ -277,13 +277,13 @@ static int next_leaf(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_
 	while (level >= 0 && p->node[level].at + 1 >= p->node[level].count)
 		level--;
 	if (level < 0)
-		return 0;
+		return -ENOENT;
 	uint32_t hash, blk;
 	int rc = table_entry(fs, dir, p, (unsigned)level, p->node[level].at + 1, &hash, &blk);
 	if (rc < 0)
 		return rc;
 	if ((hash & ~1u) != p->hash)
-		return 0;
+		return -ENOENT;
 	p->node[level].at++;
 	if ((unsigned)level + 1 < p->levels) {
 		uint32_t hi = UINT32_MAX, h2;
@@ -295,10 +295,10 @@ static int next_leaf(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_
 		if (rc < 0)
 			return rc;
 		if (why)
-			return dx_drop(fs, dir, why) + 1;
+			return dx_drop(fs, dir, why);
 	}
 	p->leaf = blk;
-	return 1;
+	return 0;
 }
 
 int ext2_htree_find(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
@@ -320,10 +320,8 @@ int ext2_htree_find(struct ext2_fs *fs, struct ext2_inode_info *dir, const char 
 		}
 		brelse(b);
 		rc = next_leaf(fs, dir, &p);
-		if (rc <= 0)
-			return rc < 0 ? rc : -ENOENT;
-		if (rc > 1)
-			return EXT2_DX_LINEAR;
+		if (rc)
+			return rc;
 	}
 }
 
