@@ -21,6 +21,11 @@
  * that fails is never trusted: the directory's index flag is cleared (on a
  * read-only mount only in memory) and the callers scan it linearly; the old
  * index blocks read as empty directory blocks then.
+ *
+ * readdir still walks the blocks in order (a cookie is a byte offset): a
+ * leaf split while a reader is past it can show that reader a name twice,
+ * or skip one if it stopped inside the split leaf. Linux reads indexed
+ * directories in hash order (the cookie a hash) to avoid this; not done yet.
  */
 #include <errno.h>
 #include <string.h>
