@@ -8,13 +8,15 @@
 #   torofuse         touch, stat and rm of N files in a mount   vs fuse2fs
 # Every image is checked by e2fsck -fn after. Prints seconds, µs per file
 # and toro/peer ratios (below 1: toro faster).
-#   bench/bigdir.sh [COUNTS] [FUSE]   (default "25000 50000 100000", FUSE=1;
-#   FUSE needs root and fuse2fs). mke2fs -d is quadratic in a directory's
-#   size: 100k files take it minutes.
+#   bench/bigdir.sh [COUNTS] [FUSE] [PEERS]   (default "25000 50000 100000",
+#   FUSE=1: the torofuse rows (root and fuse2fs needed); PEERS=1: mke2fs -d
+#   and fuse2fs too, else toro only). The peers are quadratic in a
+#   directory's size: at 100k files they take many minutes.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 COUNTS=${1:-25000 50000 100000}
 FUSE=${2:-1}
+PEERS=${3:-1}
 export PATH=$PATH:/usr/sbin:/sbin
 T=build/posix/bin/toro-fs
 TF=build/posix/bin/torofuse
@@ -39,7 +41,7 @@ secs() {
 fsck() { e2fsck -fn "$1" >/dev/null 2>&1 || echo "bigdir.sh: e2fsck finds errors in $2" >&2; }
 mkimg() { mke2fs -q -F -t ext2 -b 4096 -N $(($2 + 4096)) "$1" 2G >/dev/null 2>&1; }
 us() { echo "scale=1; $1 * 1000000 / $2" | bc; }
-ratio() { echo "scale=2; $1 / $2" | bc; }
+ratio() { [ "$2" = 0 ] && echo - || echo "scale=2; $1 / $2" | bc; }
 
 mount_fuse() {   # impl image
 	if [ "$1" = toro ]; then
@@ -65,8 +67,11 @@ for n in $COUNTS; do
 	mkimg "$W/t.img" "$n"
 	put=$(secs "$T" "$W/t.img" put -r "$W/src/d" /d)
 	fsck "$W/t.img" "toro-fs put -r"
-	mkd=$(secs mke2fs -q -F -t ext2 -b 4096 -N $((n + 4096)) -d "$W/src" "$W/m.img" 2G)
-	fsck "$W/m.img" "mke2fs -d"
+	mkd=0
+	if [ "$PEERS" = 1 ]; then
+		mkd=$(secs mke2fs -q -F -t ext2 -b 4096 -N $((n + 4096)) -d "$W/src" "$W/m.img" 2G)
+		fsck "$W/m.img" "mke2fs -d"
+	fi
 	st=$(secs xargs -a "$W/list" "$T" "$W/t.img" stat)
 	rm=$(secs "$T" "$W/t.img" rm -r /d)
 	fsck "$W/t.img" "toro-fs rm -r"
@@ -76,8 +81,11 @@ for n in $COUNTS; do
 	printf '%-8s %-22s %9.2f %9s %9s\n' "$n" "toro-fs rm -r" "$rm" - "$(us "$rm" "$n")"
 
 	[ "$FUSE" = 1 ] || continue
-	declare -A F=()
-	for impl in toro f2; do
+	declare -A F
+	F=([f2,touch]=0 [f2,stat]=0 [f2,rm]=0)
+	impls=toro
+	[ "$PEERS" = 1 ] && impls="toro f2"
+	for impl in $impls; do
 		rm -f "$W/f.img"
 		mkimg "$W/f.img" "$n"
 		mount_fuse "$impl" "$W/f.img"
