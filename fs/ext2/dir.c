@@ -6,6 +6,9 @@
  * that walks entries relies on that. Removing an entry merges it into the
  * previous one (or clears its inode if first in the block); inserting takes
  * an unused entry or splits the slack of a used one, or appends a block.
+ * A directory that outgrows its first block on a dir_index file system
+ * gets a hash index (htree.c); finding and adding names then go through
+ * it, and the entries themselves are handled here as in any block.
  *
  * Without the filetype feature (revision 0) name_len is 16 bits and there
  * is no file_type; readdir then reads the inode for the type.
@@ -23,7 +26,7 @@ static bool has_filetype(struct ext2_fs *fs)
 	return fs->incompat & EXT2_FEATURE_INCOMPAT_FILETYPE;
 }
 
-static uint32_t name_len(struct ext2_fs *fs, const struct ext2_dir_entry *de)
+uint32_t ext2_dir_name_len(struct ext2_fs *fs, const struct ext2_dir_entry *de)
 {
 	if (has_filetype(fs))
 		return de->name_len;
@@ -78,8 +81,7 @@ static bool check_block(struct ext2_fs *fs, const uint8_t *data)
 		if (fs->bsize - off < 8)
 			return false;
 		const struct ext2_dir_entry *de = (const struct ext2_dir_entry *)(data + off);
-		uint32_t rl = ext2_rec_len(fs->bsize, de), nl = name_len(fs, de);
-		uint32_t ino = ld32(de->inode);
+		uint32_t rl = ext2_rec_len(fs->bsize, de), nl = ext2_dir_name_len(fs, de), ino = ld32(de->inode);
 		if (rl < 8 || rl % 4 || rl > fs->bsize - off)
 			return false;
 		if (nl > EXT2_NAME_LEN || EXT2_DIR_REC_LEN(nl) > rl)
@@ -92,8 +94,8 @@ static bool check_block(struct ext2_fs *fs, const uint8_t *data)
 }
 
 /* Read block idx of directory dir, checked; returned locked. */
-static int dir_block(struct ext2_fs *fs, struct ext2_inode_info *dir, uint64_t idx,
-                     struct buf **out)
+int ext2_dir_block(struct ext2_fs *fs, struct ext2_inode_info *dir, uint64_t idx,
+                   struct buf **out)
 {
 	uint32_t pblk;
 	int rc = ext2_bmap(fs, dir, idx, false, &pblk, NULL);
@@ -118,29 +120,56 @@ static int dir_block(struct ext2_fs *fs, struct ext2_inode_info *dir, uint64_t i
 static bool same_name(struct ext2_fs *fs, const struct ext2_dir_entry *de, const char *name,
                       size_t len)
 {
-	return ld32(de->inode) && name_len(fs, de) == len && memcmp(de->name, name, len) == 0;
+	return ld32(de->inode) && ext2_dir_name_len(fs, de) == len &&
+	       memcmp(de->name, name, len) == 0;
+}
+
+/* Find name in block b: its entry's offset and the previous entry's
+ * (UINT32_MAX if first); -ENOENT if absent. */
+int ext2_dir_find_in_block(struct ext2_fs *fs, struct buf *b, const char *name, size_t len,
+                           uint32_t *off, uint32_t *prev)
+{
+	uint32_t p = UINT32_MAX;
+	for (uint32_t o = 0; o < fs->bsize; o += ext2_rec_len(fs->bsize, entry_at(b, o))) {
+		if (same_name(fs, entry_at(b, o), name, len)) {
+			*off = o;
+			*prev = p;
+			return 0;
+		}
+		p = o;
+	}
+	return -ENOENT;
+}
+
+static bool is_dot_or_dotdot(const char *name, size_t len)
+{
+	return name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.'));
 }
 
 /* Find name: the block (locked), the entry's offset and the previous
- * entry's offset (UINT32_MAX if first). -ENOENT if absent. */
+ * entry's offset (UINT32_MAX if first). -ENOENT if absent. Through the
+ * index if there is one ("." and ".." are in block 0, outside it). */
 static int find_entry(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
                       size_t len, struct buf **out, uint32_t *off, uint32_t *prev)
 {
 	uint64_t nblocks = dir->size / fs->bsize;
+	if (ext2_htree_active(fs, dir)) {
+		if (is_dot_or_dotdot(name, len)) {
+			nblocks = 1;
+		} else {
+			int rc = ext2_htree_find(fs, dir, name, len, out, off, prev);
+			if (rc != EXT2_DX_LINEAR)
+				return rc;
+		}
+	}
 	for (uint64_t i = 0; i < nblocks; i++) {
 		struct buf *b;
-		int rc = dir_block(fs, dir, i, &b);
+		int rc = ext2_dir_block(fs, dir, i, &b);
 		if (rc < 0)
 			return rc;
-		uint32_t p = UINT32_MAX;
-		for (uint32_t o = 0; o < fs->bsize; o += ext2_rec_len(fs->bsize, entry_at(b, o))) {
-			if (same_name(fs, entry_at(b, o), name, len)) {
-				*out = b;
-				*off = o;
-				*prev = p;
-				return 0;
-			}
-			p = o;
+		if (ext2_dir_find_in_block(fs, b, name, len, off, prev) == 0) {
+			*out = b;
+			return 0;
 		}
 		brelse(b);
 	}
@@ -163,49 +192,70 @@ int ext2_dir_lookup(struct ext2_fs *fs, struct ext2_inode_info *dir, const char 
 	return 0;
 }
 
-static void dir_changed(struct ext2_inode_info *dir)
+static void dir_changed(struct ext2_fs *fs, struct ext2_inode_info *dir)
 {
-	dir->flags &= ~EXT2_INDEX_FL;   /* we do not keep hash indexes */
+	/* An index on a file system without dir_index is not kept up. */
+	if (!(fs->compat & EXT2_FEATURE_COMPAT_DIR_INDEX))
+		dir->flags &= ~EXT2_INDEX_FL;
 	ext2_touch(dir, true, true);
 }
 
-int ext2_dir_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
-                 size_t len, uint32_t ino, uint32_t mode)
+/* Put the entry into an unused entry of b or the slack after a used one;
+ * false if no room. */
+bool ext2_dir_insert_in_block(struct ext2_fs *fs, struct buf *b, const char *name, size_t len,
+                              uint32_t ino, uint32_t mode)
 {
-	EXT2_ASSERT_LOCKED(fs);
 	uint32_t need = EXT2_DIR_REC_LEN(len);
+	for (uint32_t o = 0; o < fs->bsize; o += ext2_rec_len(fs->bsize, entry_at(b, o))) {
+		struct ext2_dir_entry *de = entry_at(b, o);
+		uint32_t rl = ext2_rec_len(fs->bsize, de);
+		uint32_t used = ld32(de->inode) ? EXT2_DIR_REC_LEN(ext2_dir_name_len(fs, de)) : 0;
+		if (rl - used < need)
+			continue;
+		if (used) {
+			ext2_set_rec_len(fs->bsize, de, used);
+			de = entry_at(b, o + used);
+			ext2_set_rec_len(fs->bsize, de, rl - used);
+		}
+		st32(&de->inode, ino);
+		set_name(fs, de, name, len, mode);
+		bdirty(b, true);
+		b->checked = true;      /* still a valid directory block */
+		return true;
+	}
+	return false;
+}
+
+/* Add the entry: through the index if the directory has one, else into
+ * the first block with room, else into a new block (indexing a directory
+ * that outgrows its first block). */
+static int add_entry(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                     size_t len, uint32_t ino, uint32_t mode)
+{
+	int rc;
+	if (ext2_htree_active(fs, dir) &&
+	    (rc = ext2_htree_add(fs, dir, name, len, ino, mode)) != EXT2_DX_LINEAR)
+		return rc;
 	uint64_t nblocks = dir->size / fs->bsize;
 	for (uint64_t i = 0; i < nblocks; i++) {
 		struct buf *b;
-		int rc = dir_block(fs, dir, i, &b);
+		rc = ext2_dir_block(fs, dir, i, &b);
 		if (rc < 0)
 			return rc;
-		for (uint32_t o = 0; o < fs->bsize; o += ext2_rec_len(fs->bsize, entry_at(b, o))) {
-			struct ext2_dir_entry *de = entry_at(b, o);
-			uint32_t rl = ext2_rec_len(fs->bsize, de);
-			uint32_t used = ld32(de->inode) ? EXT2_DIR_REC_LEN(name_len(fs, de)) : 0;
-			if (rl - used < need)
-				continue;
-			if (used) {
-				ext2_set_rec_len(fs->bsize, de, used);
-				de = entry_at(b, o + used);
-				ext2_set_rec_len(fs->bsize, de, rl - used);
-			}
-			st32(&de->inode, ino);
-			set_name(fs, de, name, len, mode);
-			bdirty(b, true);
-			b->checked = true;      /* still a valid directory block */
-			brelse(b);
-			dir_changed(dir);
-			return 0;
-		}
+		bool done = ext2_dir_insert_in_block(fs, b, name, len, ino, mode);
 		brelse(b);
+		if (done)
+			return 0;
 	}
-	/* No room: a new block. */
+	rc = ext2_htree_make(fs, dir);
+	if (rc < 0)
+		return rc;
+	if (rc == 0 && (rc = ext2_htree_add(fs, dir, name, len, ino, mode)) != EXT2_DX_LINEAR)
+		return rc;
 	if ((dir->size + fs->bsize) / fs->bsize > (1u << 20))
 		return -ENOSPC;
 	struct buf *b;
-	int rc = ext2_map_new_block(fs, dir, nblocks, &b);
+	rc = ext2_map_new_block(fs, dir, nblocks, &b);
 	if (rc < 0)
 		return rc;
 	/* On disk empty before the directory's inode points at it (ordered
@@ -223,8 +273,17 @@ int ext2_dir_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *na
 	b->checked = true;      /* still a valid directory block */
 	brelse(b);
 	dir->size += fs->bsize;
-	dir_changed(dir);
 	return 0;
+}
+
+int ext2_dir_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                 size_t len, uint32_t ino, uint32_t mode)
+{
+	EXT2_ASSERT_LOCKED(fs);
+	int rc = add_entry(fs, dir, name, len, ino, mode);
+	if (rc == 0)
+		dir_changed(fs, dir);
+	return rc;
 }
 
 int ext2_dir_remove(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
@@ -249,7 +308,7 @@ int ext2_dir_remove(struct ext2_fs *fs, struct ext2_inode_info *dir, const char 
 	bdirty(b, true);
 	b->checked = true;      /* still a valid directory block */
 	brelse(b);
-	dir_changed(dir);
+	dir_changed(fs, dir);
 	return 0;
 }
 
@@ -268,7 +327,7 @@ int ext2_dir_set(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *na
 	bdirty(b, true);
 	b->checked = true;      /* still a valid directory block */
 	brelse(b);
-	dir_changed(dir);
+	dir_changed(fs, dir);
 	return 0;
 }
 
@@ -278,14 +337,14 @@ int ext2_dir_is_empty(struct ext2_fs *fs, struct ext2_inode_info *dir)
 	uint64_t nblocks = dir->size / fs->bsize;
 	for (uint64_t i = 0; i < nblocks; i++) {
 		struct buf *b;
-		int rc = dir_block(fs, dir, i, &b);
+		int rc = ext2_dir_block(fs, dir, i, &b);
 		if (rc < 0)
 			return rc;
 		for (uint32_t o = 0; o < fs->bsize; o += ext2_rec_len(fs->bsize, entry_at(b, o))) {
 			struct ext2_dir_entry *de = entry_at(b, o);
 			if (!ld32(de->inode))
 				continue;
-			uint32_t nl = name_len(fs, de);
+			uint32_t nl = ext2_dir_name_len(fs, de);
 			if ((nl == 1 && de->name[0] == '.') ||
 			    (nl == 2 && de->name[0] == '.' && de->name[1] == '.'))
 				continue;
@@ -354,7 +413,7 @@ static int readdir_block(struct ext2_fs *fs, uint32_t ino, uint64_t *pos, struct
 		goto put;
 	uint64_t idx = *pos / fs->bsize;
 	struct buf *b;
-	rc = dir_block(fs, dir, idx, &b);
+	rc = ext2_dir_block(fs, dir, idx, &b);
 	if (rc < 0)
 		goto put;
 	uint32_t o = 0;
@@ -368,7 +427,7 @@ static int readdir_block(struct ext2_fs *fs, uint32_t ino, uint64_t *pos, struct
 		struct rd_entry *e = &v[n++];
 		e->next = idx * fs->bsize + o + ext2_rec_len(fs->bsize, de);
 		e->ino = eino;
-		e->len = (uint8_t)name_len(fs, de);
+		e->len = (uint8_t)ext2_dir_name_len(fs, de);
 		e->name_off = (uint16_t)(o + 8);    /* where it was in the block */
 		memcpy(names + o + 8, de->name, e->len);
 		e->dt = DT_UNKNOWN;

@@ -11,7 +11,8 @@
  * end. Those hold their inode's io_lock instead and take the fs lock only
  * to map blocks (file.c), so file data moves in parallel. Order: io_lock,
  * fs lock, buffer locks (at most a directory block and an inode-table
- * block, or one indirect block, at a time).
+ * block, or one indirect block, at a time; two directory blocks while
+ * htree.c moves entries from one to the other).
  */
 #ifndef FS_EXT2_EXT2_H
 #define FS_EXT2_EXT2_H
@@ -103,8 +104,20 @@ static inline void st32(le32 *p, uint32_t v) { p->v = v; }
 #define EXT4_FEATURE_INCOMPAT_FLEX_BG      0x0200
 #define EXT2_INCOMPAT_SUPP EXT2_FEATURE_INCOMPAT_FILETYPE
 
+/* s_flags */
+#define EXT2_FLAGS_SIGNED_HASH   0x0001     /* dir_index hashes read names as signed char */
+#define EXT2_FLAGS_UNSIGNED_HASH 0x0002     /* ... as unsigned char */
+
+/* Directory hashes (dirhash.c): s_def_hash_version and dx_root's version;
+ * the unsigned variants are these plus EXT2_HASH_UNSIGNED (in memory only). */
+#define EXT2_HASH_LEGACY        0
+#define EXT2_HASH_HALF_MD4      1
+#define EXT2_HASH_TEA           2
+#define EXT2_HASH_UNSIGNED      3
+#define EXT2_HASH_END           0xfffffffeu /* no name hashes to this */
+
 /* i_flags */
-#define EXT2_INDEX_FL           0x00001000  /* hashed directory (ignored, cleared on change) */
+#define EXT2_INDEX_FL           0x00001000  /* hash-indexed directory (htree.c) */
 #define EXT4_EXTENTS_FL         0x00080000  /* extents: not ext2 */
 #define EXT4_INLINE_DATA_FL     0x10000000
 
@@ -175,7 +188,8 @@ struct ext2_super_block {
 	le32 s_free_blocks_hi;      /* 64bit */
 	le16 s_min_extra_isize;     /* every inode has at least this extra size */
 	le16 s_want_extra_isize;    /* new inodes should have this extra size */
-	uint8_t s_rest[1024 - 352]; /* unused here, preserved */
+	le32 s_flags;               /* EXT2_FLAGS_*: which dir_index hash variant */
+	uint8_t s_rest[1024 - 356]; /* unused here, preserved */
 };
 
 /* A block group descriptor (32 bytes; the table follows the superblock). */
@@ -266,6 +280,40 @@ static inline void ext2_set_rec_len(uint32_t bsize, struct ext2_dir_entry *de, u
 		st16(&de->rec_len, (uint16_t)((len & 65532) | (len >> 16 & 3)));
 }
 
+/*
+ * The hash index of a dir_index directory (EXT2_INDEX_FL; htree.c). Block
+ * 0 is the root: "." (rec_len 12) and ".." (rec_len: the rest of the
+ * block), so that a reader without the index sees only those two, then
+ * dx_root_info and a table of dx_entry. Interior nodes (indirect_levels 1)
+ * are blocks holding one unused entry of rec_len bsize, then a table. A
+ * table's entry 0 has limit and count (struct dx_countlimit) where the
+ * others have their hash: it covers hashes below entry 1's. Every entry
+ * names a directory block (a leaf, or a node one level down) whose names
+ * hash to at least its hash and below the next entry's; a hash with the low
+ * bit set says the names of the previous block's last hash continue here.
+ */
+struct dx_root_info {
+	le32 reserved_zero;         /* 0 */
+	uint8_t hash_version;       /* EXT2_HASH_* (signedness: the superblock's s_flags) */
+	uint8_t info_length;        /* 8 */
+	uint8_t indirect_levels;    /* index levels below the root: 0 or 1 */
+	uint8_t unused_flags;       /* bit 0 is unimplemented in ext2/3/4 */
+};
+
+struct dx_entry {
+	le32 hash;                  /* least hash of the block's names (| 1: continued) */
+	le32 block;                 /* directory block (logical) */
+};
+
+struct dx_countlimit {          /* in place of entry 0's hash */
+	le16 limit;                 /* entries the block holds */
+	le16 count;                 /* entries in use, entry 0 included */
+};
+
+#define EXT2_DX_ROOT_TABLE      32  /* table offset in the root block: "." ".." info */
+#define EXT2_DX_NODE_TABLE      8   /* ... in a node: the empty entry */
+#define EXT2_DX_MAX_LEVELS      2   /* root and one level of nodes (no large_dir) */
+
 /* The extended attribute block header (we only count references). */
 #define EXT2_XATTR_MAGIC        0xEA020000
 struct ext2_xattr_header {
@@ -277,6 +325,8 @@ _Static_assert(sizeof(struct ext2_super_block) == 1024, "superblock size");
 _Static_assert(sizeof(struct ext2_group_desc) == 32, "group descriptor size");
 _Static_assert(sizeof(struct ext2_inode) == 128, "inode size");
 _Static_assert(sizeof(struct ext2_dir_entry) == 8, "dir entry size");
+_Static_assert(sizeof(struct dx_root_info) == 8 && sizeof(struct dx_entry) == 8 &&
+               sizeof(struct dx_countlimit) == 4, "dx sizes");
 
 /* ---- In memory ------------------------------------------------------------ */
 
@@ -378,6 +428,8 @@ struct ext2_fs {
 	/* Freeing that waits for a checkpoint (deferred.c), oldest first. */
 	struct ext2_deferred *deferred;
 	size_t ndeferred, deferred_cap;
+
+	uint32_t dx_warned;         /* last directory whose index was dropped (said once) */
 };
 
 static inline struct ext2_fs *EXT2(struct fs *fs) { return (struct ext2_fs *)fs; }
@@ -487,7 +539,20 @@ int ext2_deferred_drain(struct ext2_fs *fs);
  * the freeing that is due, then the fs lock is released. */
 void ext2_unlock(struct ext2_fs *fs);
 
+/* dirhash.c: the hash of a name under version (EXT2_HASH_*, + EXT2_HASH_UNSIGNED
+ * for the unsigned variants) and seed (NULL or all zero: the default);
+ * -EINVAL for an unknown version. */
+int ext2_dirhash(unsigned version, const uint32_t seed[4], const char *name, size_t len,
+                 uint32_t *hash, uint32_t *minor);
+
 /* dir.c */
+int ext2_dir_block(struct ext2_fs *fs, struct ext2_inode_info *dir, uint64_t idx,
+                   struct buf **out);
+uint32_t ext2_dir_name_len(struct ext2_fs *fs, const struct ext2_dir_entry *de);
+int ext2_dir_find_in_block(struct ext2_fs *fs, struct buf *b, const char *name, size_t len,
+                           uint32_t *off, uint32_t *prev);
+bool ext2_dir_insert_in_block(struct ext2_fs *fs, struct buf *b, const char *name, size_t len,
+                              uint32_t ino, uint32_t mode);
 int ext2_dir_lookup(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
                     size_t len, uint32_t *ino);
 int ext2_dir_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
@@ -500,6 +565,18 @@ int ext2_dir_is_empty(struct ext2_fs *fs, struct ext2_inode_info *dir);
 int ext2_dir_init(struct ext2_fs *fs, struct ext2_inode_info *dir, uint32_t parent);
 int ext2_readdir(struct fs *fs, uint64_t dir, uint64_t *cookie, vfs_filldir_fn fill, void *ctx);
 unsigned ext2_mode_to_ft(uint32_t mode);
+
+/* htree.c: the hash index (see struct dx_entry). These return
+ * EXT2_DX_LINEAR when the directory has no usable index (one that fails its
+ * checks is dropped: the directory's flag cleared), for the caller to fall
+ * back to a linear scan. */
+#define EXT2_DX_LINEAR 1
+bool ext2_htree_active(struct ext2_fs *fs, struct ext2_inode_info *dir);
+int ext2_htree_find(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                    size_t len, struct buf **out, uint32_t *off, uint32_t *prev);
+int ext2_htree_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                   size_t len, uint32_t ino, uint32_t mode);
+int ext2_htree_make(struct ext2_fs *fs, struct ext2_inode_info *dir);
 
 /* file.c */
 ssize_t ext2_read(struct fs *fs, uint64_t ino, void *buf, size_t len, uint64_t off);

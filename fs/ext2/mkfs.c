@@ -307,6 +307,15 @@ int ext2_mkfs(struct blkdev *dev, const struct ext2_mkfs_opts *o)
 	}
 	sb.s_uuid[6] = (uint8_t)((sb.s_uuid[6] & 0x0f) | 0x40);
 	sb.s_uuid[8] = (uint8_t)((sb.s_uuid[8] & 0x3f) | 0x80);
+	/* Large directories get a hash index (htree.c), as mke2fs makes them. */
+	st32(&sb.s_feature_compat, EXT2_FEATURE_COMPAT_DIR_INDEX);
+	for (int i = 0; i < 4; i += 2) {
+		uint64_t r = next_random(&seed);
+		st32(&sb.s_hash_seed[i], (uint32_t)r);
+		st32(&sb.s_hash_seed[i + 1], (uint32_t)(r >> 32));
+	}
+	sb.s_def_hash_version = EXT2_HASH_HALF_MD4;
+	st32(&sb.s_flags, EXT2_FLAGS_SIGNED_HASH);
 	if (o->label) {
 		size_t n = strlen(o->label);
 		memcpy(sb.s_volume_name, o->label, n < sizeof(sb.s_volume_name) ? n : sizeof(sb.s_volume_name));

@@ -1,0 +1,649 @@
+/*
+ * htree.c: the hash index of dir_index directories (the on-disk layout is
+ * described at struct dx_entry in ext2.h), so that finding, adding and
+ * removing a name reads a root, at most one node and a leaf, whatever the
+ * size of the directory.
+ *
+ * Interface (dir.c calls these, fs lock held):
+ *   ext2_htree_active  the directory has an index we should use;
+ *   ext2_htree_find    the leaf entry of a name (then dir.c removes it or
+ *                      changes it in place: the index does not change);
+ *   ext2_htree_add     a name into its leaf, splitting a full leaf in two by
+ *                      hash (the new block's least hash goes into the index
+ *                      node above it), a full node in two (its upper half's
+ *                      least hash into the root), or moving a full root's
+ *                      table into a new node (the second level);
+ *   ext2_htree_make    index a directory as it outgrows its first block.
+ *
+ * An index is checked each time it is walked: the root's "." and "..",
+ * version, levels, every table's limit and count, hashes in order and
+ * inside the range the level above gives, blocks inside the directory. One
+ * that fails is never trusted: the directory's index flag is cleared (on a
+ * read-only mount only in memory) and the callers scan it linearly; the old
+ * index blocks read as empty directory blocks then.
+ *
+ * readdir still walks the blocks in order (a cookie is a byte offset): a
+ * leaf split while a reader is past it can show that reader a name twice,
+ * or skip one if it stopped inside the split leaf. Linux reads indexed
+ * directories in hash order (the cookie a hash) to avoid this; not done yet.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "alloc.h"
+#include "console.h"
+#include "ext2.h"
+
+/* One index table on the path from the root to a leaf. */
+struct dx_node {
+	uint32_t blk;           /* directory block holding it (0: the root) */
+	uint32_t at;            /* entry the path goes through */
+	uint32_t count, limit;
+};
+
+/* Where a name's hash leads. */
+struct dx_path {
+	unsigned version;       /* EXT2_HASH_* + EXT2_HASH_UNSIGNED if unsigned */
+	uint32_t hash;
+	unsigned levels;        /* tables on the path: 1 (root) or 2 */
+	struct dx_node node[EXT2_DX_MAX_LEVELS];
+	uint32_t leaf;
+};
+
+static uint32_t table_offset(unsigned level)
+{
+	return level == 0 ? EXT2_DX_ROOT_TABLE : EXT2_DX_NODE_TABLE;
+}
+
+static uint32_t table_limit(struct ext2_fs *fs, unsigned level)
+{
+	return (fs->bsize - table_offset(level)) / sizeof(struct dx_entry);
+}
+
+static struct dx_entry *table_of(struct buf *b, unsigned level)
+{
+	return (struct dx_entry *)(b->data + table_offset(level));
+}
+
+static struct dx_countlimit *countlimit(struct dx_entry *t)
+{
+	return (struct dx_countlimit *)t;
+}
+
+static struct dx_root_info *root_info(struct buf *b)
+{
+	return (struct dx_root_info *)(b->data + 24);
+}
+
+static uint32_t dir_blocks(struct ext2_fs *fs, struct ext2_inode_info *dir)
+{
+	return (uint32_t)(dir->size / fs->bsize);
+}
+
+static bool has_dir_index(struct ext2_fs *fs)
+{
+	return fs->compat & EXT2_FEATURE_COMPAT_DIR_INDEX;
+}
+
+bool ext2_htree_active(struct ext2_fs *fs, struct ext2_inode_info *dir)
+{
+	return has_dir_index(fs) && (dir->flags & EXT2_INDEX_FL);
+}
+
+/* Give up on dir's index: say why (once: read-only, the flag comes back
+ * each time the inode is read), clear its flag, scan it linearly. */
+static int dx_drop(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *why)
+{
+	if (fs->dx_warned != dir->ino)
+		kprintf("ext2: directory %u: hash index ignored (%s); using a linear scan\n",
+		        dir->ino, why);
+	fs->dx_warned = dir->ino;
+	dir->flags &= ~EXT2_INDEX_FL;
+	if (!fs->vfs.read_only)
+		dir->dirty = true;
+	return EXT2_DX_LINEAR;
+}
+
+static const uint32_t *hash_seed(struct ext2_fs *fs, uint32_t seed[4])
+{
+	for (int i = 0; i < 4; i++)
+		seed[i] = ld32(fs->sb->s_hash_seed[i]);
+	return seed;
+}
+
+/* The in-memory hash version of a directory whose root says disk_version:
+ * the superblock tells signed from unsigned (neither: signed, x86's char). */
+static unsigned hash_version(struct ext2_fs *fs, unsigned disk_version)
+{
+	bool is_unsigned = ld32(fs->sb->s_flags) & EXT2_FLAGS_UNSIGNED_HASH;
+	return disk_version + (is_unsigned ? EXT2_HASH_UNSIGNED : 0);
+}
+
+static int name_hash(struct ext2_fs *fs, unsigned version, const char *name, size_t len,
+                     uint32_t *hash)
+{
+	uint32_t seed[4];
+	return ext2_dirhash(version, hash_seed(fs, seed), name, len, hash, NULL);
+}
+
+/* Check the root block's fixed part ("." and ".." in place, the info);
+ * sets the hash version and the number of tables. */
+static const char *check_root_head(struct ext2_fs *fs, struct buf *b, struct dx_path *p)
+{
+	const struct ext2_dir_entry *dot = (const void *)b->data;
+	const struct ext2_dir_entry *dotdot = (const void *)(b->data + 12);
+	if (ext2_rec_len(fs->bsize, dot) != 12 || ext2_dir_name_len(fs, dot) != 1 || dot->name[0] != '.')
+		return "no \".\" at the root's start";
+	if (ext2_rec_len(fs->bsize, dotdot) != fs->bsize - 12 || ext2_dir_name_len(fs, dotdot) != 2)
+		return "no \"..\" spanning the root";
+	const struct dx_root_info *info = root_info(b);
+	if (ld32(info->reserved_zero) || info->info_length != 8 || (info->unused_flags & 1))
+		return "bad root info";
+	if (info->hash_version > EXT2_HASH_TEA)
+		return "unknown hash version";
+	if (info->indirect_levels >= EXT2_DX_MAX_LEVELS)
+		return "too many levels";
+	p->version = hash_version(fs, info->hash_version);
+	p->levels = info->indirect_levels + 1u;
+	return NULL;
+}
+
+/* Check a node block's empty entry. */
+static const char *check_node_head(struct ext2_fs *fs, struct buf *b)
+{
+	const struct ext2_dir_entry *de = (const void *)b->data;
+	if (ld32(de->inode) || ext2_rec_len(fs->bsize, de) != fs->bsize || ext2_dir_name_len(fs, de))
+		return "node without its empty entry";
+	return NULL;
+}
+
+/* Check a table: its limit as the block size gives, count in 1..limit,
+ * hashes in order within [lo, hi], blocks inside the directory past the
+ * root. */
+static const char *check_table(struct ext2_fs *fs, struct ext2_inode_info *dir,
+                               struct dx_entry *t, unsigned level, uint32_t lo, uint32_t hi)
+{
+	uint32_t limit = ld16(countlimit(t)->limit), count = ld16(countlimit(t)->count);
+	if (limit != table_limit(fs, level) || count == 0 || count > limit)
+		return "bad count or limit";
+	uint32_t prev = lo & ~1u, nblocks = dir_blocks(fs, dir);
+	for (uint32_t i = 0; i < count; i++) {
+		uint32_t blk = ld32(t[i].block);
+		if (blk == 0 || blk >= nblocks)
+			return "block outside the directory";
+		if (i == 0)
+			continue;
+		uint32_t h = ld32(t[i].hash) & ~1u;
+		if (h < prev || h > (hi & ~1u))
+			return "hashes out of order";
+		prev = h;
+	}
+	return NULL;
+}
+
+/* Binary search: the last entry whose hash is at most hash (entry 0 covers
+ * everything below entry 1). */
+static uint32_t table_search(struct dx_entry *t, uint32_t count, uint32_t hash)
+{
+	uint32_t lo = 1, hi = count;        /* answer - 1 in [lo - 1, hi - 1] */
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (ld32(t[mid].hash) > hash)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo - 1;
+}
+
+/*
+ * Read the table at level in block blk, check it against the range [lo, hi]
+ * the level above gives it, and put it on the path at the entry for
+ * p->hash (or at its first entry if first). *next: that entry's block.
+ * Returns 0, -errno, or a reason to drop the index in *why.
+ */
+static int read_table(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_path *p,
+                      unsigned level, uint32_t blk, uint32_t lo, uint32_t hi, bool first,
+                      uint32_t *next, const char **why)
+{
+	struct buf *b;
+	int rc = ext2_dir_block(fs, dir, blk, &b);
+	if (rc < 0)
+		return rc;
+	*why = level ? check_node_head(fs, b) : NULL;
+	struct dx_entry *t = table_of(b, level);
+	if (!*why)
+		*why = check_table(fs, dir, t, level, lo, hi);
+	if (!*why) {
+		struct dx_node *n = &p->node[level];
+		n->blk = blk;
+		n->count = ld16(countlimit(t)->count);
+		n->limit = ld16(countlimit(t)->limit);
+		n->at = first ? 0 : table_search(t, n->count, p->hash);
+		*next = ld32(t[n->at].block);
+		if (level + 1 < p->levels) {
+			/* The range of the level below, for its checks. */
+			uint32_t child_lo = n->at ? ld32(t[n->at].hash) : lo;
+			uint32_t child_hi = n->at + 1 < n->count ? ld32(t[n->at + 1].hash) : hi;
+			brelse(b);
+			return read_table(fs, dir, p, level + 1, *next, child_lo, child_hi, first, next,
+			                  why);
+		}
+	}
+	brelse(b);
+	return 0;
+}
+
+/* Walk dir's index to the leaf for name. 0, -errno, or EXT2_DX_LINEAR. */
+static int dx_probe(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                    size_t len, struct dx_path *p)
+{
+	struct buf *b;
+	int rc = ext2_dir_block(fs, dir, 0, &b);
+	if (rc < 0)
+		return rc;
+	const char *why = check_root_head(fs, b, p);
+	brelse(b);
+	if (why)
+		return dx_drop(fs, dir, why);
+	rc = name_hash(fs, p->version, name, len, &p->hash);
+	if (rc < 0)
+		return dx_drop(fs, dir, "unknown hash version");
+	rc = read_table(fs, dir, p, 0, 0, 0, UINT32_MAX, false, &p->leaf, &why);
+	if (rc < 0)
+		return rc;
+	return why ? dx_drop(fs, dir, why) : 0;
+}
+
+/* The hash and block of entry i of the table p->node[level]. */
+static int table_entry(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_path *p,
+                       unsigned level, uint32_t i, uint32_t *hash, uint32_t *blk)
+{
+	struct buf *b;
+	int rc = ext2_dir_block(fs, dir, p->node[level].blk, &b);
+	if (rc < 0)
+		return rc;
+	struct dx_entry *t = table_of(b, level);
+	*hash = ld32(t[i].hash);
+	*blk = ld32(t[i].block);
+	brelse(b);
+	return 0;
+}
+
+/*
+ * Names of p->hash may continue in the next leaf (its index hash is the
+ * same, with the continuation bit). Move p there: 0 if moved, -ENOENT if
+ * the names of this hash end here, -errno, or EXT2_DX_LINEAR (dropped).
+ */
+static int next_leaf(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_path *p)
+{
+	int level = (int)p->levels - 1;
+	while (level >= 0 && p->node[level].at + 1 >= p->node[level].count)
+		level--;
+	if (level < 0)
+		return -ENOENT;
+	uint32_t hash, blk;
+	int rc = table_entry(fs, dir, p, (unsigned)level, p->node[level].at + 1, &hash, &blk);
+	if (rc < 0)
+		return rc;
+	if ((hash & ~1u) != p->hash)
+		return -ENOENT;
+	p->node[level].at++;
+	if ((unsigned)level + 1 < p->levels) {
+		uint32_t hi = UINT32_MAX, h2;
+		if (p->node[level].at + 1 < p->node[level].count &&
+		    (rc = table_entry(fs, dir, p, (unsigned)level, p->node[level].at + 1, &hi, &h2)) < 0)
+			return rc;
+		const char *why;
+		rc = read_table(fs, dir, p, (unsigned)level + 1, blk, hash, hi, true, &blk, &why);
+		if (rc < 0)
+			return rc;
+		if (why)
+			return dx_drop(fs, dir, why);
+	}
+	p->leaf = blk;
+	return 0;
+}
+
+int ext2_htree_find(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                    size_t len, struct buf **out, uint32_t *off, uint32_t *prev)
+{
+	EXT2_ASSERT_LOCKED(fs);
+	struct dx_path p;
+	int rc = dx_probe(fs, dir, name, len, &p);
+	if (rc)
+		return rc;
+	for (;;) {
+		struct buf *b;
+		rc = ext2_dir_block(fs, dir, p.leaf, &b);
+		if (rc < 0)
+			return rc;
+		if (ext2_dir_find_in_block(fs, b, name, len, off, prev) == 0) {
+			*out = b;
+			return 0;
+		}
+		brelse(b);
+		rc = next_leaf(fs, dir, &p);
+		if (rc)
+			return rc;
+	}
+}
+
+/* Insert (hash, blk) into the table p->node[level] after the path's entry. */
+static int table_insert(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_path *p,
+                        unsigned level, uint32_t hash, uint32_t blk)
+{
+	struct dx_node *n = &p->node[level];
+	struct buf *b;
+	int rc = ext2_dir_block(fs, dir, n->blk, &b);
+	if (rc < 0)
+		return rc;
+	struct dx_entry *t = table_of(b, level);
+	memmove(&t[n->at + 2], &t[n->at + 1], (n->count - n->at - 1) * sizeof(*t));
+	st32(&t[n->at + 1].hash, hash);
+	st32(&t[n->at + 1].block, blk);
+	n->count++;
+	st16(&countlimit(t)->count, (uint16_t)n->count);
+	bdirty(b, true);
+	brelse(b);
+	return 0;
+}
+
+/* A new block at the directory's end, as an index node (its empty entry)
+ * or an empty leaf; returned locked. */
+static int append_block(struct ext2_fs *fs, struct ext2_inode_info *dir, uint32_t *blk,
+                        struct buf **out)
+{
+	if (dir_blocks(fs, dir) >= (1u << 20))
+		return -ENOSPC;
+	*blk = dir_blocks(fs, dir);
+	int rc = ext2_map_new_block(fs, dir, *blk, out);
+	if (rc < 0)
+		return rc;
+	ext2_set_rec_len(fs->bsize, (struct ext2_dir_entry *)(*out)->data, fs->bsize);
+	bdirty(*out, true);
+	(*out)->checked = true;
+	dir->size += fs->bsize;
+	dir->dirty = true;
+	return 0;
+}
+
+/* A new block at the directory's end (*nb, as append_block) and block blk
+ * read (*b), both locked, for moving entries from one to the other. */
+static int append_and_read(struct ext2_fs *fs, struct ext2_inode_info *dir, uint32_t blk,
+                           uint32_t *nblk, struct buf **nb, struct buf **b)
+{
+	int rc = append_block(fs, dir, nblk, nb);
+	if (rc < 0)
+		return rc;
+	rc = ext2_dir_block(fs, dir, blk, b);
+	if (rc < 0)
+		brelse(*nb);
+	return rc;
+}
+
+/* The root is full with no level below: its table moves into a new node
+ * and the root keeps one entry for that node. */
+static int add_level(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_path *p)
+{
+	uint32_t nblk;
+	struct buf *nb, *rb;
+	int rc = append_and_read(fs, dir, 0, &nblk, &nb, &rb);
+	if (rc < 0)
+		return rc;
+	struct dx_entry *rt = table_of(rb, 0), *nt = table_of(nb, 1);
+	memcpy(nt, rt, p->node[0].count * sizeof(*nt));
+	st16(&countlimit(nt)->limit, (uint16_t)table_limit(fs, 1));
+	st16(&countlimit(rt)->count, 1);
+	st32(&rt[0].block, nblk);
+	root_info(rb)->indirect_levels = 1;
+	bdirty(nb, true);
+	bdirty(rb, true);
+	brelse(nb);
+	brelse(rb);
+	p->node[1] = (struct dx_node){ nblk, p->node[0].at, p->node[0].count, table_limit(fs, 1) };
+	p->node[0] = (struct dx_node){ 0, 0, 1, table_limit(fs, 0) };
+	p->levels = 2;
+	return 0;
+}
+
+/* The node on the path is full: its upper half moves to a new node, whose
+ * least hash goes into the root. */
+static int split_node(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_path *p)
+{
+	struct dx_node *n = &p->node[1];
+	if (p->node[0].count >= p->node[0].limit)
+		return -ENOSPC;     /* both levels full: the directory is at its maximum */
+	uint32_t nblk;
+	struct buf *nb, *b;
+	int rc = append_and_read(fs, dir, n->blk, &nblk, &nb, &b);
+	if (rc < 0)
+		return rc;
+	struct dx_entry *t = table_of(b, 1), *nt = table_of(nb, 1);
+	uint32_t half = n->count / 2, moved = n->count - half;
+	uint32_t key = ld32(t[half].hash);
+	memcpy(nt, &t[half], moved * sizeof(*nt));
+	st16(&countlimit(nt)->limit, (uint16_t)n->limit);
+	st16(&countlimit(nt)->count, (uint16_t)moved);
+	st16(&countlimit(t)->count, (uint16_t)half);
+	bdirty(nb, true);
+	bdirty(b, true);
+	brelse(nb);
+	brelse(b);
+	rc = table_insert(fs, dir, p, 0, key, nblk);
+	if (rc < 0)
+		return rc;
+	if (n->at >= half) {
+		p->node[0].at++;
+		n->blk = nblk;
+		n->at -= half;
+		n->count = moved;
+	} else {
+		n->count = half;
+	}
+	return 0;
+}
+
+/* A live entry of a leaf being split. */
+struct leaf_entry {
+	uint32_t hash;
+	uint16_t off, size;
+};
+
+/* Write entries v[0..n) (from src) into dst, one after the other, the last
+ * one reaching the block's end. */
+static void write_leaf(struct ext2_fs *fs, uint8_t *dst, const uint8_t *src,
+                       const struct leaf_entry *v, uint32_t n)
+{
+	uint32_t o = 0;
+	memset(dst, 0, fs->bsize);
+	for (uint32_t i = 0; i < n; i++) {
+		memcpy(dst + o, src + v[i].off, v[i].size);
+		struct ext2_dir_entry *de = (struct ext2_dir_entry *)(dst + o);
+		ext2_set_rec_len(fs->bsize, de, i + 1 < n ? v[i].size : fs->bsize - o);
+		o += v[i].size;
+	}
+	if (n == 0)
+		ext2_set_rec_len(fs->bsize, (struct ext2_dir_entry *)dst, fs->bsize);
+}
+
+/* The leaf's live entries with their hashes, sorted by hash; their count. */
+static int collect_leaf(struct ext2_fs *fs, struct dx_path *p, const uint8_t *data,
+                        struct leaf_entry *v)
+{
+	int n = 0;
+	for (uint32_t o = 0; o < fs->bsize;) {
+		const struct ext2_dir_entry *de = (const struct ext2_dir_entry *)(data + o);
+		uint32_t nl = ext2_dir_name_len(fs, de);
+		if (ld32(de->inode)) {
+			struct leaf_entry e = { 0, (uint16_t)o, (uint16_t)EXT2_DIR_REC_LEN(nl) };
+			int rc = name_hash(fs, p->version, de->name, nl, &e.hash);
+			if (rc < 0)
+				return rc;
+			int i = n++;
+			for (; i > 0 && v[i - 1].hash > e.hash; i--)   /* insertion sort */
+				v[i] = v[i - 1];
+			v[i] = e;
+		}
+		o += ext2_rec_len(fs->bsize, de);
+	}
+	return n;
+}
+
+/*
+ * The leaf on the path is full: its entries are sorted by hash and the
+ * upper half (by size) moves to a new block, whose least hash (with the
+ * continuation bit if the lower half ends with the same hash) goes into the
+ * node above. The path's leaf becomes whichever half p->hash belongs to.
+ */
+static int split_leaf(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_path *p)
+{
+	uint32_t nblk;
+	struct buf *nb, *b;
+	struct leaf_entry *v = kmalloc((fs->bsize / 12 + 1) * sizeof(*v));
+	uint8_t *copy = kmalloc(fs->bsize);
+	int rc = v && copy ? append_and_read(fs, dir, p->leaf, &nblk, &nb, &b) : -ENOMEM;
+	if (rc < 0)
+		goto out;
+	memcpy(copy, b->data, fs->bsize);
+	int n = collect_leaf(fs, p, copy, v);
+	uint32_t split = 0, moved = 0;
+	if (n >= 2) {
+		/* Move from the top while the moved part stays under half a block. */
+		split = (uint32_t)n;
+		while (split > 1 && moved + v[split - 1].size / 2 <= fs->bsize / 2)
+			moved += v[--split].size;
+	}
+	if (n < 2 || split == (uint32_t)n) {
+		brelse(b);
+		brelse(nb);
+		rc = n < 0 ? n : EXT2_CORRUPT(fs, "directory %u: full leaf %u with %d names",
+		                               dir->ino, p->leaf, n);
+		goto out;
+	}
+	uint32_t hash2 = v[split].hash;
+	bool continued = v[split - 1].hash == hash2;
+	write_leaf(fs, b->data, copy, v, split);
+	write_leaf(fs, nb->data, copy, v + split, (uint32_t)n - split);
+	bdirty(b, true);
+	bdirty(nb, true);
+	b->checked = nb->checked = true;
+	brelse(b);
+	brelse(nb);
+	rc = table_insert(fs, dir, p, p->levels - 1, hash2 | continued, nblk);
+	if (rc == 0 && p->hash >= hash2) {
+		p->node[p->levels - 1].at++;
+		p->leaf = nblk;
+	}
+out:
+	kfree(v);
+	kfree(copy);
+	return rc;
+}
+
+/* A leaf that looks like an index node would be clobbered by an insert:
+ * only a damaged index points at one. (A false alarm costs the index.) */
+static bool looks_like_node(struct ext2_fs *fs, struct buf *b)
+{
+	struct dx_entry *t = table_of(b, 1);
+	return !check_node_head(fs, b) && ld16(countlimit(t)->limit) == table_limit(fs, 1) &&
+	       ld16(countlimit(t)->count) != 0;
+}
+
+int ext2_htree_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                   size_t len, uint32_t ino, uint32_t mode)
+{
+	EXT2_ASSERT_LOCKED(fs);
+	struct dx_path p;
+	int rc = dx_probe(fs, dir, name, len, &p);
+	if (rc)
+		return rc;
+	for (int round = 0; round < 2; round++) {
+		struct buf *b;
+		rc = ext2_dir_block(fs, dir, p.leaf, &b);
+		if (rc < 0)
+			return rc;
+		if (looks_like_node(fs, b)) {
+			brelse(b);
+			return dx_drop(fs, dir, "a leaf pointer to an index node");
+		}
+		bool done = ext2_dir_insert_in_block(fs, b, name, len, ino, mode);
+		brelse(b);
+		if (done)
+			return 0;
+		if (round)
+			break;
+		struct dx_node *bottom = &p.node[p.levels - 1];
+		if (bottom->count >= bottom->limit) {
+			rc = p.levels == 1 ? add_level(fs, dir, &p) : split_node(fs, dir, &p);
+			if (rc < 0)
+				return rc;
+		}
+		rc = split_leaf(fs, dir, &p);
+		if (rc < 0)
+			return rc;
+	}
+	return EXT2_CORRUPT(fs, "directory %u: no room for a name in a split leaf", dir->ino);
+}
+
+/*
+ * Index dir, a linear directory of one full block: its entries after ".."
+ * move to a new block 1, and block 0 becomes the root with one entry for
+ * it. 0 if indexed, EXT2_DX_LINEAR if it stays linear (no dir_index, not
+ * one block, or a first block not in the usual shape), or -errno.
+ */
+int ext2_htree_make(struct ext2_fs *fs, struct ext2_inode_info *dir)
+{
+	unsigned def = fs->sb->s_def_hash_version;
+	if (!has_dir_index(fs) || dir->size != fs->bsize || def > EXT2_HASH_TEA)
+		return EXT2_DX_LINEAR;
+	struct buf *b, *nb;
+	int rc = ext2_dir_block(fs, dir, 0, &b);
+	if (rc < 0)
+		return rc;
+	const struct ext2_dir_entry *dot = (const void *)b->data;
+	const struct ext2_dir_entry *dotdot = (const void *)(b->data + 12);
+	uint32_t dd_len = ext2_rec_len(fs->bsize, dotdot);
+	bool usual = ext2_rec_len(fs->bsize, dot) == 12 && ext2_dir_name_len(fs, dot) == 1 &&
+	             ext2_dir_name_len(fs, dotdot) == 2 && dotdot->name[0] == '.' &&
+	             dotdot->name[1] == '.' && dd_len >= EXT2_DIR_REC_LEN(2);
+	brelse(b);
+	if (!usual)
+		return EXT2_DX_LINEAR;
+	uint32_t nblk;
+	rc = append_and_read(fs, dir, 0, &nblk, &nb, &b);
+	if (rc < 0)
+		return rc;
+	/* Entries after ".." to block 1, the space they leave reaching its end. */
+	uint32_t start = 12 + dd_len;
+	memcpy(nb->data, b->data + start, fs->bsize - start);
+	uint32_t o = 0, last = 0;
+	for (; o < fs->bsize - start; o += ext2_rec_len(fs->bsize, (struct ext2_dir_entry *)(nb->data + o)))
+		last = o;
+	struct ext2_dir_entry *de = (struct ext2_dir_entry *)(nb->data + last);
+	ext2_set_rec_len(fs->bsize, de, fs->bsize - last);
+	/* Block 0: ".", ".." over the rest, the root info and table. */
+	memset(b->data + 24, 0, fs->bsize - 24);
+	ext2_set_rec_len(fs->bsize, (struct ext2_dir_entry *)(b->data + 12), fs->bsize - 12);
+	struct dx_root_info *info = root_info(b);
+	info->hash_version = (uint8_t)def;
+	info->info_length = 8;
+	struct dx_entry *t = table_of(b, 0);
+	st16(&countlimit(t)->limit, (uint16_t)table_limit(fs, 0));
+	st16(&countlimit(t)->count, 1);
+	st32(&t[0].block, nblk);
+	bdirty(b, true);
+	bdirty(nb, true);
+	b->checked = nb->checked = true;
+	brelse(b);
+	brelse(nb);
+	uint32_t flags = ld32(fs->sb->s_flags);
+	if (!(flags & (EXT2_FLAGS_SIGNED_HASH | EXT2_FLAGS_UNSIGNED_HASH))) {
+		st32(&fs->sb->s_flags, flags | EXT2_FLAGS_SIGNED_HASH);
+		ext2_sb_dirty(fs);
+	}
+	dir->flags |= EXT2_INDEX_FL;
+	dir->dirty = true;
+	return 0;
+}
