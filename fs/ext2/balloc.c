@@ -83,8 +83,13 @@ int ext2_read_block_bitmap(struct ext2_fs *fs, uint32_t g, struct buf **out)
 int ext2_new_block(struct ext2_fs *fs, uint32_t goal, uint32_t *out)
 {
 	EXT2_ASSERT_LOCKED(fs);
-	if (fs->free_blocks == 0)
-		return -ENOSPC;
+	if (fs->free_blocks == 0) {
+		int rc = ext2_reclaim_deferred(fs);
+		if (rc < 0)
+			return rc;
+		if (fs->free_blocks == 0)
+			return -ENOSPC;
+	}
 	if (goal < fs->first_data_block || goal >= fs->blocks_count)
 		goal = fs->first_data_block;
 	uint32_t g0 = (goal - fs->first_data_block) / fs->blocks_per_group;

@@ -107,11 +107,20 @@ int ext2_deferred_drain(struct ext2_fs *fs)
 	return rc;
 }
 
+int ext2_reclaim_deferred(struct ext2_fs *fs)
+{
+	if (fs->ndeferred == 0 || fs->vfs.read_only)
+		return -ENOSPC;
+	int rc = ext2_deferred_drain(fs);
+	return rc < 0 ? rc : 0;
+}
+
 void ext2_unlock(struct ext2_fs *fs)
 {
 	if (!fs->vfs.read_only) {
 		if (bcache_checkpoint_wanted(fs->bc) || fs->ndeferred > DEFER_CHECKPOINT ||
-		    (fs->ndeferred && fs->free_blocks < fs->blocks_count / 16)) {
+		    (fs->ndeferred && (fs->free_blocks < fs->blocks_count / 16 ||
+		                       fs->free_inodes < fs->inodes_count / 16))) {
 			if (ext2_checkpoint(fs) < 0)
 				kprintf("ext2: %s: checkpoint failed\n", fs->vfs.dev->name);
 		} else {

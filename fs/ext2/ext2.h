@@ -535,6 +535,10 @@ void ext2_deferred_run(struct ext2_fs *fs);
 int ext2_checkpoint(struct ext2_fs *fs);
 /* ext2_deferred_drain: checkpoints until nothing waits (unmount). */
 int ext2_deferred_drain(struct ext2_fs *fs);
+/* ext2_reclaim_deferred: the allocator found nothing free: checkpoint now so
+ * that freeing waiting for one is done (0), or -ENOSPC if none waits. Called
+ * before the allocating operation has changed anything of its own. */
+int ext2_reclaim_deferred(struct ext2_fs *fs);
 /* ext2_unlock: the end of an operation: a checkpoint if one is wanted,
  * the freeing that is due, then the fs lock is released. */
 void ext2_unlock(struct ext2_fs *fs);

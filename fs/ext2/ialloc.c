@@ -66,8 +66,13 @@ static uint32_t pick_group_file(struct ext2_fs *fs, uint32_t pg)
 int ext2_new_inode(struct ext2_fs *fs, uint32_t dir_ino, bool is_dir, uint32_t *out)
 {
 	EXT2_ASSERT_LOCKED(fs);
-	if (fs->free_inodes == 0)
-		return -ENOSPC;
+	if (fs->free_inodes == 0) {
+		int rc = ext2_reclaim_deferred(fs);
+		if (rc < 0)
+			return rc;
+		if (fs->free_inodes == 0)
+			return -ENOSPC;
+	}
 	uint32_t pg = ext2_ino_group(fs, dir_ino);
 	uint32_t g = is_dir ? pick_group_dir(fs, pg) : pick_group_file(fs, pg);
 	if (g == UINT32_MAX)
