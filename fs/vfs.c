@@ -328,8 +328,12 @@ static int setattr_loc(struct vloc loc, uint32_t mode, const struct vfs_setattr 
 {
 	if (loc_read_only(loc))
 		return -EROFS;
-	if (!(a->mask & VFS_SET_SIZE))
-		return a->mask ? FS(loc)->ops->setattr(FS(loc), loc.ino, a) : 0;
+	if (!(a->mask & VFS_SET_SIZE)) {
+		int rc = a->mask ? FS(loc)->ops->setattr(FS(loc), loc.ino, a) : 0;
+		if (rc == 0 && (a->mask & VFS_SET_MODE) && !S_ISLNK(mode))
+			rc = vfs_acl_chmod(loc, a->mode);
+		return rc;
+	}
 	if (S_ISDIR(mode))
 		return -EISDIR;
 	if (!S_ISREG(mode))

@@ -100,6 +100,30 @@ int vfs_node_open(struct vnode *vn, int flags);
 /* vfs_node_link: a new name for vn. */
 int vfs_node_link(struct vnode *vn, struct vnode *dir, const char *new_path);
 
+/*
+ * Extended attributes (the rules of fs.h; VFS_XATTR_* there): on a held
+ * file, or by path (follow: a final symbolic link is followed, as getxattr
+ * rather than lgetxattr). The calling thread's identity decides: trusted.*
+ * is root's alone, user.* needs read / write permission and a regular file
+ * or directory, security.* write permission to set, and POSIX ACLs
+ * (system.posix_acl_access / _default, in the xattr format of acl.h) are
+ * set by the owner or root only. Setting an access ACL sets the mode's
+ * permission bits (an ACL the mode bits say entirely is not stored); chmod
+ * changes the access ACL; a new file gets its directory's default ACL; and
+ * every permission check of the VFS consults the access ACL. A value over
+ * VFS_XATTR_SIZE_MAX is -E2BIG; -EOPNOTSUPP where the file system has none.
+ */
+ssize_t vfs_node_getxattr(struct vnode *vn, const char *name, void *buf, size_t size);
+int vfs_node_setxattr(struct vnode *vn, const char *name, const void *value, size_t size,
+                      int flags);
+ssize_t vfs_node_listxattr(struct vnode *vn, char *buf, size_t size);
+int vfs_node_removexattr(struct vnode *vn, const char *name);
+ssize_t vfs_getxattr(const char *path, bool follow, const char *name, void *buf, size_t size);
+int vfs_setxattr(const char *path, bool follow, const char *name, const void *value,
+                 size_t size, int flags);
+ssize_t vfs_listxattr(const char *path, bool follow, char *buf, size_t size);
+int vfs_removexattr(const char *path, bool follow, const char *name);
+
 int vfs_openat(struct vnode *dir, const char *path, int flags, uint32_t mode);
 int vfs_mkdirat(struct vnode *dir, const char *path, uint32_t mode);
 int vfs_mknodat(struct vnode *dir, const char *path, uint32_t mode, uint64_t rdev);

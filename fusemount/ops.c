@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <time.h>
 
 #include "list.h"
@@ -101,6 +102,13 @@ static struct vnode *begin(fuse_req_t req, fuse_ino_t ino)
 	struct thread *self = thread_current();
 	self->uid = ctx->uid;
 	self->gid = ctx->gid;
+	self->ngroups = 0;
+	if (ctx->uid != 0) {    /* root's checks need no groups: spare the /proc read */
+		gid_t groups[THREAD_NGROUPS];
+		int n = fuse_req_getgroups(req, THREAD_NGROUPS, groups);
+		for (int i = 0; i < n && i < THREAD_NGROUPS; i++)
+			self->groups[self->ngroups++] = groups[i];
+	}
 	return node_vnode(ino);
 }
 
@@ -727,6 +735,57 @@ static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 	reply_status(req, vfs_fsync(d->fd));
 }
 
+/* ---- Extended attributes ------------------------------------------------------ */
+
+/* Answer a getxattr or listxattr: size 0 asks for the length. */
+static void reply_xattr(fuse_req_t req, ssize_t len, const char *buf, size_t size)
+{
+	if (len < 0)
+		reply_status(req, len);
+	else if (size == 0)
+		fuse_reply_xattr(req, (size_t)len);
+	else
+		fuse_reply_buf(req, buf, (size_t)len);
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct vnode *vn = begin(req, ino);
+	char *buf = size ? malloc(size) : NULL;
+	if (size && !buf) {
+		reply_status(req, -ENOMEM);
+		return;
+	}
+	reply_xattr(req, vfs_node_getxattr(vn, name, buf, size), buf, size);
+	free(buf);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct vnode *vn = begin(req, ino);
+	char *buf = size ? malloc(size) : NULL;
+	if (size && !buf) {
+		reply_status(req, -ENOMEM);
+		return;
+	}
+	reply_xattr(req, vfs_node_listxattr(vn, buf, size), buf, size);
+	free(buf);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+                        size_t size, int flags)
+{
+	struct vnode *vn = begin(req, ino);
+	int f = ((flags & XATTR_CREATE) ? VFS_XATTR_CREATE : 0) |
+	        ((flags & XATTR_REPLACE) ? VFS_XATTR_REPLACE : 0);
+	reply_status(req, vfs_node_setxattr(vn, name, value, size, f));
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	reply_status(req, vfs_node_removexattr(begin(req, ino), name));
+}
+
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
 	if (ops_settings.max_write)
@@ -767,6 +826,10 @@ const struct fuse_lowlevel_ops torofuse_ops = {
 	.access = op_access,
 	.create = op_create,
 	.fallocate = op_fallocate,
+	.getxattr = op_getxattr,
+	.setxattr = op_setxattr,
+	.listxattr = op_listxattr,
+	.removexattr = op_removexattr,
 	.copy_file_range = op_copy_file_range,
 };
 
