@@ -83,7 +83,8 @@ static int read_block(struct ext2_fs *fs, uint32_t blk, uint32_t ino, struct xat
 	} else {
 		struct xattr_area a = block_area(fs, b->data);
 		rc = xattr_table_parse(fs, &a, true, false, s, &hash, "attribute block", blk);
-		if (rc == 0 && hash != ld32(h->h_hash))
+		/* 0: "not to be shared" (e2fsprogs writes it so). */
+		if (rc == 0 && ld32(h->h_hash) != 0 && hash != ld32(h->h_hash))
 			rc = EXT2_CORRUPT(fs, "attribute block %u: block hash 0x%x, entries give 0x%x",
 			                  blk, ld32(h->h_hash), hash);
 	}
@@ -146,6 +147,16 @@ int ext2_xattr_drop_block(struct ext2_fs *fs, struct ext2_inode_info *ii)
 		return 0;
 	forget(fs, blk);
 	return ext2_free_block(fs, blk);
+}
+
+/* Is there a block recently seen with this hash (other than ii's own)? */
+static bool share_candidate(struct ext2_fs *fs, struct ext2_inode_info *ii, uint32_t hash)
+{
+	for (unsigned i = 0; hash && i < EXT2_XATTR_RECENT; i++)
+		if (fs->xattr_recent[i].blk && fs->xattr_recent[i].hash == hash &&
+		    fs->xattr_recent[i].blk != ii->file_acl)
+			return true;
+	return false;
 }
 
 /* A block recently seen with exactly the contents of img (its refcount
@@ -223,16 +234,9 @@ static void sort_items(struct xattr_item **v, unsigned n)
 	}
 }
 
-/* Replace the shared-or-absent block of ii by one holding img. */
-static int store_copy(struct ext2_fs *fs, struct ext2_inode_info *ii, const uint8_t *img,
-                      uint32_t hash)
+/* Point ii at blk (which holds its reference already) instead of its old block. */
+static int switch_block(struct ext2_fs *fs, struct ext2_inode_info *ii, uint32_t blk)
 {
-	uint32_t blk = share_existing(fs, ii, img, hash);
-	if (!blk) {
-		int rc = write_new(fs, ii, img, hash, &blk);
-		if (rc < 0)
-			return rc;
-	}
 	int rc = ext2_xattr_drop_block(fs, ii);
 	ii->file_acl = blk;
 	account(fs, ii, true);
@@ -259,26 +263,29 @@ int xattr_block_store(struct ext2_fs *fs, struct ext2_inode_info *ii,
 	st32(&h->h_blocks, 1);
 	st32(&h->h_hash, hash);
 
+	uint32_t refs = 0;
 	if (ii->file_acl) {
 		struct buf *b;
 		rc = read_block(fs, ii->file_acl, ii->ino, NULL, &b);
 		if (rc < 0)
 			goto out;
-		uint32_t refs = ld32(header(b->data)->h_refcount);
-		if (memcmp(b->data + 8, img + 8, fs->bsize - 8) == 0) {
-			brelse(b);      /* unchanged */
-			goto out;
-		}
-		if (refs == 1) {    /* ours alone: change it in place */
+		refs = ld32(header(b->data)->h_refcount);
+		bool same = memcmp(b->data + 8, img + 8, fs->bsize - 8) == 0;
+		if (!same && refs == 1 && !share_candidate(fs, ii, hash)) {
+			/* Ours alone, and nothing to share: change it in place. */
 			memcpy(b->data, img, fs->bsize);
 			bdirty(b, true);
-			brelse(b);
 			remember(fs, ii->file_acl, hash);
-			goto out;
+			same = true;
 		}
 		brelse(b);
+		if (same)
+			goto out;
 	}
-	rc = store_copy(fs, ii, img, hash);
+	uint32_t blk = share_existing(fs, ii, img, hash);
+	rc = blk ? 0 : write_new(fs, ii, img, hash, &blk);
+	if (rc == 0)
+		rc = switch_block(fs, ii, blk);
 out:
 	kfree(sorted);
 	kfree(img);
