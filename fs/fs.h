@@ -47,6 +47,7 @@ enum {
 	VFS_SET_SIZE  = 1 << 3,     /* truncate: grow (a hole) or shrink */
 	VFS_SET_ATIME = 1 << 4,
 	VFS_SET_MTIME = 1 << 5,
+	VFS_SET_TIMES_NOW = 1 << 6, /* the times are "now": a writer may set them, not only the owner */
 };
 
 struct vfs_setattr {

@@ -67,6 +67,16 @@ int vfs_lchown(const char *path, uint32_t uid, uint32_t gid);
 int vfs_lutimens(const char *path, int64_t atime_ns, int64_t mtime_ns);
 int vfs_statfs(const char *path, struct vfs_statfs *out);
 
+/*
+ * Permissions: every call checks the calling thread's identity (its uid,
+ * gid and groups; thread.h) as Linux does: search permission on each
+ * directory walked, read / write permission to open, write and search
+ * permission on a directory to add or remove a name (and the sticky bit's
+ * rule), ownership for chmod, chown and setting times (writers may set
+ * them to "now"), and an access ACL where the file has one. uid 0 passes
+ * all but running a file without an execute bit.
+ */
+
 #define VFS_UTIME_OMIT INT64_MIN
 
 /*
@@ -95,6 +105,8 @@ int vfs_node_stat(struct vnode *vn, struct vfs_stat *out);
  * -EINVAL otherwise). */
 int vfs_node_setattr(struct vnode *vn, const struct vfs_setattr *attr);
 ssize_t vfs_node_readlink(struct vnode *vn, char *buf, size_t size);
+/* vfs_node_access: access(2) on vn; mask: R_OK | W_OK | X_OK (4, 2, 1) or 0. */
+int vfs_node_access(struct vnode *vn, int mask);
 /* vfs_node_open: open vn itself (flags as vfs_open, without O_CREAT). */
 int vfs_node_open(struct vnode *vn, int flags);
 /* vfs_node_link: a new name for vn. */

@@ -141,6 +141,12 @@ bool vfs_is_root(void);
 int vfs_permission(struct vloc loc, const struct vfs_stat *st, unsigned want);
 /* vfs_loc_permission: the same, reading the attributes itself. */
 int vfs_loc_permission(struct vloc loc, unsigned want);
+/* The checks before a change (0 for root): a new name in dir (write and
+ * search); removing victim's name from dir (and the sticky bit's rule);
+ * a setattr (ownership rules; may take S_ISGID out of a->mode). */
+int vfs_may_create(struct vloc dir);
+int vfs_may_delete(struct vloc dir, struct vloc victim);
+int vfs_may_setattr(struct vloc loc, struct vfs_setattr *a);
 /* vfs_read_acl: the ACL named name ("system.posix_acl_*") of loc, checked,
  * in a kmalloc'ed *out; its size, 0 if there is none, or -errno. */
 ssize_t vfs_read_acl(struct vloc loc, const char *name, uint8_t **out);

@@ -90,3 +90,85 @@ int vfs_loc_permission(struct vloc loc, unsigned want)
 	int rc = loc.m->fs->ops->getattr(loc.m->fs, loc.ino, &st);
 	return rc < 0 ? rc : vfs_permission(loc, &st, want);
 }
+
+static bool in_group(const struct acl_who *who, uint32_t gid)
+{
+	if (who->gid == gid)
+		return true;
+	for (unsigned i = 0; i < who->ngroups; i++)
+		if (who->groups[i] == gid)
+			return true;
+	return false;
+}
+
+int vfs_may_create(struct vloc dir)
+{
+	return vfs_loc_permission(dir, VFS_MAY_WRITE | VFS_MAY_EXEC);
+}
+
+int vfs_may_delete(struct vloc dir, struct vloc victim)
+{
+	if (vfs_is_root())
+		return 0;
+	struct vfs_stat ds, vs;
+	struct fs *fs = dir.m->fs;
+	int rc = fs->ops->getattr(fs, dir.ino, &ds);
+	if (rc == 0)
+		rc = vfs_permission(dir, &ds, VFS_MAY_WRITE | VFS_MAY_EXEC);
+	if (rc == 0 && (ds.mode & S_ISVTX)) {
+		/* Sticky: only the owner of the file or of the directory. */
+		uint32_t uid = thread_current()->uid;
+		rc = victim.m->fs->ops->getattr(victim.m->fs, victim.ino, &vs);
+		if (rc == 0 && uid != ds.uid && uid != vs.uid)
+			rc = -EPERM;
+	}
+	return rc;
+}
+
+int vfs_may_setattr(struct vloc loc, struct vfs_setattr *a)
+{
+	if (vfs_is_root())
+		return 0;
+	struct acl_who who;
+	vfs_who(&who);
+	struct vfs_stat st;
+	int rc = loc.m->fs->ops->getattr(loc.m->fs, loc.ino, &st);
+	if (rc < 0)
+		return rc;
+	bool owner = who.uid == st.uid;
+	if ((a->mask & VFS_SET_UID) && a->uid != st.uid)
+		return -EPERM;
+	if ((a->mask & VFS_SET_GID) && a->gid != st.gid && (!owner || !in_group(&who, a->gid)))
+		return -EPERM;
+	if (a->mask & VFS_SET_MODE) {
+		/* Anyone who may write may clear the set-id bits (a write does). */
+		uint32_t kept = st.mode & 07777 & ~(uint32_t)(S_ISUID | S_ISGID);
+		bool only_clears = (a->mode & ~(uint32_t)(S_ISUID | S_ISGID)) == kept;
+		if (!owner && !(only_clears && vfs_permission(loc, &st, VFS_MAY_WRITE) == 0))
+			return -EPERM;
+		if (owner && !in_group(&who, (a->mask & VFS_SET_GID) ? a->gid : st.gid))
+			a->mode &= ~(uint32_t)S_ISGID;
+	}
+	if (a->mask & (VFS_SET_ATIME | VFS_SET_MTIME)) {
+		if ((a->mask & VFS_SET_TIMES_NOW) && !owner)
+			rc = vfs_permission(loc, &st, VFS_MAY_WRITE);
+		else if (!owner)
+			rc = -EPERM;
+	}
+	if (rc == 0 && (a->mask & VFS_SET_SIZE))
+		rc = vfs_permission(loc, &st, VFS_MAY_WRITE);
+	return rc;
+}
+
+int vfs_node_access(struct vnode *vn, int mask)
+{
+	struct vloc loc = vnode_loc(vn);
+	struct vfs_stat st;
+	int rc = loc.m->fs->ops->getattr(loc.m->fs, loc.ino, &st);
+	if (rc < 0 || mask == 0)
+		return rc;
+	if ((mask & VFS_MAY_WRITE) && loc_read_only(loc) && !S_ISCHR(st.mode) &&
+	    !S_ISBLK(st.mode) && !S_ISFIFO(st.mode) && !S_ISSOCK(st.mode))
+		return -EROFS;
+	return vfs_permission(loc, &st, (unsigned)mask);
+}

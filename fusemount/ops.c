@@ -34,7 +34,7 @@
 #include "thread.h"
 #include "vfs.h"
 
-struct ops_settings ops_settings = { 10.0, 1u << 20, 1 };
+struct ops_settings ops_settings = { 10.0, 1u << 20, 1, false };
 
 #define FH_APPEND (1ull << 32)
 
@@ -142,7 +142,8 @@ static int make_entry(struct vnode *vn, struct fuse_entry_param *e)
 		return rc;
 	}
 	stat_from_vfs(&e->attr, &vs);
-	e->attr_timeout = e->entry_timeout = ops_settings.timeout;
+	e->attr_timeout = ops_settings.timeout;
+	e->entry_timeout = ops_settings.own_checks ? 0 : ops_settings.timeout;
 	e->ino = node_enter(vn);
 	return e->ino ? 0 : -ENOMEM;
 }
@@ -178,7 +179,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int rc = vfs_node_at(dir, name, false, &vn);
 	if (rc == -ENOENT) {
 		/* Cached as absent for the timeout: nobody else changes the image. */
-		struct fuse_entry_param e = { .entry_timeout = ops_settings.timeout };
+		struct fuse_entry_param e = { .entry_timeout = ops_settings.own_checks ? 0 : ops_settings.timeout };
 		fuse_reply_entry(req, &e);
 	} else if (rc < 0) {
 		reply_status(req, rc);
@@ -336,6 +337,10 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		a.mask |= VFS_SET_MTIME;
 		a.mtime_ns = time_to_vfs((to_set & FUSE_SET_ATTR_MTIME_NOW) ? &now : &attr->st_mtim);
 	}
+	bool atime_now = !(to_set & FUSE_SET_ATTR_ATIME) || (to_set & FUSE_SET_ATTR_ATIME_NOW);
+	bool mtime_now = !(to_set & FUSE_SET_ATTR_MTIME) || (to_set & FUSE_SET_ATTR_MTIME_NOW);
+	if ((a.mask & (VFS_SET_ATIME | VFS_SET_MTIME)) && atime_now && mtime_now)
+		a.mask |= VFS_SET_TIMES_NOW;    /* touch: a writer may, not only the owner */
 	int rc = 0;
 	bool chown = a.mask & (VFS_SET_UID | VFS_SET_GID);
 	if (!(a.mask & VFS_SET_MODE) && (chown || (a.mask & VFS_SET_SIZE))) {
@@ -354,38 +359,10 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		reply_attr(req, vn);
 }
 
-/* Is the caller (primary gid, or a supplementary group) in group gid? */
-static bool in_group(fuse_req_t req, gid_t primary, uint32_t gid)
-{
-	if (primary == gid)
-		return true;
-	gid_t groups[256];
-	int n = fuse_req_getgroups(req, 256, groups);
-	for (int i = 0; i < n && i < 256; i++)
-		if (groups[i] == gid)
-			return true;
-	return false;
-}
-
+/* access(2): the VFS's own check (mode bits, access ACL), as every other call. */
 static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
-	struct vfs_stat vs;
-	int rc = vfs_node_stat(begin(req, ino), &vs);
-	if (rc < 0 || mask == F_OK) {
-		reply_status(req, rc);
-		return;
-	}
-	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	unsigned perm;
-	if (ctx->uid == 0)          /* root: anything but executing a file without any x bit */
-		perm = ((vs.mode & 0111) || S_ISDIR(vs.mode)) ? 7 : 6;
-	else if (ctx->uid == vs.uid)
-		perm = (vs.mode >> 6) & 7;
-	else if (in_group(req, ctx->gid, vs.gid))
-		perm = (vs.mode >> 3) & 7;
-	else
-		perm = vs.mode & 7;
-	reply_status(req, ((unsigned)mask & ~perm & 7) ? -EACCES : 0);
+	reply_status(req, vfs_node_access(begin(req, ino), mask & (R_OK | W_OK | X_OK)));
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
