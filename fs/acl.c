@@ -69,7 +69,7 @@ int acl_check(const void *value, size_t size)
 	return (int)n;
 }
 
-static bool in_groups(const struct acl_who *who, uint32_t gid)
+bool acl_who_in_group(const struct acl_who *who, uint32_t gid)
 {
 	if (who->gid == gid)
 		return true;
@@ -104,10 +104,10 @@ int acl_permits(const uint8_t *acl, size_t n, const struct acl_who *who, uint32_
 				user = e.perm & mask;
 			break;
 		case VFS_ACL_GROUP_OBJ:
-			match = in_groups(who, group);
+			match = acl_who_in_group(who, group);
 			break;
 		case VFS_ACL_GROUP:
-			match = in_groups(who, e.id);
+			match = acl_who_in_group(who, e.id);
 			break;
 		}
 		if (match) {

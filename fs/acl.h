@@ -52,6 +52,8 @@ struct acl_who {
 	unsigned ngroups;
 };
 
+/* acl_who_in_group: is gid who's group, or one of its supplementary groups? */
+bool acl_who_in_group(const struct acl_who *who, uint32_t gid);
 /* acl_permits: may who have want (rwx bits: 4 read, 2 write, 1 search or
  * execute) on a file of owner:group with this checked ACL of n entries?
  * 0 or -EACCES. */

@@ -74,10 +74,7 @@ int vfs_permission(struct vloc loc, const struct vfs_stat *st, unsigned want)
 			kfree(acl);
 			return rc;
 		}
-		bool member = who.gid == st->gid;
-		for (unsigned i = 0; i < who.ngroups && !member; i++)
-			member = who.groups[i] == st->gid;
-		perm = member ? (st->mode >> 3) & 7 : st->mode & 7;
+		perm = acl_who_in_group(&who, st->gid) ? (st->mode >> 3) & 7 : st->mode & 7;
 	}
 	return (perm & want) == want ? 0 : -EACCES;
 }
@@ -89,16 +86,6 @@ int vfs_loc_permission(struct vloc loc, unsigned want)
 	struct vfs_stat st;
 	int rc = loc.m->fs->ops->getattr(loc.m->fs, loc.ino, &st);
 	return rc < 0 ? rc : vfs_permission(loc, &st, want);
-}
-
-static bool in_group(const struct acl_who *who, uint32_t gid)
-{
-	if (who->gid == gid)
-		return true;
-	for (unsigned i = 0; i < who->ngroups; i++)
-		if (who->groups[i] == gid)
-			return true;
-	return false;
 }
 
 int vfs_may_create(struct vloc dir)
@@ -138,7 +125,8 @@ int vfs_may_setattr(struct vloc loc, struct vfs_setattr *a)
 	bool owner = who.uid == st.uid;
 	if ((a->mask & VFS_SET_UID) && a->uid != st.uid)
 		return -EPERM;
-	if ((a->mask & VFS_SET_GID) && a->gid != st.gid && (!owner || !in_group(&who, a->gid)))
+	if ((a->mask & VFS_SET_GID) && a->gid != st.gid &&
+	    (!owner || !acl_who_in_group(&who, a->gid)))
 		return -EPERM;
 	if (a->mask & VFS_SET_MODE) {
 		/* Anyone who may write may clear the set-id bits (a write does). */
@@ -146,7 +134,7 @@ int vfs_may_setattr(struct vloc loc, struct vfs_setattr *a)
 		bool only_clears = (a->mode & ~(uint32_t)(S_ISUID | S_ISGID)) == kept;
 		if (!owner && !(only_clears && vfs_permission(loc, &st, VFS_MAY_WRITE) == 0))
 			return -EPERM;
-		if (owner && !in_group(&who, (a->mask & VFS_SET_GID) ? a->gid : st.gid))
+		if (owner && !acl_who_in_group(&who, (a->mask & VFS_SET_GID) ? a->gid : st.gid))
 			a->mode &= ~(uint32_t)S_ISGID;
 	}
 	if (a->mask & (VFS_SET_ATIME | VFS_SET_MTIME)) {

@@ -122,10 +122,7 @@ static int set_acl(struct vloc loc, const struct vfs_stat *st, const char *name,
 	uint32_t mode = (st->mode & 07000) | acl_mode_bits(value, (size_t)n, &equivalent);
 	struct acl_who who;
 	vfs_who(&who);
-	bool member = who.gid == st->gid;
-	for (unsigned i = 0; i < who.ngroups && !member; i++)
-		member = who.groups[i] == st->gid;
-	if (!member && who.uid != 0)
+	if (!acl_who_in_group(&who, st->gid) && who.uid != 0)
 		mode &= ~(uint32_t)S_ISGID;     /* as a chmod by this caller would */
 	int rc = equivalent ? remove_if_there(loc, name)
 	                    : FS(loc)->ops->setxattr(FS(loc), loc.ino, name, value, size, flags);

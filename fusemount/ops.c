@@ -112,6 +112,13 @@ static struct vnode *begin(fuse_req_t req, fuse_ino_t ino)
 	return node_vnode(ino);
 }
 
+/* How long the host may keep a name: not at all when only the VFS checks
+ * permissions, else a cached name would skip the search-permission check. */
+static double entry_timeout(void)
+{
+	return ops_settings.own_checks ? 0 : ops_settings.timeout;
+}
+
 static void reply_status(fuse_req_t req, long rc)
 {
 	fuse_reply_err(req, rc < 0 ? (int)-rc : 0);
@@ -143,7 +150,7 @@ static int make_entry(struct vnode *vn, struct fuse_entry_param *e)
 	}
 	stat_from_vfs(&e->attr, &vs);
 	e->attr_timeout = ops_settings.timeout;
-	e->entry_timeout = ops_settings.own_checks ? 0 : ops_settings.timeout;
+	e->entry_timeout = entry_timeout();
 	e->ino = node_enter(vn);
 	return e->ino ? 0 : -ENOMEM;
 }
@@ -179,7 +186,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int rc = vfs_node_at(dir, name, false, &vn);
 	if (rc == -ENOENT) {
 		/* Cached as absent for the timeout: nobody else changes the image. */
-		struct fuse_entry_param e = { .entry_timeout = ops_settings.own_checks ? 0 : ops_settings.timeout };
+		struct fuse_entry_param e = { .entry_timeout = entry_timeout() };
 		fuse_reply_entry(req, &e);
 	} else if (rc < 0) {
 		reply_status(req, rc);

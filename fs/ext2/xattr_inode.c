@@ -21,9 +21,16 @@ static uint32_t ibody_start(struct ext2_fs *fs, struct ext2_inode_info *ii)
 	return start;
 }
 
-static struct xattr_area ibody_area(struct ext2_fs *fs, uint8_t *raw, uint32_t start)
+/* The inode's table, in its inode-table block (returned locked). */
+static int ibody_read(struct ext2_fs *fs, struct ext2_inode_info *ii, uint32_t start,
+                      struct buf **b, struct xattr_area *a)
 {
-	return (struct xattr_area){ .base = raw + start, .len = fs->inode_size - start };
+	uint32_t off;
+	int rc = ext2_inode_buf(fs, ii->ino, b, &off);
+	if (rc == 0)
+		*a = (struct xattr_area){ .base = (*b)->data + off + start,
+		                          .len = fs->inode_size - start };
+	return rc;
 }
 
 static le32 *ibody_magic(const struct xattr_area *a)
@@ -43,11 +50,10 @@ int xattr_ibody_load(struct ext2_fs *fs, struct ext2_inode_info *ii, struct xatt
 	if (!start)
 		return 0;
 	struct buf *b;
-	uint32_t off;
-	int rc = ext2_inode_buf(fs, ii->ino, &b, &off);
+	struct xattr_area a;
+	int rc = ibody_read(fs, ii, start, &b, &a);
 	if (rc < 0)
 		return rc;
-	struct xattr_area a = ibody_area(fs, b->data + off, start);
 	if (ld32(*ibody_magic(&a)) == EXT2_XATTR_MAGIC)
 		rc = xattr_table_parse(fs, &a, false, true, s, NULL, "inode", ii->ino);
 	brelse(b);
@@ -61,11 +67,10 @@ int xattr_ibody_store(struct ext2_fs *fs, struct ext2_inode_info *ii,
 	if (!start)
 		return n ? -ENOSPC : 0;
 	struct buf *b;
-	uint32_t off;
-	int rc = ext2_inode_buf(fs, ii->ino, &b, &off);
+	struct xattr_area a;
+	int rc = ibody_read(fs, ii, start, &b, &a);
 	if (rc < 0)
 		return rc;
-	struct xattr_area a = ibody_area(fs, b->data + off, start);
 	if (n) {
 		st32(ibody_magic(&a), EXT2_XATTR_MAGIC);
 		xattr_table_build(&a, items, n);

@@ -405,7 +405,8 @@ Test(acl, check_and_permits)
 	cr_assert_eq(acl_permits(acl_api, 5, &named, 5, 50, 4), 0);
 	cr_assert_eq(acl_permits(acl_api, 5, &named, 5, 50, 2), -EACCES);
 	cr_assert_eq(acl_permits(acl_api, 5, &owner, 5, 50, 6), 0);
-	cr_assert_eq(acl_permits(acl_api, 5, &other, 5, 50, 4), 0, "the owning group by a supplementary id");
+	cr_assert_eq(acl_permits(acl_api, 5, &other, 5, 50, 4), 0,
+	             "the owning group by a supplementary id");
 	cr_assert_eq(acl_permits(acl_api, 5, &other, 5, 51, 4), -EACCES, "other gets nothing");
 	bool eq;
 	cr_assert_eq(acl_mode_bits(acl_api, 5, &eq), 0640);
