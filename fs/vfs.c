@@ -341,21 +341,12 @@ int vfs_renameat(struct vnode *from_dir, const char *from, struct vnode *to_dir,
 	return rc < 0 ? rc : 0;
 }
 
-/* setattr on the file at loc, of type mode. */
-static int setattr_loc(struct vloc loc, uint32_t mode, const struct vfs_setattr *asked)
+/* The driver's setattr on the file at loc, of type mode: a size change
+ * under the vnode's lock. */
+static int setattr_driver(struct vloc loc, uint32_t mode, const struct vfs_setattr *a)
 {
-	if (loc_read_only(loc))
-		return -EROFS;
-	struct vfs_setattr checked = *asked, *a = &checked;
-	int prc = vfs_may_setattr(loc, a);
-	if (prc < 0)
-		return prc;
-	if (!(a->mask & VFS_SET_SIZE)) {
-		int rc = a->mask ? FS(loc)->ops->setattr(FS(loc), loc.ino, a) : 0;
-		if (rc == 0 && (a->mask & VFS_SET_MODE) && !S_ISLNK(mode))
-			rc = vfs_acl_chmod(loc, a->mode);
-		return rc;
-	}
+	if (!(a->mask & VFS_SET_SIZE))
+		return a->mask ? FS(loc)->ops->setattr(FS(loc), loc.ino, a) : 0;
 	if (S_ISDIR(mode))
 		return -EISDIR;
 	if (!S_ISREG(mode))
@@ -370,6 +361,21 @@ static int setattr_loc(struct vloc loc, uint32_t mode, const struct vfs_setattr 
 	rc = FS(loc)->ops->setattr(FS(loc), loc.ino, a);
 	mutex_unlock(&vn->lock);
 	vnode_put(vn);
+	return rc;
+}
+
+/* setattr on the file at loc, of type mode: the caller's rights checked, an
+ * access ACL following a chmod. */
+static int setattr_loc(struct vloc loc, uint32_t mode, const struct vfs_setattr *asked)
+{
+	if (loc_read_only(loc))
+		return -EROFS;
+	struct vfs_setattr a = *asked;
+	int rc = vfs_may_setattr(loc, &a);
+	if (rc == 0)
+		rc = setattr_driver(loc, mode, &a);
+	if (rc == 0 && (a.mask & VFS_SET_MODE) && !S_ISLNK(mode))
+		rc = vfs_acl_chmod(loc, a.mode);
 	return rc;
 }
 
