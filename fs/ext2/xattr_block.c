@@ -92,7 +92,7 @@ static int read_block(struct ext2_fs *fs, uint32_t blk, uint32_t ino, struct xat
 		brelse(b);
 		return rc;
 	}
-	remember(fs, blk, hash);
+	remember(fs, blk, ld32(h->h_hash));
 	*out = b;
 	return 0;
 }
@@ -263,23 +263,22 @@ int xattr_block_store(struct ext2_fs *fs, struct ext2_inode_info *ii,
 	st32(&h->h_blocks, 1);
 	st32(&h->h_hash, hash);
 
-	uint32_t refs = 0;
 	if (ii->file_acl) {
 		struct buf *b;
 		rc = read_block(fs, ii->file_acl, ii->ino, NULL, &b);
 		if (rc < 0)
 			goto out;
-		refs = ld32(header(b->data)->h_refcount);
-		bool same = memcmp(b->data + 8, img + 8, fs->bsize - 8) == 0;
-		if (!same && refs == 1 && !share_candidate(fs, ii, hash)) {
+		uint32_t refs = ld32(header(b->data)->h_refcount);
+		bool done = memcmp(b->data + 8, img + 8, fs->bsize - 8) == 0;   /* unchanged */
+		if (!done && refs == 1 && !share_candidate(fs, ii, hash)) {
 			/* Ours alone, and nothing to share: change it in place. */
 			memcpy(b->data, img, fs->bsize);
 			bdirty(b, true);
 			remember(fs, ii->file_acl, hash);
-			same = true;
+			done = true;
 		}
 		brelse(b);
-		if (same)
+		if (done)
 			goto out;
 	}
 	uint32_t blk = share_existing(fs, ii, img, hash);
