@@ -123,15 +123,18 @@ int vfs_may_setattr(struct vloc loc, struct vfs_setattr *a)
 	if (rc < 0)
 		return rc;
 	bool owner = who.uid == st.uid;
-	if ((a->mask & VFS_SET_UID) && a->uid != st.uid)
+	/* chown: only root gives a file away; the owner may change its group
+	 * to one of its own. */
+	if ((a->mask & VFS_SET_UID) && (a->uid != st.uid || !owner))
 		return -EPERM;
-	if ((a->mask & VFS_SET_GID) && a->gid != st.gid &&
-	    (!owner || !acl_who_in_group(&who, a->gid)))
+	if ((a->mask & VFS_SET_GID) &&
+	    (!owner || (a->gid != st.gid && !acl_who_in_group(&who, a->gid))))
 		return -EPERM;
 	if (a->mask & VFS_SET_MODE) {
 		/* Anyone who may write may clear the set-id bits (a write does). */
 		uint32_t kept = st.mode & 07777 & ~(uint32_t)(S_ISUID | S_ISGID);
-		bool only_clears = (a->mode & ~(uint32_t)(S_ISUID | S_ISGID)) == kept;
+		bool only_clears = (a->mode & ~(uint32_t)(S_ISUID | S_ISGID)) == kept &&
+		                   (a->mode & ~st.mode & 07777) == 0;
 		if (!owner && !(only_clears && vfs_permission(loc, &st, VFS_MAY_WRITE) == 0))
 			return -EPERM;
 		if (owner && !acl_who_in_group(&who, (a->mask & VFS_SET_GID) ? a->gid : st.gid))

@@ -47,6 +47,7 @@ FS_TEST(vfs_perm, checks_and_acls)
 	EXPECT_RC(put_file("/priv/x", "x"), 0);
 	EXPECT_RC(vfs_mkdir("/tmp", 01777), 0);
 	EXPECT_RC(put_file("/tmp/roots", "r"), 0);
+	EXPECT_RC(vfs_chmod("/tmp/roots", 02666), 0);
 	int rc = vfs_setxattr("/d/f", true, "user.k", "v", 1, 0);
 	bool xattrs = rc != -EOPNOTSUPP;
 	if (xattrs)
@@ -59,6 +60,9 @@ FS_TEST(vfs_perm, checks_and_acls)
 	EXPECT_RC(vfs_unlink("/d/f"), -EACCES);
 	EXPECT_RC(vfs_chmod("/d/f", 0777), -EPERM);
 	EXPECT_RC(vfs_chown("/d/f", 1000, 1000), -EPERM);
+	EXPECT_RC(vfs_chown("/tmp/roots", (uint32_t)-1, 0), -EPERM);    /* not its owner */
+	EXPECT_RC(vfs_chmod("/tmp/roots", 04666), -EPERM);      /* a writer may not add set-id */
+	EXPECT_RC(vfs_chmod("/tmp/roots", 0666), 0);            /* but may clear it, as a write does */
 	EXPECT_RC(vfs_stat("/priv/x", &st), -EACCES);
 	EXPECT_RC(put_file("/tmp/mine", "m"), 0);
 	EXPECT_RC(vfs_unlink("/tmp/roots"), -EPERM);
