@@ -47,6 +47,7 @@ enum {
 	VFS_SET_SIZE  = 1 << 3,     /* truncate: grow (a hole) or shrink */
 	VFS_SET_ATIME = 1 << 4,
 	VFS_SET_MTIME = 1 << 5,
+	VFS_SET_TIMES_NOW = 1 << 6, /* the times are "now": a writer may set them, not only the owner */
 };
 
 struct vfs_setattr {
@@ -113,7 +114,36 @@ struct fs_ops {
 	int (*readdir)(struct fs *fs, uint64_t dir, uint64_t *cookie,
 	               vfs_filldir_fn fill, void *ctx);
 	int (*fsync)(struct fs *fs, uint64_t ino);
+
+	/*
+	 * Extended attributes (optional: without them the VFS answers
+	 * -EOPNOTSUPP). name: NUL-terminated, with its namespace prefix
+	 * ("user.", "trusted.", "security.", or exactly "system.posix_acl_access"
+	 * / "system.posix_acl_default", whose values are POSIX ACLs in the xattr
+	 * API's format, acl.h), at most VFS_XATTR_NAME_MAX bytes; the VFS has
+	 * checked its length and the caller's permissions. A namespace the
+	 * driver does not keep is -EOPNOTSUPP.
+	 * getxattr / listxattr: size 0 asks only for the length; a buffer too
+	 * small is -ERANGE. getxattr copies the value and returns its length;
+	 * -ENODATA if there is none. listxattr gives the names, each ended by a
+	 * NUL, back to back.
+	 * setxattr: flags VFS_XATTR_CREATE (-EEXIST if it exists) or
+	 * VFS_XATTR_REPLACE (-ENODATA if it does not); -ENOSPC when it does not
+	 * fit (the driver's own limit on attribute space).
+	 * removexattr: -ENODATA if there is none.
+	 */
+	ssize_t (*getxattr)(struct fs *fs, uint64_t ino, const char *name, void *buf, size_t size);
+	int (*setxattr)(struct fs *fs, uint64_t ino, const char *name, const void *value,
+	                size_t size, int flags);
+	ssize_t (*listxattr)(struct fs *fs, uint64_t ino, char *buf, size_t size);
+	int (*removexattr)(struct fs *fs, uint64_t ino, const char *name);
 };
+
+/* setxattr flags: Linux's XATTR_CREATE and XATTR_REPLACE. */
+#define VFS_XATTR_CREATE  1
+#define VFS_XATTR_REPLACE 2
+#define VFS_XATTR_NAME_MAX 255          /* longer: -ERANGE */
+#define VFS_XATTR_SIZE_MAX 65536        /* a value or a name list; larger: -E2BIG */
 
 /* The common head of every mounted file system; a driver embeds it first. */
 struct fs {

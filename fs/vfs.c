@@ -65,6 +65,8 @@ static int walk_for_create(struct vnode *dir, const char *path, bool allow_slash
 		else if (rc == -ENOENT)
 			rc = loc_read_only(d->loc) ? -EROFS : -ENOENT;
 	}
+	if (rc == 0)
+		rc = vfs_may_create(d->loc);
 	if (rc < 0)
 		walk_done(d);
 	return rc;
@@ -81,6 +83,8 @@ int vfs_mkdirat(struct vnode *dir, const char *path, uint32_t mode)
 	vfs_owner(&uid, &gid);
 	rc = FS(d.loc)->ops->mkdir(FS(d.loc), d.loc.ino, d.name, d.len,
 	                           S_IFDIR | (mode & 07777), uid, gid, &ino);
+	if (rc == 0)
+		rc = vfs_acl_inherit(d.loc, (struct vloc){ d.loc.m, ino }, S_IFDIR | (mode & 07777));
 	walk_done(&d);
 	return rc;
 }
@@ -104,6 +108,8 @@ int vfs_mknodat(struct vnode *dir, const char *path, uint32_t mode, uint64_t rde
 	vfs_owner(&uid, &gid);
 	rc = FS(d.loc)->ops->mknod(FS(d.loc), d.loc.ino, d.name, d.len, mode & (S_IFMT | 07777),
 	                           rdev, uid, gid, &ino);
+	if (rc == 0)
+		rc = vfs_acl_inherit(d.loc, (struct vloc){ d.loc.m, ino }, mode & (S_IFMT | 07777));
 	walk_done(&d);
 	return rc;
 }
@@ -214,6 +220,8 @@ int vfs_rmdirat(struct vnode *dir, const char *path)
 			rc = -EBUSY;
 		else if (rc == 0 && loc_read_only(d.loc))
 			rc = -EROFS;
+		if (rc == 0)
+			rc = vfs_may_delete(d.loc, x);
 		mount_put(x.m);
 	}
 	if (rc == 0)
@@ -247,6 +255,8 @@ int vfs_unlinkat(struct vnode *dir, const char *path)
 	if (rc == 0 && loc_read_only(d.loc))
 		rc = -EROFS;
 	if (rc == 0)
+		rc = vfs_may_delete(d.loc, x);
+	if (rc == 0)
 		rc = FS(d.loc)->ops->unlink(FS(d.loc), d.loc.ino, d.name, d.len);
 	walk_done(&d);
 	return rc;
@@ -272,6 +282,7 @@ static int rename_check(struct walk_result *s, struct walk_result *d,
 	if ((s->trailing_slash || d->trailing_slash) && !S_ISDIR(mode))
 		return -ENOTDIR;
 	rc = lookup_last(d, &dst);
+	bool replaces = rc == 0;
 	if (rc == 0) {
 		if (dst.ino == src.ino)
 			return 1;      /* the same file: nothing to do */
@@ -300,7 +311,14 @@ static int rename_check(struct walk_result *s, struct walk_result *d,
 	}
 	if (loc_read_only(s->loc))
 		return -EROFS;
-	return 0;
+	rc = vfs_may_delete(s->loc, src);
+	if (rc == 0)
+		rc = vfs_may_create(d->loc);
+	if (rc == 0 && replaces)
+		rc = vfs_may_delete(d->loc, dst);
+	if (rc == 0 && S_ISDIR(mode) && !loc_eq(s->loc, d->loc) && !vfs_is_root())
+		rc = vfs_loc_permission(src, VFS_MAY_WRITE);   /* its ".." changes */
+	return rc;
 }
 
 int vfs_renameat(struct vnode *from_dir, const char *from, struct vnode *to_dir, const char *to)
@@ -323,11 +341,10 @@ int vfs_renameat(struct vnode *from_dir, const char *from, struct vnode *to_dir,
 	return rc < 0 ? rc : 0;
 }
 
-/* setattr on the file at loc, of type mode. */
-static int setattr_loc(struct vloc loc, uint32_t mode, const struct vfs_setattr *a)
+/* The driver's setattr on the file at loc, of type mode: a size change
+ * under the vnode's lock. */
+static int setattr_driver(struct vloc loc, uint32_t mode, const struct vfs_setattr *a)
 {
-	if (loc_read_only(loc))
-		return -EROFS;
 	if (!(a->mask & VFS_SET_SIZE))
 		return a->mask ? FS(loc)->ops->setattr(FS(loc), loc.ino, a) : 0;
 	if (S_ISDIR(mode))
@@ -344,6 +361,21 @@ static int setattr_loc(struct vloc loc, uint32_t mode, const struct vfs_setattr 
 	rc = FS(loc)->ops->setattr(FS(loc), loc.ino, a);
 	mutex_unlock(&vn->lock);
 	vnode_put(vn);
+	return rc;
+}
+
+/* setattr on the file at loc, of type mode: the caller's rights checked, an
+ * access ACL following a chmod. */
+static int setattr_loc(struct vloc loc, uint32_t mode, const struct vfs_setattr *asked)
+{
+	if (loc_read_only(loc))
+		return -EROFS;
+	struct vfs_setattr a = *asked;
+	int rc = vfs_may_setattr(loc, &a);
+	if (rc == 0)
+		rc = setattr_driver(loc, mode, &a);
+	if (rc == 0 && (a.mask & VFS_SET_MODE) && !S_ISLNK(mode))
+		rc = vfs_acl_chmod(loc, a.mode);
 	return rc;
 }
 

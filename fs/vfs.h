@@ -67,6 +67,16 @@ int vfs_lchown(const char *path, uint32_t uid, uint32_t gid);
 int vfs_lutimens(const char *path, int64_t atime_ns, int64_t mtime_ns);
 int vfs_statfs(const char *path, struct vfs_statfs *out);
 
+/*
+ * Permissions: every call checks the calling thread's identity (its uid,
+ * gid and groups; thread.h) as Linux does: search permission on each
+ * directory walked, read / write permission to open, write and search
+ * permission on a directory to add or remove a name (and the sticky bit's
+ * rule), ownership for chmod, chown and setting times (writers may set
+ * them to "now"), and an access ACL where the file has one. uid 0 passes
+ * all but running a file without an execute bit.
+ */
+
 #define VFS_UTIME_OMIT INT64_MIN
 
 /* vfs_time_ns: a host time (seconds and nanoseconds) as the VFS counts it,
@@ -107,10 +117,36 @@ int vfs_node_stat(struct vnode *vn, struct vfs_stat *out);
  * -EINVAL otherwise). */
 int vfs_node_setattr(struct vnode *vn, const struct vfs_setattr *attr);
 ssize_t vfs_node_readlink(struct vnode *vn, char *buf, size_t size);
+/* vfs_node_access: access(2) on vn; mask: R_OK | W_OK | X_OK (4, 2, 1) or 0. */
+int vfs_node_access(struct vnode *vn, int mask);
 /* vfs_node_open: open vn itself (flags as vfs_open, without O_CREAT). */
 int vfs_node_open(struct vnode *vn, int flags);
 /* vfs_node_link: a new name for vn. */
 int vfs_node_link(struct vnode *vn, struct vnode *dir, const char *new_path);
+
+/*
+ * Extended attributes (the rules of fs.h; VFS_XATTR_* there): on a held
+ * file, or by path (follow: a final symbolic link is followed, as getxattr
+ * rather than lgetxattr). The calling thread's identity decides: trusted.*
+ * is root's alone, user.* needs read / write permission and a regular file
+ * or directory, security.* write permission to set, and POSIX ACLs
+ * (system.posix_acl_access / _default, in the xattr format of acl.h) are
+ * set by the owner or root only. Setting an access ACL sets the mode's
+ * permission bits (an ACL the mode bits say entirely is not stored); chmod
+ * changes the access ACL; a new file gets its directory's default ACL; and
+ * every permission check of the VFS consults the access ACL. A value over
+ * VFS_XATTR_SIZE_MAX is -E2BIG; -EOPNOTSUPP where the file system has none.
+ */
+ssize_t vfs_node_getxattr(struct vnode *vn, const char *name, void *buf, size_t size);
+int vfs_node_setxattr(struct vnode *vn, const char *name, const void *value, size_t size,
+                      int flags);
+ssize_t vfs_node_listxattr(struct vnode *vn, char *buf, size_t size);
+int vfs_node_removexattr(struct vnode *vn, const char *name);
+ssize_t vfs_getxattr(const char *path, bool follow, const char *name, void *buf, size_t size);
+int vfs_setxattr(const char *path, bool follow, const char *name, const void *value,
+                 size_t size, int flags);
+ssize_t vfs_listxattr(const char *path, bool follow, char *buf, size_t size);
+int vfs_removexattr(const char *path, bool follow, const char *name);
 
 int vfs_openat(struct vnode *dir, const char *path, int flags, uint32_t mode);
 int vfs_mkdirat(struct vnode *dir, const char *path, uint32_t mode);

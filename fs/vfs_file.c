@@ -175,10 +175,14 @@ static int open_create(struct vnode *dir, const char *path, int flags, uint32_t 
 			rc = -EROFS;
 			break;
 		}
+		if ((rc = vfs_may_create(d.loc)) < 0)
+			break;
 		uint32_t uid, gid;
 		vfs_owner(&uid, &gid);
 		rc = fs->ops->mknod(fs, d.loc.ino, d.name, d.len, S_IFREG | (mode & 07777), 0,
 		                    uid, gid, &ino);
+		if (rc == 0)
+			rc = vfs_acl_inherit(d.loc, (struct vloc){ d.loc.m, ino }, S_IFREG | (mode & 07777));
 		if (rc == 0) {
 			*created = true;
 			*res = d;
@@ -209,7 +213,9 @@ static int open_check(struct vloc loc, uint32_t mode, int flags)
 		return -ENXIO;
 	if ((acc != O_RDONLY || (flags & O_TRUNC)) && loc_read_only(loc))
 		return -EROFS;
-	return 0;
+	unsigned want = acc == O_RDONLY ? VFS_MAY_READ : acc == O_WRONLY ? VFS_MAY_WRITE
+	                                                                : VFS_MAY_READ | VFS_MAY_WRITE;
+	return vfs_loc_permission(loc, want | ((flags & O_TRUNC) ? VFS_MAY_WRITE : 0));
 }
 
 /* A descriptor for the file at loc (of type mode), truncated if asked and

@@ -6,6 +6,8 @@
  *   vfs_vnode.c   open inodes (driver references, per-inode lock)
  *   vfs_file.c    descriptors and I/O on them
  *   vfs.c         calls by path: mkdir, unlink, rename, ...
+ *   vfs_perm.c    the caller's permissions (mode bits, access ACLs)
+ *   vfs_xattr.c   extended attributes; ACLs kept in step with the mode
  *
  * Lock order: file.lock -> vnode.lock -> (driver locks); mount_lock,
  * vnode_lock and fd_lock are spinlocks taken last and never held across a
@@ -124,5 +126,37 @@ void vnode_put(struct vnode *vn);
 
 /* Thread identity for new files. */
 void vfs_owner(uint32_t *uid, uint32_t *gid);
+
+/* ---- permissions (vfs_perm.c) ---- */
+
+#define VFS_MAY_EXEC  1
+#define VFS_MAY_WRITE 2
+#define VFS_MAY_READ  4
+
+struct acl_who;
+void vfs_who(struct acl_who *who);
+bool vfs_is_root(void);
+/* vfs_permission: may the caller have want (VFS_MAY_*) on the file at loc,
+ * whose attributes are st? 0, -EACCES, or an error reading its ACL. */
+int vfs_permission(struct vloc loc, const struct vfs_stat *st, unsigned want);
+/* vfs_loc_permission: the same, reading the attributes itself. */
+int vfs_loc_permission(struct vloc loc, unsigned want);
+/* The checks before a change (0 for root): a new name in dir (write and
+ * search); removing victim's name from dir (and the sticky bit's rule);
+ * a setattr (ownership rules; may take S_ISGID out of a->mode). */
+int vfs_may_create(struct vloc dir);
+int vfs_may_delete(struct vloc dir, struct vloc victim);
+int vfs_may_setattr(struct vloc loc, struct vfs_setattr *a);
+/* vfs_read_acl: the ACL named name ("system.posix_acl_*") of loc, checked,
+ * in a kmalloc'ed *out; its size, 0 if there is none, or -errno. */
+ssize_t vfs_read_acl(struct vloc loc, const char *name, uint8_t **out);
+
+/* ---- ACLs and the mode (vfs_xattr.c) ---- */
+
+/* vfs_acl_chmod: the mode of loc became mode: carry it into its access ACL. */
+int vfs_acl_chmod(struct vloc loc, uint32_t mode);
+/* vfs_acl_inherit: loc was just made in dir with mode (S_IF* included):
+ * give it dir's default ACL, if any. */
+int vfs_acl_inherit(struct vloc dir, struct vloc loc, uint32_t mode);
 
 #endif

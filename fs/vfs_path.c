@@ -117,6 +117,12 @@ static void set_result(struct walk *w, struct walk_result *res, uint32_t mode)
 				res->hit_avoid = true;
 }
 
+/* A lookup in dir needs search permission (root needs none on a directory). */
+static int may_search(struct vloc dir)
+{
+	return vfs_is_root() ? 0 : vfs_loc_permission(dir, VFS_MAY_EXEC);
+}
+
 int path_walk(struct vnode *dir, const char *path, unsigned flags, struct walk_result *res)
 {
 	if (!path)
@@ -169,6 +175,8 @@ int path_walk(struct vnode *dir, const char *path, unsigned flags, struct walk_r
 		bool dot = len == 1 && comp[0] == '.';
 		bool dotdot = len == 2 && comp[0] == '.' && comp[1] == '.';
 		if (last && (flags & WALK_PARENT)) {
+			if ((rc = may_search(w.stack[w.depth - 1])) < 0)
+				break;
 			memcpy(res->name, comp, len);
 			res->name[len] = '\0';
 			res->len = len;
@@ -184,6 +192,8 @@ int path_walk(struct vnode *dir, const char *path, unsigned flags, struct walk_r
 			continue;
 		}
 		struct vloc dir = w.stack[w.depth - 1], child = { dir.m, 0 };
+		if ((rc = may_search(dir)) < 0)
+			break;
 		rc = dir.m->fs->ops->lookup(dir.m->fs, dir.ino, comp, len, &child.ino);
 		if (rc < 0)
 			break;

@@ -91,8 +91,10 @@ static void usage(FILE *f)
 	"  -d, -o debug       print every FUSE request (implies -f)\n"
 	"  -s                 serve one request at a time (one CPU, one worker)\n"
 	"  -o ro              read only\n"
-	"  -o allow_other     let other users in (turns on default_permissions)\n"
-	"  -o default_permissions  the host kernel checks permissions\n"
+	"  -o allow_other     let other users in (Toro's VFS checks their rights,\n"
+	"                     POSIX ACLs included)\n"
+	"  -o default_permissions  the host kernel checks the mode bits too (it\n"
+	"                     ignores ACLs: an ACL may then deny, never grant)\n"
 	"  -o cpus=N          kernel CPUs (default: every host CPU)\n"
 	"  -o mem=MiB         kernel memory (default: the HAL's)\n"
 	"  -o workers=N       kernel worker threads per CPU (default 8)\n"
@@ -355,8 +357,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	status = 1;
-	if (o.allow_other && !o.default_permissions)
-		fuse_opt_add_arg(&args, "-odefault_permissions");
+	/* Without default_permissions the host checks nothing and every
+	 * request passes the VFS's checks (mode bits and POSIX ACLs); with it
+	 * the host checks the mode bits first and never consults ACLs. */
+	ops_settings.own_checks = o.allow_other && !o.default_permissions;
 	fsname = fsname_option(o.image);
 	if (!fsname || fuse_opt_add_arg(&args, "-o") < 0 || fuse_opt_add_arg(&args, fsname) < 0)
 		goto out;

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <time.h>
 
 #include "list.h"
@@ -33,7 +34,7 @@
 #include "thread.h"
 #include "vfs.h"
 
-struct ops_settings ops_settings = { 10.0, 1u << 20, 1 };
+struct ops_settings ops_settings = { 10.0, 1u << 20, 1, false };
 
 #define FH_APPEND (1ull << 32)
 
@@ -101,7 +102,21 @@ static struct vnode *begin(fuse_req_t req, fuse_ino_t ino)
 	struct thread *self = thread_current();
 	self->uid = ctx->uid;
 	self->gid = ctx->gid;
+	self->ngroups = 0;
+	if (ctx->uid != 0) {    /* root's checks need no groups: spare the /proc read */
+		gid_t groups[THREAD_NGROUPS];
+		int n = fuse_req_getgroups(req, THREAD_NGROUPS, groups);
+		for (int i = 0; i < n && i < THREAD_NGROUPS; i++)
+			self->groups[self->ngroups++] = groups[i];
+	}
 	return node_vnode(ino);
+}
+
+/* How long the host may keep a name: not at all when only the VFS checks
+ * permissions, else a cached name would skip the search-permission check. */
+static double entry_timeout(void)
+{
+	return ops_settings.own_checks ? 0 : ops_settings.timeout;
 }
 
 static void reply_status(fuse_req_t req, long rc)
@@ -134,7 +149,8 @@ static int make_entry(struct vnode *vn, struct fuse_entry_param *e)
 		return rc;
 	}
 	stat_from_vfs(&e->attr, &vs);
-	e->attr_timeout = e->entry_timeout = ops_settings.timeout;
+	e->attr_timeout = ops_settings.timeout;
+	e->entry_timeout = entry_timeout();
 	e->ino = node_enter(vn);
 	return e->ino ? 0 : -ENOMEM;
 }
@@ -170,7 +186,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int rc = vfs_node_at(dir, name, false, &vn);
 	if (rc == -ENOENT) {
 		/* Cached as absent for the timeout: nobody else changes the image. */
-		struct fuse_entry_param e = { .entry_timeout = ops_settings.timeout };
+		struct fuse_entry_param e = { .entry_timeout = entry_timeout() };
 		fuse_reply_entry(req, &e);
 	} else if (rc < 0) {
 		reply_status(req, rc);
@@ -328,6 +344,10 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		a.mask |= VFS_SET_MTIME;
 		a.mtime_ns = time_to_vfs((to_set & FUSE_SET_ATTR_MTIME_NOW) ? &now : &attr->st_mtim);
 	}
+	bool atime_now = !(to_set & FUSE_SET_ATTR_ATIME) || (to_set & FUSE_SET_ATTR_ATIME_NOW);
+	bool mtime_now = !(to_set & FUSE_SET_ATTR_MTIME) || (to_set & FUSE_SET_ATTR_MTIME_NOW);
+	if ((a.mask & (VFS_SET_ATIME | VFS_SET_MTIME)) && atime_now && mtime_now)
+		a.mask |= VFS_SET_TIMES_NOW;    /* touch: a writer may, not only the owner */
 	int rc = 0;
 	bool chown = a.mask & (VFS_SET_UID | VFS_SET_GID);
 	if (!(a.mask & VFS_SET_MODE) && (chown || (a.mask & VFS_SET_SIZE))) {
@@ -346,38 +366,10 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		reply_attr(req, vn);
 }
 
-/* Is the caller (primary gid, or a supplementary group) in group gid? */
-static bool in_group(fuse_req_t req, gid_t primary, uint32_t gid)
-{
-	if (primary == gid)
-		return true;
-	gid_t groups[256];
-	int n = fuse_req_getgroups(req, 256, groups);
-	for (int i = 0; i < n && i < 256; i++)
-		if (groups[i] == gid)
-			return true;
-	return false;
-}
-
+/* access(2): the VFS's own check (mode bits, access ACL), as every other call. */
 static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
-	struct vfs_stat vs;
-	int rc = vfs_node_stat(begin(req, ino), &vs);
-	if (rc < 0 || mask == F_OK) {
-		reply_status(req, rc);
-		return;
-	}
-	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	unsigned perm;
-	if (ctx->uid == 0)          /* root: anything but executing a file without any x bit */
-		perm = ((vs.mode & 0111) || S_ISDIR(vs.mode)) ? 7 : 6;
-	else if (ctx->uid == vs.uid)
-		perm = (vs.mode >> 6) & 7;
-	else if (in_group(req, ctx->gid, vs.gid))
-		perm = (vs.mode >> 3) & 7;
-	else
-		perm = vs.mode & 7;
-	reply_status(req, ((unsigned)mask & ~perm & 7) ? -EACCES : 0);
+	reply_status(req, vfs_node_access(begin(req, ino), mask & (R_OK | W_OK | X_OK)));
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
@@ -727,6 +719,57 @@ static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 	reply_status(req, vfs_fsync(d->fd));
 }
 
+/* ---- Extended attributes ------------------------------------------------------ */
+
+/* Answer a getxattr or listxattr: size 0 asks for the length. */
+static void reply_xattr(fuse_req_t req, ssize_t len, const char *buf, size_t size)
+{
+	if (len < 0)
+		reply_status(req, len);
+	else if (size == 0)
+		fuse_reply_xattr(req, (size_t)len);
+	else
+		fuse_reply_buf(req, buf, (size_t)len);
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct vnode *vn = begin(req, ino);
+	char *buf = size ? malloc(size) : NULL;
+	if (size && !buf) {
+		reply_status(req, -ENOMEM);
+		return;
+	}
+	reply_xattr(req, vfs_node_getxattr(vn, name, buf, size), buf, size);
+	free(buf);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct vnode *vn = begin(req, ino);
+	char *buf = size ? malloc(size) : NULL;
+	if (size && !buf) {
+		reply_status(req, -ENOMEM);
+		return;
+	}
+	reply_xattr(req, vfs_node_listxattr(vn, buf, size), buf, size);
+	free(buf);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+                        size_t size, int flags)
+{
+	struct vnode *vn = begin(req, ino);
+	int f = ((flags & XATTR_CREATE) ? VFS_XATTR_CREATE : 0) |
+	        ((flags & XATTR_REPLACE) ? VFS_XATTR_REPLACE : 0);
+	reply_status(req, vfs_node_setxattr(vn, name, value, size, f));
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	reply_status(req, vfs_node_removexattr(begin(req, ino), name));
+}
+
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
 	if (ops_settings.max_write)
@@ -767,6 +810,10 @@ const struct fuse_lowlevel_ops torofuse_ops = {
 	.access = op_access,
 	.create = op_create,
 	.fallocate = op_fallocate,
+	.getxattr = op_getxattr,
+	.setxattr = op_setxattr,
+	.listxattr = op_listxattr,
+	.removexattr = op_removexattr,
 	.copy_file_range = op_copy_file_range,
 };
 

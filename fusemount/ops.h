@@ -7,6 +7,7 @@
 #define FUSEMOUNT_OPS_H
 
 #define FUSE_USE_VERSION 314
+#include <stdbool.h>
 #include <fuse_lowlevel.h>
 
 extern const struct fuse_lowlevel_ops torofuse_ops;
@@ -16,6 +17,9 @@ struct ops_settings {
 	double timeout;             /* names, attributes and absent names, seconds */
 	unsigned max_write;         /* bytes per WRITE request */
 	int kernel_cache;           /* the host keeps file pages across opens */
+	/* The VFS alone checks permissions (no default_permissions): names are
+	 * not cached, so every lookup passes its search-permission check. */
+	bool own_checks;
 };
 extern struct ops_settings ops_settings;
 

@@ -35,6 +35,8 @@ enum thread_state { THREAD_READY, THREAD_RUNNING, THREAD_BLOCKED, THREAD_EXITED 
 
 typedef int (*thread_fn)(void *arg);
 
+#define THREAD_NGROUPS 32         /* supplementary groups a thread carries */
+
 struct thread {
 	/* Set at creation, then read-only. */
 	uint64_t id;
@@ -54,6 +56,9 @@ struct thread {
 	/* The thread's own: the owner recorded on files it creates (0 unless a
 	 * tool acting for a host user, like torofuse, sets it). */
 	uint32_t uid, gid;
+	/* ... and its supplementary groups, for permission checks (fs/vfs_perm.c). */
+	uint32_t groups[THREAD_NGROUPS];
+	unsigned ngroups;
 
 	int state;                 /* enum thread_state; atomic */
 	int refs;                  /* atomic: struct freed at zero */

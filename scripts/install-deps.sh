@@ -6,7 +6,7 @@ PKGS="gcc make binutils qemu-system-x86 libfuse3-dev fuse3 fuse2fs libaio-dev
 libcriterion-dev libslirp-dev libglib2.0-dev e2fsprogs genext2fs pkg-config curl python3
 iproute2 iputils-ping iputils-arping util-linux python3-scapy netcat-openbsd ethtool wrk
 slowhttptest libvirt-clients
-clang libclang-rt-dev"
+clang libclang-rt-dev attr acl stress-ng"
 # Node.js for the strict HTTP client of the web tests (npm's undici):
 # Debian's, unless the machine has a node of its own already.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"

@@ -314,11 +314,52 @@ struct dx_countlimit {          /* in place of entry 0's hash */
 #define EXT2_DX_NODE_TABLE      8   /* ... in a node: the empty entry */
 #define EXT2_DX_MAX_LEVELS      2   /* root and one level of nodes (no large_dir) */
 
-/* The extended attribute block header (we only count references). */
+/*
+ * Extended attributes: an entry table, either in the space after the extra
+ * fields of a large inode (after a 4-byte magic) or in one block (after a
+ * 32-byte header) named by i_file_acl and shared by reference count. The
+ * entries run up from the start, 4-byte aligned, ended by 4 zero bytes;
+ * the values (padded to 4 bytes) lie at the end. e_value_offs counts from
+ * the block's start, or in an inode from the first entry.
+ */
 #define EXT2_XATTR_MAGIC        0xEA020000
+#define EXT2_XATTR_REFCOUNT_MAX 1024    /* more sharers get their own block */
 struct ext2_xattr_header {
 	le32 h_magic;               /* EXT2_XATTR_MAGIC */
 	le32 h_refcount;            /* inodes sharing this block */
+	le32 h_blocks;              /* blocks of attributes: always 1 */
+	le32 h_hash;                /* hash of the entries' hashes (0: not to be shared) */
+	le32 h_checksum;            /* metadata_csum only (0 here) */
+	le32 h_reserved[3];         /* zero */
+};
+
+struct ext2_xattr_entry {
+	uint8_t e_name_len;         /* name length */
+	uint8_t e_name_index;       /* namespace: EXT2_XATTR_INDEX_* */
+	le16 e_value_offs;          /* value offset (see above) */
+	le32 e_value_inum;          /* ea_inode: the inode holding the value (0 here) */
+	le32 e_value_size;          /* value length */
+	le32 e_hash;                /* hash of name and value */
+	char e_name[];              /* not NUL-terminated, padded to 4 bytes */
+};
+
+#define EXT2_XATTR_ENTRY_LEN(name_len)  (((name_len) + 16 + 3) & ~3u)
+#define EXT2_XATTR_VALUE_LEN(size)      (((size) + 3) & ~3u)
+
+/* e_name_index: the namespaces (the name is stored without the prefix). */
+#define EXT2_XATTR_INDEX_USER           1   /* "user." */
+#define EXT2_XATTR_INDEX_ACL_ACCESS     2   /* "system.posix_acl_access", name "" */
+#define EXT2_XATTR_INDEX_ACL_DEFAULT    3   /* "system.posix_acl_default", name "" */
+#define EXT2_XATTR_INDEX_TRUSTED        4   /* "trusted." */
+#define EXT2_XATTR_INDEX_SECURITY       6   /* "security." */
+
+/* A POSIX ACL as ext2 stores it: a version-1 header, then entries of 4
+ * bytes (owner, owning group, mask, other) or 8 bytes (named user, group). */
+#define EXT2_ACL_VERSION        0x0001
+struct ext2_acl_entry {
+	le16 e_tag;                 /* ACL_USER_OBJ ... ACL_OTHER (acl.h) */
+	le16 e_perm;                /* rwx bits */
+	le32 e_id;                  /* uid or gid: ACL_USER and ACL_GROUP only */
 };
 
 _Static_assert(sizeof(struct ext2_super_block) == 1024, "superblock size");
@@ -327,6 +368,8 @@ _Static_assert(sizeof(struct ext2_inode) == 128, "inode size");
 _Static_assert(sizeof(struct ext2_dir_entry) == 8, "dir entry size");
 _Static_assert(sizeof(struct dx_root_info) == 8 && sizeof(struct dx_entry) == 8 &&
                sizeof(struct dx_countlimit) == 4, "dx sizes");
+_Static_assert(sizeof(struct ext2_xattr_header) == 32, "xattr header size");
+_Static_assert(sizeof(struct ext2_xattr_entry) == 16, "xattr entry size");
 
 /* ---- In memory ------------------------------------------------------------ */
 
@@ -386,6 +429,7 @@ struct ext2_inode_info {
 	uint32_t last_pblk;
 };
 
+#define EXT2_XATTR_RECENT 32       /* attribute blocks remembered for sharing */
 #define EXT2_INODE_BUCKETS 4096    /* in-memory inodes: a FUSE host may hold tens of thousands */
 
 struct ext2_fs {
@@ -430,6 +474,11 @@ struct ext2_fs {
 	size_t ndeferred, deferred_cap;
 
 	uint32_t dx_warned;         /* last directory whose index was dropped (said once) */
+
+	/* Attribute blocks recently written or read: candidates for sharing
+	 * (xattr_block.c); 0: empty slot. */
+	struct { uint32_t blk, hash; } xattr_recent[EXT2_XATTR_RECENT];
+	unsigned xattr_recent_next;
 };
 
 static inline struct ext2_fs *EXT2(struct fs *fs) { return (struct ext2_fs *)fs; }
@@ -501,6 +550,9 @@ int ext2_iput(struct ext2_fs *fs, struct ext2_inode_info *ii);
 struct ext2_inode_info *ext2_ifind(struct ext2_fs *fs, uint32_t ino);   /* in-core only */
 bool ext2_valid_ino(struct ext2_fs *fs, uint32_t ino);   /* root, or first_ino..count */
 int ext2_write_inode(struct ext2_fs *fs, struct ext2_inode_info *ii);
+/* ext2_inode_buf: the inode-table block holding inode ino, read and locked,
+ * and the inode's byte offset in it (brelse when done). */
+int ext2_inode_buf(struct ext2_fs *fs, uint32_t ino, struct buf **out, uint32_t *off);
 int ext2_init_inode(struct ext2_fs *fs, uint32_t ino, uint32_t mode, uint32_t uid,
                     uint32_t gid, struct ext2_inode_info **out);
 int ext2_bmap(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk, bool create,
@@ -608,6 +660,17 @@ int ext2_rename(struct fs *fs, uint64_t from_dir, const char *from, size_t from_
 int ext2_fsync(struct fs *fs, uint64_t ino);
 int ext2_vfs_iget(struct fs *fs, uint64_t ino);
 void ext2_vfs_iput(struct fs *fs, uint64_t ino);
+
+/* xattr.c: the fs_ops for extended attributes (fs.h); names with their
+ * namespace prefix ("user.x"). */
+ssize_t ext2_getxattr(struct fs *fs, uint64_t ino, const char *name, void *buf, size_t size);
+int ext2_setxattr(struct fs *fs, uint64_t ino, const char *name, const void *value,
+                  size_t size, int flags);
+ssize_t ext2_listxattr(struct fs *fs, uint64_t ino, char *buf, size_t size);
+int ext2_removexattr(struct fs *fs, uint64_t ino, const char *name);
+/* xattr_block.c: the inode is being freed: drop its reference to its
+ * attribute block (freeing the block at zero). */
+int ext2_xattr_drop_block(struct ext2_fs *fs, struct ext2_inode_info *ii);
 
 /* symlink.c */
 ssize_t ext2_readlink(struct fs *fs, uint64_t ino, char *buf, size_t size);

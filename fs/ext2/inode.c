@@ -108,6 +108,13 @@ static void times_io(struct ext2_inode_info *ii, struct ext2_inode *raw, bool st
 	}
 }
 
+int ext2_inode_buf(struct ext2_fs *fs, uint32_t ino, struct buf **out, uint32_t *off)
+{
+	uint32_t blk;
+	locate(fs, ino, &blk, off);
+	return bread(fs->bc, blk, out);
+}
+
 static int read_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 {
 	uint32_t blk, off;
@@ -303,29 +310,6 @@ int ext2_init_inode(struct ext2_fs *fs, uint32_t ino, uint32_t mode, uint32_t ui
 	return 0;
 }
 
-/* Release an extended attribute block (shared by reference count). */
-static int free_xattr_block(struct ext2_fs *fs, struct ext2_inode_info *ii)
-{
-	uint32_t blk = ii->file_acl;
-	struct buf *b;
-	int rc = bread(fs->bc, blk, &b);
-	if (rc < 0)
-		return rc;
-	struct ext2_xattr_header *h = (struct ext2_xattr_header *)b->data;
-	if (ld32(h->h_magic) != EXT2_XATTR_MAGIC || ld32(h->h_refcount) == 0) {
-		brelse(b);
-		return EXT2_CORRUPT(fs, "inode %u: bad attribute block %u", ii->ino, blk);
-	}
-	uint32_t refs = ld32(h->h_refcount) - 1;
-	st32(&h->h_refcount, refs);
-	bdirty(b, true);
-	brelse(b);
-	ii->file_acl = 0;
-	if (ii->blocks >= fs->bsize / 512)
-		ii->blocks -= fs->bsize / 512;
-	return refs == 0 ? ext2_free_block(fs, blk) : 0;
-}
-
 /* The last reference to an unlinked inode is gone: free it on disk. */
 static int free_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 {
@@ -333,7 +317,7 @@ static int free_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 	if (ext2_has_blocks(fs, ii))
 		rc = ext2_truncate(fs, ii, 0);
 	if (rc == 0 && ii->file_acl)
-		rc = free_xattr_block(fs, ii);
+		rc = ext2_xattr_drop_block(fs, ii);
 	if (S_ISCHR(ii->mode) || S_ISBLK(ii->mode) || ext2_is_fast_symlink(fs, ii))
 		memset(ii->block, 0, sizeof(ii->block));
 	ii->dtime = ext2_now();

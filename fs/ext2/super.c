@@ -457,6 +457,10 @@ const struct fs_ops ext2_ops = {
 	.write = ext2_write,
 	.readdir = ext2_readdir,
 	.fsync = ext2_fsync,
+	.getxattr = ext2_getxattr,
+	.setxattr = ext2_setxattr,
+	.listxattr = ext2_listxattr,
+	.removexattr = ext2_removexattr,
 };
 
 const struct fs_type ext2_fs_type = {

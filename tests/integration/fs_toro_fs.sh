@@ -99,6 +99,8 @@ run_image() {
 	check "$kind: truncate up" "$TORO_FS" "$img" truncate /src/deep/a/b/c/d/e/f/g/h/leaf 100K
 	check "$kind: chmod" "$TORO_FS" "$img" chmod 0640 /s/a/b/linux/input.h
 	check "$kind: chown" "$TORO_FS" "$img" chown 42:43 /s
+	check "$kind: setfattr" "$TORO_FS" "$img" setfattr user.note "a note" /s
+	check "$kind: getfattr" test "$("$TORO_FS" "$img" getfattr /s user.note)" = "a note"
 	check "$kind: e2fsck clean after the changes" fsck_clean "$img"
 	check "$kind: moved file has its bytes" same_bytes "$img" /s/a/b/linux/input.h "$S/linux/input.h"
 	check "$kind: moved directory is gone from the old place" \
@@ -110,6 +112,7 @@ run_image() {
 	check "$kind: symlink target" test "$(dbg "$img" "stat /s/l" | grep -o 'Fast link dest: "[^"]*"')" = \
 		'Fast link dest: "a/b/linux/input.h"'
 	check "$kind: chmod seen" test "$(dbg_field "$img" /s/a/b/linux/input.h Mode)" = 0640
+	check "$kind: setfattr seen" grep -q 'user.note (6) = "a note"' <(debugfs -R "ea_list /s" "$img" 2>/dev/null)
 	check "$kind: chown seen" test "$(dbg_field "$img" /s User)" = 42 -a "$(dbg_field "$img" /s Group)" = 43
 	check "$kind: removed subtree gone" \
 		bash -c "debugfs -R 'ls /s/a/b/linux' '$img' 2>/dev/null | grep -vq netfilter/"

@@ -2,7 +2,8 @@
 # torofuse's life around the file operations: one mount per image (a lock),
 # read-only mounts, SIGTERM / SIGINT unmount and leave the image clean, a
 # corrupt image is refused with a message and never crashes the daemon, and
-# a second user under allow_other,default_permissions gets EACCES / EPERM
+# a second user under allow_other,default_permissions gets EACCES / EPERM,
+# and the same from the VFS's own checks under allow_other alone
 # where POSIX says (compared with fuse2fs on a copy).
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/fuse_common.sh"
@@ -246,6 +247,18 @@ if [ -n "$uid" ]; then
 	expect_line "6777 after the append: 777"
 	expect_line "truncate a 4777 root file: 0 "
 	expect_line "4777 after the truncate: 777"
+	# allow_other alone: the host checks nothing, Toro's VFS checks all.
+	cp --sparse=always "$SCRATCH/f2.img" "$SCRATCH/own.img"
+	tf_mount "$SCRATCH/own.img" "$MNT" allow_other && setup_tree "$MNT"
+	user_ops "$MNT" >"$SCRATCH/user.own"
+	fs_umount "$MNT"
+	check "second user, the VFS's own checks: the image is clean" fsck_clean "$SCRATCH/own.img"
+	if diff "$SCRATCH/user.toro" "$SCRATCH/user.own" >"$SCRATCH/own.diff"; then
+		pass "second user, the VFS's own checks: the same results as the host's"
+	else
+		fail "second user, the VFS's own checks: the same results as the host's"
+		cat "$SCRATCH/own.diff"
+	fi
 	if command -v fuse2fs >/dev/null; then
 		f2_mount "$SCRATCH/f2.img" "$SCRATCH/mnt.f2" allow_other,default_permissions &&
 			setup_tree "$SCRATCH/mnt.f2"

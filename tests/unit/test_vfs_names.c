@@ -411,13 +411,15 @@ FS_TEST(vfs_names, attributes)
 	EXPECT_RC(st.mtime_ns / 1000000000, t2 / 1000000000);
 	EXPECT_RC(vfs_stat("/l", &st), 0);
 	EXPECT_RC(st.mtime_ns / 1000000000, t1 / 1000000000);
-	/* The creator's identity goes on new files. */
+	/* The creator's identity goes on new files, where it may create them. */
+	EXPECT_RC(vfs_mkdir("/pub", 0777), 0);
 	struct thread *me = thread_current();
 	me->uid = 55;
 	me->gid = 66;
-	EXPECT_RC(vfs_mkdir("/owned", 0755), 0);
+	EXPECT_RC(vfs_mkdir("/owned", 0755), -EACCES);
+	EXPECT_RC(vfs_mkdir("/pub/owned", 0755), 0);
 	me->uid = me->gid = 0;
-	EXPECT_RC(vfs_stat("/owned", &st), 0);
+	EXPECT_RC(vfs_stat("/pub/owned", &st), 0);
 	EXPECT_RC(st.uid, 55);
 	EXPECT_RC(st.gid, 66);
 	struct vfs_statfs sf;

@@ -28,6 +28,8 @@ int cmd_truncate(int, char **, const char *);
 int cmd_chmod(int, char **, const char *);
 int cmd_chown(int, char **, const char *);
 int cmd_mkfs(int, char **, const char *);
+int cmd_getfattr(int, char **, const char *);
+int cmd_setfattr(int, char **, const char *);
 
 static const struct command commands[] = {
 	{ "ls", "[-l] [PATH]", "list a directory", 0, 1, "l", true, cmd_ls },
@@ -45,6 +47,10 @@ static const struct command commands[] = {
 	{ "truncate", "PATH SIZE", "set a file's size", 2, 2, "", false, cmd_truncate },
 	{ "chmod", "MODE PATH...", "set permissions (octal)", 2, -1, "", false, cmd_chmod },
 	{ "chown", "UID[:GID] PATH...", "set owner (numeric)", 2, -1, "", false, cmd_chown },
+	{ "getfattr", "PATH [NAME]", "list extended attributes, or print one value", 1, 2, "",
+	  true, cmd_getfattr },
+	{ "setfattr", "[-x] NAME [VALUE] PATH", "set an extended attribute (-x: remove it)", 2, 3,
+	  "x", false, cmd_setfattr },
 };
 
 const char *image_name = "";
