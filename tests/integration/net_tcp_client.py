@@ -8,7 +8,7 @@ Usage: net_tcp_client.py ADDR CASE [ARG]
                 once, compared by SHA-256
   halfclose     send, shutdown(SHUT_WR), still receive all of the echo, EOF
   stall MB      send MB while not reading for 3 s (zero window), then read
-  twice PORT    two connections from local port 45000 to a server that
+  twice PORT    two connections from local port 32000 to a server that
                 closes first (the second reuses its TIME-WAIT)
   refused PORT  connecting to a closed port is refused (RST)
 Prints one line and exits 0 when the case held, 1 otherwise.
@@ -150,7 +150,10 @@ def twice(port):
     for i in range(2):
         s = socket.socket()
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("192.168.7.1", 45000))
+        # Below Linux's ephemeral range (32768-60999): accept_load's
+        # thousands of connections leave its ports in TIME-WAIT, and a
+        # TIME-WAIT of a socket without SO_REUSEADDR blocks this bind.
+        s.bind(("192.168.7.1", 32000))
         s.settimeout(10)
         s.connect((addr, port))
         got = recv_exact(s, 5)
