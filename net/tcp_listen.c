@@ -101,7 +101,7 @@ static struct tcp_conn *new_child(struct tcp_conn *l, const struct tcp_seg *s)
 	c->raddr = s->src;
 	c->rport = s->sport;
 	ip4_addr src;
-	c->nif = ipv4_route(c->raddr, &src);
+	c->nif = ipv4_route_from(c->laddr, c->raddr, &src);
 	c->rcvbuf = l->rcvbuf;
 	c->sndbuf = l->sndbuf;
 	c->nodelay = l->nodelay;

@@ -204,7 +204,7 @@ void tcp_send_raw(ip4_addr src, uint16_t sport, ip4_addr dst, uint16_t dport,
                   const struct tcp_opts *o)
 {
 	ip4_addr route_src;
-	struct netif *nif = ipv4_route(dst, &route_src);
+	struct netif *nif = ipv4_route_from(src, dst, &route_src);
 	if (!nif)
 		return;
 	struct netbuf *nb = netbuf_alloc();
