@@ -54,6 +54,7 @@ struct wire {
 	unsigned *heap;             /* slot numbers, a min-heap by (due_ns, order) */
 	unsigned *free_slots;       /* a stack of unused slot numbers */
 	unsigned count, nfree;
+	uint32_t pass;              /* frames that may still arrive; MEMLINK_OPEN */
 	struct memlink_stats stats;
 };
 
@@ -164,6 +165,12 @@ static const struct wire_frame *heap_top(const struct wire *w)
 	return w->count ? &w->slots[w->heap[0]] : NULL;
 }
 
+/* next_out: the next frame that may arrive (held frames may not). */
+static const struct wire_frame *next_out(const struct wire *w)
+{
+	return w->pass ? heap_top(w) : NULL;
+}
+
 /* ---- notify ---- */
 
 static void notify_irq(void *arg)
@@ -179,7 +186,7 @@ static void notify_irq(void *arg)
  * sleeping past their time. */
 static void poke(struct memlink *l, struct memlink_nic *n, uint64_t now)
 {
-	const struct wire_frame *f = heap_top(&l->wire[1 - n->side]);
+	const struct wire_frame *f = next_out(&l->wire[1 - n->side]);
 	bool due = f && f->due_ns <= now;
 	bool room = n->tx_blocked && l->wire[n->side].count < l->cfg.queue_max;
 	if (!n->armed || n->closed)
@@ -208,7 +215,7 @@ static void *timer_thread(void *arg)
 		uint64_t now = now_ns(), next = UINT64_MAX;
 		for (unsigned s = 0; s < 2; s++) {
 			poke(l, &l->nic[s], now);
-			const struct wire_frame *f = heap_top(&l->wire[1 - s]);
+			const struct wire_frame *f = next_out(&l->wire[1 - s]);
 			/* A due frame waits for its side to arm; arm pokes then. */
 			if (f && f->due_ns > now && f->due_ns < next)
 				next = f->due_ns;
@@ -310,9 +317,11 @@ static unsigned link_receive(struct hal_netdev *dev, unsigned queue,
 	pthread_mutex_lock(&l->lock);
 	uint64_t now = now_ns();
 	while (got < max) {
-		const struct wire_frame *top = heap_top(w);
+		const struct wire_frame *top = next_out(w);
 		if (!top || top->due_ns > now)
 			break;
+		if (w->pass != MEMLINK_OPEN)
+			w->pass--;
 		unsigned slot = heap_pop(w);
 		w->free_slots[w->nfree++] = slot;
 		struct hal_net_frame *f = &frames[got];
@@ -396,6 +405,7 @@ static bool wire_init(struct wire *w, unsigned n)
 	for (unsigned i = 0; i < n; i++)
 		w->free_slots[i] = n - 1 - i;
 	w->nfree = n;
+	w->pass = MEMLINK_OPEN;
 	return true;
 }
 
@@ -462,4 +472,33 @@ void memlink_stats(struct memlink *l, unsigned side, struct memlink_stats *out)
 	pthread_mutex_lock(&l->lock);
 	*out = l->wire[side & 1].stats;
 	pthread_mutex_unlock(&l->lock);
+}
+
+void memlink_hold(struct memlink *l, unsigned side, uint32_t pass)
+{
+	pthread_mutex_lock(&l->lock);
+	l->wire[side & 1].pass = pass;
+	poke(l, &l->nic[1 - (side & 1)], now_ns());
+	pthread_cond_signal(&l->wake);
+	pthread_mutex_unlock(&l->lock);
+}
+
+void memlink_discard(struct memlink *l, unsigned side, unsigned n)
+{
+	struct wire *w = &l->wire[side & 1];
+	pthread_mutex_lock(&l->lock);
+	for (; n > 0 && w->count > 0; n--) {
+		w->free_slots[w->nfree++] = heap_pop(w);
+		w->stats.dropped++;
+	}
+	poke(l, &l->nic[side & 1], now_ns());      /* room for the sender */
+	pthread_mutex_unlock(&l->lock);
+}
+
+unsigned memlink_queued(struct memlink *l, unsigned side)
+{
+	pthread_mutex_lock(&l->lock);
+	unsigned n = l->wire[side & 1].count;
+	pthread_mutex_unlock(&l->lock);
+	return n;
 }

@@ -49,4 +49,14 @@ struct memlink *memlink_current(void);
 void memlink_set(struct memlink *l, const struct memlink_config *link_cfg);
 void memlink_stats(struct memlink *l, unsigned side, struct memlink_stats *out);
 
+/* Stepping a direction frame by frame (the state tests): memlink_hold lets
+ * `pass` more of the frames side sent reach the other side (in due order),
+ * then holds the rest queued; MEMLINK_OPEN opens it again. memlink_discard
+ * throws the next n queued frames of side away (counted as dropped). */
+#define MEMLINK_OPEN UINT32_MAX
+void memlink_hold(struct memlink *l, unsigned side, uint32_t pass);
+void memlink_discard(struct memlink *l, unsigned side, unsigned n);
+/* memlink_queued: frames of side still on the wire. */
+unsigned memlink_queued(struct memlink *l, unsigned side);
+
 #endif
