@@ -8,9 +8,9 @@
  * Options are not interpreted: the header length steps over them.
  *
  * Output routes (the interface whose subnet holds dst, else the first one
- * with a gateway; the source address's own interface first), adds a header without options and cuts a packet longer
- * than the MTU into fragments (TCP sets DF and never needs it: its MSS
- * fits the MTU).
+ * with a gateway; the source address's own interface first), adds a
+ * header without options and cuts a packet longer than the MTU into
+ * fragments (TCP sets DF and never needs it: its MSS fits the MTU).
  */
 #include <errno.h>
 #include <string.h>
