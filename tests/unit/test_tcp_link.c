@@ -162,6 +162,7 @@ struct transfer {
 	struct stream ab, ba;       /* 10.9.0.1 -> 10.9.0.2 and back; bytes 0: none */
 	struct link_result r;
 	TSocket listener;
+	int listening;              /* 1 once the listener is up, -1 if it failed */
 	struct end server;
 	int accepted;
 	struct memlink_stats wire[2];
@@ -170,10 +171,22 @@ struct transfer {
 	uint64_t elapsed_ms;
 };
 
+/* server_thread: listens and accepts on CPU 1. The listener is made here,
+ * not on CPU 0: a SYN that comes before any thread accepts goes to the
+ * listener's own CPU, and only a thread of that CPU can accept it. */
 static int server_thread(void *arg)
 {
 	struct transfer *t = arg;
+	struct TSockAddr b = { LINK_B_IP, PORT };
+	t->listener = SysSocket(SOCKET_STREAM);
+	if (SysSocketBind(t->listener, &b) < 0 || SysSocketListen(t->listener, 4) < 0) {
+		__atomic_store_n(&t->listening, -1, __ATOMIC_RELEASE);
+		return 0;
+	}
+	set_timeouts(t->listener);
+	__atomic_store_n(&t->listening, 1, __ATOMIC_RELEASE);
 	TSocket c = SysSocketAccept(t->listener, NULL);
+	SysSocketClose(t->listener);
 	t->accepted = c;
 	if (c < 0)
 		return 0;
@@ -189,14 +202,13 @@ static int transfer_body(void *arg)
 	struct link_result *r = &t->r;
 	uint64_t start = hal_clock_ns();
 
-	t->listener = SysSocket(SOCKET_STREAM);
 	struct TSockAddr b = { LINK_B_IP, PORT }, a = { LINK_A_IP, 0 };
-	LCHECK(r, SysSocketBind(t->listener, &b) == 0, 0);
-	LCHECK(r, SysSocketListen(t->listener, 4) == 0, 0);
-	set_timeouts(t->listener);
 	t->server = (struct end){ -1, t->ba.bytes ? &t->ba : NULL, t->ab.bytes ? &t->ab : NULL };
 	struct thread *srv = thread_create(1, server_thread, t, 0);
 	LCHECK(r, srv != NULL, 0);
+	while (srv && !__atomic_load_n(&t->listening, __ATOMIC_ACQUIRE))
+		thread_sleep_ms(1);
+	LCHECK(r, t->listening == 1, t->listening);
 
 	TSocket s = SysSocket(SOCKET_STREAM);
 	set_timeouts(s);
@@ -211,7 +223,6 @@ static int transfer_body(void *arg)
 	}
 	if (srv)
 		thread_join(srv);
-	SysSocketClose(t->listener);
 	t->elapsed_ms = (hal_clock_ns() - start) / 1000000;
 
 	struct TNetStats ns;
