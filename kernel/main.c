@@ -6,7 +6,8 @@
  * Kernel options are taken out of argv before the service sees it:
  *   --boot-time   print the time from platform entry to the service's main.
  *   --netstat     print the network counters when the service's main returns.
- *   ip=ADDR/PREFIX[,gw=ADDR]  the first NIC's address (without it: DHCP).
+ *   ip=ADDR/PREFIX[,gw=ADDR]  the first NIC's address (without it: DHCP);
+ *                 repeated, the next NICs' in order (the rest use DHCP).
  * The network comes up (net_init) before the service's main runs, when the
  * platform has a NIC and the service did not ask for the NICs itself
  * (TORO_NO_NET_STACK in toro.h).
@@ -29,7 +30,8 @@ struct boot_args {
 	char **argv;
 	bool print_boot_time;
 	bool print_netstat;
-	const char *ip_option;      /* after "ip=", or NULL */
+	const char *ip_options[NET_MAX_IP_OPTIONS];     /* after "ip=", in order */
+	unsigned nip_options;
 };
 
 static int run_service(void *arg)
@@ -37,7 +39,7 @@ static int run_service(void *arg)
 	struct boot_args *b = arg;
 	bool net_started = false;
 	if (hal_net_count() > 0 && !(&toro_no_net_stack && toro_no_net_stack)) {
-		int rc = net_init(b->ip_option);
+		int rc = net_init(b->ip_options, b->nip_options);
 		if (rc < 0)
 			kprintf("toro: network not started (%d)\n", rc);
 		net_started = rc == 0;
@@ -59,8 +61,9 @@ static void take_kernel_options(struct boot_args *b)
 			b->print_boot_time = true;
 		else if (i > 0 && strcmp(b->argv[i], "--netstat") == 0)
 			b->print_netstat = true;
-		else if (i > 0 && strncmp(b->argv[i], "ip=", 3) == 0)
-			b->ip_option = b->argv[i] + 3;
+		else if (i > 0 && strncmp(b->argv[i], "ip=", 3) == 0 &&
+		         b->nip_options < NET_MAX_IP_OPTIONS)
+			b->ip_options[b->nip_options++] = b->argv[i] + 3;
 		else
 			b->argv[out++] = b->argv[i];
 	}

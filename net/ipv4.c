@@ -8,9 +8,9 @@
  * Options are not interpreted: the header length steps over them.
  *
  * Output routes (the interface whose subnet holds dst, else the first one
- * with a gateway), adds a header without options and cuts a packet longer
- * than the MTU into fragments (TCP sets DF and never needs it: its MSS
- * fits the MTU).
+ * with a gateway; the source address's own interface first), adds a
+ * header without options and cuts a packet longer than the MTU into
+ * fragments (TCP sets DF and never needs it: its MSS fits the MTU).
  */
 #include <errno.h>
 #include <string.h>
@@ -125,8 +125,10 @@ void ipv4_input(struct netif *nif, struct netbuf *nb)
 
 /* ---- routing ------------------------------------------------------------ */
 
-/* route: the interface, source address and next hop for dst. */
-static struct netif *route(ip4_addr dst, ip4_addr *src, ip4_addr *next_hop)
+/* route_on: the interface among those whose address is from (0: any),
+ * source address and next hop for dst: the interface whose subnet holds
+ * dst, else the first with a gateway. */
+static struct netif *route_on(ip4_addr from, ip4_addr dst, ip4_addr *src, ip4_addr *next_hop)
 {
 	struct netif *via_gateway = NULL;
 	ip4_addr gw_src = 0, gw = 0;
@@ -135,7 +137,7 @@ static struct netif *route(ip4_addr dst, ip4_addr *src, ip4_addr *next_hop)
 		struct netif *nif = net_netif(i);
 		ip4_addr addr, netmask, gateway;
 		netif_config(nif, &addr, &netmask, &gateway);
-		if (!addr)
+		if (!addr || (from && addr != from))
 			continue;
 		if (dst == 0xffffffff || (dst & netmask) == (addr & netmask)) {
 			*src = addr;
@@ -153,13 +155,30 @@ static struct netif *route(ip4_addr dst, ip4_addr *src, ip4_addr *next_hop)
 	return via_gateway;
 }
 
-struct netif *ipv4_route(ip4_addr dst, ip4_addr *src)
+/* route: as route_on, for a packet whose source address is from (0: not
+ * chosen yet). A chosen source leaves through its own interface when that
+ * one reaches dst (RFC 1122 §3.3.4.2 lets a multihomed host tie a
+ * datagram to the interface of its source address): two interfaces on one
+ * subnet each send their own connections' segments, and the peer's ARP
+ * answer and ours stay on the link they belong to. Else any interface. */
+static struct netif *route(ip4_addr from, ip4_addr dst, ip4_addr *src, ip4_addr *next_hop)
+{
+	struct netif *nif = from ? route_on(from, dst, src, next_hop) : NULL;
+	return nif ? nif : route_on(0, dst, src, next_hop);
+}
+
+struct netif *ipv4_route_from(ip4_addr from, ip4_addr dst, ip4_addr *src)
 {
 	ip4_addr s, hop;
-	struct netif *nif = route(dst, &s, &hop);
+	struct netif *nif = route(from, dst, &s, &hop);
 	if (nif && src)
 		*src = s;
 	return nif;
+}
+
+struct netif *ipv4_route(ip4_addr dst, ip4_addr *src)
+{
+	return ipv4_route_from(0, dst, src);
 }
 
 bool ipv4_is_local(ip4_addr addr)
@@ -262,7 +281,7 @@ int ipv4_output_on(struct netif *nif, struct netbuf *nb, ip4_addr src, ip4_addr 
 int ipv4_output(struct netbuf *nb, ip4_addr src, ip4_addr dst, uint8_t proto)
 {
 	ip4_addr route_src, next_hop;
-	struct netif *nif = route(dst, &route_src, &next_hop);
+	struct netif *nif = route(src, dst, &route_src, &next_hop);
 	if (!nif) {
 		struct netif *any = netif_any();
 		if (any)

@@ -67,12 +67,15 @@ struct netif {
 /* ---- netif.c ------------------------------------------------------------ */
 
 /*
- * net_init: bring up every NIC the platform has and configure it: a kernel
- * option "ip=ADDR/PREFIX[,gw=ADDR]" (taken out of argv by the caller) sets
- * the first interface's address, else DHCP runs. Starts the per-CPU network
- * threads. 0, or -errno. From kernel_main's first thread, once.
+ * net_init: bring up every NIC the platform has and configure it: the
+ * kernel options "ip=ADDR/PREFIX[,gw=ADDR]" (taken out of argv by the
+ * caller, ip_options[i] the text after "ip=" of the i-th) set the first
+ * count interfaces' addresses, in order; DHCP runs on the others. Starts
+ * the per-CPU network threads. 0, or -errno. From kernel_main's first
+ * thread, once.
  */
-int net_init(const char *ip_option);
+#define NET_MAX_IP_OPTIONS 8
+int net_init(const char *const ip_options[], unsigned count);
 
 /* net_print_stats: every interface's counters and TCP's (netstat.c) on
  * the console; the kernel's --netstat option at the service's end. */
@@ -120,8 +123,11 @@ void ipv4_input(struct netif *nif, struct netbuf *nb);        /* takes nb */
  * longer than the MTU. Takes nb. 0, -EHOSTUNREACH (no route), -ENOBUFS.
  */
 int ipv4_output(struct netbuf *nb, ip4_addr src, ip4_addr dst, uint8_t proto);
-/* ipv4_route: the interface and local address for dst; NULL if none. */
+/* ipv4_route: the interface and local address for dst; NULL if none.
+ * ipv4_route_from: the same for a packet from the local address from (0:
+ * any), which leaves through from's interface when that one reaches dst. */
 struct netif *ipv4_route(ip4_addr dst, ip4_addr *src);
+struct netif *ipv4_route_from(ip4_addr from, ip4_addr dst, ip4_addr *src);
 bool ipv4_is_local(ip4_addr addr);
 
 /* icmp_send_unreachable: answer the datagram in nb (data at its IPv4

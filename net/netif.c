@@ -316,12 +316,16 @@ static void housekeeping_tick(struct net_timer *t)
 
 #define DHCP_BOOT_WAIT_NS (10 * 1000000000ull)
 
-int net_init(const char *ip_option)
+int net_init(const char *const ip_options[], unsigned count)
 {
-	ip4_addr addr = 0, netmask = 0, gateway = 0;
-	if (ip_option && ipconfig_parse(ip_option, &addr, &netmask, &gateway) < 0) {
-		kprintf("net: ip=%s is not ADDR/PREFIX[,gw=ADDR]\n", ip_option);
+	ip4_addr addr[NET_MAX_IP_OPTIONS], netmask[NET_MAX_IP_OPTIONS], gateway[NET_MAX_IP_OPTIONS];
+	if (count > NET_MAX_IP_OPTIONS)
 		return -EINVAL;
+	for (unsigned i = 0; i < count; i++) {
+		if (ipconfig_parse(ip_options[i], &addr[i], &netmask[i], &gateway[i]) < 0) {
+			kprintf("net: ip=%s is not ADDR/PREFIX[,gw=ADDR]\n", ip_options[i]);
+			return -EINVAL;
+		}
 	}
 
 	net_cpus_init();
@@ -350,8 +354,8 @@ int net_init(const char *ip_option)
 			hal_net_arm(nif->dev, q);
 			spin_unlock(&nq->lock);
 		}
-		if (i == 0 && ip_option)
-			netif_set_config(nif, addr, netmask, gateway);
+		if (i < count)
+			netif_set_config(nif, addr[i], netmask[i], gateway[i]);
 		else
 			dhcp_start(nif);
 	}

@@ -398,6 +398,7 @@ size_t tcp_rcv_copy(struct tcp_conn *c, uint8_t *buf, size_t len, bool consume);
 /* tcp_output: send what the windows, Nagle and the ACK state allow. */
 void tcp_output(struct tcp_conn *c);
 void tcp_send_ack(struct tcp_conn *c);
+void tcp_send_keepalive(struct tcp_conn *c);    /* a probe: SEQ = SND.UNA - 1 */
 void tcp_send_challenge_ack(struct tcp_conn *c);
 void tcp_send_syn(struct tcp_conn *c);          /* SYN or SYN-ACK by state */
 void tcp_send_rst(struct tcp_conn *c);          /* abort of c */

@@ -108,7 +108,7 @@ static struct tcp_conn *new_child(struct tcp_conn *l, const struct tcp_seg *s)
 	c->raddr = s->src;
 	c->rport = s->sport;
 	ip4_addr src;
-	c->nif = ipv4_route(c->raddr, &src);
+	c->nif = ipv4_route_from(c->laddr, c->raddr, &src);
 	c->rcvbuf = l->rcvbuf;
 	c->rcvbuf_auto = l->rcvbuf_auto;
 	c->sndbuf = l->sndbuf;

@@ -219,9 +219,28 @@ void tcp_send_syn(struct tcp_conn *c)
 		tcp_rtx_arm(c);
 }
 
+/* bare_seq: the sequence number of a segment without data, SYN or FIN:
+ * SND.MAX, not SND.NXT. After an RTO, SND.NXT goes back to SND.UNA for
+ * the resend; a peer that already holds everything up to SND.MAX finds a
+ * segment numbered below its RCV.NXT unacceptable (RFC 9293 §3.10.7.4) and
+ * drops it with its ACK field unread. When both ends had gone back (data
+ * both ways, both ACK streams lost), each dropped the other's ACKs and
+ * both stalled in RTO backoff until the retries ran out. */
+static uint32_t bare_seq(const struct tcp_conn *c)
+{
+	return seq_max(c->snd_nxt, c->snd_max);
+}
+
 void tcp_send_ack(struct tcp_conn *c)
 {
-	out_seg(c, c->snd_nxt, 0, TCP_ACK);
+	out_seg(c, bare_seq(c), 0, TCP_ACK);
+}
+
+void tcp_send_keepalive(struct tcp_conn *c)
+{
+	/* RFC 9293 §3.8.4: SEG.SEQ = SND.NXT - 1 and no data, below what the
+	 * peer expects, so that it answers with an ACK if it is there. */
+	out_seg(c, c->snd_una - 1, 0, TCP_ACK);
 }
 
 void tcp_send_challenge_ack(struct tcp_conn *c)
@@ -241,7 +260,7 @@ void tcp_send_challenge_ack(struct tcp_conn *c)
 
 void tcp_send_rst(struct tcp_conn *c)
 {
-	out_seg(c, c->snd_nxt, 0, TCP_RST | TCP_ACK);
+	out_seg(c, bare_seq(c), 0, TCP_RST | TCP_ACK);
 }
 
 void tcp_send_raw(ip4_addr src, uint16_t sport, ip4_addr dst, uint16_t dport,
@@ -249,7 +268,7 @@ void tcp_send_raw(ip4_addr src, uint16_t sport, ip4_addr dst, uint16_t dport,
                   const struct tcp_opts *o)
 {
 	ip4_addr route_src;
-	struct netif *nif = ipv4_route(dst, &route_src);
+	struct netif *nif = ipv4_route_from(src, dst, &route_src);
 	if (!nif)
 		return;
 	struct netbuf *nb = netbuf_alloc();

@@ -103,7 +103,7 @@ int tcp_connect(struct tcp_conn *c, ip4_addr addr, uint16_t port, int flags,
 	if (addr == 0 || port == 0)
 		return -EINVAL;
 	ip4_addr src;
-	struct netif *nif = ipv4_route(addr, &src);
+	struct netif *nif = ipv4_route_from(c->laddr, addr, &src);
 	if (!nif)
 		return -ENETUNREACH;
 	if (!c->laddr)

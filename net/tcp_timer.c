@@ -181,13 +181,8 @@ static void keep_fire(struct net_timer *t)
 			tcp_conn_maybe_free(c);
 			return;
 		}
-		/* §3.8.4: a segment with SEG.SEQ = SND.NXT-1, no data: the
-		 * peer answers with an ACK if it is there. */
-		c->keep_probes++;
-		uint32_t nxt = c->snd_nxt;
-		c->snd_nxt = c->snd_una - 1;
-		tcp_send_ack(c);
-		c->snd_nxt = nxt;
+		c->keep_probes++;              /* §3.8.4 */
+		tcp_send_keepalive(c);
 		net_timer_arm(&c->keep_timer, now + TCP_KEEP_INTVL_NS);
 		return;
 	default:

@@ -303,7 +303,7 @@ long udp_sock_sendto(struct udp_sock *u, const void *buf, size_t len, const stru
 		return rc;
 
 	ip4_addr src;
-	struct netif *nif = ipv4_route(dest.ip, &src);
+	struct netif *nif = ipv4_route_from(u->local_ip, dest.ip, &src);
 	if (!nif)
 		return -EHOSTUNREACH;
 	if (u->local_ip)

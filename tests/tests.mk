@@ -11,6 +11,9 @@ unit-build: $(UNIT_BINS)
 WEB_DIR := examples/TorowithFileSystem
 UNIT_EXTRA_test_http := $(addprefix $(WEB_DIR)/,http_parse.c http_path.c http_date.c \
 	http_mime.c http_cond.c http_response.c log_line.c access_log.c web_files.c)
+# The tests over the in-memory link (two interfaces joined in memory).
+UNIT_EXTRA_test_tcp_link := tests/unit/memlink.c
+UNIT_EXTRA_test_tcp_states := tests/unit/memlink.c
 UNIT_EXTRA_test_http_fuzz := $(addprefix $(WEB_DIR)/,http_parse.c http_path.c http_date.c \
 	http_cond.c http_response.c log_line.c)
 
@@ -36,3 +39,9 @@ $(POSIX_DIR)/tests/apps/%: $$(wildcard tests/apps/%/*.c) $(POSIX_MAIN_OBJ) $(POS
 	objcopy --redefine-sym main=toro_main $@.o.tmp $@.o
 	$(CC) $(POSIX_SAN) -o $@ $@.o $(POSIX_MAIN_OBJ) $(POSIX_LIB) $(POSIX_LDLIBS)
 	@rm -f $@.o.tmp $@.o
+
+# The long run of test_tcp_link: 64 MiB each way on the lossy link, one
+# direction at a time (a few minutes, mostly waiting for RTOs).
+.PHONY: test-link-stress
+test-link-stress: $(POSIX_DIR)/tests/test_tcp_link
+	TORO_LINK_MIB=64 $< --filter 'tcp_link/lossy_*' -j1 --verbose

@@ -1,6 +1,7 @@
 /*
  * net.c: hal_net_* of hal.h for the posix HAL: the table of the NICs the
- * --net options asked for, opened before boot (posix_nics_open) and closed
+ * --net options asked for (and devices the host program made itself,
+ * POSIX_NET_DEVICE), opened before boot (posix_nics_open) and closed
  * after the kernel stops, and the checks every call passes before its
  * backend (net_slirp.c, net_tap.c; see net_posix.h) sees it.
  */
@@ -18,7 +19,8 @@ int posix_nics_open(const struct posix_config *cfg, unsigned cpus)
 {
 	for (unsigned i = 0; i < cfg->nnets; i++) {
 		const struct posix_net_config *nc = &cfg->net[i];
-		struct hal_netdev *dev = nc->kind == POSIX_NET_SLIRP ? posix_slirp_open(nc, i)
+		struct hal_netdev *dev = nc->kind == POSIX_NET_DEVICE ? nc->device
+		                       : nc->kind == POSIX_NET_SLIRP  ? posix_slirp_open(nc, i)
 		                                                      : posix_tap_open(nc, i, cpus);
 		if (!dev) {
 			posix_nics_close();

@@ -23,9 +23,16 @@ struct posix_hostfwd {
 	uint32_t guest_addr;
 };
 
-/* One --net option, parsed (net_options.c). */
+/* One --net option, parsed (net_options.c), or a NIC the host program
+ * made itself (POSIX_NET_DEVICE: no option gives one). */
+struct hal_netdev;
 struct posix_net_config {
-	enum { POSIX_NET_SLIRP, POSIX_NET_TAP } kind;
+	enum { POSIX_NET_SLIRP, POSIX_NET_TAP, POSIX_NET_DEVICE } kind;
+	/* device: a NIC the host program built on net_posix.h's posix_nic_ops
+	 * (the unit tests' in-memory link, tests/unit/memlink.c). It joins the
+	 * table as it is, and its close runs with the others' once the kernel
+	 * stops: from hal_posix_run on it is the HAL's. */
+	struct hal_netdev *device;
 	bool has_mac;           /* mac given (tap: ,mac=); else the default */
 	uint8_t mac[6];
 	char ifname[16];        /* tap: the interface (IFNAMSIZ) */

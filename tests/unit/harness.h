@@ -16,5 +16,9 @@ typedef int (*kernel_body)(void *arg);
 
 int run_in_kernel(unsigned cpus, kernel_body body, void *arg);
 int run_in_kernel_cfg(const struct posix_config *cfg, kernel_body body, void *arg);
+/* run_in_kernel_opts: with kernel options too (kernel/main.c: "ip=..."),
+ * opts NULL-terminated, at most 8 of them. */
+int run_in_kernel_opts(const struct posix_config *cfg, const char *const *opts,
+                       kernel_body body, void *arg);
 
 #endif
