@@ -124,7 +124,7 @@ static void time_wait_ring(struct result *r)
 static int body(void *arg)
 {
 	struct result *r = arg;
-	if (net_init(NULL) < 0)         /* no NIC: only the network threads */
+	if (net_init(NULL, 0) < 0)      /* no NIC: only the network threads */
 		return 1;
 	r->listener = SysSocket(SOCKET_STREAM);
 	struct TSockAddr local = { 0, PORT };
