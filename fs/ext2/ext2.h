@@ -624,15 +624,21 @@ unsigned ext2_mode_to_ft(uint32_t mode);
 
 /* htree.c: the hash index (see struct dx_entry). These return
  * EXT2_DX_LINEAR when the directory has no usable index (one that fails its
- * checks is dropped: the directory's flag cleared), for the caller to fall
- * back to a linear scan. */
+ * checks is rebuilt on a read-write mount; read-only, or if that is not
+ * possible, its flag is cleared), for the caller to fall back to a linear
+ * scan. */
 #define EXT2_DX_LINEAR 1
 bool ext2_htree_active(struct ext2_fs *fs, struct ext2_inode_info *dir);
 int ext2_htree_find(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
                     size_t len, struct buf **out, uint32_t *off, uint32_t *prev);
 int ext2_htree_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
                    size_t len, uint32_t ino, uint32_t mode);
+/* htree_build.c: index a linear directory as it outgrows its first block;
+ * build a new index for one whose index failed its checks. 0 if indexed,
+ * EXT2_DX_LINEAR if it stays linear (no dir_index, a first block not in
+ * the usual shape, more blocks than two levels reach), or -errno. */
 int ext2_htree_make(struct ext2_fs *fs, struct ext2_inode_info *dir);
+int ext2_htree_rebuild(struct ext2_fs *fs, struct ext2_inode_info *dir);
 
 /* file.c */
 ssize_t ext2_read(struct fs *fs, uint64_t ino, void *buf, size_t len, uint64_t off);

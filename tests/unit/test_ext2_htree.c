@@ -3,8 +3,9 @@
  * fills (100k names on 4 KiB blocks, 30k on 1 KiB: leaf splits, a second
  * level, node splits) pass e2fsck -fn with their index; indexes built by
  * e2fsck -fD (half-MD4, TEA, legacy; signed and unsigned) are read and
- * updated and stay valid; damaged indexes are not trusted (names are still
- * found, the index flag is cleared, e2fsck finds nothing wrong after).
+ * updated and stay valid; damaged indexes are not trusted: on a read-write
+ * mount they are rebuilt (names are still found, the directory is indexed
+ * again, e2fsck finds nothing wrong after), read-only nothing is written.
  */
 #include <criterion/criterion.h>
 
@@ -274,19 +275,38 @@ static void patch_root(long off, const char *bytes)
 	                img, root_byte(off)), 0);
 }
 
+/* The image's checksum, to tell it was not written. */
+static char *image_sum(void)
+{
+	return sh_out("md5sum < '%s'", img);
+}
+
+/* /d's index was rebuilt: flagged, as deep as want_levels, e2fsck clean. */
+static void expect_rebuilt(int want_levels)
+{
+	cr_expect_eq(dir_flags("/d") & 0x1000, 0x1000, "the index flag is set");
+	cr_expect_eq(index_levels("/d"), want_levels, "an index of %d levels", want_levels);
+	cr_assert(fsck_clean(img));
+}
+
 /* Root table: info at 24 (version 28, levels 30), limit 32, count 34,
  * entry 1's hash at 40 and block at 44. */
 static void corrupt_case(long off, const char *bytes, bool read_only)
 {
 	host_indexed("4096", "half_md4", 1, 8000);
 	patch_root(off, bytes);
+	char *before = image_sum();
 	struct run r = { .dir = "/d", .exist = 8000, .create = read_only ? 0 : 500,
 	                 .stride = 4, .read_only = read_only };
 	run_checked(&r);
-	if (!read_only) {
-		cr_expect_eq(dir_flags("/d") & 0x1000, 0, "the index flag is cleared");
-		cr_assert(fsck_clean(img));
+	if (read_only) {
+		char *after = image_sum();
+		cr_expect_str_eq(after, before, "a read-only mount wrote the image");
+		free(after);
+	} else {
+		expect_rebuilt(0);
 	}
+	free(before);
 	tmp_cleanup();
 }
 
@@ -317,7 +337,59 @@ Test(ext2_htree, node_outside_its_range_not_trusted, .timeout = 300)
 	                img, img, root_byte(36), root_byte(44)), 0);
 	struct run r = { .dir = "/d", .exist = 20000, .create = 100, .stride = 50 };
 	run_checked(&r);
-	cr_expect_eq(dir_flags("/d") & 0x1000, 0, "the index flag is cleared");
+	expect_rebuilt(1);
+	tmp_cleanup();
+}
+
+/* Remove every name of /d but the first keep ones (through the index:
+ * the directory keeps its blocks). */
+static int thin_body(void *arg)
+{
+	int keep = *(int *)arg;
+	struct fs *fs;
+	uint64_t dir;
+	char name[64];
+	if (ext2_fs_type.mount(blkdev_get(0), 0, &fs) < 0)
+		return 0;
+	for (int i = keep; resolve(fs, "/d", &dir) == 0; i++) {
+		int n = name_of(name, sizeof(name), "old", i);
+		if (fs->ops->unlink(fs, dir, name, (size_t)n) < 0)
+			break;
+	}
+	fs->ops->unmount(fs);
+	return 0;
+}
+
+/* A damaged index over many more blocks than names: the rebuilt index
+ * still reaches every block (empty leaves above the names' hashes). */
+Test(ext2_htree, damaged_index_of_a_thinned_directory, .timeout = 300)
+{
+	host_indexed("4096", "half_md4", 1, 8000);
+	int keep = 3;
+	cr_assert_eq(run_with_image(img, 1, thin_body, &keep), 0);
 	cr_assert(fsck_clean(img));
+	patch_root(34, "\\000\\000");
+	struct run r = { .dir = "/d", .exist = keep, .create = 300, .stride = 2 };
+	run_checked(&r);
+	expect_rebuilt(0);
+	tmp_cleanup();
+}
+
+/* A linear directory of many blocks whose inode says indexed (a root
+ * that is no root): rebuilt from its entries in place. */
+Test(ext2_htree, index_flag_on_a_linear_directory, .timeout = 300)
+{
+	tmp_dir();
+	snprintf(img, sizeof(img), "%s/l.img", tdir);
+	cr_assert_eq(sh("mke2fs -q -F -t ext2 -O ^dir_index -b 4096 -N 6000 '%s' 32M "
+	                ">/dev/null 2>&1", img), 0);
+	int count = 5000;
+	cr_assert_eq(run_with_image(img, 1, fill_body, &count), 0);
+	cr_assert_eq(sh("debugfs -w -R 'feature dir_index' '%s' >/dev/null 2>&1 && "
+	                "debugfs -w -R 'set_inode_field /d flags 0x1000' '%s' >/dev/null 2>&1",
+	                img, img), 0);
+	struct run r = { .dir = "/d", .exist = count, .create = 200, .stride = 9 };
+	run_checked(&r);
+	expect_rebuilt(0);
 	tmp_cleanup();
 }
