@@ -4,7 +4,7 @@
  * removing a name reads a root, at most one node and a leaf, whatever the
  * size of the directory.
  *
- * Interface (dir.c calls these, fs lock held):
+ * Interface (dir.c and readdir.c call these, fs lock held):
  *   ext2_htree_active  the directory has an index we should use;
  *   ext2_htree_find    the leaf entry of a name (then dir.c removes it or
  *                      changes it in place: the index does not change);
@@ -12,7 +12,8 @@
  *                      hash (the new block's least hash goes into the index
  *                      node above it), a full node in two (its upper half's
  *                      least hash into the root), or moving a full root's
- *                      table into a new node (the second level).
+ *                      table into a new node (the second level);
+ *   ext2_htree_leaves  the leaves readdir reads next, in hash order.
  * Building an index from a directory's entries (ext2_htree_make,
  * ext2_htree_rebuild) is htree_build.c's.
  *
@@ -25,10 +26,9 @@
  * callers scan it linearly (the old index blocks read as empty directory
  * blocks then).
  *
- * readdir still walks the blocks in order (a cookie is a byte offset): a
- * leaf split while a reader is past it can show that reader a name twice,
- * or skip one if it stopped inside the split leaf. Linux reads indexed
- * directories in hash order (the cookie a hash) to avoid this; not done yet.
+ * readdir reads indexed directories in hash order (readdir.c), leaf by
+ * leaf (ext2_htree_leaves), so that the entries a split moves do not move
+ * across a reader's cookie.
  */
 #include <errno.h>
 #include <string.h>
@@ -120,10 +120,10 @@ unsigned ext2_dx_hash_version(struct ext2_fs *fs, unsigned disk_version)
 }
 
 int ext2_dx_name_hash(struct ext2_fs *fs, unsigned version, const char *name, size_t len,
-                      uint32_t *hash)
+                      uint32_t *hash, uint32_t *minor)
 {
 	uint32_t seed[4];
-	return ext2_dirhash(version, hash_seed(fs, seed), name, len, hash, NULL);
+	return ext2_dirhash(version, hash_seed(fs, seed), name, len, hash, minor);
 }
 
 /* Check the root block's fixed part ("." and ".." in place, the info);
@@ -234,9 +234,8 @@ static int read_table(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx
 	return 0;
 }
 
-/* Walk dir's index to the leaf for name. 0, -errno, or EXT2_DX_LINEAR. */
-static int dx_probe(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
-                    size_t len, struct dx_path *p)
+/* Check dir's root: sets p's version and levels. 0, -errno, or as dx_drop. */
+static int probe_root(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_path *p)
 {
 	struct buf *b;
 	int rc = ext2_dir_block(fs, dir, 0, &b);
@@ -244,15 +243,30 @@ static int dx_probe(struct ext2_fs *fs, struct ext2_inode_info *dir, const char 
 		return rc;
 	const char *why = check_root_head(fs, b, p);
 	brelse(b);
-	if (why)
-		return dx_drop(fs, dir, why);
-	rc = ext2_dx_name_hash(fs, p->version, name, len, &p->hash);
-	if (rc < 0)
-		return dx_drop(fs, dir, "unknown hash version");
-	rc = read_table(fs, dir, p, 0, 0, 0, UINT32_MAX, false, &p->leaf, &why);
+	return why ? dx_drop(fs, dir, why) : 0;
+}
+
+/* Walk the tables to the leaf for p->hash. 0, -errno, or as dx_drop. */
+static int probe_tables(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_path *p)
+{
+	const char *why;
+	int rc = read_table(fs, dir, p, 0, 0, 0, UINT32_MAX, false, &p->leaf, &why);
 	if (rc < 0)
 		return rc;
 	return why ? dx_drop(fs, dir, why) : 0;
+}
+
+/* Walk dir's index to the leaf for name. 0, -errno, EXT2_DX_LINEAR, or
+ * DX_REBUILT. */
+static int dx_probe(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                    size_t len, struct dx_path *p)
+{
+	int rc = probe_root(fs, dir, p);
+	if (rc)
+		return rc;
+	if (ext2_dx_name_hash(fs, p->version, name, len, &p->hash, NULL) < 0)
+		return dx_drop(fs, dir, "unknown hash version");
+	return probe_tables(fs, dir, p);
 }
 
 /* The hash and block of entry i of the table p->node[level]. */
@@ -270,24 +284,20 @@ static int table_entry(struct ext2_fs *fs, struct ext2_inode_info *dir, struct d
 	return 0;
 }
 
-/*
- * Names of p->hash may continue in the next leaf (its index hash is the
- * same, with the continuation bit). Move p there: 0 if moved, -ENOENT if
- * the names of this hash end here, -errno, or EXT2_DX_LINEAR (dropped).
- */
-static int next_leaf(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_path *p)
+/* Move p to the next leaf in hash order, *hash its index hash: 0, -ENOENT
+ * past the last leaf, -errno, or as dx_drop. */
+static int step_leaf(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_path *p,
+                     uint32_t *hash)
 {
 	int level = (int)p->levels - 1;
 	while (level >= 0 && p->node[level].at + 1 >= p->node[level].count)
 		level--;
 	if (level < 0)
 		return -ENOENT;
-	uint32_t hash, blk;
-	int rc = table_entry(fs, dir, p, (unsigned)level, p->node[level].at + 1, &hash, &blk);
+	uint32_t blk;
+	int rc = table_entry(fs, dir, p, (unsigned)level, p->node[level].at + 1, hash, &blk);
 	if (rc < 0)
 		return rc;
-	if ((hash & ~1u) != p->hash)
-		return -ENOENT;
 	p->node[level].at++;
 	if ((unsigned)level + 1 < p->levels) {
 		uint32_t hi = UINT32_MAX, h2;
@@ -295,7 +305,7 @@ static int next_leaf(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_
 		    (rc = table_entry(fs, dir, p, (unsigned)level, p->node[level].at + 1, &hi, &h2)) < 0)
 			return rc;
 		const char *why;
-		rc = read_table(fs, dir, p, (unsigned)level + 1, blk, hash, hi, true, &blk, &why);
+		rc = read_table(fs, dir, p, (unsigned)level + 1, blk, *hash, hi, true, &blk, &why);
 		if (rc < 0)
 			return rc;
 		if (why)
@@ -303,6 +313,62 @@ static int next_leaf(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_
 	}
 	p->leaf = blk;
 	return 0;
+}
+
+/* Names of p->hash may continue in the next leaf (its index hash is the
+ * same, with the continuation bit). Move p there: 0 if moved, -ENOENT if
+ * the names of this hash end here, -errno, or as dx_drop. */
+static int next_leaf(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_path *p)
+{
+	uint32_t hash;
+	int rc = step_leaf(fs, dir, p, &hash);
+	return rc ? rc : (hash & ~1u) == p->hash ? 0 : -ENOENT;
+}
+
+/* ext2_htree_leaves's walk; DX_REBUILT if it rebuilt the index. */
+static int leaves_once(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_leaves *out)
+{
+	struct dx_path p;
+	int rc = probe_root(fs, dir, &p);
+	if (rc)
+		return rc;
+	p.hash = out->from;
+	rc = probe_tables(fs, dir, &p);
+	out->n = 0;
+	out->version = p.version;
+	while (rc == 0) {
+		if (out->n == out->cap) {
+			uint32_t cap = out->cap ? out->cap * 2 : 4;
+			uint32_t *v = kmalloc(cap * sizeof(*v));
+			if (!v)
+				return -ENOMEM;
+			memcpy(v, out->blocks, out->n * sizeof(*v));
+			kfree(out->blocks);
+			out->blocks = v;
+			out->cap = cap;
+		}
+		out->blocks[out->n++] = p.leaf;
+		uint32_t hash;
+		rc = step_leaf(fs, dir, &p, &hash);
+		if (rc == -ENOENT) {
+			out->next = EXT2_HASH_END;
+			return 0;
+		}
+		if (rc == 0 && !(hash & 1)) {
+			out->next = hash;
+			return 0;
+		}
+	}
+	return rc;
+}
+
+int ext2_htree_leaves(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_leaves *out)
+{
+	EXT2_ASSERT_LOCKED(fs);
+	int rc = leaves_once(fs, dir, out);
+	if (rc == DX_REBUILT)
+		rc = after_rebuild(fs, dir, leaves_once(fs, dir, out));
+	return rc;
 }
 
 static int find_once(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
@@ -466,7 +532,7 @@ static int collect_leaf(struct ext2_fs *fs, struct dx_path *p, const uint8_t *da
 		uint32_t nl = ext2_dir_name_len(fs, de);
 		if (ld32(de->inode)) {
 			struct leaf_entry e = { 0, o, (uint16_t)EXT2_DIR_REC_LEN(nl) };
-			int rc = ext2_dx_name_hash(fs, p->version, de->name, nl, &e.hash);
+			int rc = ext2_dx_name_hash(fs, p->version, de->name, nl, &e.hash, NULL);
 			if (rc < 0)
 				return rc;
 			int i = n++;

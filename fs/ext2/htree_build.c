@@ -109,7 +109,7 @@ static int collect_entries(struct ext2_fs *fs, struct build *bd)
 			struct leaf_entry *e = &bd->v[bd->n++];
 			e->off = (uint32_t)o;
 			e->size = (uint16_t)EXT2_DIR_REC_LEN(nl);
-			rc = ext2_dx_name_hash(fs, bd->version, de->name, nl, &e->hash);
+			rc = ext2_dx_name_hash(fs, bd->version, de->name, nl, &e->hash, NULL);
 		}
 		o += ext2_rec_len(fs->bsize, de);
 	}

@@ -44,10 +44,11 @@ struct leaf_entry {
 };
 
 /* The in-memory hash version (EXT2_HASH_* + EXT2_HASH_UNSIGNED) of an index
- * whose root says disk_version; the hash of a name under it. */
+ * whose root says disk_version; the hash of a name under it (and its minor
+ * hash if minor is not NULL: 0 for the legacy hash). */
 unsigned ext2_dx_hash_version(struct ext2_fs *fs, unsigned disk_version);
 int ext2_dx_name_hash(struct ext2_fs *fs, unsigned version, const char *name, size_t len,
-                      uint32_t *hash);
+                      uint32_t *hash, uint32_t *minor);
 
 /* Write entries v[0..n) (from src) into dst, one after the other, the last
  * one reaching the block's end (an empty block if n is 0). */
