@@ -342,7 +342,8 @@ static int leaves_once(struct ext2_fs *fs, struct ext2_inode_info *dir, struct d
 			uint32_t *v = kmalloc(cap * sizeof(*v));
 			if (!v)
 				return -ENOMEM;
-			memcpy(v, out->blocks, out->n * sizeof(*v));
+			if (out->n)
+				memcpy(v, out->blocks, out->n * sizeof(*v));
 			kfree(out->blocks);
 			out->blocks = v;
 			out->cap = cap;

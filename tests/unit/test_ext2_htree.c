@@ -301,7 +301,7 @@ static void corrupt_case(long off, const char *bytes, bool read_only)
 	run_checked(&r);
 	if (read_only) {
 		char *after = image_sum();
-		cr_expect_str_eq(after, before, "a read-only mount wrote the image");
+		cr_expect(strcmp(after, before) == 0, "a read-only mount wrote the image");
 		free(after);
 	} else {
 		expect_rebuilt(0);
