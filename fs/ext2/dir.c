@@ -9,11 +9,11 @@
  * A directory that outgrows its first block on a dir_index file system
  * gets a hash index (htree.c); finding and adding names then go through
  * it, and the entries themselves are handled here as in any block.
+ * Reading the entries out is readdir.c's.
  *
  * Without the filetype feature (revision 0) name_len is 16 bits and there
- * is no file_type; readdir then reads the inode for the type.
+ * is no file_type.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,14 +21,9 @@
 #include "alloc.h"
 #include "ext2.h"
 
-static bool has_filetype(struct ext2_fs *fs)
-{
-	return fs->incompat & EXT2_FEATURE_INCOMPAT_FILETYPE;
-}
-
 uint32_t ext2_dir_name_len(struct ext2_fs *fs, const struct ext2_dir_entry *de)
 {
-	if (has_filetype(fs))
+	if (ext2_has_filetype(fs))
 		return de->name_len;
 	return de->name_len | (uint32_t)de->file_type << 8;
 }
@@ -37,7 +32,7 @@ static void set_name(struct ext2_fs *fs, struct ext2_dir_entry *de, const char *
                      size_t len, uint32_t mode)
 {
 	de->name_len = (uint8_t)len;
-	de->file_type = has_filetype(fs) ? (uint8_t)ext2_mode_to_ft(mode) : 0;
+	de->file_type = ext2_has_filetype(fs) ? (uint8_t)ext2_mode_to_ft(mode) : 0;
 	memcpy(de->name, name, len);
 }
 
@@ -53,19 +48,6 @@ unsigned ext2_mode_to_ft(uint32_t mode)
 	case S_IFLNK: return EXT2_FT_SYMLINK;
 	}
 	return EXT2_FT_UNKNOWN;
-}
-
-static unsigned ft_to_dt(unsigned ft)
-{
-	static const unsigned char dt[EXT2_FT_MAX] = {
-		DT_UNKNOWN, DT_REG, DT_DIR, DT_CHR, DT_BLK, DT_FIFO, DT_SOCK, DT_LNK,
-	};
-	return ft < EXT2_FT_MAX ? dt[ft] : DT_UNKNOWN;
-}
-
-static unsigned mode_to_dt(uint32_t mode)
-{
-	return ft_to_dt(ext2_mode_to_ft(mode));
 }
 
 static struct ext2_dir_entry *entry_at(struct buf *b, uint32_t off)
@@ -322,7 +304,7 @@ int ext2_dir_set(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *na
 		return rc;
 	struct ext2_dir_entry *de = entry_at(b, off);
 	st32(&de->inode, ino);
-	if (has_filetype(fs))
+	if (ext2_has_filetype(fs))
 		de->file_type = (uint8_t)ext2_mode_to_ft(mode);
 	bdirty(b, true);
 	b->checked = true;      /* still a valid directory block */
@@ -382,108 +364,4 @@ int ext2_dir_init(struct ext2_fs *fs, struct ext2_inode_info *dir, uint32_t pare
 	dir->size = fs->bsize;
 	dir->dirty = true;
 	return 0;
-}
-
-/* One directory entry copied out for readdir's callback; its name is at
- * name_off in the names buffer (a block's worth: names fit as they did in
- * the block). */
-struct rd_entry {
-	uint64_t next;          /* cookie past this entry */
-	uint32_t ino;
-	uint16_t name_off;
-	uint8_t dt, len;
-};
-
-/* Copy the live entries of the block holding *pos, from *pos on, into v
- * (room for bsize / 12 + 1). Sets *pos to the next block's start. Returns
- * the count, or -errno; 0 entries with *pos >= size is the end. */
-static int readdir_block(struct ext2_fs *fs, uint32_t ino, uint64_t *pos, struct rd_entry *v,
-                         char *names)
-{
-	struct ext2_inode_info *dir;
-	int rc = ext2_iget(fs, ino, &dir);
-	if (rc < 0)
-		return rc;
-	int n = 0;
-	if (!S_ISDIR(dir->mode)) {
-		rc = -ENOTDIR;
-		goto put;
-	}
-	if (*pos >= dir->size)
-		goto put;
-	uint64_t idx = *pos / fs->bsize;
-	struct buf *b;
-	rc = ext2_dir_block(fs, dir, idx, &b);
-	if (rc < 0)
-		goto put;
-	uint32_t o = 0;
-	while (o < *pos % fs->bsize)
-		o += ext2_rec_len(fs->bsize, entry_at(b, o));
-	for (; o < fs->bsize; o += ext2_rec_len(fs->bsize, entry_at(b, o))) {
-		struct ext2_dir_entry *de = entry_at(b, o);
-		uint32_t eino = ld32(de->inode);
-		if (!eino)
-			continue;
-		struct rd_entry *e = &v[n++];
-		e->next = idx * fs->bsize + o + ext2_rec_len(fs->bsize, de);
-		e->ino = eino;
-		e->len = (uint8_t)ext2_dir_name_len(fs, de);
-		e->name_off = (uint16_t)(o + 8);    /* where it was in the block */
-		memcpy(names + o + 8, de->name, e->len);
-		e->dt = DT_UNKNOWN;
-		if (has_filetype(fs)) {
-			e->dt = (uint8_t)ft_to_dt(de->file_type);
-		} else {
-			struct ext2_inode_info *ei;
-			if (ext2_iget(fs, eino, &ei) == 0) {
-				e->dt = (uint8_t)mode_to_dt(ei->mode);
-				ext2_iput(fs, ei);
-			}
-		}
-	}
-	brelse(b);
-	*pos = (idx + 1) * fs->bsize;
-	rc = 0;
-put:
-	ext2_iput(fs, dir);
-	return rc < 0 ? rc : n;
-}
-
-/* readdir: the callback runs without the fs lock held, so it may call the
- * file system (stat each name, say). */
-int ext2_readdir(struct fs *vfs, uint64_t ino, uint64_t *cookie, vfs_filldir_fn fill, void *ctx)
-{
-	struct ext2_fs *fs = EXT2(vfs);
-	if (ino > UINT32_MAX || !ext2_valid_ino(fs, (uint32_t)ino))
-		return -ENOENT;
-	struct rd_entry *v = kmalloc((fs->bsize / 12 + 1) * sizeof(*v));
-	char *names = kmalloc(fs->bsize);
-	if (!v || !names) {
-		kfree(v);
-		kfree(names);
-		return -ENOMEM;
-	}
-	int rc = 0;
-	for (;;) {
-		uint64_t pos = *cookie;
-		mutex_lock(&fs->lock);
-		int n = readdir_block(fs, (uint32_t)ino, &pos, v, names);
-		ext2_unlock(fs);
-		if (n < 0) {
-			rc = n;
-			break;
-		}
-		if (n == 0 && pos == *cookie)
-			break;          /* the end */
-		for (int i = 0; i < n; i++) {
-			if (fill(ctx, names + v[i].name_off, v[i].len, v[i].ino, v[i].dt))
-				goto out;
-			*cookie = v[i].next;
-		}
-		*cookie = pos;
-	}
-out:
-	kfree(v);
-	kfree(names);
-	return rc;
 }

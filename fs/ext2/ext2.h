@@ -601,6 +601,12 @@ void ext2_unlock(struct ext2_fs *fs);
 int ext2_dirhash(unsigned version, const uint32_t seed[4], const char *name, size_t len,
                  uint32_t *hash, uint32_t *minor);
 
+/* Entries say their file type (name_len 8 bits); else name_len is 16. */
+static inline bool ext2_has_filetype(struct ext2_fs *fs)
+{
+	return fs->incompat & EXT2_FEATURE_INCOMPAT_FILETYPE;
+}
+
 /* dir.c */
 int ext2_dir_block(struct ext2_fs *fs, struct ext2_inode_info *dir, uint64_t idx,
                    struct buf **out);
@@ -619,20 +625,38 @@ int ext2_dir_set(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *na
                  size_t len, uint32_t ino, uint32_t mode);
 int ext2_dir_is_empty(struct ext2_fs *fs, struct ext2_inode_info *dir);
 int ext2_dir_init(struct ext2_fs *fs, struct ext2_inode_info *dir, uint32_t parent);
-int ext2_readdir(struct fs *fs, uint64_t dir, uint64_t *cookie, vfs_filldir_fn fill, void *ctx);
 unsigned ext2_mode_to_ft(uint32_t mode);
+/* readdir.c */
+int ext2_readdir(struct fs *fs, uint64_t dir, uint64_t *cookie, vfs_filldir_fn fill, void *ctx);
 
 /* htree.c: the hash index (see struct dx_entry). These return
  * EXT2_DX_LINEAR when the directory has no usable index (one that fails its
- * checks is dropped: the directory's flag cleared), for the caller to fall
- * back to a linear scan. */
+ * checks is rebuilt on a read-write mount; read-only, or if that is not
+ * possible, its flag is cleared), for the caller to fall back to a linear
+ * scan. */
 #define EXT2_DX_LINEAR 1
 bool ext2_htree_active(struct ext2_fs *fs, struct ext2_inode_info *dir);
 int ext2_htree_find(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
                     size_t len, struct buf **out, uint32_t *off, uint32_t *prev);
 int ext2_htree_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
                    size_t len, uint32_t ino, uint32_t mode);
+/* ext2_htree_leaves: for readdir in hash order, the leaf that names of
+ * hash `from` go to and the leaves continuing its last hash. */
+struct dx_leaves {
+	uint32_t from;              /* in: the hash */
+	uint32_t *blocks;           /* out: the leaves (kmalloc'ed, grown as needed;
+	                             * the caller frees) */
+	uint32_t n, cap;
+	uint32_t next;              /* out: the next leaf's index hash, EXT2_HASH_END if none */
+	unsigned version;           /* out: the index's hash (ext2_dirhash's version) */
+};
+int ext2_htree_leaves(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_leaves *out);
+/* htree_build.c: index a linear directory as it outgrows its first block;
+ * build a new index for one whose index failed its checks. 0 if indexed,
+ * EXT2_DX_LINEAR if it stays linear (no dir_index, a first block not in
+ * the usual shape, more blocks than two levels reach), or -errno. */
 int ext2_htree_make(struct ext2_fs *fs, struct ext2_inode_info *dir);
+int ext2_htree_rebuild(struct ext2_fs *fs, struct ext2_inode_info *dir);
 
 /* file.c */
 ssize_t ext2_read(struct fs *fs, uint64_t ino, void *buf, size_t len, uint64_t off);

@@ -4,7 +4,7 @@
  * removing a name reads a root, at most one node and a leaf, whatever the
  * size of the directory.
  *
- * Interface (dir.c calls these, fs lock held):
+ * Interface (dir.c and readdir.c call these, fs lock held):
  *   ext2_htree_active  the directory has an index we should use;
  *   ext2_htree_find    the leaf entry of a name (then dir.c removes it or
  *                      changes it in place: the index does not change);
@@ -13,19 +13,22 @@
  *                      node above it), a full node in two (its upper half's
  *                      least hash into the root), or moving a full root's
  *                      table into a new node (the second level);
- *   ext2_htree_make    index a directory as it outgrows its first block.
+ *   ext2_htree_leaves  the leaves readdir reads next, in hash order.
+ * Building an index from a directory's entries (ext2_htree_make,
+ * ext2_htree_rebuild) is htree_build.c's.
  *
  * An index is checked each time it is walked: the root's "." and "..",
  * version, levels, every table's limit and count, hashes in order and
  * inside the range the level above gives, blocks inside the directory. One
- * that fails is never trusted: the directory's index flag is cleared (on a
- * read-only mount only in memory) and the callers scan it linearly; the old
- * index blocks read as empty directory blocks then.
+ * that fails is never trusted: on a read-write mount a new index is built
+ * from the entries and the walk starts again on it; read-only (nothing may
+ * be written), the directory's index flag is cleared in memory and the
+ * callers scan it linearly (the old index blocks read as empty directory
+ * blocks then).
  *
- * readdir still walks the blocks in order (a cookie is a byte offset): a
- * leaf split while a reader is past it can show that reader a name twice,
- * or skip one if it stopped inside the split leaf. Linux reads indexed
- * directories in hash order (the cookie a hash) to avoid this; not done yet.
+ * readdir reads indexed directories in hash order (readdir.c), leaf by
+ * leaf (ext2_htree_leaves), so that the entries a split moves do not move
+ * across a reader's cookie.
  */
 #include <errno.h>
 #include <string.h>
@@ -34,6 +37,7 @@
 #include "alloc.h"
 #include "console.h"
 #include "ext2.h"
+#include "htree_layout.h"
 
 /* One index table on the path from the root to a leaf. */
 struct dx_node {
@@ -51,31 +55,6 @@ struct dx_path {
 	uint32_t leaf;
 };
 
-static uint32_t table_offset(unsigned level)
-{
-	return level == 0 ? EXT2_DX_ROOT_TABLE : EXT2_DX_NODE_TABLE;
-}
-
-static uint32_t table_limit(struct ext2_fs *fs, unsigned level)
-{
-	return (fs->bsize - table_offset(level)) / sizeof(struct dx_entry);
-}
-
-static struct dx_entry *table_of(struct buf *b, unsigned level)
-{
-	return (struct dx_entry *)(b->data + table_offset(level));
-}
-
-static struct dx_countlimit *countlimit(struct dx_entry *t)
-{
-	return (struct dx_countlimit *)t;
-}
-
-static struct dx_root_info *root_info(struct buf *b)
-{
-	return (struct dx_root_info *)(b->data + 24);
-}
-
 static uint32_t dir_blocks(struct ext2_fs *fs, struct ext2_inode_info *dir)
 {
 	return (uint32_t)(dir->size / fs->bsize);
@@ -91,18 +70,39 @@ bool ext2_htree_active(struct ext2_fs *fs, struct ext2_inode_info *dir)
 	return has_dir_index(fs) && (dir->flags & EXT2_INDEX_FL);
 }
 
-/* Give up on dir's index: say why (once: read-only, the flag comes back
- * each time the inode is read), clear its flag, scan it linearly. */
+/* dx_drop's answer when it rebuilt the index: the caller walks it again. */
+#define DX_REBUILT 2
+
+/*
+ * dir's index failed a check (why): never trust it again. Read-write, a
+ * new index is built from the entries (htree_build.c) and DX_REBUILT
+ * returned; read-only, or if it cannot be built, the flag is cleared (read-
+ * only, in memory alone) and EXT2_DX_LINEAR returned for a linear scan.
+ * Said once per directory (read-only, the flag comes back each time the
+ * inode is read).
+ */
 static int dx_drop(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *why)
 {
-	if (fs->dx_warned != dir->ino)
-		kprintf("ext2: directory %u: hash index ignored (%s); using a linear scan\n",
-		        dir->ino, why);
+	int rc = fs->vfs.read_only ? EXT2_DX_LINEAR : ext2_htree_rebuild(fs, dir);
+	if (fs->dx_warned != dir->ino || rc != EXT2_DX_LINEAR)
+		kprintf("ext2: directory %u: hash index damaged (%s); %s\n", dir->ino, why,
+		        rc == 0 ? "rebuilt" : "using a linear scan");
 	fs->dx_warned = dir->ino;
+	if (rc == 0)
+		return DX_REBUILT;
 	dir->flags &= ~EXT2_INDEX_FL;
 	if (!fs->vfs.read_only)
 		dir->dirty = true;
-	return EXT2_DX_LINEAR;
+	return rc < 0 ? rc : EXT2_DX_LINEAR;
+}
+
+/* Run an index walk again after its index was rebuilt; a rebuilt index
+ * that fails a check again is a bug here, not damage on disk. */
+static int after_rebuild(struct ext2_fs *fs, struct ext2_inode_info *dir, int rc)
+{
+	return rc == DX_REBUILT ? EXT2_CORRUPT(fs, "directory %u: rebuilt index fails its checks",
+	                                       dir->ino)
+	                        : rc;
 }
 
 static const uint32_t *hash_seed(struct ext2_fs *fs, uint32_t seed[4])
@@ -112,19 +112,18 @@ static const uint32_t *hash_seed(struct ext2_fs *fs, uint32_t seed[4])
 	return seed;
 }
 
-/* The in-memory hash version of a directory whose root says disk_version:
- * the superblock tells signed from unsigned (neither: signed, x86's char). */
-static unsigned hash_version(struct ext2_fs *fs, unsigned disk_version)
+/* The superblock tells signed from unsigned (neither: signed, x86's char). */
+unsigned ext2_dx_hash_version(struct ext2_fs *fs, unsigned disk_version)
 {
 	bool is_unsigned = ld32(fs->sb->s_flags) & EXT2_FLAGS_UNSIGNED_HASH;
 	return disk_version + (is_unsigned ? EXT2_HASH_UNSIGNED : 0);
 }
 
-static int name_hash(struct ext2_fs *fs, unsigned version, const char *name, size_t len,
-                     uint32_t *hash)
+int ext2_dx_name_hash(struct ext2_fs *fs, unsigned version, const char *name, size_t len,
+                      uint32_t *hash, uint32_t *minor)
 {
 	uint32_t seed[4];
-	return ext2_dirhash(version, hash_seed(fs, seed), name, len, hash, NULL);
+	return ext2_dirhash(version, hash_seed(fs, seed), name, len, hash, minor);
 }
 
 /* Check the root block's fixed part ("." and ".." in place, the info);
@@ -137,14 +136,14 @@ static const char *check_root_head(struct ext2_fs *fs, struct buf *b, struct dx_
 		return "no \".\" at the root's start";
 	if (ext2_rec_len(fs->bsize, dotdot) != fs->bsize - 12 || ext2_dir_name_len(fs, dotdot) != 2)
 		return "no \"..\" spanning the root";
-	const struct dx_root_info *info = root_info(b);
+	const struct dx_root_info *info = dx_root_info(b->data);
 	if (ld32(info->reserved_zero) || info->info_length != 8 || (info->unused_flags & 1))
 		return "bad root info";
 	if (info->hash_version > EXT2_HASH_TEA)
 		return "unknown hash version";
 	if (info->indirect_levels >= EXT2_DX_MAX_LEVELS)
 		return "too many levels";
-	p->version = hash_version(fs, info->hash_version);
+	p->version = ext2_dx_hash_version(fs, info->hash_version);
 	p->levels = info->indirect_levels + 1u;
 	return NULL;
 }
@@ -164,8 +163,8 @@ static const char *check_node_head(struct ext2_fs *fs, struct buf *b)
 static const char *check_table(struct ext2_fs *fs, struct ext2_inode_info *dir,
                                struct dx_entry *t, unsigned level, uint32_t lo, uint32_t hi)
 {
-	uint32_t limit = ld16(countlimit(t)->limit), count = ld16(countlimit(t)->count);
-	if (limit != table_limit(fs, level) || count == 0 || count > limit)
+	uint32_t limit = ld16(dx_countlimit(t)->limit), count = ld16(dx_countlimit(t)->count);
+	if (limit != dx_table_limit(fs, level) || count == 0 || count > limit)
 		return "bad count or limit";
 	uint32_t prev = lo & ~1u, nblocks = dir_blocks(fs, dir);
 	for (uint32_t i = 0; i < count; i++) {
@@ -212,14 +211,14 @@ static int read_table(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx
 	if (rc < 0)
 		return rc;
 	*why = level ? check_node_head(fs, b) : NULL;
-	struct dx_entry *t = table_of(b, level);
+	struct dx_entry *t = dx_table_of(b->data, level);
 	if (!*why)
 		*why = check_table(fs, dir, t, level, lo, hi);
 	if (!*why) {
 		struct dx_node *n = &p->node[level];
 		n->blk = blk;
-		n->count = ld16(countlimit(t)->count);
-		n->limit = ld16(countlimit(t)->limit);
+		n->count = ld16(dx_countlimit(t)->count);
+		n->limit = ld16(dx_countlimit(t)->limit);
 		n->at = first ? 0 : table_search(t, n->count, p->hash);
 		*next = ld32(t[n->at].block);
 		if (level + 1 < p->levels) {
@@ -235,9 +234,8 @@ static int read_table(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx
 	return 0;
 }
 
-/* Walk dir's index to the leaf for name. 0, -errno, or EXT2_DX_LINEAR. */
-static int dx_probe(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
-                    size_t len, struct dx_path *p)
+/* Check dir's root: sets p's version and levels. 0, -errno, or as dx_drop. */
+static int probe_root(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_path *p)
 {
 	struct buf *b;
 	int rc = ext2_dir_block(fs, dir, 0, &b);
@@ -245,15 +243,30 @@ static int dx_probe(struct ext2_fs *fs, struct ext2_inode_info *dir, const char 
 		return rc;
 	const char *why = check_root_head(fs, b, p);
 	brelse(b);
-	if (why)
-		return dx_drop(fs, dir, why);
-	rc = name_hash(fs, p->version, name, len, &p->hash);
-	if (rc < 0)
-		return dx_drop(fs, dir, "unknown hash version");
-	rc = read_table(fs, dir, p, 0, 0, 0, UINT32_MAX, false, &p->leaf, &why);
+	return why ? dx_drop(fs, dir, why) : 0;
+}
+
+/* Walk the tables to the leaf for p->hash. 0, -errno, or as dx_drop. */
+static int probe_tables(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_path *p)
+{
+	const char *why;
+	int rc = read_table(fs, dir, p, 0, 0, 0, UINT32_MAX, false, &p->leaf, &why);
 	if (rc < 0)
 		return rc;
 	return why ? dx_drop(fs, dir, why) : 0;
+}
+
+/* Walk dir's index to the leaf for name. 0, -errno, EXT2_DX_LINEAR, or
+ * DX_REBUILT. */
+static int dx_probe(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                    size_t len, struct dx_path *p)
+{
+	int rc = probe_root(fs, dir, p);
+	if (rc)
+		return rc;
+	if (ext2_dx_name_hash(fs, p->version, name, len, &p->hash, NULL) < 0)
+		return dx_drop(fs, dir, "unknown hash version");
+	return probe_tables(fs, dir, p);
 }
 
 /* The hash and block of entry i of the table p->node[level]. */
@@ -264,31 +277,27 @@ static int table_entry(struct ext2_fs *fs, struct ext2_inode_info *dir, struct d
 	int rc = ext2_dir_block(fs, dir, p->node[level].blk, &b);
 	if (rc < 0)
 		return rc;
-	struct dx_entry *t = table_of(b, level);
+	struct dx_entry *t = dx_table_of(b->data, level);
 	*hash = ld32(t[i].hash);
 	*blk = ld32(t[i].block);
 	brelse(b);
 	return 0;
 }
 
-/*
- * Names of p->hash may continue in the next leaf (its index hash is the
- * same, with the continuation bit). Move p there: 0 if moved, -ENOENT if
- * the names of this hash end here, -errno, or EXT2_DX_LINEAR (dropped).
- */
-static int next_leaf(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_path *p)
+/* Move p to the next leaf in hash order, *hash its index hash: 0, -ENOENT
+ * past the last leaf, -errno, or as dx_drop. */
+static int step_leaf(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_path *p,
+                     uint32_t *hash)
 {
 	int level = (int)p->levels - 1;
 	while (level >= 0 && p->node[level].at + 1 >= p->node[level].count)
 		level--;
 	if (level < 0)
 		return -ENOENT;
-	uint32_t hash, blk;
-	int rc = table_entry(fs, dir, p, (unsigned)level, p->node[level].at + 1, &hash, &blk);
+	uint32_t blk;
+	int rc = table_entry(fs, dir, p, (unsigned)level, p->node[level].at + 1, hash, &blk);
 	if (rc < 0)
 		return rc;
-	if ((hash & ~1u) != p->hash)
-		return -ENOENT;
 	p->node[level].at++;
 	if ((unsigned)level + 1 < p->levels) {
 		uint32_t hi = UINT32_MAX, h2;
@@ -296,7 +305,7 @@ static int next_leaf(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_
 		    (rc = table_entry(fs, dir, p, (unsigned)level, p->node[level].at + 1, &hi, &h2)) < 0)
 			return rc;
 		const char *why;
-		rc = read_table(fs, dir, p, (unsigned)level + 1, blk, hash, hi, true, &blk, &why);
+		rc = read_table(fs, dir, p, (unsigned)level + 1, blk, *hash, hi, true, &blk, &why);
 		if (rc < 0)
 			return rc;
 		if (why)
@@ -306,10 +315,66 @@ static int next_leaf(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_
 	return 0;
 }
 
-int ext2_htree_find(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
-                    size_t len, struct buf **out, uint32_t *off, uint32_t *prev)
+/* Names of p->hash may continue in the next leaf (its index hash is the
+ * same, with the continuation bit). Move p there: 0 if moved, -ENOENT if
+ * the names of this hash end here, -errno, or as dx_drop. */
+static int next_leaf(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_path *p)
+{
+	uint32_t hash;
+	int rc = step_leaf(fs, dir, p, &hash);
+	return rc ? rc : (hash & ~1u) == p->hash ? 0 : -ENOENT;
+}
+
+/* ext2_htree_leaves's walk; DX_REBUILT if it rebuilt the index. */
+static int leaves_once(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_leaves *out)
+{
+	struct dx_path p;
+	int rc = probe_root(fs, dir, &p);
+	if (rc)
+		return rc;
+	p.hash = out->from;
+	rc = probe_tables(fs, dir, &p);
+	out->n = 0;
+	out->version = p.version;
+	while (rc == 0) {
+		if (out->n == out->cap) {
+			uint32_t cap = out->cap ? out->cap * 2 : 4;
+			uint32_t *v = kmalloc(cap * sizeof(*v));
+			if (!v)
+				return -ENOMEM;
+			if (out->n)
+				memcpy(v, out->blocks, out->n * sizeof(*v));
+			kfree(out->blocks);
+			out->blocks = v;
+			out->cap = cap;
+		}
+		out->blocks[out->n++] = p.leaf;
+		uint32_t hash;
+		rc = step_leaf(fs, dir, &p, &hash);
+		if (rc == -ENOENT) {
+			out->next = EXT2_HASH_END;
+			return 0;
+		}
+		if (rc == 0 && !(hash & 1)) {
+			out->next = hash;
+			return 0;
+		}
+	}
+	return rc;
+}
+
+int ext2_htree_leaves(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_leaves *out)
 {
 	EXT2_ASSERT_LOCKED(fs);
+	int rc = leaves_once(fs, dir, out);
+	if (rc == DX_REBUILT)
+		rc = after_rebuild(fs, dir, leaves_once(fs, dir, out));
+	return rc;
+}
+
+static int find_once(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                     size_t len, struct buf **out, uint32_t *off, uint32_t *prev)
+{
 	struct dx_path p;
 	int rc = dx_probe(fs, dir, name, len, &p);
 	if (rc)
@@ -339,21 +404,19 @@ static int table_insert(struct ext2_fs *fs, struct ext2_inode_info *dir, struct 
 	int rc = ext2_dir_block(fs, dir, n->blk, &b);
 	if (rc < 0)
 		return rc;
-	struct dx_entry *t = table_of(b, level);
+	struct dx_entry *t = dx_table_of(b->data, level);
 	memmove(&t[n->at + 2], &t[n->at + 1], (n->count - n->at - 1) * sizeof(*t));
 	st32(&t[n->at + 1].hash, hash);
 	st32(&t[n->at + 1].block, blk);
 	n->count++;
-	st16(&countlimit(t)->count, (uint16_t)n->count);
+	st16(&dx_countlimit(t)->count, (uint16_t)n->count);
 	bdirty(b, true);
 	brelse(b);
 	return 0;
 }
 
-/* A new block at the directory's end, as an index node (its empty entry)
- * or an empty leaf; returned locked. */
-static int append_block(struct ext2_fs *fs, struct ext2_inode_info *dir, uint32_t *blk,
-                        struct buf **out)
+int ext2_dx_append_block(struct ext2_fs *fs, struct ext2_inode_info *dir, uint32_t *blk,
+                         struct buf **out)
 {
 	if (dir_blocks(fs, dir) >= (1u << 20))
 		return -ENOSPC;
@@ -374,7 +437,7 @@ static int append_block(struct ext2_fs *fs, struct ext2_inode_info *dir, uint32_
 static int append_and_read(struct ext2_fs *fs, struct ext2_inode_info *dir, uint32_t blk,
                            uint32_t *nblk, struct buf **nb, struct buf **b)
 {
-	int rc = append_block(fs, dir, nblk, nb);
+	int rc = ext2_dx_append_block(fs, dir, nblk, nb);
 	if (rc < 0)
 		return rc;
 	rc = ext2_dir_block(fs, dir, blk, b);
@@ -392,18 +455,18 @@ static int add_level(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx_
 	int rc = append_and_read(fs, dir, 0, &nblk, &nb, &rb);
 	if (rc < 0)
 		return rc;
-	struct dx_entry *rt = table_of(rb, 0), *nt = table_of(nb, 1);
+	struct dx_entry *rt = dx_table_of(rb->data, 0), *nt = dx_table_of(nb->data, 1);
 	memcpy(nt, rt, p->node[0].count * sizeof(*nt));
-	st16(&countlimit(nt)->limit, (uint16_t)table_limit(fs, 1));
-	st16(&countlimit(rt)->count, 1);
+	st16(&dx_countlimit(nt)->limit, (uint16_t)dx_table_limit(fs, 1));
+	st16(&dx_countlimit(rt)->count, 1);
 	st32(&rt[0].block, nblk);
-	root_info(rb)->indirect_levels = 1;
+	dx_root_info(rb->data)->indirect_levels = 1;
 	bdirty(nb, true);
 	bdirty(rb, true);
 	brelse(nb);
 	brelse(rb);
-	p->node[1] = (struct dx_node){ nblk, p->node[0].at, p->node[0].count, table_limit(fs, 1) };
-	p->node[0] = (struct dx_node){ 0, 0, 1, table_limit(fs, 0) };
+	p->node[1] = (struct dx_node){ nblk, p->node[0].at, p->node[0].count, dx_table_limit(fs, 1) };
+	p->node[0] = (struct dx_node){ 0, 0, 1, dx_table_limit(fs, 0) };
 	p->levels = 2;
 	return 0;
 }
@@ -420,13 +483,13 @@ static int split_node(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx
 	int rc = append_and_read(fs, dir, n->blk, &nblk, &nb, &b);
 	if (rc < 0)
 		return rc;
-	struct dx_entry *t = table_of(b, 1), *nt = table_of(nb, 1);
+	struct dx_entry *t = dx_table_of(b->data, 1), *nt = dx_table_of(nb->data, 1);
 	uint32_t half = n->count / 2, moved = n->count - half;
 	uint32_t key = ld32(t[half].hash);
 	memcpy(nt, &t[half], moved * sizeof(*nt));
-	st16(&countlimit(nt)->limit, (uint16_t)n->limit);
-	st16(&countlimit(nt)->count, (uint16_t)moved);
-	st16(&countlimit(t)->count, (uint16_t)half);
+	st16(&dx_countlimit(nt)->limit, (uint16_t)n->limit);
+	st16(&dx_countlimit(nt)->count, (uint16_t)moved);
+	st16(&dx_countlimit(t)->count, (uint16_t)half);
 	bdirty(nb, true);
 	bdirty(b, true);
 	brelse(nb);
@@ -445,15 +508,7 @@ static int split_node(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx
 	return 0;
 }
 
-/* A live entry of a leaf being split. */
-struct leaf_entry {
-	uint32_t hash;
-	uint16_t off, size;
-};
-
-/* Write entries v[0..n) (from src) into dst, one after the other, the last
- * one reaching the block's end. */
-static void write_leaf(struct ext2_fs *fs, uint8_t *dst, const uint8_t *src,
+void ext2_dx_write_leaf(struct ext2_fs *fs, uint8_t *dst, const uint8_t *src,
                        const struct leaf_entry *v, uint32_t n)
 {
 	uint32_t o = 0;
@@ -477,8 +532,8 @@ static int collect_leaf(struct ext2_fs *fs, struct dx_path *p, const uint8_t *da
 		const struct ext2_dir_entry *de = (const struct ext2_dir_entry *)(data + o);
 		uint32_t nl = ext2_dir_name_len(fs, de);
 		if (ld32(de->inode)) {
-			struct leaf_entry e = { 0, (uint16_t)o, (uint16_t)EXT2_DIR_REC_LEN(nl) };
-			int rc = name_hash(fs, p->version, de->name, nl, &e.hash);
+			struct leaf_entry e = { 0, o, (uint16_t)EXT2_DIR_REC_LEN(nl) };
+			int rc = ext2_dx_name_hash(fs, p->version, de->name, nl, &e.hash, NULL);
 			if (rc < 0)
 				return rc;
 			int i = n++;
@@ -524,8 +579,8 @@ static int split_leaf(struct ext2_fs *fs, struct ext2_inode_info *dir, struct dx
 	}
 	uint32_t hash2 = v[split].hash;
 	bool continued = v[split - 1].hash == hash2;
-	write_leaf(fs, b->data, copy, v, split);
-	write_leaf(fs, nb->data, copy, v + split, (uint32_t)n - split);
+	ext2_dx_write_leaf(fs, b->data, copy, v, split);
+	ext2_dx_write_leaf(fs, nb->data, copy, v + split, (uint32_t)n - split);
 	bdirty(b, true);
 	bdirty(nb, true);
 	b->checked = nb->checked = true;
@@ -546,15 +601,24 @@ out:
  * only a damaged index points at one. (A false alarm costs the index.) */
 static bool looks_like_node(struct ext2_fs *fs, struct buf *b)
 {
-	struct dx_entry *t = table_of(b, 1);
-	return !check_node_head(fs, b) && ld16(countlimit(t)->limit) == table_limit(fs, 1) &&
-	       ld16(countlimit(t)->count) != 0;
+	struct dx_entry *t = dx_table_of(b->data, 1);
+	return !check_node_head(fs, b) && ld16(dx_countlimit(t)->limit) == dx_table_limit(fs, 1) &&
+	       ld16(dx_countlimit(t)->count) != 0;
 }
 
-int ext2_htree_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
-                   size_t len, uint32_t ino, uint32_t mode)
+int ext2_htree_find(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                    size_t len, struct buf **out, uint32_t *off, uint32_t *prev)
 {
 	EXT2_ASSERT_LOCKED(fs);
+	int rc = find_once(fs, dir, name, len, out, off, prev);
+	if (rc == DX_REBUILT)
+		rc = after_rebuild(fs, dir, find_once(fs, dir, name, len, out, off, prev));
+	return rc;
+}
+
+static int add_once(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                    size_t len, uint32_t ino, uint32_t mode)
+{
 	struct dx_path p;
 	int rc = dx_probe(fs, dir, name, len, &p);
 	if (rc)
@@ -587,63 +651,12 @@ int ext2_htree_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *
 	return EXT2_CORRUPT(fs, "directory %u: no room for a name in a split leaf", dir->ino);
 }
 
-/*
- * Index dir, a linear directory of one full block: its entries after ".."
- * move to a new block 1, and block 0 becomes the root with one entry for
- * it. 0 if indexed, EXT2_DX_LINEAR if it stays linear (no dir_index, not
- * one block, or a first block not in the usual shape), or -errno.
- */
-int ext2_htree_make(struct ext2_fs *fs, struct ext2_inode_info *dir)
+int ext2_htree_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *name,
+                   size_t len, uint32_t ino, uint32_t mode)
 {
-	unsigned def = fs->sb->s_def_hash_version;
-	if (!has_dir_index(fs) || dir->size != fs->bsize || def > EXT2_HASH_TEA)
-		return EXT2_DX_LINEAR;
-	struct buf *b, *nb;
-	int rc = ext2_dir_block(fs, dir, 0, &b);
-	if (rc < 0)
-		return rc;
-	const struct ext2_dir_entry *dot = (const void *)b->data;
-	const struct ext2_dir_entry *dotdot = (const void *)(b->data + 12);
-	uint32_t dd_len = ext2_rec_len(fs->bsize, dotdot);
-	bool usual = ext2_rec_len(fs->bsize, dot) == 12 && ext2_dir_name_len(fs, dot) == 1 &&
-	             ext2_dir_name_len(fs, dotdot) == 2 && dotdot->name[0] == '.' &&
-	             dotdot->name[1] == '.' && dd_len >= EXT2_DIR_REC_LEN(2);
-	brelse(b);
-	if (!usual)
-		return EXT2_DX_LINEAR;
-	uint32_t nblk;
-	rc = append_and_read(fs, dir, 0, &nblk, &nb, &b);
-	if (rc < 0)
-		return rc;
-	/* Entries after ".." to block 1, the space they leave reaching its end. */
-	uint32_t start = 12 + dd_len;
-	memcpy(nb->data, b->data + start, fs->bsize - start);
-	uint32_t o = 0, last = 0;
-	for (; o < fs->bsize - start; o += ext2_rec_len(fs->bsize, (struct ext2_dir_entry *)(nb->data + o)))
-		last = o;
-	struct ext2_dir_entry *de = (struct ext2_dir_entry *)(nb->data + last);
-	ext2_set_rec_len(fs->bsize, de, fs->bsize - last);
-	/* Block 0: ".", ".." over the rest, the root info and table. */
-	memset(b->data + 24, 0, fs->bsize - 24);
-	ext2_set_rec_len(fs->bsize, (struct ext2_dir_entry *)(b->data + 12), fs->bsize - 12);
-	struct dx_root_info *info = root_info(b);
-	info->hash_version = (uint8_t)def;
-	info->info_length = 8;
-	struct dx_entry *t = table_of(b, 0);
-	st16(&countlimit(t)->limit, (uint16_t)table_limit(fs, 0));
-	st16(&countlimit(t)->count, 1);
-	st32(&t[0].block, nblk);
-	bdirty(b, true);
-	bdirty(nb, true);
-	b->checked = nb->checked = true;
-	brelse(b);
-	brelse(nb);
-	uint32_t flags = ld32(fs->sb->s_flags);
-	if (!(flags & (EXT2_FLAGS_SIGNED_HASH | EXT2_FLAGS_UNSIGNED_HASH))) {
-		st32(&fs->sb->s_flags, flags | EXT2_FLAGS_SIGNED_HASH);
-		ext2_sb_dirty(fs);
-	}
-	dir->flags |= EXT2_INDEX_FL;
-	dir->dirty = true;
-	return 0;
+	EXT2_ASSERT_LOCKED(fs);
+	int rc = add_once(fs, dir, name, len, ino, mode);
+	if (rc == DX_REBUILT)
+		rc = after_rebuild(fs, dir, add_once(fs, dir, name, len, ino, mode));
+	return rc;
 }

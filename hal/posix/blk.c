@@ -9,8 +9,9 @@
  * hal_posix_raise_irq, where the kernel's done callback runs in irq context.
  *
  * Requests AIO cannot take (no AIO context, an io_submit error, O_DIRECT
- * refusing a buffer) and every FLUSH (fdatasync) go to a worker thread that
- * does them with pread/pwrite/fdatasync on a buffered descriptor. A FLUSH
+ * refusing a buffer, a disk configured buffered) and every FLUSH
+ * (fdatasync) go to a worker thread that does them with pread/pwrite/
+ * fdatasync on a buffered descriptor. A FLUSH
  * covers every write that completed before it was submitted, as hal.h asks:
  * those writes are in the file already, and fdatasync makes them durable
  * (O_DIRECT writes too: they bypass only the page cache, not the disk's).
@@ -323,7 +324,8 @@ static bool direct_works(int fd)
 	return n == (ssize_t)SECTOR;
 }
 
-static int open_disk(struct hal_blkdev *d, unsigned index, const char *path, bool ro)
+static int open_disk(struct hal_blkdev *d, unsigned index, const char *path, bool ro,
+                     bool buffered)
 {
 	memset(d, 0, sizeof(*d));
 	d->fd = d->fd_direct = -1;
@@ -352,7 +354,7 @@ static int open_disk(struct hal_blkdev *d, unsigned index, const char *path, boo
 	const char *base = strrchr(path, '/');
 	snprintf(d->name, sizeof(d->name), "disk%u: %s", index, base ? base + 1 : path);
 
-	d->fd_direct = open(path, flags | O_DIRECT);
+	d->fd_direct = buffered ? -1 : open(path, flags | O_DIRECT);
 	if (d->fd_direct >= 0 && !direct_works(d->fd_direct)) {
 		close(d->fd_direct);
 		d->fd_direct = -1;
@@ -374,7 +376,8 @@ int posix_disks_open(const struct posix_config *cfg)
 {
 	ndisks = 0;
 	for (unsigned i = 0; i < cfg->ndisks && i < POSIX_MAX_DISKS; i++) {
-		int rc = open_disk(&disks[i], i, cfg->disk_path[i], cfg->disk_read_only[i]);
+		int rc = open_disk(&disks[i], i, cfg->disk_path[i], cfg->disk_read_only[i],
+		                   cfg->disk_buffered[i]);
 		if (rc < 0) {
 			fprintf(stderr, "toro: cannot open disk image '%s': %s\n", cfg->disk_path[i],
 			        rc == -EINVAL ? "empty (less than one 512-byte sector)" : strerror(-rc));

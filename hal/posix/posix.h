@@ -48,6 +48,11 @@ struct posix_config {
 	unsigned ndisks;        /* image files, in order: disk 0, 1, ... */
 	const char *disk_path[POSIX_MAX_DISKS];
 	bool disk_read_only[POSIX_MAX_DISKS];
+	/* Through the host's page cache (no O_DIRECT, no AIO): for a tool
+	 * that fills an image in one go, where direct writes each wait for
+	 * the host's device and writes into a sparse image's holes are slow
+	 * (the page cache gathers them for the next FLUSH, fdatasync). */
+	bool disk_buffered[POSIX_MAX_DISKS];
 	unsigned nnets;         /* NICs, in order: hal_net_get(0), 1, ... */
 	struct posix_net_config net[POSIX_MAX_NICS];
 };

@@ -3,8 +3,9 @@
  * fills (100k names on 4 KiB blocks, 30k on 1 KiB: leaf splits, a second
  * level, node splits) pass e2fsck -fn with their index; indexes built by
  * e2fsck -fD (half-MD4, TEA, legacy; signed and unsigned) are read and
- * updated and stay valid; damaged indexes are not trusted (names are still
- * found, the index flag is cleared, e2fsck finds nothing wrong after).
+ * updated and stay valid; damaged indexes are not trusted: on a read-write
+ * mount they are rebuilt (names are still found, the directory is indexed
+ * again, e2fsck finds nothing wrong after), read-only nothing is written.
  */
 #include <criterion/criterion.h>
 
@@ -274,19 +275,38 @@ static void patch_root(long off, const char *bytes)
 	                img, root_byte(off)), 0);
 }
 
+/* The image's checksum, to tell it was not written. */
+static char *image_sum(void)
+{
+	return sh_out("md5sum < '%s'", img);
+}
+
+/* /d's index was rebuilt: flagged, as deep as want_levels, e2fsck clean. */
+static void expect_rebuilt(int want_levels)
+{
+	cr_expect_eq(dir_flags("/d") & 0x1000, 0x1000, "the index flag is set");
+	cr_expect_eq(index_levels("/d"), want_levels, "an index of %d levels", want_levels);
+	cr_assert(fsck_clean(img));
+}
+
 /* Root table: info at 24 (version 28, levels 30), limit 32, count 34,
  * entry 1's hash at 40 and block at 44. */
 static void corrupt_case(long off, const char *bytes, bool read_only)
 {
 	host_indexed("4096", "half_md4", 1, 8000);
 	patch_root(off, bytes);
+	char *before = image_sum();
 	struct run r = { .dir = "/d", .exist = 8000, .create = read_only ? 0 : 500,
 	                 .stride = 4, .read_only = read_only };
 	run_checked(&r);
-	if (!read_only) {
-		cr_expect_eq(dir_flags("/d") & 0x1000, 0, "the index flag is cleared");
-		cr_assert(fsck_clean(img));
+	if (read_only) {
+		char *after = image_sum();
+		cr_expect(strcmp(after, before) == 0, "a read-only mount wrote the image");
+		free(after);
+	} else {
+		expect_rebuilt(0);
 	}
+	free(before);
 	tmp_cleanup();
 }
 
@@ -317,7 +337,151 @@ Test(ext2_htree, node_outside_its_range_not_trusted, .timeout = 300)
 	                img, img, root_byte(36), root_byte(44)), 0);
 	struct run r = { .dir = "/d", .exist = 20000, .create = 100, .stride = 50 };
 	run_checked(&r);
-	cr_expect_eq(dir_flags("/d") & 0x1000, 0, "the index flag is cleared");
+	expect_rebuilt(1);
+	tmp_cleanup();
+}
+
+/* Remove every name of /d but the first keep ones (through the index:
+ * the directory keeps its blocks). */
+static int thin_body(void *arg)
+{
+	int keep = *(int *)arg;
+	struct fs *fs;
+	uint64_t dir;
+	char name[64];
+	if (ext2_fs_type.mount(blkdev_get(0), 0, &fs) < 0)
+		return 0;
+	for (int i = keep; resolve(fs, "/d", &dir) == 0; i++) {
+		int n = name_of(name, sizeof(name), "old", i);
+		if (fs->ops->unlink(fs, dir, name, (size_t)n) < 0)
+			break;
+	}
+	fs->ops->unmount(fs);
+	return 0;
+}
+
+/* A damaged index over many more blocks than names: the rebuilt index
+ * still reaches every block (empty leaves above the names' hashes). */
+Test(ext2_htree, damaged_index_of_a_thinned_directory, .timeout = 300)
+{
+	host_indexed("4096", "half_md4", 1, 8000);
+	int keep = 3;
+	cr_assert_eq(run_with_image(img, 1, thin_body, &keep), 0);
+	cr_assert(fsck_clean(img));
+	patch_root(34, "\\000\\000");
+	struct run r = { .dir = "/d", .exist = keep, .create = 300, .stride = 2 };
+	run_checked(&r);
+	expect_rebuilt(0);
+	tmp_cleanup();
+}
+
+/* A linear directory of many blocks whose inode says indexed (a root
+ * that is no root): rebuilt from its entries in place. */
+Test(ext2_htree, index_flag_on_a_linear_directory, .timeout = 300)
+{
+	tmp_dir();
+	snprintf(img, sizeof(img), "%s/l.img", tdir);
+	cr_assert_eq(sh("mke2fs -q -F -t ext2 -O ^dir_index -b 4096 -N 6000 '%s' 32M "
+	                ">/dev/null 2>&1", img), 0);
+	int count = 5000;
+	cr_assert_eq(run_with_image(img, 1, fill_body, &count), 0);
+	cr_assert_eq(sh("debugfs -w -R 'feature dir_index' '%s' >/dev/null 2>&1 && "
+	                "debugfs -w -R 'set_inode_field /d flags 0x1000' '%s' >/dev/null 2>&1",
+	                img, img), 0);
+	struct run r = { .dir = "/d", .exist = count, .create = 200, .stride = 9 };
+	run_checked(&r);
+	expect_rebuilt(0);
+	tmp_cleanup();
+}
+
+/* A reader of /r that stops after limit entries; counts each name seen. */
+struct reader {
+	int limit, read;
+	int seen_old[4000];         /* times each "old" name was listed */
+	int twice;                  /* names listed more than once (any name) */
+	char last[64];
+	uint64_t *seen_new;         /* bitmap of "new" names listed */
+};
+
+static int reader_fill(void *ctx, const char *name, size_t len, uint64_t ino, unsigned type)
+{
+	struct reader *rd = ctx;
+	if (rd->limit && rd->read >= rd->limit)
+		return 1;
+	rd->read++;
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%.*s", (int)len, name);
+	int i;
+	if (sscanf(buf, "old-\xc3\xa9t\xc3\xa9-%d", &i) == 1 && i >= 0 && i < 4000)
+		rd->twice += rd->seen_old[i]++ > 0;
+	else if (sscanf(buf, "new-\xc3\xa9t\xc3\xa9-%d", &i) == 1 && i >= 0 && i < 64000)
+		rd->twice += (rd->seen_new[i / 64] >> (i % 64) & 1) != 0,
+		rd->seen_new[i / 64] |= 1ull << (i % 64);
+	return 0;
+}
+
+struct continued_run {
+	int rc[4];
+	struct reader rd;
+	uint64_t seen_new[1000];
+};
+
+/* 4000 names in /r; a reader stops after 1500 entries; 30000 names are
+ * added (leaf splits behind and ahead of it) and every 2nd new one removed;
+ * the reader goes on from its cookie to the end. */
+static int continued_body(void *arg)
+{
+	struct continued_run *c = arg;
+	struct fs *fs;
+	uint64_t dir, ino, cookie = 0;
+	char name[64];
+	c->rd.seen_new = c->seen_new;
+	c->rc[0] = ext2_fs_type.mount(blkdev_get(0), 0, &fs);
+	if (c->rc[0] < 0)
+		return 0;
+	c->rc[1] = k_mkdir(fs, "/r") ?: resolve(fs, "/r", &dir);
+	for (int i = 0; c->rc[1] == 0 && i < 4000; i++) {
+		int n = name_of(name, sizeof(name), "old", i);
+		c->rc[1] = fs->ops->mknod(fs, dir, name, (size_t)n, S_IFREG | 0644, 0, 0, 0, &ino);
+	}
+	c->rd.limit = 1500;
+	c->rc[2] = c->rc[1] ?: fs->ops->readdir(fs, dir, &cookie, reader_fill, &c->rd);
+	for (int i = 0; c->rc[2] == 0 && i < 30000; i++) {
+		int n = name_of(name, sizeof(name), "new", i);
+		c->rc[2] = fs->ops->mknod(fs, dir, name, (size_t)n, S_IFREG | 0644, 0, 0, 0, &ino);
+	}
+	for (int i = 0; c->rc[2] == 0 && i < 30000; i += 2) {
+		int n = name_of(name, sizeof(name), "new", i);
+		c->rc[2] = fs->ops->unlink(fs, dir, name, (size_t)n);
+	}
+	c->rd.limit = 0;
+	c->rc[3] = c->rc[2] ?: fs->ops->readdir(fs, dir, &cookie, reader_fill, &c->rd);
+	fs->ops->unmount(fs);
+	return 0;
+}
+
+/* telldir/seekdir across inserts: a reader that goes on after names were
+ * added to an indexed directory (its leaves split) sees no name twice and
+ * misses none it had not seen and nobody touched. */
+Test(ext2_htree, readdir_continues_across_splits, .timeout = 300)
+{
+	tmp_dir();
+	snprintf(img, sizeof(img), "%s/r.img", tdir);
+	cr_assert_eq(sh("mke2fs -q -F -t ext2 -b 1024 -N 40000 '%s' 64M >/dev/null 2>&1", img), 0);
+	static struct continued_run c;
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(run_with_image(img, 1, continued_body, &c), 0);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(c.rc[i], 0, "step %d: %d", i, c.rc[i]);
+	cr_expect_eq(c.rd.twice, 0, "names listed twice");
+	int missed = 0;
+	for (int i = 0; i < 4000; i++)
+		missed += c.rd.seen_old[i] == 0;
+	cr_expect_eq(missed, 0, "names never listed");
+	int removed_listed = 0;
+	for (int i = 0; i < 30000; i += 2)
+		removed_listed += (c.seen_new[i / 64] >> (i % 64) & 1) != 0;
+	cr_expect_eq(removed_listed, 0, "removed names listed");
 	cr_assert(fsck_clean(img));
 	tmp_cleanup();
 }

@@ -87,6 +87,11 @@ int main(int argc, char **argv)
 	}
 	cfg.ndisks = 1;
 	cfg.disk_path[0] = argv[argc >= 2 && strcmp(argv[1], "mkfs") == 0 ? 2 : 1];
+	/* One command fills or reads the image and ends: the host's page
+	 * cache takes the writes and each sync's fdatasync makes them
+	 * durable, instead of direct writes waiting on the host's disk one
+	 * batch at a time (twice faster for put -r into a fresh image). */
+	cfg.disk_buffered[0] = true;
 	/* The kernel's console (the driver's notes, such as why an image is
 	 * mounted read-only) writes to fd 1: send it to stderr, and the
 	 * tool's own output (cat, get -) through stdout on a copy of the
