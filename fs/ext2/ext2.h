@@ -26,6 +26,8 @@
 #include "list.h"
 #include "mutex.h"
 
+struct ext2_journal;
+
 /* ---- Little-endian fields --------------------------------------------- */
 
 typedef struct { uint16_t v; } __attribute__((packed)) le16;
@@ -326,6 +328,8 @@ struct ext2_fs {
 	struct buf **gd_bufs;       /* pinned descriptor blocks */
 	struct ext2_group *groups;
 
+	struct ext2_journal *journal; /* has_journal: the internal journal, else NULL */
+
 	unsigned errors_policy;
 	bool had_errors;
 	uint16_t mount_state;       /* s_state when mounted, restored at unmount */
@@ -380,6 +384,8 @@ int ext2_iget(struct ext2_fs *fs, uint32_t ino, struct ext2_inode_info **out);
 int ext2_iput(struct ext2_fs *fs, struct ext2_inode_info *ii);
 struct ext2_inode_info *ext2_ifind(struct ext2_fs *fs, uint32_t ino);   /* in-core only */
 bool ext2_valid_ino(struct ext2_fs *fs, uint32_t ino);   /* root, or first_ino..count */
+/* Where inode ino lives: its inode-table block and byte offset in it. */
+void ext2_inode_locate(struct ext2_fs *fs, uint32_t ino, uint32_t *blk, uint32_t *off);
 int ext2_write_inode(struct ext2_fs *fs, struct ext2_inode_info *ii);
 int ext2_init_inode(struct ext2_fs *fs, uint32_t ino, uint32_t mode, uint32_t uid,
                     uint32_t gid, struct ext2_inode_info **out);
