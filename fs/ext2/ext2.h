@@ -52,6 +52,7 @@ static inline void st32(le32 *p, uint32_t v) { p->v = v; }
 #define EXT2_SB_SIZE            1024
 #define EXT2_BAD_INO            1
 #define EXT2_ROOT_INO           2
+#define EXT2_JOURNAL_INO        8       /* ext3's journal, by convention */
 #define EXT2_GOOD_OLD_FIRST_INO 11
 #define EXT2_GOOD_OLD_INODE_SIZE 128
 #define EXT2_GOOD_OLD_REV       0
@@ -66,6 +67,8 @@ static inline void st32(le32 *p, uint32_t v) { p->v = v; }
 #define EXT2_LINK_MAX           32000
 #define EXT2_NAME_LEN           255
 #define EXT2_FAST_SYMLINK_MAX   (EXT2_N_BLOCKS * 4 - 1)   /* 59 bytes + NUL */
+
+#define EXT3_JNL_BACKUP_BLOCKS   1       /* s_jnl_backup_type: s_jnl_blocks holds the map */
 
 /* s_state */
 #define EXT2_VALID_FS           0x0001  /* unmounted cleanly */
