@@ -85,6 +85,10 @@ struct bcache {
 	uint64_t ra_next;           /* block after the last read-ahead */
 	unsigned ra_window;
 	struct bcache_stats st;
+
+	/* Set while the file system is quiet (mount, unmount). */
+	bcache_join_fn join;        /* journalling, see bcache.h */
+	void *join_ctx;
 };
 
 static size_t bucket(struct bcache *bc, uint64_t n)
@@ -451,6 +455,21 @@ int bcache_flush(struct bcache *bc)
 		rc = flush_kind(bc, v, upto, true);
 	kfree(v);
 	if (rc >= 0)
+		rc = blkdev_flush(bc->dev);
+	return rc < 0 ? (int)rc : 0;
+}
+
+int bcache_flush_data(struct bcache *bc)
+{
+	struct buf **v = kmalloc(WB_BATCH * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	spin_lock(&bc->lock);
+	uint64_t upto = bc->dirty_seq;
+	spin_unlock(&bc->lock);
+	long rc = flush_kind(bc, v, upto, false);
+	kfree(v);
+	if (rc > 0)
 		rc = blkdev_flush(bc->dev);
 	return rc < 0 ? (int)rc : 0;
 }
@@ -839,10 +858,46 @@ int bget_zero(struct bcache *bc, uint64_t blockno, struct buf **out)
 	return get(bc, blockno, false, out);
 }
 
+void bcache_set_journal(struct bcache *bc, bcache_join_fn join, void *ctx)
+{
+	bc->join = join;
+	bc->join_ctx = ctx;
+}
+
+void bhold(struct buf *b)
+{
+	spin_lock(&b->bc->lock);
+	if (b->refs <= 0)
+		panic("bhold: block %lu not referenced", (unsigned long)b->blockno);
+	b->refs++;
+	spin_unlock(&b->bc->lock);
+}
+
+void bcache_journal_done(struct buf *b)
+{
+	struct bcache *bc = b->bc;
+	spin_lock(&bc->lock);
+	b->journaled = false;
+	if (b->meta) {
+		if (!b->dirty)
+			b->dirty_seq = ++bc->dirty_seq;
+		b->dirty = true;
+	}
+	spin_unlock(&bc->lock);
+	bput(b);
+}
+
 void bdirty(struct buf *b, bool meta)
 {
 	struct bcache *bc = b->bc;
 	b->checked = false;     /* changed: no longer known to be valid */
+	if (meta && bc->join && (b->journaled || bc->join(bc->join_ctx, b))) {
+		spin_lock(&bc->lock);
+		b->dirty = false;   /* home only after the commit (bcache_journal_done) */
+		b->meta = true;
+		spin_unlock(&bc->lock);
+		return;
+	}
 	spin_lock(&bc->lock);
 	if (!b->dirty)
 		b->dirty_seq = ++bc->dirty_seq;

@@ -33,6 +33,19 @@
  * reads are read ahead asynchronously, a window ahead of the reader.
  * Buffers are never freed while referenced. checked is the file system's own mark ("this block's contents
  * passed validation"), cleared whenever the buffer is (re)filled from disk.
+ *
+ * Journalling (ext3's JBD2, fs/ext2/journal.c) hooks in here and nowhere
+ * else: with a journal attached (bcache_set_journal), bdirty(b, true) does
+ * queue b for write-back: unless b->journaled says it is in the running
+ * transaction already, join(ctx, b) is called, which takes a reference on b
+ * (bhold) and adds it; b's dirty state is cleared (its last committed
+ * contents are in the journal already; the new ones must not reach home
+ * before they commit). join may refuse (a transaction too large for the
+ * journal): b is then dirty as without a journal. After the commit the
+ * journal hands b back with
+ * bcache_journal_done: dirty metadata again (the home copy, written back
+ * as usual), its reference dropped. A journalled buffer is referenced, so
+ * it is never evicted: the journal commits before transactions grow large.
  */
 #ifndef FS_BCACHE_H
 #define FS_BCACHE_H
@@ -55,6 +68,7 @@ struct buf {
 
 	struct mutex lock;          /* the buffer's sleeping lock: data, checked */
 	bool checked;               /* file system: contents validated */
+	bool journaled;             /* in the running transaction (the journal's, under its fs lock) */
 
 	/* Guarded by the cache's spinlock. */
 	int refs;
@@ -95,6 +109,18 @@ int bwrite(struct buf *b);
 /* bcache_forget: block n was freed; drop its dirty contents if cached and
  * unreferenced (nothing to write back any more). */
 void bcache_forget(struct bcache *bc, uint64_t blockno);
+
+/* bcache_flush_data: write every dirty data (non-metadata) buffer and flush
+ * the device: ordered journalling, before a commit. 0 or -EIO. */
+int bcache_flush_data(struct bcache *bc);
+
+/* Journalling (see above). join is called from bdirty with b locked (or
+ * pinned) by the caller and no cache lock held; true: taken. NULL detaches.
+ * bhold: another reference on b (the caller holds one). */
+typedef bool (*bcache_join_fn)(void *ctx, struct buf *b);
+void bhold(struct buf *b);
+void bcache_set_journal(struct bcache *bc, bcache_join_fn join, void *ctx);
+void bcache_journal_done(struct buf *b);
 
 struct bcache_stats {
 	uint64_t hits, misses, readahead, writes, evictions;

@@ -8,6 +8,7 @@
 #include <errno.h>
 
 #include "ext2.h"
+#include "journal.h"
 
 static bool test_bit(const uint8_t *map, uint32_t bit) { return map[bit >> 3] & (1u << (bit & 7)); }
 static void set_bit(uint8_t *map, uint32_t bit) { map[bit >> 3] |= (uint8_t)(1u << (bit & 7)); }
@@ -149,5 +150,6 @@ int ext2_free_block(struct ext2_fs *fs, uint32_t blk)
 	fs->free_blocks++;
 	ext2_sb_update_counts(fs);
 	bcache_forget(fs->bc, blk);
+	ext2_journal_revoke(fs, blk);
 	return 0;
 }

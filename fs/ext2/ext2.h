@@ -343,6 +343,11 @@ struct ext2_fs {
 
 static inline struct ext2_fs *EXT2(struct fs *fs) { return (struct ext2_fs *)fs; }
 
+/* ext2_lock: take the fs lock where an operation (or a section of one)
+ * starts: no change is half made there, so with a journal the running
+ * transaction is committed first if it is due (transaction.c). */
+void ext2_lock(struct ext2_fs *fs);
+
 /* "Caller holds the fs lock", checked (STYLE.md 3). */
 #define EXT2_ASSERT_LOCKED(fs) \
 	((void)(mutex_held(&(fs)->lock) || (panic("%s: ext2 fs lock not held", __func__), 0)))

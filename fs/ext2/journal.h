@@ -15,7 +15,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "waitq.h"
+
 struct ext2_fs;
+struct buf;
+struct thread;
 
 struct ext2_journal {
 	struct ext2_fs *fs;
@@ -30,6 +34,31 @@ struct ext2_journal {
 	bool csum;                  /* checksum v2 or v3: every log block has a crc32c */
 	uint32_t csum_seed;         /* crc32c(~0, journal uuid) */
 	unsigned tag_bytes;         /* size of a descriptor tag (without its uuid) */
+
+	/* Writing (transaction.c), while mounted read-write. Guarded by the
+	 * fs lock. */
+	bool writing;
+	uint8_t *jsb;               /* the journal superblock as we write it */
+	struct buf **tx;            /* the running transaction's buffers */
+	uint32_t ntx, tx_cap;       /* tx_cap: the most one transaction may hold */
+	uint32_t tx_limit;          /* from this many buffers, commit soon */
+	uint32_t *revokes;          /* blocks freed in it that the log holds */
+	uint32_t nrev, rev_cap;
+	uint32_t *logged;           /* set (open addressing, 0 free) of blocks in the log */
+	uint32_t logged_cap, nlogged;
+	uint32_t head;              /* next free log block */
+	uint32_t tx_seq;            /* the running transaction's sequence */
+	uint64_t tx_start_ns;       /* when it got its first block */
+	uint64_t interval_ns;       /* commit a transaction this old */
+	int handles;                /* file writes between mapping and size update */
+	bool commit_wanted;         /* a commit waits for handles to end: no new ones */
+	bool overflowed;            /* a transaction outgrew the journal (said once) */
+
+	/* The commit thread: commits on the timer and when a transaction is
+	 * large. stop and due are guarded by wq.lock. */
+	struct thread *thread;
+	struct waitq wq;
+	bool stop, due;
 };
 
 /* ext2_journal_load: the journal of fs (has_journal); 0, -ENOMEM, -EIO
@@ -49,5 +78,26 @@ int ext2_journal_recover(struct ext2_journal *j, unsigned *bad);
 /* ext2_journal_mark_empty: write the journal superblock with an empty log
  * starting at sequence seq. Does not flush. 0 or -errno. */
 int ext2_journal_mark_empty(struct ext2_journal *j, uint32_t seq);
+
+/* transaction.c: writing through the journal (ordered mode). start: on a
+ * read-write mount, after needs_recovery was set on disk: attach to the
+ * block cache (bcache.h's journalling) and start the commit thread;
+ * metadata changes then join the running transaction. stop: at unmount,
+ * with the fs lock not held: stop the thread, commit, checkpoint (every
+ * home block written, the log empty) and detach; the caller then clears
+ * needs_recovery. */
+int ext2_journal_start(struct ext2_fs *fs, uint32_t interval_ms);
+int ext2_journal_stop(struct ext2_fs *fs);
+/* ext2_journal_commit: fs lock held, no buffer lock. Data first (ordered
+ * mode), then the running transaction, durable on return: fsync, sync.
+ * May drop the fs lock while file writes finish their handles. */
+int ext2_journal_commit(struct ext2_fs *fs);
+/* A file write's span from mapping blocks to updating the size: no commit
+ * in between (it would commit blocks past the size). fs lock held. */
+void ext2_journal_handle_start(struct ext2_fs *fs);
+void ext2_journal_handle_stop(struct ext2_fs *fs);
+/* Block blk is freed: if the log holds a copy, revoke it (replay must not
+ * write it over the block's next user). fs lock held. */
+void ext2_journal_revoke(struct ext2_fs *fs, uint32_t blk);
 
 #endif

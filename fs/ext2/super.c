@@ -16,9 +16,11 @@
 #include "console.h"
 #include "ext2.h"
 #include "hal.h"
+#include "jbd2.h"
 #include "journal.h"
 
 #define EXT2_CACHE_BYTES (32u << 20)
+#define EXT2_COMMIT_MS 5000     /* journal commit interval, as ext3's default */
 
 uint32_t ext2_now(void)
 {
@@ -248,14 +250,22 @@ static int open_journal(struct ext2_fs *fs, unsigned *flags)
 {
 	struct blkdev *dev = fs->vfs.dev;
 	if (ld32(fs->sb->s_journal_inum) == 0) {
-		kprintf("ext2: %s: external journal devices are not supported; mount refused\n",
-		        dev->name);
-		return -EOPNOTSUPP;
+		bool external = ld32(fs->sb->s_journal_dev) != 0;
+		kprintf("ext2: %s: %s; mount refused\n", dev->name, external ?
+		        "external journal devices are not supported" :
+		        "has_journal without a journal inode");
+		return external ? -EOPNOTSUPP : -EINVAL;
 	}
 	bool ro_only = false;
 	int rc = ext2_journal_load(fs, &fs->journal, &ro_only);
 	if (rc < 0)
 		return rc;
+	struct ext2_journal *j = fs->journal;
+	if (!fs->vfs.read_only && (j->csum || (j->compat & JBD2_COMPAT_CHECKSUM))) {
+		kprintf("ext2: %s: journal checksums are replayed but not written here; "
+		        "mounting read-only\n", dev->name);
+		fs->vfs.read_only = true;
+	}
 	if (ro_only)
 		fs->vfs.read_only = true;
 	bool recover = fs->incompat & EXT3_FEATURE_INCOMPAT_RECOVER;
@@ -389,10 +399,17 @@ static int ext2_mount(struct blkdev *dev, unsigned flags, struct fs **out)
 		st16(&fs->sb->s_state, fs->mount_state & ~EXT2_VALID_FS);
 		st16(&fs->sb->s_mnt_count, ld16(fs->sb->s_mnt_count) + 1);
 		st32(&fs->sb->s_mtime, ext2_now());
+		if (fs->journal) {
+			/* From now on a crash leaves transactions to replay. */
+			fs->incompat |= EXT3_FEATURE_INCOMPAT_RECOVER;
+			st32(&fs->sb->s_feature_incompat, fs->incompat);
+		}
 		ext2_sb_update_counts(fs);
 		rc = bcache_flush(fs->bc);
 	}
 	mutex_unlock(&fs->lock);
+	if (rc == 0 && !fs->vfs.read_only && fs->journal)
+		rc = ext2_journal_start(fs, EXT2_COMMIT_MS);
 	if (rc < 0)
 		goto fail;
 	*out = &fs->vfs;
@@ -407,8 +424,13 @@ static int ext2_unmount(struct fs *vfs)
 	struct ext2_fs *fs = EXT2(vfs);
 	mutex_lock(&fs->lock);
 	ext2_release_inodes(fs);
-	int rc = 0;
+	mutex_unlock(&fs->lock);
+	/* The last transaction committed and checkpointed: the log is empty. */
+	int rc = ext2_journal_stop(fs);
+	mutex_lock(&fs->lock);
 	if (!fs->vfs.read_only) {
+		fs->incompat &= ~EXT3_FEATURE_INCOMPAT_RECOVER;
+		st32(&fs->sb->s_feature_incompat, fs->incompat);
 		uint16_t state = fs->mount_state;
 		if (fs->had_errors)
 			state |= EXT2_ERROR_FS;
@@ -416,8 +438,10 @@ static int ext2_unmount(struct fs *vfs)
 		st32(&fs->sb->s_wtime, ext2_now());
 		ext2_sb_update_counts(fs);
 	}
-	if (!fs->vfs.dev->read_only)
-		rc = bcache_flush(fs->bc);
+	if (!fs->vfs.dev->read_only) {
+		int frc = bcache_flush(fs->bc);
+		rc = rc ? rc : frc;
+	}
 	mutex_unlock(&fs->lock);
 	release(fs);
 	return rc;
@@ -431,7 +455,7 @@ static int ext2_sync(struct fs *vfs)
 	if (!fs->vfs.read_only) {
 		st32(&fs->sb->s_wtime, ext2_now());
 		ext2_sb_update_counts(fs);
-		rc = bcache_flush(fs->bc);
+		rc = ext2_journal_commit(fs);
 	}
 	mutex_unlock(&fs->lock);
 	return rc;
