@@ -346,8 +346,11 @@ int ext2_journal_recover(struct ext2_journal *j, unsigned *bad)
 	if (rc == 0)
 		rc = bcache_flush(fs->bc);  /* home blocks durable before the log is dropped */
 	if (rc == 0) {
-		kprintf("ext2: %s: journal replayed: transactions %u..%u, %u blocks\n",
-		        fs->vfs.dev->name, j->sequence, r->end - 1, r->replayed);
+		if (r->end != j->sequence)
+			kprintf("ext2: %s: journal replayed: transactions %u..%u, %u blocks\n",
+			        fs->vfs.dev->name, j->sequence, r->end - 1, r->replayed);
+		else
+			kprintf("ext2: %s: journal holds no complete transaction\n", fs->vfs.dev->name);
 		/* Past the last sequence seen, as jbd2 does: a half-written
 		 * transaction's blocks can never match the next one. */
 		rc = ext2_journal_mark_empty(j, r->end + 1);
