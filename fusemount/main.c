@@ -46,6 +46,7 @@ struct options {
 	unsigned mem_mib;
 	unsigned workers;
 	unsigned max_write_kib;
+	unsigned cache_kib;
 	int keep_cache;
 	char *timeout;
 	char *fstype;
@@ -61,6 +62,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("mem=%u", mem_mib),
 	OPT("workers=%u", workers),
 	OPT("max_write_kib=%u", max_write_kib),
+	OPT("cache_kib=%u", cache_kib),
 	OPT("cache_timeout=%s", timeout),
 	OPT("fstype=%s", fstype),
 	OPT("log=%s", log),
@@ -99,6 +101,7 @@ static void usage(FILE *f)
 	"  -o log=FILE        the daemon's messages (file system errors) go to FILE\n"
 	"  -o keep_cache=0    drop a file's host pages at each open (default 1: keep)\n"
 	"  -o max_write_kib=K largest write request (1024)\n"
+	"  -o cache_kib=K     the file system's block cache (default 32768)\n"
 	"FUSE's other mount options pass through (see mount.fuse3(8)).\n"
 	"Stop with fusermount3 -u MOUNTPOINT, SIGINT or SIGTERM.\n");
 }
@@ -259,6 +262,7 @@ static int mount_and_serve(const struct options *o, struct fuse_args *args)
 		.cpus = o->single ? 1 : o->cpus,
 		.mem_bytes = (size_t)o->mem_mib << 20,
 		.workers_per_cpu = o->single ? 1 : o->workers,
+		.cache_bytes = (size_t)o->cache_kib << 10,
 	};
 	struct stat st;
 	if (stat(o->mountpoint, &st) < 0 || !S_ISDIR(st.st_mode)) {

@@ -29,6 +29,7 @@ struct serve_config {
 	unsigned cpus;              /* kernel CPUs; 0: every host CPU */
 	size_t mem_bytes;           /* 0: the HAL's default */
 	unsigned workers_per_cpu;   /* 0: the default */
+	size_t cache_bytes;         /* the file system's block cache; 0: its default */
 };
 
 /* serve_boot: boot the kernel and mount; 0 or -errno. */

@@ -10,6 +10,7 @@
 #define KERNEL_BLKDEV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "waitq.h"
@@ -22,6 +23,11 @@ struct blkdev {
 	uint32_t sector_size;
 	bool read_only;
 	char name[32];
+	/* Block cache a file system mounted on it may use, in bytes; 0: the
+	 * file system's default. Set by the platform's user before mounting
+	 * (torofuse -o cache_kib, toro-fs TORO_FS_CACHE_KIB: crash tests make
+	 * it small so that eviction happens). */
+	size_t cache_bytes;
 };
 
 /* blkdev_count / blkdev_get: the platform's disks, index 0..count-1;

@@ -352,7 +352,7 @@ static int ext2_mount(struct blkdev *dev, unsigned flags, struct fs **out)
 	fs->vfs.read_only = (flags & FS_MOUNT_RDONLY) != 0;
 
 	rc = -ENOMEM;
-	fs->bc = bcache_create(dev, fs->bsize, EXT2_CACHE_BYTES);
+	fs->bc = bcache_create(dev, fs->bsize, dev->cache_bytes ? dev->cache_bytes : EXT2_CACHE_BYTES);
 	fs->groups = kzalloc(fs->ngroups * sizeof(*fs->groups));
 	fs->gd_bufs = kzalloc(fs->gdt_blocks * sizeof(*fs->gd_bufs));
 	if (!fs->bc || !fs->groups || !fs->gd_bufs)

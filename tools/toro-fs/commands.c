@@ -229,6 +229,9 @@ int toro_main(int argc, char **argv)
 	struct blkdev *dev = blkdev_get(0);
 	if (!dev)
 		return fail(EXIT_IMAGE, 0, "%s: no disk", image_name);
+	const char *cache = getenv("TORO_FS_CACHE_KIB");   /* tests: a small cache */
+	if (cache)
+		dev->cache_bytes = (size_t)strtoul(cache, NULL, 10) << 10;
 	int rc = vfs_mount("/", "ext2", dev, j.cmd->read_only ? FS_MOUNT_RDONLY : 0);
 	if (rc < 0)
 		return fail(EXIT_IMAGE, rc, "%s: cannot mount as ext2", image_name);
