@@ -891,7 +891,7 @@ void bdirty(struct buf *b, bool meta)
 {
 	struct bcache *bc = b->bc;
 	b->checked = false;     /* changed: no longer known to be valid */
-	if (meta && bc->join && (b->journaled || bc->join(bc->join_ctx, b))) {
+	if (meta && bc->join && bc->join(bc->join_ctx, b)) {
 		spin_lock(&bc->lock);
 		b->dirty = false;   /* home only after the commit (bcache_journal_done) */
 		b->meta = true;

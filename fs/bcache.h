@@ -36,9 +36,9 @@
  *
  * Journalling (ext3's JBD2, fs/ext2/journal.c) hooks in here and nowhere
  * else: with a journal attached (bcache_set_journal), bdirty(b, true) does
- * queue b for write-back: unless b->journaled says it is in the running
- * transaction already, join(ctx, b) is called, which takes a reference on b
- * (bhold) and adds it; b's dirty state is cleared (its last committed
+ * queue b for write-back: join(ctx, b) is called, which, unless
+ * b->journaled says b is in the running transaction already, takes a
+ * reference on b (bhold) and adds it; b's dirty state is cleared (its last committed
  * contents are in the journal already; the new ones must not reach home
  * before they commit). join may refuse (a transaction too large for the
  * journal): b is then dirty as without a journal. After the commit the

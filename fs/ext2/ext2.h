@@ -345,7 +345,8 @@ static inline struct ext2_fs *EXT2(struct fs *fs) { return (struct ext2_fs *)fs;
 
 /* ext2_lock: take the fs lock where an operation (or a section of one)
  * starts: no change is half made there, so with a journal the running
- * transaction is committed first if it is due (transaction.c). */
+ * transaction is committed first if it is due (transaction.c). The caller
+ * holds no journal handle and no buffer lock. */
 void ext2_lock(struct ext2_fs *fs);
 
 /* "Caller holds the fs lock", checked (STYLE.md 3). */

@@ -124,7 +124,7 @@ ssize_t ext2_file_write(struct ext2_fs *fs, struct ext2_inode_info *ii, const vo
 			brelse(b);
 			done += k;
 		}
-		ext2_lock(fs);
+		mutex_lock(&fs->lock);     /* not ext2_lock: no commit while the handle is held */
 		if (done > before) {
 			if (off + done > ii->size)
 				ii->size = off + done;

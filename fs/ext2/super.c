@@ -409,7 +409,7 @@ static int ext2_mount(struct blkdev *dev, unsigned flags, struct fs **out)
 	}
 	mutex_unlock(&fs->lock);
 	if (rc == 0 && !fs->vfs.read_only && fs->journal)
-		rc = ext2_journal_start(fs, EXT2_COMMIT_MS);
+		rc = ext2_journal_start(fs, dev->commit_ms ? dev->commit_ms : EXT2_COMMIT_MS);
 	if (rc < 0)
 		goto fail;
 	*out = &fs->vfs;

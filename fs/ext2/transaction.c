@@ -111,6 +111,14 @@ static bool join(void *ctx, struct buf *b)
 {
 	struct ext2_journal *j = ctx;
 	EXT2_ASSERT_LOCKED(j->fs);
+	/* Freed and taken again as metadata in this transaction: its revoke
+	 * would skip this transaction's copy too (a revoke covers its own
+	 * transaction), so it goes. */
+	for (uint32_t i = 0; i < j->nrev; i++)
+		if (j->revokes[i] == b->blockno)
+			j->revokes[i--] = j->revokes[--j->nrev];
+	if (b->journaled)
+		return true;
 	if (j->ntx == j->tx_cap || !fits(j, j->ntx + 1, j->nrev)) {
 		overflow(j);
 		return false;
@@ -398,17 +406,20 @@ static bool commit_needed(struct ext2_journal *j)
 	if (j->ntx == 0 && j->nrev == 0)
 		return false;
 	return hal_clock_ns() - j->tx_start_ns >= j->interval_ns || j->ntx >= j->tx_limit ||
+	       j->nrev >= j->tx_limit ||
 	       j->overflowed || !fits(j, 2 * j->ntx, 2 * j->nrev);
 }
 
 /* The commit thread may wait long for the fs lock (the mutex does not hand
- * over), so an operation that finds the transaction due commits it. */
+ * over), so an operation that finds the transaction due commits it, after
+ * the file writes in flight end their handles. The caller holds no handle
+ * and no buffer lock. */
 void ext2_lock(struct ext2_fs *fs)
 {
 	mutex_lock(&fs->lock);
 	struct ext2_journal *j = fs->journal;
-	if (j && j->writing && j->handles == 0 && commit_needed(j)) {
-		commit_locked(j);
+	if (j && j->writing && commit_needed(j)) {
+		ext2_journal_commit(fs);
 		j->overflowed = false;
 	}
 }

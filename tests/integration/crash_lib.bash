@@ -70,20 +70,31 @@ crash_delay() {   # seed lo hi (tenths of a second)
 }
 
 crash_fuse() {   # img cache_kib seed
-	local img=$1 cache=$2 seed=$3 mnt=$W/crash.mnt log=$W/crash.synced
+	local img=$1 cache=$2 seed=$3 mnt=$W/crash.mnt.$3 log=$W/crash.synced
 	mkdir -p "$mnt"
 	: >"$log"
 	"$CRASH_TF" "$img" "$mnt" -f -o "cache_kib=$cache" >"$W/crash.tf.log" 2>&1 &
 	local tf=$!
 	local i
 	for i in $(seq 100); do mountpoint -q "$mnt" && break; sleep 0.1; done
-	timeout 60 python3 "$CRASH_CHURN" "$mnt" "$seed" 30 "$log" 2>"$W/crash.churn.err" &
+	if ! mountpoint -q "$mnt"; then   # never churn the host's directory
+		echo "    torofuse did not mount:"; head -5 "$W/crash.tf.log"
+		kill -9 "$tf" 2>/dev/null
+		wait "$tf" 2>/dev/null
+		CRASH_REPAIRS=0 CRASH_BAD=1 CRASH_LOST=0
+		return
+	fi
+	python3 "$CRASH_CHURN" "$mnt" "$seed" 30 "$log" 2>"$W/crash.churn.err" &
 	local churn=$!
 	sleep "$(crash_delay "$seed" 10 40)"
 	kill -9 "$tf"
 	wait "$tf" 2>/dev/null
-	fusermount3 -uz "$mnt" 2>/dev/null
+	# The churn dies before the unmount: after it, it would write into the
+	# host's directory.
+	kill -9 "$churn" 2>/dev/null
 	wait "$churn" 2>/dev/null
+	fusermount3 -uz "$mnt" 2>/dev/null
+	rmdir "$mnt"
 	crash_after "$img" "$log"
 }
 
