@@ -498,7 +498,7 @@ int ext2_journal_start(struct ext2_fs *fs, uint32_t interval_ms)
 	logged_clear(j);
 	j->head = j->first;
 	j->tx_seq = j->sequence;
-	j->tx_limit = loglen / 8;
+	j->tx_limit = loglen / 4;
 	j->interval_ns = (uint64_t)interval_ms * 1000000;
 	j->ntx = j->nrev = 0;
 	j->handles = 0;
