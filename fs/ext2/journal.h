@@ -6,8 +6,10 @@
  * (map the journal inode, read and check the journal superblock and its
  * features); if the file system needs recovery, ext2_journal_recover
  * replays the committed transactions into their home blocks and marks the
- * journal empty; ext2_journal_free at unmount. Called with the fs lock held
- * or before the file system is visible (mount).
+ * journal empty; on a read-write mount, ext2_journal_start, after which
+ * metadata changes go through transactions (transaction.c) until
+ * ext2_journal_stop at unmount; ext2_journal_free last. Called with the fs
+ * lock held or before the file system is visible (mount), unless said.
  */
 #ifndef FS_EXT2_JOURNAL_H
 #define FS_EXT2_JOURNAL_H
