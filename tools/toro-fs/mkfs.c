@@ -31,12 +31,15 @@ static int mkfs_args(int argc, char **argv, uint64_t *size, unsigned *bsize, boo
 		uint64_t b;
 		if (strcmp(argv[i], "-j") == 0) {
 			*journal = true;
-		} else if (strcmp(argv[i], "-b") == 0 && i + 1 < argc &&
-		           parse_size(argv[i + 1], &b) == 0 && (b == 1024 || b == 2048 || b == 4096)) {
+		} else if (strcmp(argv[i], "-b") != 0) {
+			fail(0, 0, "mkfs: expected -j or -b BLOCKSIZE, not '%s'", argv[i]);
+			return -1;
+		} else if (i + 1 < argc && parse_size(argv[i + 1], &b) == 0 &&
+		           (b == 1024 || b == 2048 || b == 4096)) {
 			*bsize = (unsigned)b;
 			i++;
 		} else {
-			fail(0, 0, "mkfs: expected -j or -b 1024, 2048 or 4096, not '%s'", argv[i]);
+			fail(0, 0, "mkfs: block size must be -b 1024, 2048 or 4096");
 			return -1;
 		}
 	}
