@@ -1,10 +1,10 @@
 /*
  * crc32.c: the journal's checksums (jbd2.h). Both are the plain running
  * update, with no inversion before or after: the caller starts from ~0 (or
- * a seed) as the JBD2 format prescribes. A table of 256 entries per
- * polynomial, built at compile time's cost once per boot would need state;
- * the journal checksums few blocks (recovery, or a commit with checksums),
- * so a nibble table (16 entries, constant) is fast enough.
+ * a seed) as the JBD2 format prescribes. Only recovery checksums blocks
+ * (the writer writes journals without checksums), so a constant table of
+ * 16 entries per polynomial, a nibble at a time, is fast enough and needs
+ * no table built at run time.
  */
 #include "jbd2.h"
 
