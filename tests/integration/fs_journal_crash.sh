@@ -4,7 +4,9 @@
 # evicts constantly) and a large one (crash_lib.bash runs the churn). Then:
 # our mount replays the journal, after which e2fsck -fn reports nothing at
 # all; a copy replayed by e2fsck instead holds the same tree; every fsync'ed
-# file is intact. And the commit timer (torofuse -o commit).
+# file is intact. And the commit timer (torofuse -o commit), and a churn
+# with a hash-indexed directory and extended attributes (in the inode, and
+# in attribute blocks) at a small cache.
 #   CRASH_KILLS=N  kills per configuration (default 2)
 #   CRASH_SEED=N   first seed (default: from the clock; printed)
 source "$(dirname "$0")/fs_lib.bash"
@@ -76,6 +78,34 @@ if [ $fuse_ok = 1 ]; then
 fi
 
 s=$SEED
+# htree and attributes: crash_churn.py's CRASH_CHURN_MORE (a directory of
+# long names, user.* attributes), committed every second. 1 KiB blocks, so the directory outgrows
+# its first block soon (then it must carry the index) and a 600-byte value
+# needs an attribute block at 128-byte inodes.
+if [ $fuse_ok = 1 ]; then
+	for isize in 256 128; do
+		for k in $(seq "$KILLS"); do
+			s=$((s + 1))
+			mke2fs -q -F -t ext3 -O dir_index,ext_attr -I "$isize" -b 1024 "$W/img" 64M 2>/dev/null
+			# Commits (every second) before the kill (4-7 s in).
+			export CRASH_CHURN_MORE=1 CRASH_TF_OPTS=commit=1 CRASH_FUSE_MIN=40
+			crash_fuse "$W/img" 256 "$s"
+			unset CRASH_CHURN_MORE CRASH_TF_OPTS CRASH_FUSE_MIN
+			size=$(dbg "$W/img" "stat /big" | sed -n 's/.*Size: \([0-9]*\).*/\1/p' | head -1)
+			flags=$(dbg "$W/img" "stat /big" | sed -n 's/.*Flags: \(0x[0-9a-f]*\).*/\1/p')
+			xattrs=0
+			for f in $(dbg "$W/img" "ls /big" | grep -o 'entry-[a-z0-9-]*' | head -20); do
+				xattrs=$((xattrs + $(dbg "$W/img" "ea_list /big/$f" | grep -c 'user\.')))
+			done
+			echo "    /big: ${size:-?} bytes, flags ${flags:-?}; $xattrs attributes in its first 20 files"
+			if [ "${size:-0}" -gt 1024 ] && [ $((${flags:-0} & 0x1000)) -eq 0 ]; then
+				echo "    /big outgrew one block but has no index"
+				CRASH_BAD=$((CRASH_BAD + 1))
+			fi
+			verdict "torofuse ext3 htree+xattr ${isize}-byte inodes" "$s"
+		done
+	done
+fi
 for cache in 256 32768; do
 	for k in $(seq "$KILLS"); do
 		s=$((s + 1))
