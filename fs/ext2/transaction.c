@@ -145,13 +145,20 @@ static bool join(void *ctx, struct buf *b)
 
 /* ---- Freed blocks --------------------------------------------------------- */
 
+/* Where blk is in the busy bitmaps: its group, and its bit there. */
+static uint32_t busy_place(struct ext2_fs *fs, uint32_t blk, uint32_t *bit)
+{
+	uint32_t g = (blk - fs->first_data_block) / fs->blocks_per_group;
+	*bit = blk - ext2_group_first_block(fs, g);
+	return g;
+}
+
 int ext2_journal_block_freed(struct ext2_fs *fs, uint32_t blk)
 {
 	struct ext2_journal *j = fs->journal;
 	if (!j || !j->writing)
 		return 0;
-	uint32_t g = (blk - fs->first_data_block) / fs->blocks_per_group;
-	uint32_t bit = blk - ext2_group_first_block(fs, g);
+	uint32_t bit, g = busy_place(fs, blk, &bit);
 	if (!j->busy[g]) {
 		j->busy[g] = kzalloc(fs->blocks_per_group / 8 + 1);
 		if (!j->busy[g])
@@ -175,8 +182,7 @@ bool ext2_journal_block_busy(struct ext2_fs *fs, uint32_t blk)
 	struct ext2_journal *j = fs->journal;
 	if (!j || !j->writing || j->nbusy == 0)
 		return false;
-	uint32_t g = (blk - fs->first_data_block) / fs->blocks_per_group;
-	uint32_t bit = blk - ext2_group_first_block(fs, g);
+	uint32_t bit, g = busy_place(fs, blk, &bit);
 	return j->busy[g] && (j->busy[g][bit >> 3] & (1u << (bit & 7)));
 }
 
