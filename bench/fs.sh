@@ -7,6 +7,7 @@
 #   2. every image checked by e2fsck -fn;
 #   3. toro-fs get -r back out of the image and diff -r against the tree.
 #   bench/fs.sh [TREE] [RUNS]      (default /usr/include, 3 runs)
+#   BENCH_FS=ext3: images with a journal (mke2fs -t ext3, toro-fs mkfs -j)
 cd "$(dirname "$0")/.." || exit 1
 TREE=${1:-/usr/include}
 RUNS=${2:-3}
@@ -48,7 +49,8 @@ fsck_ok() {
 	e2fsck -fn "$IMG" >/dev/null 2>&1 && echo clean || echo ERRORS
 }
 
-MKE2FS="mke2fs -q -F -t ext2 -b 4096 -N $INODES"
+MKE2FS="mke2fs -q -F -t ${BENCH_FS:-ext2} -b 4096 -N $INODES"
+MKFS_J=$([ "${BENCH_FS:-}" = ext3 ] && echo -j)
 echo "tree: $TREE, $((KIB / 1024)) MiB in $FILES entries; image $((BLOCKS / 256)) MiB, 4 KiB blocks; best of $RUNS"
 echo
 
@@ -56,7 +58,7 @@ t_toro_put=$(best_ms "toro-fs put -r" "$MKE2FS $IMG $SIZE" "$T $IMG put -r $TREE
 f_toro=$(fsck_ok)
 t_mkfs=$(best_ms "mke2fs (format only)" "true" "$MKE2FS $IMG $SIZE") || exit 1
 t_toro_mkfs=$(best_ms "toro-fs mkfs + put -r" "true" \
-	"$T mkfs $IMG $SIZE -b 4096 && $T $IMG put -r $TREE /tree") || exit 1
+	"$T mkfs $IMG $SIZE -b 4096 $MKFS_J && $T $IMG put -r $TREE /tree") || exit 1
 f_toro_mkfs=$(fsck_ok)
 t_mke2fs_d=$(best_ms "mke2fs -d" "true" "$MKE2FS -d $TREE $IMG $SIZE") || exit 1
 f_mke2fs=$(fsck_ok)

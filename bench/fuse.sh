@@ -9,6 +9,8 @@
 #   read    the same back, caches dropped first
 # Prints seconds for each and torofuse/fuse2fs (below 1: torofuse faster).
 # Usage: bench/fuse.sh [TREE] [MiB]       (run as root; needs fuse2fs)
+#   BENCH_FS=ext3: the image has a journal (mke2fs -t ext3), to compare
+#   against the same run with the default ext2.
 set -u
 cd "$(dirname "$0")/.."
 TREE=${1:-/usr/include}
@@ -27,7 +29,7 @@ command -v fuse2fs >/dev/null || { echo "fuse2fs is missing"; exit 1; }
 
 tar -C "$(dirname "$TREE")" -cf "$W/tree.tar" "$(basename "$TREE")"
 files=$(tar -tf "$W/tree.tar" | wc -l)
-mke2fs -q -F -t ext2 -b 4096 -N 65536 "$W/empty.img" 2G
+mke2fs -q -F -t "${BENCH_FS:-ext2}" -b 4096 -N 65536 "$W/empty.img" 2G
 
 drop() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 now() { date +%s.%N; }

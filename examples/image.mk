@@ -6,6 +6,8 @@
 #   make image                      with genext2fs (as Toro's seed does)
 #   make image IMAGE_TOOL=toro-fs   with our own build/posix/bin/toro-fs
 #   make image IMAGE=path.img IMAGE_SIZE=32M
+#   make image IMAGE_JOURNAL=1      ext3: with a journal (toro-fs mkfs -j, or
+#                                   tune2fs -j after genext2fs)
 # The image is rebuilt on every call (a service writes into it).
 
 IMAGE      ?= ToroFiles.img
@@ -20,11 +22,12 @@ image: $(if $(filter toro-fs,$(IMAGE_TOOL)),$(POSIX_DIR)/bin/toro-fs)
 	@rm -rf $(IMAGE_TREE) && mkdir -p $(dir $(IMAGE_TREE)) && cp -a $(IMAGE_SRC) $(IMAGE_TREE)
 	@seq -f '%015g' 0 65535 >$(IMAGE_TREE)/web/large.txt
 ifeq ($(IMAGE_TOOL),toro-fs)
-	$(POSIX_DIR)/bin/toro-fs mkfs $(IMAGE) $(IMAGE_SIZE) -b 1024
+	$(POSIX_DIR)/bin/toro-fs mkfs $(IMAGE) $(IMAGE_SIZE) -b 1024 $(if $(IMAGE_JOURNAL),-j)
 	$(POSIX_DIR)/bin/toro-fs $(IMAGE) put -r $(IMAGE_TREE)/web /web
 else ifeq ($(IMAGE_TOOL),genext2fs)
 	genext2fs -U -B 1024 -b $$(( $(patsubst %M,%,$(IMAGE_SIZE)) * 1024 )) -N 1024 \
 		-d $(IMAGE_TREE) $(IMAGE)
+	$(if $(IMAGE_JOURNAL),tune2fs -j $(IMAGE) >/dev/null)
 else
 	$(error IMAGE_TOOL is genext2fs or toro-fs, not $(IMAGE_TOOL))
 endif

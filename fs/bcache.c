@@ -87,6 +87,10 @@ struct bcache {
 	uint64_t ra_next;           /* block after the last read-ahead */
 	unsigned ra_window;
 	struct bcache_stats st;
+
+	/* Set while the file system is quiet (mount, unmount). */
+	bcache_join_fn join;        /* journalling, see bcache.h */
+	void *join_ctx;
 };
 
 static size_t bucket(struct bcache *bc, uint64_t n)
@@ -211,14 +215,20 @@ static struct buf *alloc_buf(struct bcache *bc)
 
 /* ---- Writing ------------------------------------------------------------- */
 
+/* The write-back phase of a kind: file data goes with BK_EARLY. */
+static enum bkind phase(enum bkind kind)
+{
+	return kind == BK_DATA ? BK_EARLY : kind;
+}
+
 static int cmp_buf(const struct buf *a, const struct buf *b)
 {
-	if (a->kind != b->kind)
-		return a->kind > b->kind ? 1 : -1;
+	if (phase(a->kind) != phase(b->kind))
+		return phase(a->kind) > phase(b->kind) ? 1 : -1;
 	return a->blockno < b->blockno ? -1 : a->blockno > b->blockno;
 }
 
-/* Sort by (kind, blockno): insertion sort on runs of shell gaps. */
+/* Sort by (phase, blockno): insertion sort on runs of shell gaps. */
 static void sort_bufs(struct buf **v, size_t n)
 {
 	for (size_t gap = n / 2; gap > 0; gap /= 2)
@@ -298,12 +308,12 @@ static int submit_run(struct bcache *bc, struct wb_io *io)
 	return bc->wb_count > WB_DEPTH ? reap_oldest(bc) : 0;
 }
 
-/* How many of v[j..n) follow v[j] block by block, of the same kind. */
+/* How many of v[j..n) follow v[j] block by block, in the same phase. */
 static size_t run_len(struct buf **v, size_t j, size_t n)
 {
 	size_t run = 1;
 	while (j + run < n && run < RUN_MAX && v[j + run]->blockno == v[j]->blockno + run &&
-	       v[j + run]->kind == v[j]->kind)
+	       phase(v[j + run]->kind) == phase(v[j]->kind))
 		run++;
 	return run;
 }
@@ -353,7 +363,7 @@ static int write_bufs(struct bcache *bc, struct buf **v, size_t n, bool cold, bo
 		struct buf *b = v[j];
 		if (io && io->count) {
 			struct buf *last = io->bufs[io->count - 1];
-			if (b->blockno != last->blockno + 1 || b->kind != last->kind ||
+			if (b->blockno != last->blockno + 1 || phase(b->kind) != phase(last->kind) ||
 			    io->count == RUN_MAX) {
 				rc = submit_run(bc, io);
 				err = err ? err : rc;
@@ -389,17 +399,19 @@ static int write_bufs(struct bcache *bc, struct buf **v, size_t n, bool cold, bo
 	return err ? err : rc;
 }
 
-/* Take up to max dirty buffers of one kind (a write-back phase) that were
- * dirtied at or before sequence upto, with a reference on each. */
+/* Take up to max dirty buffers of one write-back phase (or, with data_only,
+ * only its BK_DATA ones) that were dirtied at or before sequence upto, with
+ * a reference on each. */
 static size_t collect_dirty(struct bcache *bc, struct buf **v, size_t max, uint64_t upto,
-                            enum bkind kind)
+                            enum bkind ph, bool data_only)
 {
 	size_t n = 0;
 	spin_lock(&bc->lock);
 	for (size_t h = 0; h < bc->nbuckets && n < max; h++) {
 		list_for_each(l, &bc->hash[h]) {
 			struct buf *b = list_entry(l, struct buf, hash_link);
-			if (!b->dirty || b->dirty_seq > upto || b->kind != kind)
+			if (!b->dirty || b->dirty_seq > upto || phase(b->kind) != ph ||
+			    (data_only && b->kind != BK_DATA))
 				continue;
 			if (b->refs++ == 0)
 				idle_remove(bc, b);
@@ -412,16 +424,17 @@ static size_t collect_dirty(struct bcache *bc, struct buf **v, size_t max, uint6
 	return n;
 }
 
-/* Write every dirty buffer of one kind up to sequence upto; the number of
- * buffers written, or -errno. */
-static long flush_kind(struct bcache *bc, struct buf **v, uint64_t upto, enum bkind kind)
+/* Write every dirty buffer of one phase (data_only: its file data) up to
+ * sequence upto; the number of buffers written, or -errno. */
+static long flush_phase(struct bcache *bc, struct buf **v, uint64_t upto, enum bkind ph,
+                        bool data_only)
 {
 	long total = 0;
 	mutex_lock(&bc->wb_lock);
 	reap_all(bc);   /* eviction's: a failed one is dirty again, written below */
 	int rc = 0;
 	while (rc == 0) {
-		size_t n = collect_dirty(bc, v, WB_BATCH, upto, kind);
+		size_t n = collect_dirty(bc, v, WB_BATCH, upto, ph, data_only);
 		if (n == 0)
 			break;
 		sort_bufs(v, n);
@@ -446,8 +459,8 @@ int bcache_flush(struct bcache *bc)
 	/* The phases in order, each made durable before the next starts (a
 	 * device flush after each that wrote something): see bcache.h. */
 	long rc = 0;
-	for (int kind = BK_EARLY; kind <= BK_LINKS && rc >= 0; kind++) {
-		rc = flush_kind(bc, v, upto, (enum bkind)kind);
+	for (int ph = BK_EARLY; ph <= BK_LINKS && rc >= 0; ph++) {
+		rc = flush_phase(bc, v, upto, (enum bkind)ph, false);
 		if (rc > 0)
 			rc = blkdev_flush(bc->dev);
 	}
@@ -456,6 +469,21 @@ int bcache_flush(struct bcache *bc)
 		return (int)rc;
 	__atomic_add_fetch(&bc->checkpoints, 1, __ATOMIC_RELEASE);
 	return 0;
+}
+
+int bcache_flush_data(struct bcache *bc)
+{
+	struct buf **v = kmalloc(WB_BATCH * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	spin_lock(&bc->lock);
+	uint64_t upto = bc->dirty_seq;
+	spin_unlock(&bc->lock);
+	long rc = flush_phase(bc, v, upto, BK_EARLY, true);
+	kfree(v);
+	if (rc > 0)
+		rc = blkdev_flush(bc->dev);
+	return rc < 0 ? (int)rc : 0;
 }
 
 int bwrite(struct buf *b)
@@ -515,7 +543,8 @@ static bool writeback_idle(struct bcache *bc, bool wait)
 	while (v && n < bc->wb_batch && l != &bc->dirty_lru) {
 		struct buf *b = list_entry(l, struct buf, lru_link);
 		l = l->next;
-		if (b->kind != BK_EARLY)
+		/* With a journal, what is dirty here is committed or data. */
+		if (!bc->join && phase(b->kind) != BK_EARLY)
 			continue;
 		b->refs++;
 		idle_remove(bc, b);
@@ -853,16 +882,62 @@ int bget_zero(struct bcache *bc, uint64_t blockno, struct buf **out)
 	return get(bc, blockno, false, out);
 }
 
+void bcache_set_journal(struct bcache *bc, bcache_join_fn join, void *ctx)
+{
+	bc->join = join;
+	bc->join_ctx = ctx;
+}
+
+void bhold(struct buf *b)
+{
+	spin_lock(&b->bc->lock);
+	if (b->refs <= 0)
+		panic("bhold: block %lu not referenced", (unsigned long)b->blockno);
+	b->refs++;
+	spin_unlock(&b->bc->lock);
+}
+
+void bcache_journal_done(struct buf *b)
+{
+	struct bcache *bc = b->bc;
+	spin_lock(&bc->lock);
+	b->journaled = false;
+	if (b->kind != BK_DATA) {
+		if (!b->dirty)
+			b->dirty_seq = ++bc->dirty_seq;
+		b->dirty = true;
+	}
+	spin_unlock(&bc->lock);
+	bput(b);
+}
+
+/* Whether a buffer dirty in phase old, dirtied again as kind, takes kind:
+ * the earliest phase wins (see bcache.h), and metadata wins over data in
+ * the same phase (a journal must log it). */
+static bool kind_wins(enum bkind kind, enum bkind old)
+{
+	if (phase(kind) != phase(old))
+		return phase(kind) < phase(old);
+	return old == BK_DATA;
+}
+
 void bdirty_kind(struct buf *b, enum bkind kind)
 {
 	struct bcache *bc = b->bc;
 	b->checked = false;     /* changed: no longer known to be valid */
+	if (kind != BK_DATA && bc->join && bc->join(bc->join_ctx, b)) {
+		spin_lock(&bc->lock);
+		b->dirty = false;   /* home only after the commit (bcache_journal_done) */
+		b->kind = kind;
+		spin_unlock(&bc->lock);
+		return;
+	}
 	spin_lock(&bc->lock);
 	if (!b->dirty) {
 		b->dirty_seq = ++bc->dirty_seq;
 		b->kind = kind;
-	} else if (kind < b->kind) {
-		b->kind = kind;     /* the earliest phase wins: see bcache.h */
+	} else if (kind_wins(kind, b->kind)) {
+		b->kind = kind;
 	}
 	b->dirty = true;
 	spin_unlock(&bc->lock);
@@ -870,12 +945,18 @@ void bdirty_kind(struct buf *b, enum bkind kind)
 
 void bdirty(struct buf *b, bool meta)
 {
-	bdirty_kind(b, meta ? BK_LINKS : BK_EARLY);
+	bdirty_kind(b, meta ? BK_LINKS : BK_DATA);
 }
 
 int bwrite_new(struct buf *b)
 {
 	struct bcache *bc = b->bc;
+	if (bc->join) {
+		/* The transaction orders it: in the log before anything that
+		 * names it commits, home after. */
+		bdirty_kind(b, BK_EARLY);
+		return 0;
+	}
 	spin_lock(&bc->lock);
 	b->dirty = false;
 	spin_unlock(&bc->lock);

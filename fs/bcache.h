@@ -15,7 +15,7 @@
  *                     later, in write-back phase k (below). Clears checked:
  *                     a caller that knows the block is still valid in its
  *                     own sense sets checked again after.
- *   bdirty(b, meta)   bdirty_kind with BK_LINKS (meta) or BK_EARLY.
+ *   bdirty(b, meta)   bdirty_kind with BK_LINKS (meta) or BK_DATA.
  *   brelse(b)         unlock and drop the reference. An unreferenced buffer
  *                     stays cached (on the LRU list) until it is evicted.
  *   bunlock / block_buf / bput   keep a reference without the lock (pinned
@@ -29,8 +29,10 @@
  * writes phase after phase, and a phase is on disk (written, then a device
  * flush) before the next one starts:
  *   BK_EARLY  blocks that may reach the disk at any time, since nothing on
- *             disk that is in use depends on their contents yet: file data,
- *             blocks allocated since the last checkpoint (a new indirect
+ *             disk that is in use depends on their contents yet: file data
+ *             (BK_DATA, written in this phase; a kind of its own so that a
+ *             journal tells it from metadata), metadata blocks allocated
+ *             since the last checkpoint (a new indirect
  *             block: nothing on disk points to it), bitmaps, group
  *             descriptors and the superblock (counts; a bit set early only
  *             leaks a block until e2fsck).
@@ -41,7 +43,8 @@
  *             and indirect blocks that existed before (a new pointer in one
  *             is a hole on disk until it lands).
  * A buffer dirtied twice keeps the earlier of its two phases until written
- * (a new indirect block stays BK_EARLY while it is unreachable on disk).
+ * (a new indirect block stays BK_EARLY while it is unreachable on disk),
+ * and metadata wins over data within a phase.
  * Eviction under memory pressure writes only BK_EARLY buffers; when it
  * finds none, the cache grows past its bound and bcache_checkpoint_wanted
  * turns true until the next flush: the file system runs one as soon as its
@@ -51,8 +54,8 @@
  * unlinking durable (bcache_checkpoints counts them), so it is never reused
  * while the disk still points at it; and a directory block that becomes
  * reachable goes to disk at once (bwrite_new), before any entry in it.
- * A journal (fs/ext2/journal.c) orders by itself and keeps these hooks out
- * of its way: what it writes through the cache is BK_EARLY or its own.
+ * A journal (below) orders by itself: the phases then only tell metadata
+ * from data.
  *
  * Dirty buffers are written back by bcache_flush, or by eviction when the
  * cache is full: unreferenced dirty BK_EARLY buffers are then written in a batch
@@ -63,6 +66,23 @@
  * reads are read ahead asynchronously, a window ahead of the reader.
  * Buffers are never freed while referenced. checked is the file system's own mark ("this block's contents
  * passed validation"), cleared whenever the buffer is (re)filled from disk.
+ *
+ * Journalling (ext3's JBD2, fs/ext2/journal.c) hooks in here and nowhere
+ * else: with a journal attached (bcache_set_journal), bdirty_kind(b, k) of
+ * any metadata kind (every k but BK_DATA) does not queue b for write-back:
+ * join(ctx, b) is called, which, unless
+ * b->journaled says b is in the running transaction already, takes a
+ * reference on b (bhold) and adds it; b's dirty state is cleared (its last committed
+ * contents are in the journal already; the new ones must not reach home
+ * before they commit). join may refuse (a transaction too large for the
+ * journal): b is then dirty as without a journal. After the commit the
+ * journal hands b back with
+ * bcache_journal_done: dirty metadata again (the home copy, written back
+ * as usual), its reference dropped. A journalled buffer is referenced, so
+ * it is never evicted: the journal commits before transactions grow large.
+ * Every other dirty buffer (file data, committed metadata going home) may
+ * then be written at any time: eviction takes any phase, and bwrite_new
+ * only joins b to the transaction.
  */
 #ifndef FS_BCACHE_H
 #define FS_BCACHE_H
@@ -77,8 +97,9 @@
 struct blkdev;
 struct bcache;
 
-/* Write-back phases, in the order a checkpoint writes them (see above). */
-enum bkind { BK_EARLY, BK_INODE, BK_LINKS };
+/* Write-back phases, in the order a checkpoint writes them (see above);
+ * BK_DATA, file data, is written in BK_EARLY's phase. */
+enum bkind { BK_EARLY, BK_INODE, BK_LINKS, BK_DATA };
 
 struct buf {
 	/* Set when the buffer takes its identity; read-only while referenced. */
@@ -88,6 +109,7 @@ struct buf {
 
 	struct mutex lock;          /* the buffer's sleeping lock: data, checked */
 	bool checked;               /* file system: contents validated */
+	bool journaled;             /* in the running transaction (the journal's, under its fs lock) */
 
 	/* Guarded by the cache's spinlock. */
 	int refs;
@@ -132,7 +154,8 @@ uint64_t bcache_checkpoints(struct bcache *bc);
 /* bwrite_new: write b (locked by the caller) now, synchronously, without a
  * device flush (the next checkpoint's first one covers it). Only for a
  * block allocated since the last checkpoint, so that no other write of it
- * is in flight: a new directory block, before entries in it are made. */
+ * is in flight: a new directory block, before entries in it are made.
+ * With a journal attached: bdirty_kind(b, BK_EARLY), which joins it. */
 int bwrite_new(struct buf *b);
 
 /* bwrite: write b now if dirty, then flush the device. The caller holds a
@@ -142,6 +165,18 @@ int bwrite(struct buf *b);
 /* bcache_forget: block n was freed; drop its dirty contents if cached and
  * unreferenced (nothing to write back any more). */
 void bcache_forget(struct bcache *bc, uint64_t blockno);
+
+/* bcache_flush_data: write every dirty BK_DATA buffer and flush
+ * the device: ordered journalling, before a commit. 0 or -EIO. */
+int bcache_flush_data(struct bcache *bc);
+
+/* Journalling (see above). join is called from bdirty with b locked (or
+ * pinned) by the caller and no cache lock held; true: taken. NULL detaches.
+ * bhold: another reference on b (the caller holds one). */
+typedef bool (*bcache_join_fn)(void *ctx, struct buf *b);
+void bhold(struct buf *b);
+void bcache_set_journal(struct bcache *bc, bcache_join_fn join, void *ctx);
+void bcache_journal_done(struct buf *b);
 
 struct bcache_stats {
 	uint64_t hits, misses, readahead, writes, evictions;

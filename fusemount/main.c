@@ -47,6 +47,7 @@ struct options {
 	unsigned workers;
 	unsigned max_write_kib;
 	unsigned cache_kib;
+	unsigned commit;
 	int keep_cache;
 	char *timeout;
 	char *fstype;
@@ -63,6 +64,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("workers=%u", workers),
 	OPT("max_write_kib=%u", max_write_kib),
 	OPT("cache_kib=%u", cache_kib),
+	OPT("commit=%u", commit),
 	OPT("cache_timeout=%s", timeout),
 	OPT("fstype=%s", fstype),
 	OPT("log=%s", log),
@@ -104,6 +106,7 @@ static void usage(FILE *f)
 	"  -o keep_cache=0    drop a file's host pages at each open (default 1: keep)\n"
 	"  -o max_write_kib=K largest write request (1024)\n"
 	"  -o cache_kib=K     the file system's block cache (default 32768)\n"
+	"  -o commit=S        ext3: commit the journal every S seconds (default 5)\n"
 	"FUSE's other mount options pass through (see mount.fuse3(8)).\n"
 	"Stop with fusermount3 -u MOUNTPOINT, SIGINT or SIGTERM.\n");
 }
@@ -265,6 +268,7 @@ static int mount_and_serve(const struct options *o, struct fuse_args *args)
 		.mem_bytes = (size_t)o->mem_mib << 20,
 		.workers_per_cpu = o->single ? 1 : o->workers,
 		.cache_bytes = (size_t)o->cache_kib << 10,
+		.commit_ms = o->commit * 1000,
 	};
 	struct stat st;
 	if (stat(o->mountpoint, &st) < 0 || !S_ISDIR(st.st_mode)) {

@@ -188,8 +188,10 @@ static int mount_image(void)
 	struct blkdev *dev = NULL;
 	if (strcmp(g.cfg.fstype, "ramfs") != 0 && !(dev = blkdev_get(0)))
 		return -ENODEV;
-	if (dev)
+	if (dev) {
 		dev->cache_bytes = g.cfg.cache_bytes;
+		dev->commit_ms = g.cfg.commit_ms;
+	}
 	int rc = vfs_mount("/", g.cfg.fstype, dev, g.cfg.read_only ? FS_MOUNT_RDONLY : 0);
 	if (rc == -EROFS && !g.cfg.read_only) {
 		/* Damaged allocation metadata (the driver said what): read-only,

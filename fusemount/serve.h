@@ -30,6 +30,7 @@ struct serve_config {
 	size_t mem_bytes;           /* 0: the HAL's default */
 	unsigned workers_per_cpu;   /* 0: the default */
 	size_t cache_bytes;         /* the file system's block cache; 0: its default */
+	uint32_t commit_ms;         /* journal commit interval; 0: the file system's default */
 };
 
 /* serve_boot: boot the kernel and mount; 0 or -errno. */

@@ -28,6 +28,9 @@ struct blkdev {
 	 * (torofuse -o cache_kib, toro-fs TORO_FS_CACHE_KIB: crash tests make
 	 * it small so that eviction happens). */
 	size_t cache_bytes;
+	/* Journalled file systems: commit at least this often, in ms; 0:
+	 * the file system's default (ext3's 5 s). torofuse -o commit. */
+	uint32_t commit_ms;
 };
 
 /* blkdev_count / blkdev_get: the platform's disks, index 0..count-1;

@@ -8,6 +8,7 @@
 #include <errno.h>
 
 #include "ext2.h"
+#include "journal.h"
 
 static bool test_bit(const uint8_t *map, uint32_t bit) { return map[bit >> 3] & (1u << (bit & 7)); }
 static void set_bit(uint8_t *map, uint32_t bit) { map[bit >> 3] |= (uint8_t)(1u << (bit & 7)); }
@@ -80,18 +81,22 @@ int ext2_read_block_bitmap(struct ext2_fs *fs, uint32_t g, struct buf **out)
 	return 0;
 }
 
-int ext2_new_block(struct ext2_fs *fs, uint32_t goal, uint32_t *out)
+/* First bit in [from, to) of group g that is clear in map and, with
+ * skip_busy, not freed in the running transaction; or to. */
+static uint32_t find_free(struct ext2_fs *fs, uint32_t g, const uint8_t *map, uint32_t from,
+                          uint32_t to, bool skip_busy)
 {
-	EXT2_ASSERT_LOCKED(fs);
-	if (fs->free_blocks == 0) {
-		int rc = ext2_reclaim_deferred(fs);
-		if (rc < 0)
-			return rc;
-		if (fs->free_blocks == 0)
-			return -ENOSPC;
-	}
-	if (goal < fs->first_data_block || goal >= fs->blocks_count)
-		goal = fs->first_data_block;
+	uint32_t first = ext2_group_first_block(fs, g);
+	uint32_t bit = find_zero(map, from, to);
+	while (skip_busy && bit < to && ext2_journal_block_busy(fs, first + bit))
+		bit = find_zero(map, bit + 1, to);
+	return bit;
+}
+
+/* Take a free block from goal on; skip_busy: not one freed in the running
+ * transaction (journal.h), -ENOSPC if only those are left. */
+static int alloc_block(struct ext2_fs *fs, uint32_t goal, bool skip_busy, uint32_t *out)
+{
 	uint32_t g0 = (goal - fs->first_data_block) / fs->blocks_per_group;
 	for (uint32_t i = 0; i <= fs->ngroups; i++) {
 		uint32_t g = (g0 + i) % fs->ngroups;
@@ -105,12 +110,12 @@ int ext2_new_block(struct ext2_fs *fs, uint32_t goal, uint32_t *out)
 			return rc;
 		uint32_t n = ext2_group_nblocks(fs, g);
 		uint32_t start = i == 0 ? goal - ext2_group_first_block(fs, g) : 0;
-		uint32_t bit = find_zero(b->data, start, n);
+		uint32_t bit = find_free(fs, g, b->data, start, n, skip_busy);
 		if (bit == n && start)
-			bit = find_zero(b->data, 0, start);
+			bit = find_free(fs, g, b->data, 0, start, skip_busy);
 		if (bit == n) {
 			brelse(b);
-			if (i == 0 && start)
+			if ((i == 0 && start) || skip_busy)
 				continue;   /* searched whole group: corrupt count below */
 			return EXT2_CORRUPT(fs, "group %u: free count %u but bitmap full", g, nfree);
 		}
@@ -131,7 +136,27 @@ int ext2_new_block(struct ext2_fs *fs, uint32_t goal, uint32_t *out)
 		*out = blk;
 		return 0;
 	}
+	if (skip_busy)
+		return -ENOSPC;
 	return EXT2_CORRUPT(fs, "free block count %u but no group has a free block", fs->free_blocks);
+}
+
+int ext2_new_block(struct ext2_fs *fs, uint32_t goal, uint32_t *out)
+{
+	EXT2_ASSERT_LOCKED(fs);
+	if (fs->free_blocks == 0) {
+		int rc = ext2_reclaim_deferred(fs);
+		if (rc < 0)
+			return rc;
+		if (fs->free_blocks == 0)
+			return -ENOSPC;
+	}
+	if (goal < fs->first_data_block || goal >= fs->blocks_count)
+		goal = fs->first_data_block;
+	/* A block freed in the running transaction only when nothing else is
+	 * free: a crash before its commit could bring back its old owner. */
+	int rc = alloc_block(fs, goal, true, out);
+	return rc == -ENOSPC ? alloc_block(fs, goal, false, out) : rc;
 }
 
 int ext2_free_block(struct ext2_fs *fs, uint32_t blk)
@@ -157,6 +182,11 @@ int ext2_release_block_bit(struct ext2_fs *fs, uint32_t blk)
 	if (!test_bit(b->data, bit)) {
 		brelse(b);
 		return EXT2_CORRUPT(fs, "freeing block %u, already free", blk);
+	}
+	rc = ext2_journal_block_freed(fs, blk);
+	if (rc < 0) {
+		brelse(b);
+		return rc;
 	}
 	clear_bit(b->data, bit);
 	bdirty_kind(b, BK_EARLY);

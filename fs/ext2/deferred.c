@@ -15,6 +15,13 @@
  * ext2_unlock ends every operation that changes the fs: it runs a
  * checkpoint if the cache asks for one (or enough freeing waits), then the
  * records that are due. Guarded by the fs lock.
+ *
+ * With a journal (transaction.c) the freeing must instead be in the same
+ * transaction as the change that dropped the pointer (else a crash between
+ * the two commits leaks the block or leaves a deleted inode behind), so
+ * every record is due at once: at the end of the operation and before any
+ * commit. The journal itself keeps a freed block from reuse until the
+ * commit (ext2_journal_block_busy), and a checkpoint is a commit.
  */
 #include <errno.h>
 #include <string.h>
@@ -22,6 +29,7 @@
 #include "alloc.h"
 #include "blkdev.h"
 #include "ext2.h"
+#include "journal.h"
 
 /* Freeing that waits: past this many, the next ext2_unlock checkpoints. */
 #define DEFER_CHECKPOINT 4096
@@ -46,6 +54,11 @@ int ext2_defer(struct ext2_fs *fs, enum ext2_defer_kind kind, uint32_t num)
 	return 0;
 }
 
+static bool journalled(struct ext2_fs *fs)
+{
+	return fs->journal && fs->journal->writing;
+}
+
 /* Do one record that is due. */
 static int run_one(struct ext2_fs *fs, struct ext2_deferred d)
 {
@@ -63,20 +76,20 @@ static int run_one(struct ext2_fs *fs, struct ext2_deferred d)
 	return 0;
 }
 
-void ext2_deferred_run(struct ext2_fs *fs)
+/* Run the due records once; false if there were none (or no memory). */
+static bool run_due(struct ext2_fs *fs)
 {
-	EXT2_ASSERT_LOCKED(fs);
 	uint64_t done = bcache_checkpoints(fs->bc);
 	/* Records are in order of their checkpoint: take the due prefix (the
 	 * records run_one adds go after it). */
 	size_t due = 0;
-	while (due < fs->ndeferred && fs->deferred[due].after < done)
+	while (due < fs->ndeferred && (journalled(fs) || fs->deferred[due].after < done))
 		due++;
 	if (due == 0)
-		return;
+		return false;
 	struct ext2_deferred *batch = kmalloc(due * sizeof(*batch));
 	if (!batch)
-		return;     /* next time */
+		return false;     /* next time */
 	memcpy(batch, fs->deferred, due * sizeof(*batch));
 	fs->ndeferred -= due;
 	memmove(fs->deferred, fs->deferred + due, fs->ndeferred * sizeof(*batch));
@@ -87,11 +100,22 @@ void ext2_deferred_run(struct ext2_fs *fs)
 			        batch[i].num, rc);
 	}
 	kfree(batch);
+	return true;
+}
+
+void ext2_deferred_run(struct ext2_fs *fs)
+{
+	EXT2_ASSERT_LOCKED(fs);
+	/* A release defers its own freeing: with a journal, that is due too. */
+	for (int round = 0; round < 4 && run_due(fs) && journalled(fs); round++)
+		;
 }
 
 int ext2_checkpoint(struct ext2_fs *fs)
 {
 	EXT2_ASSERT_LOCKED(fs);
+	if (journalled(fs))
+		return ext2_journal_commit(fs);     /* runs the records first */
 	int rc = bcache_flush(fs->bc);
 	if (rc == 0)
 		ext2_deferred_run(fs);
@@ -111,13 +135,23 @@ int ext2_reclaim_deferred(struct ext2_fs *fs)
 {
 	if (fs->ndeferred == 0 || fs->vfs.read_only)
 		return -ENOSPC;
+	if (journalled(fs)) {
+		/* No commit in the middle of an operation: its freeing joins the
+		 * running transaction now (busy blocks are a last resort). */
+		ext2_deferred_run(fs);
+		return 0;
+	}
 	int rc = ext2_deferred_drain(fs);
 	return rc < 0 ? rc : 0;
 }
 
 void ext2_unlock(struct ext2_fs *fs)
 {
-	if (!fs->vfs.read_only) {
+	/* With a journal, never a commit here: a file write may hold a handle
+	 * (ext2_lock and the commit thread commit). */
+	if (journalled(fs)) {
+		ext2_deferred_run(fs);
+	} else if (!fs->vfs.read_only) {
 		if (bcache_checkpoint_wanted(fs->bc) || fs->ndeferred > DEFER_CHECKPOINT ||
 		    (fs->ndeferred && (fs->free_blocks < fs->blocks_count / 16 ||
 		                       fs->free_inodes < fs->inodes_count / 16))) {

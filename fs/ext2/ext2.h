@@ -27,6 +27,8 @@
 #include "list.h"
 #include "mutex.h"
 
+struct ext2_journal;
+
 /* ---- Little-endian fields --------------------------------------------- */
 
 typedef struct { uint16_t v; } __attribute__((packed)) le16;
@@ -51,6 +53,7 @@ static inline void st32(le32 *p, uint32_t v) { p->v = v; }
 #define EXT2_SB_SIZE            1024
 #define EXT2_BAD_INO            1
 #define EXT2_ROOT_INO           2
+#define EXT2_JOURNAL_INO        8       /* ext3's journal, by convention */
 #define EXT2_GOOD_OLD_FIRST_INO 11
 #define EXT2_GOOD_OLD_INODE_SIZE 128
 #define EXT2_GOOD_OLD_REV       0
@@ -66,6 +69,8 @@ static inline void st32(le32 *p, uint32_t v) { p->v = v; }
 #define EXT2_LINK_MAX           32000
 #define EXT2_NAME_LEN           255
 #define EXT2_FAST_SYMLINK_MAX   (EXT2_N_BLOCKS * 4 - 1)   /* 59 bytes + NUL */
+
+#define EXT3_JNL_BACKUP_BLOCKS   1       /* s_jnl_backup_type: s_jnl_blocks holds the map */
 
 /* s_state */
 #define EXT2_VALID_FS           0x0001  /* unmounted cleanly */
@@ -459,6 +464,8 @@ struct ext2_fs {
 	struct buf **gd_bufs;       /* pinned descriptor blocks */
 	struct ext2_group *groups;
 
+	struct ext2_journal *journal; /* has_journal: the internal journal, else NULL */
+
 	unsigned errors_policy;
 	bool had_errors;
 	uint16_t mount_state;       /* s_state when mounted, restored at unmount */
@@ -482,6 +489,12 @@ struct ext2_fs {
 };
 
 static inline struct ext2_fs *EXT2(struct fs *fs) { return (struct ext2_fs *)fs; }
+
+/* ext2_lock: take the fs lock where an operation (or a section of one)
+ * starts: no change is half made there, so with a journal the running
+ * transaction is committed first if it is due (transaction.c). The caller
+ * holds no journal handle and no buffer lock. */
+void ext2_lock(struct ext2_fs *fs);
 
 /* "Caller holds the fs lock", checked (STYLE.md 3). */
 #define EXT2_ASSERT_LOCKED(fs) \
@@ -549,6 +562,8 @@ int ext2_iget(struct ext2_fs *fs, uint32_t ino, struct ext2_inode_info **out);
 int ext2_iput(struct ext2_fs *fs, struct ext2_inode_info *ii);
 struct ext2_inode_info *ext2_ifind(struct ext2_fs *fs, uint32_t ino);   /* in-core only */
 bool ext2_valid_ino(struct ext2_fs *fs, uint32_t ino);   /* root, or first_ino..count */
+/* Where inode ino lives: its inode-table block and byte offset in it. */
+void ext2_inode_locate(struct ext2_fs *fs, uint32_t ino, uint32_t *blk, uint32_t *off);
 int ext2_write_inode(struct ext2_fs *fs, struct ext2_inode_info *ii);
 /* ext2_inode_buf: the inode-table block holding inode ino, read and locked,
  * and the inode's byte offset in it (brelse when done). */

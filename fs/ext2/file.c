@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "ext2.h"
+#include "journal.h"
 
 #define RUN 16      /* blocks mapped per turn of the fs lock */
 
@@ -26,7 +27,7 @@ ssize_t ext2_file_read(struct ext2_fs *fs, struct ext2_inode_info *ii, void *buf
 	size_t done = 0;
 	int rc = 0;
 
-	mutex_lock(&fs->lock);
+	ext2_lock(fs);
 	uint64_t size = ii->size;
 	ext2_unlock(fs);
 	if (off >= size)
@@ -39,7 +40,7 @@ ssize_t ext2_file_read(struct ext2_fs *fs, struct ext2_inode_info *ii, void *buf
 		uint64_t first = (off + done) / fs->bsize;
 		uint64_t last = (off + len - 1) / fs->bsize;
 		unsigned n = last - first + 1 < RUN ? (unsigned)(last - first + 1) : RUN;
-		mutex_lock(&fs->lock);
+		ext2_lock(fs);
 		for (unsigned i = 0; i < n && rc == 0; i++)
 			rc = ext2_bmap(fs, ii, first + i, false, &pblk[i], NULL);
 		ext2_unlock(fs);
@@ -82,7 +83,7 @@ ssize_t ext2_file_write(struct ext2_fs *fs, struct ext2_inode_info *ii, const vo
 		len = (size_t)(max - off);
 	if (len > SSIZE_MAX)
 		len = SSIZE_MAX;
-	mutex_lock(&fs->lock);
+	ext2_lock(fs);
 	if (off + len > 0x7fffffffull && !(fs->ro_compat & EXT2_FEATURE_RO_COMPAT_LARGE_FILE)) {
 		fs->ro_compat |= EXT2_FEATURE_RO_COMPAT_LARGE_FILE;
 		st32(&fs->sb->s_feature_ro_compat, fs->ro_compat);
@@ -94,7 +95,9 @@ ssize_t ext2_file_write(struct ext2_fs *fs, struct ext2_inode_info *ii, const vo
 		uint64_t last = (off + len - 1) / fs->bsize;
 		unsigned n = last - first + 1 < RUN ? (unsigned)(last - first + 1) : RUN;
 		unsigned mapped = 0;
-		mutex_lock(&fs->lock);
+		ext2_lock(fs);
+		/* No commit from mapping to the size update (journal.h). */
+		ext2_journal_handle_start(fs);
 		rc = ext2_check_writable(fs);
 		for (; mapped < n && rc == 0; mapped++)
 			rc = ext2_bmap(fs, ii, first + mapped, true, &pblk[mapped], &fresh[mapped]);
@@ -121,16 +124,18 @@ ssize_t ext2_file_write(struct ext2_fs *fs, struct ext2_inode_info *ii, const vo
 			brelse(b);
 			done += k;
 		}
+		mutex_lock(&fs->lock);     /* not ext2_lock: no commit while the handle is held */
 		if (done > before) {
-			mutex_lock(&fs->lock);
 			if (off + done > ii->size)
 				ii->size = off + done;
 			ext2_touch(ii, true, true);
-			int wrc = ext2_write_inode(fs, ii);
-			ext2_unlock(fs);
-			if (rc == 0)
-				rc = wrc;
 		}
+		/* Written even if nothing was copied: mapping changed the map. */
+		int wrc = ext2_write_inode(fs, ii);
+		ext2_journal_handle_stop(fs);
+		ext2_unlock(fs);
+		if (rc == 0)
+			rc = wrc;
 	}
 	return done ? (ssize_t)done : rc;
 }
@@ -140,7 +145,7 @@ static int get_file(struct ext2_fs *fs, uint64_t ino, bool write, struct ext2_in
 {
 	if (ino > UINT32_MAX || !ext2_valid_ino(fs, (uint32_t)ino))
 		return -ENOENT;
-	mutex_lock(&fs->lock);
+	ext2_lock(fs);
 	int rc = write ? ext2_check_writable(fs) : 0;
 	if (rc == 0)
 		rc = ext2_iget(fs, (uint32_t)ino, out);
@@ -154,7 +159,7 @@ static int get_file(struct ext2_fs *fs, uint64_t ino, bool write, struct ext2_in
 
 static int put_file(struct ext2_fs *fs, struct ext2_inode_info *ii)
 {
-	mutex_lock(&fs->lock);
+	ext2_lock(fs);
 	int rc = ext2_iput(fs, ii);
 	ext2_unlock(fs);
 	return rc;

@@ -70,7 +70,7 @@ void ext2_touch(struct ext2_inode_info *ii, bool m, bool c)
 }
 
 /* Where inode ino lives: its inode-table block and byte offset in it. */
-static void locate(struct ext2_fs *fs, uint32_t ino, uint32_t *blk, uint32_t *off)
+void ext2_inode_locate(struct ext2_fs *fs, uint32_t ino, uint32_t *blk, uint32_t *off)
 {
 	uint32_t g = ext2_ino_group(fs, ino), idx = (ino - 1) % fs->inodes_per_group;
 	uint64_t byte = (uint64_t)idx * fs->inode_size;
@@ -111,7 +111,7 @@ static void times_io(struct ext2_inode_info *ii, struct ext2_inode *raw, bool st
 int ext2_inode_buf(struct ext2_fs *fs, uint32_t ino, struct buf **out, uint32_t *off)
 {
 	uint32_t blk;
-	locate(fs, ino, &blk, off);
+	ext2_inode_locate(fs, ino, &blk, off);
 	return bread(fs->bc, blk, out);
 }
 
@@ -119,7 +119,7 @@ static int read_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 {
 	uint32_t blk, off;
 	struct buf *b;
-	locate(fs, ii->ino, &blk, &off);
+	ext2_inode_locate(fs, ii->ino, &blk, &off);
 	int rc = bread(fs->bc, blk, &b);
 	if (rc < 0)
 		return rc;
@@ -195,7 +195,7 @@ int ext2_write_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 		return 0;
 	uint32_t blk, off;
 	struct buf *b;
-	locate(fs, ii->ino, &blk, &off);
+	ext2_inode_locate(fs, ii->ino, &blk, &off);
 	int rc = bread(fs->bc, blk, &b);
 	if (rc < 0)
 		return rc;
@@ -265,7 +265,7 @@ int ext2_init_inode(struct ext2_fs *fs, uint32_t ino, uint32_t mode, uint32_t ui
 	/* Clear the whole on-disk slot, then set the extra size. */
 	uint32_t blk, off;
 	struct buf *b;
-	locate(fs, ino, &blk, &off);
+	ext2_inode_locate(fs, ino, &blk, &off);
 	int rc = bread(fs->bc, blk, &b);
 	if (rc < 0) {
 		kfree(ii);

@@ -208,12 +208,42 @@ int ext2_mkfs(struct blkdev *dev, const struct ext2_mkfs_opts *o)
 	uint32_t used0 = 1 + l.lpf_blocks;
 	uint64_t free_blocks = 0, free_inodes = 0;
 
+	/* The journal: in the first group with room for it after its own
+	 * metadata (and group 0's directories). */
+	uint32_t jn = 0, jrun = 0, jgroup = 0, jstart = 0;
+	if (o->journal) {
+		jn = o->journal_blocks ? o->journal_blocks : ext2_mkfs_journal_default(l.blocks, l.bpg);
+		jrun = jn ? ext2_mkfs_journal_footprint(l.bsize, jn) : 0;
+		for (jgroup = 0; jrun && jgroup < l.ngroups; jgroup++) {
+			uint32_t taken = group_overhead(&l, jgroup) + (jgroup == 0 ? used0 : 0);
+			if (group_blocks(&l, jgroup) >= taken + jrun + 16) {
+				jstart = group_first(&l, jgroup) + taken;
+				break;
+			}
+		}
+		if (jn < 1024 || jstart == 0) {
+			rc = -EINVAL;       /* too small for a journal, or not in one group */
+			goto out;
+		}
+	}
+	uint8_t uuid[16];
+	uint64_t seed = (uint64_t)hal_realtime_ns() ^ (hal_clock_ns() << 17) ^ (uintptr_t)&l;
+	if (!seed)
+		seed = 0x9e3779b97f4a7c15ull;
+	for (int i = 0; i < 16; i += 8) {
+		uint64_t r = next_random(&seed);
+		memcpy(uuid + i, &r, 8);
+	}
+	uuid[6] = (uint8_t)((uuid[6] & 0x0f) | 0x40);
+	uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80);
+
 	for (uint32_t g = 0; g < l.ngroups; g++) {
 		uint32_t first = group_first(&l, g), n = group_blocks(&l, g);
 		uint32_t meta = sparse_group(g) ? 1 + l.gdt : 0;
 		uint32_t bb = first + meta, ib = bb + 1, it = ib + 1;
 		struct ext2_group_desc *gd = (struct ext2_group_desc *)gdt + g;
-		uint32_t used = group_overhead(&l, g) + (g == 0 ? used0 : 0);
+		uint32_t used = group_overhead(&l, g) + (g == 0 ? used0 : 0) +
+		                (jn && g == jgroup ? jrun : 0);
 		uint32_t iused = g == 0 ? LPF_INO : 0;
 		st32(&gd->bg_block_bitmap, bb);
 		st32(&gd->bg_inode_bitmap, ib);
@@ -244,6 +274,9 @@ int ext2_mkfs(struct blkdev *dev, const struct ext2_mkfs_opts *o)
 	struct ext2_inode *lpf = (struct ext2_inode *)(it0 + (LPF_INO - 1) * l.isz);
 	make_dir_inode(root, &l, 040755, 3, root_blk, 1, now);
 	make_dir_inode(lpf, &l, 040700, 2, lpf_blk, l.lpf_blocks, now);
+	struct ext2_inode *jin = (struct ext2_inode *)(it0 + (EXT2_JOURNAL_INO - 1) * l.isz);
+	if (jn && (rc = ext2_mkfs_journal(dev, l.bsize, jstart, jn, uuid, now, jin)) < 0)
+		goto out;
 	if (l.isz > EXT2_GOOD_OLD_INODE_SIZE) {
 		for (uint32_t ino = 1; ino <= LPF_INO; ino++) {
 			struct ext2_inode_extra *x = (struct ext2_inode_extra *)
@@ -298,17 +331,19 @@ int ext2_mkfs(struct blkdev *dev, const struct ext2_mkfs_opts *o)
 	st32(&sb.s_feature_incompat, EXT2_FEATURE_INCOMPAT_FILETYPE);
 	st32(&sb.s_feature_ro_compat, EXT2_FEATURE_RO_COMPAT_SPARSE_SUPER |
 	                              EXT2_FEATURE_RO_COMPAT_LARGE_FILE);
-	uint64_t seed = (uint64_t)hal_realtime_ns() ^ (hal_clock_ns() << 17) ^ (uintptr_t)&sb;
-	if (!seed)
-		seed = 0x9e3779b97f4a7c15ull;
-	for (int i = 0; i < 16; i += 8) {
-		uint64_t r = next_random(&seed);
-		memcpy(sb.s_uuid + i, &r, 8);
+	memcpy(sb.s_uuid, uuid, sizeof(uuid));
+	if (jn) {
+		/* The journal inode's map and size, backed up as mke2fs does. */
+		st32(&sb.s_feature_compat, EXT3_FEATURE_COMPAT_HAS_JOURNAL);
+		st32(&sb.s_journal_inum, EXT2_JOURNAL_INO);
+		sb.s_jnl_backup_type = EXT3_JNL_BACKUP_BLOCKS;
+		for (int i = 0; i < EXT2_N_BLOCKS; i++)
+			sb.s_jnl_blocks[i] = jin->i_block[i];
+		sb.s_jnl_blocks[15] = jin->i_size_high;
+		sb.s_jnl_blocks[16] = jin->i_size;
 	}
-	sb.s_uuid[6] = (uint8_t)((sb.s_uuid[6] & 0x0f) | 0x40);
-	sb.s_uuid[8] = (uint8_t)((sb.s_uuid[8] & 0x3f) | 0x80);
 	/* Large directories get a hash index (htree.c), as mke2fs makes them. */
-	st32(&sb.s_feature_compat, EXT2_FEATURE_COMPAT_DIR_INDEX);
+	st32(&sb.s_feature_compat, ld32(sb.s_feature_compat) | EXT2_FEATURE_COMPAT_DIR_INDEX);
 	for (int i = 0; i < 4; i += 2) {
 		uint64_t r = next_random(&seed);
 		st32(&sb.s_hash_seed[i], (uint32_t)r);

@@ -14,6 +14,7 @@
 
 #include "console.h"
 #include "ext2.h"
+#include "journal.h"
 
 #define NAME_OK(len) ((len) >= 1 && (len) <= EXT2_NAME_LEN)
 
@@ -55,7 +56,7 @@ int ext2_vfs_iget(struct fs *vfs, uint64_t ino)
 {
 	struct ext2_fs *fs = EXT2(vfs);
 	struct ext2_inode_info *ii;
-	mutex_lock(&fs->lock);
+	ext2_lock(fs);
 	int rc = get_ino(fs, ino, &ii);
 	ext2_unlock(fs);
 	return rc;
@@ -64,7 +65,7 @@ int ext2_vfs_iget(struct fs *vfs, uint64_t ino)
 void ext2_vfs_iput(struct fs *vfs, uint64_t ino)
 {
 	struct ext2_fs *fs = EXT2(vfs);
-	mutex_lock(&fs->lock);
+	ext2_lock(fs);
 	struct ext2_inode_info *ii = ino <= UINT32_MAX ? ext2_ifind(fs, (uint32_t)ino) : NULL;
 	if (ii)
 		ext2_iput(fs, ii);
@@ -79,7 +80,7 @@ int ext2_lookup(struct fs *vfs, uint64_t dir, const char *name, size_t len, uint
 	struct ext2_inode_info *d;
 	if (!NAME_OK(len))
 		return len ? -ENAMETOOLONG : -ENOENT;
-	mutex_lock(&fs->lock);
+	ext2_lock(fs);
 	int rc = get_ino(fs, dir, &d);
 	if (rc == 0) {
 		uint32_t found = 0;
@@ -131,7 +132,7 @@ int ext2_getattr(struct fs *vfs, uint64_t ino, struct vfs_stat *out)
 {
 	struct ext2_fs *fs = EXT2(vfs);
 	struct ext2_inode_info *ii;
-	mutex_lock(&fs->lock);
+	ext2_lock(fs);
 	int rc = get_ino(fs, ino, &ii);
 	if (rc == 0) {
 		memset(out, 0, sizeof(*out));
@@ -159,7 +160,7 @@ int ext2_setattr(struct fs *vfs, uint64_t ino, const struct vfs_setattr *attr)
 	struct ext2_fs *fs = EXT2(vfs);
 	struct ext2_inode_info *ii;
 	bool sized = attr->mask & VFS_SET_SIZE;
-	mutex_lock(&fs->lock);
+	ext2_lock(fs);
 	int rc = ext2_check_writable(fs);
 	if (rc == 0)
 		rc = get_ino(fs, ino, &ii);
@@ -168,7 +169,7 @@ int ext2_setattr(struct fs *vfs, uint64_t ino, const struct vfs_setattr *attr)
 		return rc;
 	if (sized)
 		mutex_lock(&ii->io_lock);   /* no read or write of it meanwhile */
-	mutex_lock(&fs->lock);
+	ext2_lock(fs);
 	rc = ext2_check_writable(fs);
 	if (rc == 0 && sized) {
 		if (S_ISDIR(ii->mode))
@@ -212,7 +213,7 @@ int ext2_setattr(struct fs *vfs, uint64_t ino, const struct vfs_setattr *attr)
 	ext2_unlock(fs);
 	if (sized)
 		mutex_unlock(&ii->io_lock);
-	mutex_lock(&fs->lock);
+	ext2_lock(fs);
 	rc = put2(fs, rc, ii, NULL);
 	ext2_unlock(fs);
 	return rc;
@@ -274,7 +275,7 @@ static int begin_dir_change(struct ext2_fs *fs, uint64_t dir, size_t len,
 {
 	if (!NAME_OK(len))
 		return -ENAMETOOLONG;
-	mutex_lock(&fs->lock);
+	ext2_lock(fs);
 	int rc = ext2_check_writable(fs);
 	if (rc == 0)
 		rc = get_dir(fs, dir, d);
@@ -487,7 +488,7 @@ int ext2_rename(struct fs *vfs, uint64_t from_dir, const char *from, size_t from
 	if (!NAME_OK(from_len) || !NAME_OK(to_len))
 		return -ENAMETOOLONG;
 	struct ext2_inode_info *fd = NULL, *td = NULL, *src = NULL, *dst = NULL;
-	mutex_lock(&fs->lock);
+	ext2_lock(fs);
 	int rc = ext2_check_writable(fs);
 	if (rc == 0)
 		rc = get_dir(fs, from_dir, &fd);
@@ -603,7 +604,7 @@ out:
 int ext2_fsync(struct fs *vfs, uint64_t ino)
 {
 	struct ext2_fs *fs = EXT2(vfs);
-	mutex_lock(&fs->lock);
+	ext2_lock(fs);
 	int rc = 0;
 	if (!fs->vfs.read_only) {
 		ext2_sb_update_counts(fs);

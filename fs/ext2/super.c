@@ -16,8 +16,11 @@
 #include "console.h"
 #include "ext2.h"
 #include "hal.h"
+#include "jbd2.h"
+#include "journal.h"
 
 #define EXT2_CACHE_BYTES (32u << 20)
+#define EXT2_COMMIT_MS 5000     /* journal commit interval, as ext3's default */
 
 uint32_t ext2_now(void)
 {
@@ -140,12 +143,16 @@ static int check_super(struct ext2_fs *fs, const struct ext2_super_block *sb,
 		fs->ro_compat = ld32(sb->s_feature_ro_compat);
 	}
 
-	if (fs->incompat & EXT3_FEATURE_INCOMPAT_RECOVER) {
-		kprintf("ext2: %s: needs journal recovery (needs_recovery); mount refused\n", name);
+	if ((fs->incompat & EXT3_FEATURE_INCOMPAT_RECOVER) &&
+	    !(fs->compat & EXT3_FEATURE_COMPAT_HAS_JOURNAL)) {
+		kprintf("ext2: %s: needs journal recovery but has no journal; mount refused\n",
+		        name);
 		return -EINVAL;
 	}
-	if (fs->incompat & ~EXT2_INCOMPAT_SUPP) {
-		ext2_report_features(name, fs->incompat & ~EXT2_INCOMPAT_SUPP,
+	/* needs_recovery with a journal: the mount replays it (open_journal). */
+	uint32_t unsupported = fs->incompat & ~(EXT2_INCOMPAT_SUPP | EXT3_FEATURE_INCOMPAT_RECOVER);
+	if (unsupported) {
+		ext2_report_features(name, unsupported,
 		                     fs->ro_compat & ~EXT2_RO_COMPAT_SUPP, true);
 		return -EOPNOTSUPP;
 	}
@@ -255,6 +262,68 @@ static int check_damage(struct ext2_fs *fs)
 
 /* ---- Mount and unmount ---------------------------------------------------- */
 
+/* Replay the journal if the file system needs it (a writable device is
+ * needed for that, even for a read-only mount, as Linux does), then check
+ * again what the replay may have rewritten: the superblock and the group
+ * descriptors. A log with contents but no needs_recovery is dropped, as
+ * Linux does (its transactions were written home already). */
+static int open_journal(struct ext2_fs *fs, unsigned *flags)
+{
+	struct blkdev *dev = fs->vfs.dev;
+	if (ld32(fs->sb->s_journal_inum) == 0) {
+		bool external = ld32(fs->sb->s_journal_dev) != 0;
+		kprintf("ext2: %s: %s; mount refused\n", dev->name, external ?
+		        "external journal devices are not supported" :
+		        "has_journal without a journal inode");
+		return external ? -EOPNOTSUPP : -EINVAL;
+	}
+	bool ro_only = false;
+	int rc = ext2_journal_load(fs, &fs->journal, &ro_only);
+	if (rc < 0)
+		return rc;
+	struct ext2_journal *j = fs->journal;
+	if (!fs->vfs.read_only && (j->csum || (j->compat & JBD2_COMPAT_CHECKSUM))) {
+		kprintf("ext2: %s: journal checksums are replayed but not written here; "
+		        "mounting read-only\n", dev->name);
+		fs->vfs.read_only = true;
+	}
+	if (ro_only)
+		fs->vfs.read_only = true;
+	bool recover = fs->incompat & EXT3_FEATURE_INCOMPAT_RECOVER;
+	if (!recover && (fs->journal->start == 0 || fs->vfs.read_only))
+		return 0;
+	if (recover && (dev->read_only || ro_only)) {
+		kprintf("ext2: %s: needs journal recovery but cannot write it; mount refused\n",
+		        dev->name);
+		return -EROFS;
+	}
+	if (recover) {
+		unsigned bad;
+		uint32_t ngroups = fs->ngroups;
+		rc = ext2_journal_recover(fs->journal, &bad);
+		if (rc == 0 && bad)
+			fs->had_errors = true;
+		if (rc == 0)
+			rc = check_super(fs, fs->sb, dev, flags);
+		if (rc == 0 && fs->ngroups != ngroups) {
+			kprintf("ext2: %s: the journal changed the number of groups\n", dev->name);
+			rc = -EIO;
+		}
+		if (rc == 0)
+			rc = check_groups(fs);
+	} else {
+		kprintf("ext2: %s: journal holds transactions but recovery is not flagged; "
+		        "clearing it\n", dev->name);
+		rc = ext2_journal_mark_empty(fs->journal, fs->journal->sequence + 1);
+	}
+	if (rc < 0)
+		return rc;
+	fs->incompat &= ~EXT3_FEATURE_INCOMPAT_RECOVER;
+	st32(&fs->sb->s_feature_incompat, fs->incompat);
+	ext2_sb_dirty(fs);
+	return bcache_flush(fs->bc);
+}
+
 static void release(struct ext2_fs *fs)
 {
 	if (fs->gd_bufs) {
@@ -265,6 +334,7 @@ static void release(struct ext2_fs *fs)
 	}
 	if (fs->sb_buf)
 		bput(fs->sb_buf);
+	ext2_journal_free(fs->journal);
 	bcache_destroy(fs->bc);
 	kfree(fs->deferred);
 	kfree(fs->groups);
@@ -322,10 +392,17 @@ static int ext2_mount(struct blkdev *dev, unsigned flags, struct fs **out)
 		bunlock(fs->gd_bufs[i]);
 	}
 	rc = check_groups(fs);
+	if (rc == 0 && (fs->compat & EXT3_FEATURE_COMPAT_HAS_JOURNAL))
+		rc = open_journal(fs, &flags);
 	if (rc == 0)
-		rc = check_damage(fs);
+		rc = check_damage(fs);     /* on what a replay wrote */
 	if (rc < 0)
 		goto fail;
+	if (!fs->vfs.read_only && ld32(fs->sb->s_last_orphan)) {
+		kprintf("ext2: %s: orphan inodes wait to be deleted (run e2fsck); "
+		        "mounting read-only\n", dev->name);
+		fs->vfs.read_only = true;
+	}
 
 	fs->mount_state = ld16(fs->sb->s_state);
 	if (fs->mount_state & EXT2_ERROR_FS)
@@ -347,10 +424,17 @@ static int ext2_mount(struct blkdev *dev, unsigned flags, struct fs **out)
 		st16(&fs->sb->s_state, fs->mount_state & ~EXT2_VALID_FS);
 		st16(&fs->sb->s_mnt_count, ld16(fs->sb->s_mnt_count) + 1);
 		st32(&fs->sb->s_mtime, ext2_now());
+		if (fs->journal) {
+			/* From now on a crash leaves transactions to replay. */
+			fs->incompat |= EXT3_FEATURE_INCOMPAT_RECOVER;
+			st32(&fs->sb->s_feature_incompat, fs->incompat);
+		}
 		ext2_sb_update_counts(fs);
 		rc = bcache_flush(fs->bc);
 	}
 	mutex_unlock(&fs->lock);
+	if (rc == 0 && !fs->vfs.read_only && fs->journal)
+		rc = ext2_journal_start(fs, dev->commit_ms ? dev->commit_ms : EXT2_COMMIT_MS);
 	if (rc < 0)
 		goto fail;
 	*out = &fs->vfs;
@@ -364,7 +448,6 @@ static int ext2_unmount(struct fs *vfs)
 {
 	struct ext2_fs *fs = EXT2(vfs);
 	mutex_lock(&fs->lock);
-	int rc = 0;
 	if (!fs->vfs.read_only) {
 		/* Pending releases in order first, then open unlinked files. */
 		ext2_deferred_drain(fs);
@@ -373,7 +456,13 @@ static int ext2_unmount(struct fs *vfs)
 	} else {
 		ext2_release_inodes(fs);
 	}
+	mutex_unlock(&fs->lock);
+	/* The last transaction committed and checkpointed: the log is empty. */
+	int rc = ext2_journal_stop(fs);
+	mutex_lock(&fs->lock);
 	if (!fs->vfs.read_only) {
+		fs->incompat &= ~EXT3_FEATURE_INCOMPAT_RECOVER;
+		st32(&fs->sb->s_feature_incompat, fs->incompat);
 		uint16_t state = fs->mount_state;
 		if (fs->had_errors)
 			state |= EXT2_ERROR_FS;
@@ -381,8 +470,10 @@ static int ext2_unmount(struct fs *vfs)
 		st32(&fs->sb->s_wtime, ext2_now());
 		ext2_sb_update_counts(fs);
 	}
-	if (!fs->vfs.dev->read_only)
-		rc = bcache_flush(fs->bc);
+	if (!fs->vfs.dev->read_only) {
+		int frc = bcache_flush(fs->bc);
+		rc = rc ? rc : frc;
+	}
 	mutex_unlock(&fs->lock);
 	release(fs);
 	return rc;
@@ -396,7 +487,7 @@ static int ext2_sync(struct fs *vfs)
 	if (!fs->vfs.read_only) {
 		st32(&fs->sb->s_wtime, ext2_now());
 		ext2_sb_update_counts(fs);
-		rc = ext2_checkpoint(fs);
+		rc = ext2_checkpoint(fs);     /* a commit with a journal (deferred.c) */
 	}
 	mutex_unlock(&fs->lock);
 	return rc;

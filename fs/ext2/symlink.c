@@ -57,7 +57,7 @@ ssize_t ext2_readlink(struct fs *vfs, uint64_t ino, char *buf, size_t size)
 	struct ext2_inode_info *ii;
 	if (ino > UINT32_MAX || !ext2_valid_ino(fs, (uint32_t)ino))
 		return -ENOENT;
-	mutex_lock(&fs->lock);
+	ext2_lock(fs);
 	ssize_t rc = ext2_iget(fs, (uint32_t)ino, &ii);
 	if (rc < 0)
 		goto out;

@@ -159,7 +159,7 @@ ssize_t ext2_getxattr(struct fs *vfs, uint64_t ino, const char *name, void *buf,
 		return prc;
 	struct ext2_inode_info *ii;
 	struct xattr_set s;
-	mutex_lock(&fs->lock);
+	ext2_lock(fs);
 	ssize_t rc = load(fs, ino, &ii, &s);
 	if (rc == 0) {
 		int i = find(&s, &xn);
@@ -187,7 +187,7 @@ ssize_t ext2_listxattr(struct fs *vfs, uint64_t ino, char *buf, size_t size)
 	struct ext2_fs *fs = EXT2(vfs);
 	struct ext2_inode_info *ii;
 	struct xattr_set s;
-	mutex_lock(&fs->lock);
+	ext2_lock(fs);
 	ssize_t rc = load(fs, ino, &ii, &s);
 	if (rc == 0) {
 		size_t len = 0;
@@ -339,7 +339,7 @@ int ext2_setxattr(struct fs *vfs, uint64_t ino, const char *name, const void *va
 		size = (size_t)len;
 	}
 	static const uint8_t empty[1];
-	mutex_lock(&fs->lock);
+	ext2_lock(fs);
 	rc = ext2_check_writable(fs);
 	if (rc == 0)
 		rc = change(fs, ino, &xn, value ? value : empty, size, flags);
@@ -355,7 +355,7 @@ int ext2_removexattr(struct fs *vfs, uint64_t ino, const char *name)
 	int rc = parse_name(name, &xn);
 	if (rc < 0)
 		return rc;
-	mutex_lock(&fs->lock);
+	ext2_lock(fs);
 	rc = ext2_check_writable(fs);
 	if (rc == 0)
 		rc = change(fs, ino, &xn, NULL, 0, 0);

@@ -10,6 +10,11 @@ generator, until SECONDS have passed or the file system stops answering
 a file under DIR/keep with random contents, fsyncs it and its directory,
 and only then appends "NAME MD5" to SYNCLOG (a host file): those files must
 survive any crash intact. Never writes outside DIR and SYNCLOG.
+
+With CRASH_CHURN_MORE=1 in the environment it also fills DIR/big with
+long names (a directory of many blocks: a dir_index image indexes it) and
+sets and removes user.* extended attributes of 10 to 600 bytes (in the
+inode or in an attribute block).
 """
 import hashlib
 import os
@@ -25,13 +30,17 @@ def main():
     os.makedirs(keep, exist_ok=True)
     dirs = [top]
     files = []
+    more = os.environ.get("CRASH_CHURN_MORE") == "1"
+    if more:
+        os.makedirs(os.path.join(top, "big"), exist_ok=True)
     end = time.monotonic() + seconds
     n = 0
     with open(synclog, "a") as log:
         while time.monotonic() < end:
             n += 1
             try:
-                step(rng, top, dirs, files, n)
+                if not (more and step_more(rng, top, files, n)):
+                    step(rng, top, dirs, files, n)
                 if n % 300 == 0:
                     name = "k%d" % n
                     data = rng.randbytes(rng.randrange(1, 200000))
@@ -51,6 +60,30 @@ def main():
                         return
                     continue
                 raise
+
+
+def step_more(rng, top, files, n):
+    """A big-directory or attribute step (True), or none (False)."""
+    op = rng.random()
+    if op < 0.15:                                    # a long name in the big directory
+        path = os.path.join(top, "big", "entry-with-a-long-name-%040d" % n)
+        with open(path, "wb") as f:
+            f.write(rng.randbytes(rng.choice((0, 100, 3000))))
+        files.append(path)
+        return True
+    if op < 0.30 and files:                          # set or remove an attribute
+        path = rng.choice(files)
+        name = "user.k%d" % rng.randrange(8)
+        try:
+            if rng.random() < 0.25:
+                os.removexattr(path, name)
+            else:
+                os.setxattr(path, name, rng.randbytes(rng.choice((10, 100, 600))))
+        except OSError as e:
+            if e.errno not in (61, 28):              # ENODATA, ENOSPC (no room for it)
+                raise
+        return True
+    return False
 
 
 def step(rng, top, dirs, files, n):

@@ -10,6 +10,9 @@
 # makes eviction happen.
 #
 #   crash_fuse IMG CACHE_KIB SEED     one run through the real mount
+#                                     ($CRASH_TF_OPTS: more -o options;
+#                                     the kill 1-4 s in, or from
+#                                     $CRASH_FUSE_MIN tenths for 3 s)
 #   crash_torofs IMG CACHE_KIB SEED   one run through toro-fs commands
 # Both leave in $CRASH_FSCK the e2fsck -fy output and set:
 #   CRASH_REPAIRS  answers e2fsck gave ("? yes")
@@ -73,7 +76,7 @@ crash_fuse() {   # img cache_kib seed
 	local img=$1 cache=$2 seed=$3 mnt=$W/crash.mnt.$3 log=$W/crash.synced
 	mkdir -p "$mnt"
 	: >"$log"
-	"$CRASH_TF" "$img" "$mnt" -f -o "cache_kib=$cache" >"$W/crash.tf.log" 2>&1 &
+	"$CRASH_TF" "$img" "$mnt" -f -o "cache_kib=$cache${CRASH_TF_OPTS:+,$CRASH_TF_OPTS}" >"$W/crash.tf.log" 2>&1 &
 	local tf=$!
 	local i
 	for i in $(seq 100); do mountpoint -q "$mnt" && break; sleep 0.1; done
@@ -86,7 +89,8 @@ crash_fuse() {   # img cache_kib seed
 	fi
 	python3 "$CRASH_CHURN" "$mnt" "$seed" 30 "$log" 2>"$W/crash.churn.err" &
 	local churn=$!
-	sleep "$(crash_delay "$seed" 10 40)"
+	local lo=${CRASH_FUSE_MIN:-10}
+	sleep "$(crash_delay "$seed" "$lo" $((lo + 30)))"
 	kill -9 "$tf"
 	wait "$tf" 2>/dev/null
 	# The churn dies before the unmount: after it, it would write into the

@@ -66,7 +66,7 @@ const struct command *find_command(const char *name)
 void print_usage(void)
 {
 	fprintf(stderr, "usage: toro-fs [--cpus N] [--mem MIB] IMAGE COMMAND [ARGS]\n"
-	                "       toro-fs mkfs IMAGE SIZE[K|M|G] [-b BLOCKSIZE]\n"
+	                "       toro-fs mkfs IMAGE SIZE[K|M|G] [-b BLOCKSIZE] [-j]\n"
 	                "commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(stderr, "  %-8s %-22s %s\n", commands[i].name, commands[i].args,

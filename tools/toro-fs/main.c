@@ -4,7 +4,7 @@
  * commands.c then does the work).
  *
  *   toro-fs [--cpus N] [--mem MIB] IMAGE COMMAND [ARGS]
- *   toro-fs mkfs IMAGE SIZE[K|M|G] [-b BLOCKSIZE]
+ *   toro-fs mkfs IMAGE SIZE[K|M|G] [-b BLOCKSIZE] [-j]
  */
 #include <errno.h>
 #include <fcntl.h>
