@@ -474,6 +474,7 @@ void tcp_count(const struct netbuf *nb, enum tcp_drop_reason why);
  * any CPU adds with TCP_COUNT (atomics); netstat.c reads them. */
 struct tcp_counters {
 	uint64_t retransmits;           /* segments sent again (timer, fast, SACK) */
+	uint64_t timeouts;              /* retransmission timeouts (RTO) that fired */
 	uint64_t syn_cookies;           /* SYN-ACKs with a cookie (backlog full) */
 	uint64_t challenge_acks;        /* RFC 5961 challenge ACKs sent */
 };

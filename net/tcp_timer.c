@@ -133,6 +133,7 @@ static void rtx_fire(struct net_timer *t)
 		return;
 	}
 	/* RFC 6298 §5.5-5.7: back off, resend the earliest unacked. */
+	TCP_COUNT(timeouts);
 	if (c->backoff < 16)
 		c->backoff++;
 	c->rtt_timing = false;
