@@ -166,7 +166,7 @@ struct transfer {
 	struct end server;
 	int accepted;
 	struct memlink_stats wire[2];
-	uint64_t retransmits, timeouts;
+	uint64_t retransmits, timeouts, tlp_probes, rack_lost;
 	uint32_t established_after;
 	uint64_t elapsed_ms;
 };
@@ -229,6 +229,8 @@ static int transfer_body(void *arg)
 	SysNetStats(-1, &ns);
 	t->retransmits = ns.tcp_retransmits;
 	t->timeouts = ns.tcp_timeouts;
+	t->tlp_probes = ns.tcp_tlp_probes;
+	t->rack_lost = ns.tcp_rack_lost;
 	t->established_after = ns.tcp_states[TNET_ESTABLISHED];
 	memlink_stats(memlink_current(), 0, &t->wire[0]);
 	memlink_stats(memlink_current(), 1, &t->wire[1]);
@@ -250,10 +252,12 @@ static void run_transfer(struct transfer *t, size_t ab_bytes, size_t ba_bytes)
 	t->ab = (struct stream){ 0xab, ab_bytes, 0, 0, -1 };
 	t->ba = (struct stream){ 0xba, ba_bytes, 0, 0, -1 };
 	cr_assert_eq(link_boot(2, &t->link, transfer_body, t), 0);
-	cr_log_info("%zu+%zu bytes in %lu ms, %lu retransmits, %lu RTOs; wire a->b sent %lu "
-	            "dropped %lu dup %lu reordered %lu refused %lu; b->a sent %lu dropped %lu\n",
+	cr_log_info("%zu+%zu bytes in %lu ms, %lu retransmits, %lu RTOs, %lu TLPs, %lu RACK-lost; "
+	            "wire a->b sent %lu dropped %lu dup %lu reordered %lu refused %lu; "
+	            "b->a sent %lu dropped %lu\n",
 	            ab_bytes, ba_bytes, (unsigned long)t->elapsed_ms, (unsigned long)t->retransmits,
-	            (unsigned long)t->timeouts,
+	            (unsigned long)t->timeouts, (unsigned long)t->tlp_probes,
+	            (unsigned long)t->rack_lost,
 	            (unsigned long)t->wire[0].sent, (unsigned long)t->wire[0].dropped,
 	            (unsigned long)t->wire[0].duplicated, (unsigned long)t->wire[0].reordered,
 	            (unsigned long)t->wire[0].refused, (unsigned long)t->wire[1].sent,
