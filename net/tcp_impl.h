@@ -129,6 +129,8 @@ uint32_t tcp_rtt_rto(const struct tcp_rtt *r, unsigned backoff);
 #define TCP_SEG_SACKED  0x01
 #define TCP_SEG_LOST    0x02            /* loss detection took it as lost */
 #define TCP_SEG_RETRANS 0x04            /* sent again since sent first or lost */
+#define TCP_SEG_RESENT  0x08            /* ever sent again: an ACK of it may be
+                                           the first send's (RACK) */
 
 struct tcp_sent_seg {
 	uint32_t seq, len;

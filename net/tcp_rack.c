@@ -33,7 +33,7 @@ void tcp_rack_delivered(struct tcp_rack *r, const struct tcp_sent_seg *s, uint64
 	uint32_t rtt_us = rtt_ns / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(rtt_ns / 1000);
 	if (rtt_us == 0)
 		rtt_us = 1;
-	bool resent = s->flags & TCP_SEG_RETRANS;
+	bool resent = s->flags & TCP_SEG_RESENT;
 	/* Step 2: a resent segment's delivery may be the first send's; a
 	 * round trip shorter than any seen says it was, and measures
 	 * nothing. Step 1 takes samples of first sends only (Karn). */

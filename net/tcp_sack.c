@@ -34,7 +34,7 @@ void tcp_sack_free(struct tcp_sackboard *sb)
 void tcp_sack_clear(struct tcp_sackboard *sb)
 {
 	for (uint32_t i = 0; i < sb->n; i++)
-		sb->seg[sb->head + i].flags = 0;
+		sb->seg[sb->head + i].flags &= TCP_SEG_RESENT;
 	sb->sacked = sb->lost = sb->retrans = 0;
 }
 
@@ -43,7 +43,9 @@ static struct tcp_sent_seg *seg_at(const struct tcp_sackboard *sb, uint32_t i)
 	return &sb->seg[sb->head + i];
 }
 
-/* set_flags / clear_flags: change s's flags, keeping the byte counts. */
+/* count_flags: add or take len bytes to the counts of the flags (SACKED,
+ * LOST, RETRANS: the first three bits). set_flags / clear_flags: change
+ * s's flags, keeping the counts. */
 static void count_flags(struct tcp_sackboard *sb, uint8_t flags, uint32_t len, bool add)
 {
 	uint32_t *cnt[3] = { &sb->sacked, &sb->lost, &sb->retrans };
@@ -130,7 +132,7 @@ static void append(struct tcp_sackboard *sb, uint32_t seq, uint32_t len, uint64_
 {
 	struct tcp_sent_seg *last = sb->n ? seg_at(sb, sb->n - 1) : NULL;
 	if (!room_for(sb)) {
-		if (last && last->flags == 0 && last->seq + last->len == seq) {
+		if (last && !last->flags && last->seq + last->len == seq) {
 			last->len += len;
 			last->xmit_ns = now_ns;
 		}
@@ -162,7 +164,7 @@ void tcp_sack_sent(struct tcp_sackboard *sb, uint32_t seq, uint32_t len, uint32_
 		if (!seq_lt(s->seq, seq + len))
 			break;
 		s->xmit_ns = now_ns;
-		set_flags(sb, s, TCP_SEG_RETRANS);
+		set_flags(sb, s, TCP_SEG_RETRANS | TCP_SEG_RESENT);
 	}
 }
 
