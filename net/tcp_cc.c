@@ -116,8 +116,15 @@ bool tcp_cc_recovery_ack(struct tcp_conn *c, uint32_t ack, uint32_t acked)
 		c->dupacks = 0;
 		return false;
 	}
-	if (c->sack_ok)
-		return false;   /* RFC 6675: the scoreboard finds the next hole */
+	if (c->sack_ok) {
+		/* RFC 6675: the scoreboard finds what to resend. Recovery
+		 * entered within an RTO's window (tcp_cc_loss) goes on in
+		 * slow start, as after an RTO (RFC 8985 §6.3); in fast
+		 * recovery cwnd is ssthresh already. */
+		if (c->cwnd < c->ssthresh)
+			c->cwnd += acked < 2u * c->mss ? acked : 2u * c->mss;
+		return false;
+	}
 	/* Partial acknowledgment: deflate by what was acked, add back one
 	 * MSS if that was at least one; the caller resends the next hole. */
 	c->cwnd = c->cwnd > acked ? c->cwnd - acked : c->mss;
