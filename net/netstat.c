@@ -56,6 +56,9 @@ int SysNetStats(int netif, struct TNetStats *out)
 	out->tcp_retransmits = LOAD(tcp_counters.retransmits);
 	out->tcp_syn_cookies = LOAD(tcp_counters.syn_cookies);
 	out->tcp_challenge_acks = LOAD(tcp_counters.challenge_acks);
+	out->tcp_timeouts = LOAD(tcp_counters.timeouts);
+	out->tcp_tlp_probes = LOAD(tcp_counters.tlp_probes);
+	out->tcp_rack_lost = LOAD(tcp_counters.rack_lost);
 	tcp_count_states(out->tcp_states);
 	return 0;
 }
@@ -84,9 +87,11 @@ void net_print_stats(void)
 	}
 	if (SysNetStats(-1, &s) < 0)
 		memset(&s, 0, sizeof(s));
-	kprintf("netstat: tcp retransmits=%lu syn_cookies=%lu challenge_acks=%lu\n",
+	kprintf("netstat: tcp retransmits=%lu syn_cookies=%lu challenge_acks=%lu timeouts=%lu "
+	        "tlp_probes=%lu rack_lost=%lu\n",
 	        (unsigned long)s.tcp_retransmits, (unsigned long)s.tcp_syn_cookies,
-	        (unsigned long)s.tcp_challenge_acks);
+	        (unsigned long)s.tcp_challenge_acks, (unsigned long)s.tcp_timeouts,
+	        (unsigned long)s.tcp_tlp_probes, (unsigned long)s.tcp_rack_lost);
 	const uint32_t *n = s.tcp_states;
 	kprintf("netstat: tcp_states closed=%u listen=%u syn_sent=%u syn_received=%u "
 	        "established=%u fin_wait_1=%u fin_wait_2=%u close_wait=%u closing=%u "

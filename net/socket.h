@@ -126,6 +126,9 @@ struct TNetStats {
 	uint64_t udp_dropped;               /* a socket's receive queue full */
 	/* Of the whole TCP layer. */
 	uint64_t tcp_retransmits, tcp_syn_cookies, tcp_challenge_acks;
+	uint64_t tcp_timeouts;              /* retransmission timeouts that fired */
+	uint64_t tcp_tlp_probes;            /* tail loss probes sent (RFC 8985) */
+	uint64_t tcp_rack_lost;             /* segments RACK took as lost */
 	uint32_t tcp_states[TNET_STATES];   /* connections in each state now */
 };
 

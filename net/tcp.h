@@ -12,6 +12,8 @@
  *   tcp_options.c  MSS, window scale, SACK-permitted, timestamps
  *   tcp_seq.h      sequence arithmetic with wrap-around
  *   tcp_cc.c       congestion control: NewReno (RFC 5681, 6582), IW 10
+ *   tcp_sack.c     the sender's SACK scoreboard, a record per segment sent
+ *   tcp_rack.c     loss detection with SACK: RACK-TLP (RFC 8985)
  *   tcp_listen.c   listeners, SYN backlog, SYN cookies
  *   tcp_sock.c     the calls below
  *

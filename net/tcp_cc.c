@@ -4,8 +4,11 @@
  * of 10 segments (RFC 6928); above ssthresh CUBIC's growth and cut
  * (tcp_cubic.c, RFC 9438), or Reno's (RFC 5681) with TCP_CC_CUBIC off;
  * fast retransmit and recovery: NewReno with partial ACKs (RFC 6582), or
- * SACK-based (RFC 6675, tcp_sack.c) when the peer offers SACK.
+ * SACK-based (RFC 6675, tcp_sack.c) when the peer offers SACK, with
+ * RACK-TLP (RFC 8985, tcp_rack.c) deciding what is lost.
  */
+#include <string.h>
+
 #include "tcp_impl.h"
 
 void tcp_cc_init(struct tcp_conn *c)
@@ -17,7 +20,9 @@ void tcp_cc_init(struct tcp_conn *c)
 	c->dupacks = 0;
 	c->in_recovery = false;
 	c->recover = c->iss;
-	tcp_sack_reset(&c->sb, c->snd_una);
+	tcp_sack_clear(&c->sb);
+	memset(&c->rack, 0, sizeof(c->rack));
+	c->rack.fack = c->snd_una;
 }
 
 /* reduced_ssthresh: the ssthresh after a congestion signal. */
@@ -56,7 +61,6 @@ static void enter_recovery(struct tcp_conn *c)
 		/* RFC 6675 §5 step 4: cwnd = ssthresh; the scoreboard, not
 		 * inflation, decides what may go. */
 		c->cwnd = c->ssthresh;
-		c->sb.high_rxt = c->snd_una;
 	} else {
 		c->cwnd = c->ssthresh + 3u * c->mss;    /* RFC 6582 §3.2 step 2 */
 	}
@@ -69,7 +73,9 @@ bool tcp_cc_dupack(struct tcp_conn *c)
 			c->cwnd += c->mss;      /* RFC 6582 §3.2 step 3: inflate */
 		return false;
 	}
-	if (++c->dupacks != 3)
+	/* With SACK, RACK decides what is lost (tcp_rack.c); the count
+	 * serves limited transmit only. */
+	if (++c->dupacks != 3 || c->sack_ok)
 		return false;
 	/* RFC 6582 §3.2 step 2: only if the ACK covers more than recover,
 	 * so one loss event does not cut the window twice. */
@@ -79,14 +85,25 @@ bool tcp_cc_dupack(struct tcp_conn *c)
 	return true;
 }
 
-bool tcp_cc_sack_lost(struct tcp_conn *c)
+bool tcp_cc_loss(struct tcp_conn *c)
 {
-	if (c->in_recovery || c->sb.sacked < 3u * c->mss)
+	if (c->in_recovery)
 		return false;
-	if (!seq_gt(c->snd_una - 1, c->recover) && c->recover != c->iss)
-		return false;
-	enter_recovery(c);
+	/* RFC 6582's rule, one cut per window: a loss among what was sent
+	 * before the last cut (or RTO) is repaired without another. */
+	if (seq_gt(c->snd_una, c->recover) || c->recover == c->iss)
+		enter_recovery(c);
+	else
+		c->in_recovery = true;
 	return true;
+}
+
+void tcp_cc_tlp_repaired(struct tcp_conn *c)
+{
+	if (c->in_recovery)
+		return;
+	c->ssthresh = reduced_ssthresh(c);
+	c->cwnd = c->ssthresh;
 }
 
 bool tcp_cc_recovery_ack(struct tcp_conn *c, uint32_t ack, uint32_t acked)
@@ -99,8 +116,15 @@ bool tcp_cc_recovery_ack(struct tcp_conn *c, uint32_t ack, uint32_t acked)
 		c->dupacks = 0;
 		return false;
 	}
-	if (c->sack_ok)
-		return false;   /* RFC 6675: the scoreboard finds the next hole */
+	if (c->sack_ok) {
+		/* RFC 6675: the scoreboard finds what to resend. Recovery
+		 * entered within an RTO's window (tcp_cc_loss) goes on in
+		 * slow start, as after an RTO (RFC 8985 §6.3); in fast
+		 * recovery cwnd is ssthresh already. */
+		if (c->cwnd < c->ssthresh)
+			c->cwnd += acked < 2u * c->mss ? acked : 2u * c->mss;
+		return false;
+	}
 	/* Partial acknowledgment: deflate by what was acked, add back one
 	 * MSS if that was at least one; the caller resends the next hole. */
 	c->cwnd = c->cwnd > acked ? c->cwnd - acked : c->mss;
@@ -118,5 +142,7 @@ void tcp_cc_timeout(struct tcp_conn *c)
 	c->in_recovery = false;
 	c->dupacks = 0;
 	c->recover = c->snd_max;
-	tcp_sack_reset(&c->sb, c->snd_una);
+	tcp_sack_clear(&c->sb);
+	c->rack.reo_due_ns = c->rack.pto_due_ns = 0;
+	c->rack.tlp_out = false;
 }

@@ -234,6 +234,7 @@ void tcp_conn_maybe_free(struct tcp_conn *c)
 	tcp_port_unbind(c);
 	tcp_rcv_purge(c);
 	kfree(c->sbuf);
+	tcp_sack_free(&c->sb);
 	kfree(c);
 	__atomic_sub_fetch(&conns_alive, 1, __ATOMIC_RELAXED);
 }

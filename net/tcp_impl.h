@@ -123,30 +123,92 @@ void tcp_rtt_sample(struct tcp_rtt *r, uint32_t r_us);
 /* tcp_rtt_rto: the timeout after backoff doublings (§5.5), clamped. */
 uint32_t tcp_rtt_rto(const struct tcp_rtt *r, unsigned backoff);
 
-/* ---- SACK scoreboard (tcp_sack.c), RFC 6675 -------------------------- */
+/* ---- SACK scoreboard (tcp_sack.c), RFC 2018 / RFC 6675 ---------------- */
 
-#define TCP_SACK_SCOREBOARD 8
+/* A data segment sent and not yet cumulatively acked. */
+#define TCP_SEG_SACKED  0x01
+#define TCP_SEG_LOST    0x02            /* loss detection took it as lost */
+#define TCP_SEG_RETRANS 0x04            /* sent again since sent first or lost */
+#define TCP_SEG_RESENT  0x08            /* ever sent again: an ACK of it may be
+                                           the first send's (RACK) */
 
-struct tcp_sackboard {
-	uint8_t n;                      /* ranges, sorted, disjoint, > SND.UNA */
-	struct { uint32_t left, right; } blk[TCP_SACK_SCOREBOARD];
-	uint32_t sacked;                /* bytes they cover */
-	uint32_t high_rxt;              /* RFC 6675 HighRxt: resent up to here */
+struct tcp_sent_seg {
+	uint32_t seq, len;
+	uint64_t xmit_ns;               /* when last sent */
+	uint8_t flags;
 };
 
-void tcp_sack_reset(struct tcp_sackboard *sb, uint32_t snd_una);
-/* tcp_sack_update: forget what snd_una passed, add o's SACK blocks that
- * lie in (snd_una, snd_max]; true if they SACK octets not SACKed before. */
-bool tcp_sack_update(struct tcp_sackboard *sb, uint32_t snd_una, uint32_t snd_max,
-                     const struct tcp_opts *o);
-/* tcp_sack_high: the end of the highest SACKed range, if any. */
-bool tcp_sack_high(const struct tcp_sackboard *sb, uint32_t *high);
-/* tcp_sack_next_hole: the first octets not SACKed, from HighRxt (or
- * snd_una) up to the next SACKed range (RFC 6675 NextSeg rule 1). */
-bool tcp_sack_next_hole(const struct tcp_sackboard *sb, uint32_t snd_una, uint32_t *seq,
-                        uint32_t *len);
+/* Records seg[head .. head + n) of cap, in sequence order, disjoint. */
+struct tcp_sackboard {
+	struct tcp_sent_seg *seg;       /* kmalloc'd; NULL until the first */
+	uint32_t head, n, cap;
+	uint32_t sacked, lost, retrans; /* bytes of the records with each flag */
+};
+
+struct tcp_rack;
+
+void tcp_sack_free(struct tcp_sackboard *sb);
+/* tcp_sack_clear: forget every SACK, loss and resend mark (after an RTO:
+ * RFC 2018 §8, the receiver may have thrown SACKed data away). */
+void tcp_sack_clear(struct tcp_sackboard *sb);
+/* tcp_sack_sent: [seq, seq + len) went out at now_ns: new records (one per
+ * mss) past the last one, or the records it covers marked resent. */
+void tcp_sack_sent(struct tcp_sackboard *sb, uint32_t seq, uint32_t len, uint32_t mss,
+                   uint64_t now_ns);
+/* tcp_sack_update: the peer acked up to snd_una and SACKed o's blocks
+ * within (snd_una, snd_max]; each segment this delivers (first cumulative
+ * ACK or SACK) goes to tcp_rack_delivered. True if any was newly SACKed. */
+bool tcp_sack_update(struct tcp_sackboard *sb, struct tcp_rack *rack, uint32_t snd_una,
+                     uint32_t snd_max, const struct tcp_opts *o, uint64_t now_ns);
+/* tcp_sack_lost: mark s lost (to be resent, again if it was). */
+void tcp_sack_lost(struct tcp_sackboard *sb, struct tcp_sent_seg *s);
+/* tcp_sack_next_lost: the first segment marked lost and not resent since
+ * (RFC 6675 NextSeg rule 1, with RACK's loss marks), or NULL. */
+struct tcp_sent_seg *tcp_sack_next_lost(const struct tcp_sackboard *sb);
 /* tcp_sack_pipe: octets taken to be in the network (RFC 6675 SetPipe). */
 uint32_t tcp_sack_pipe(const struct tcp_sackboard *sb, uint32_t snd_una, uint32_t snd_max);
+
+/* ---- RACK-TLP loss detection (tcp_rack.c), RFC 8985 ------------------- */
+
+#define TCP_TLP_WCDELACK_US 200000u     /* §7.2 WCDelAckT: worst-case delayed ACK */
+
+struct tcp_rack {
+	/* RACK.xmit_ts / end_seq: the most recently sent segment delivered;
+	 * RACK.rtt its round trip; RACK.fack the highest end delivered. */
+	uint64_t xmit_ns;
+	uint32_t end_seq;
+	uint32_t rtt_us, min_rtt_us;    /* 0: no sample yet */
+	uint32_t fack;
+	bool reordering_seen;
+	/* Timers (one net_timer, tcp_conn.rack_timer): 0 when not armed. */
+	uint64_t reo_due_ns;            /* the reordering window of a segment ends */
+	uint64_t pto_due_ns;            /* probe timeout (TLP, §7.2) */
+	/* TLP.end_seq, when tlp_out: a probe is unanswered. */
+	bool tlp_out, tlp_is_retrans;
+	uint32_t tlp_end_seq;
+};
+
+/* tcp_rack_delivered: s was acked or SACKed for the first time now
+ * (§6.2 steps 2-3: RACK.xmit_ts, RACK.rtt, reordering). */
+void tcp_rack_delivered(struct tcp_rack *r, const struct tcp_sent_seg *s, uint64_t now_ns);
+/* tcp_rack_reo_wnd_us: the reordering window now (§6.2 step 4). */
+uint32_t tcp_rack_reo_wnd_us(const struct tcp_conn *c);
+/* tcp_rack_detect_loss: mark lost what was sent a RACK.rtt + reo_wnd
+ * before the latest delivered segment (§6.2 step 5); the number marked.
+ * *wait_ns: 0, or how long until the last one not yet marked would be. */
+unsigned tcp_rack_detect_loss(struct tcp_conn *c, uint64_t now_ns, uint64_t *wait_ns);
+/* tcp_rack_ack: after an ACK went through the scoreboard (c->sack_ok):
+ * the TLP's answer, loss detection and its timer; loss found starts
+ * recovery and its first resend. */
+void tcp_rack_ack(struct tcp_conn *c, const struct tcp_seg *s, uint64_t now_ns);
+/* tcp_tlp_schedule: arm the probe timeout if §7.2's conditions hold
+ * (after sending new data or taking an ACK). */
+void tcp_tlp_schedule(struct tcp_conn *c, uint64_t now_ns);
+/* tcp_rack_timeout: the RACK timer's work due at now_ns: losses after
+ * the reordering window, or the loss probe. tcp_tlp_due: whether a probe
+ * is due (the RTO timer, due at the same time, lets it go first). */
+void tcp_rack_timeout(struct tcp_conn *c, uint64_t now_ns);
+bool tcp_tlp_due(const struct tcp_conn *c, uint64_t now_ns);
 
 /* ---- Secrets (tcp_isn.c) ------------------------------------------------ */
 
@@ -285,6 +347,7 @@ struct tcp_conn {
 	uint32_t cubic_w_max, cubic_w_last_max, cubic_k_ms, cubic_w_est;
 	uint64_t cubic_epoch_ns;        /* 0: no epoch (tcp_cubic.c) */
 	struct tcp_sackboard sb;        /* when sack_ok */
+	struct tcp_rack rack;           /* when sack_ok */
 	uint32_t last_ooo_seq;          /* receiver: latest out-of-order arrival */
 
 	/* The rtx and delack timers are lazy: rtx_due_ns / delack_due_ns say
@@ -296,6 +359,7 @@ struct tcp_conn {
 	struct net_timer delack_timer;
 	uint64_t rtx_due_ns, delack_due_ns;
 	struct net_timer keep_timer;    /* keep-alive, FIN-WAIT-2, TIME-WAIT */
+	struct net_timer rack_timer;    /* RACK's reordering window, TLP (tcp_rack.c) */
 	bool persisting;
 
 	struct waitq wait;              /* tcp_waitq */
@@ -411,8 +475,13 @@ void tcp_send_raw(ip4_addr src, uint16_t sport, ip4_addr dst, uint16_t dport,
                   const struct tcp_opts *o);
 /* tcp_retransmit_first: resend the segment at snd_una (fast retransmit). */
 void tcp_retransmit_first(struct tcp_conn *c);
-/* tcp_sack_fast_retransmit: on entering SACK recovery, the first hole. */
+/* tcp_sack_fast_retransmit: on entering SACK recovery, the first segment
+ * marked lost, whatever the pipe (RFC 6675 §5 step 4.3). */
 void tcp_sack_fast_retransmit(struct tcp_conn *c);
+/* tcp_tlp_send_probe: a loss probe (RFC 8985 §7.3): a new segment if the
+ * windows allow one, else the last segment sent again; true if one went
+ * and it was a resend in *resent. */
+bool tcp_tlp_send_probe(struct tcp_conn *c, bool *resent);
 /* tcp_persist_probe: one byte beyond a zero window (RFC 9293 §3.8.6.1). */
 void tcp_persist_probe(struct tcp_conn *c);
 /* tcp_sbuf_limit: the size the send ring may reach: sndbuf, or with
@@ -440,6 +509,8 @@ void tcp_delack_stop(struct tcp_conn *c);
 void tcp_delack_arm(struct tcp_conn *c);
 void tcp_persist_arm(struct tcp_conn *c);
 void tcp_keep_arm(struct tcp_conn *c);          /* by state: keep-alive, FW2, TW */
+/* tcp_rack_timer_arm: the RACK timer fires by due_ns (lazily, as rtx). */
+void tcp_rack_timer_arm(struct tcp_conn *c, uint64_t due_ns);
 
 /* ---- tcp_cc.c ----------------------------------------------------------- */
 
@@ -452,10 +523,12 @@ bool tcp_cc_dupack(struct tcp_conn *c);
 /* tcp_cc_recovery_ack: new data acked during recovery; true if partial. */
 bool tcp_cc_recovery_ack(struct tcp_conn *c, uint32_t ack, uint32_t acked);
 void tcp_cc_timeout(struct tcp_conn *c);
-/* tcp_cc_sack_lost: with SACK, enough is SACKed above SND.UNA to take the
- * first hole as lost before three duplicates came (RFC 6675 §5 IsLost);
- * enters recovery and returns true. */
-bool tcp_cc_sack_lost(struct tcp_conn *c);
+/* tcp_cc_loss: loss detection (RACK) found a loss: enter recovery unless
+ * in it or still within the last one's window (RFC 6582 "recover");
+ * true if entered. tcp_cc_tlp_repaired: a loss probe's resend repaired a
+ * loss outside recovery (RFC 8985 §7.4.2): the window is cut as for one. */
+bool tcp_cc_loss(struct tcp_conn *c);
+void tcp_cc_tlp_repaired(struct tcp_conn *c);
 /* tcp_cubic.c (RFC 9438): the window growth above ssthresh, the cut on
  * congestion (returns the new ssthresh), and the pure formulas: K from
  * W_max and the window after the cut; W_cubic(t). Bytes, milliseconds. */
@@ -474,11 +547,15 @@ void tcp_count(const struct netbuf *nb, enum tcp_drop_reason why);
  * any CPU adds with TCP_COUNT (atomics); netstat.c reads them. */
 struct tcp_counters {
 	uint64_t retransmits;           /* segments sent again (timer, fast, SACK) */
+	uint64_t timeouts;              /* retransmission timeouts (RTO) that fired */
+	uint64_t tlp_probes;            /* tail loss probes sent (RFC 8985 §7) */
+	uint64_t rack_lost;             /* segments RACK marked lost */
 	uint64_t syn_cookies;           /* SYN-ACKs with a cookie (backlog full) */
 	uint64_t challenge_acks;        /* RFC 5961 challenge ACKs sent */
 };
 extern struct tcp_counters tcp_counters;
-#define TCP_COUNT(field) __atomic_add_fetch(&tcp_counters.field, 1, __ATOMIC_RELAXED)
+#define TCP_COUNT(field) TCP_COUNT_N(field, 1)
+#define TCP_COUNT_N(field, n) __atomic_add_fetch(&tcp_counters.field, (n), __ATOMIC_RELAXED)
 #define TCP_STATE_COUNT (TCP_TIME_WAIT + 1)
 /* tcp_count_states: how many connections are in each state now (the
  * listeners and the connection table; a snapshot, states read unlocked). */

@@ -106,6 +106,7 @@ void tcp_set_state(struct tcp_conn *c, enum tcp_state st)
 		 * a second would otherwise hold each one's send ring (16 KiB at
 		 * least) for a minute, and run out of memory. */
 		tcp_sbuf_release(c);
+		tcp_sack_free(&c->sb);
 		break;
 	case TCP_CLOSED:
 		tcp_timers_cancel(c);
@@ -327,7 +328,8 @@ static bool ack_input(struct tcp_conn *c, struct tcp_seg *s)
 		if (seq_lt(c->snd_nxt, ack))
 			c->snd_nxt = ack;
 		if (c->sack_ok)
-			tcp_sack_update(&c->sb, c->snd_una, c->snd_max, &s->opts);
+			tcp_sack_update(&c->sb, &c->rack, c->snd_una, c->snd_max, &s->opts,
+			                hal_clock_ns());
 		if (c->rtt_timing && seq_geq(ack, c->rtt_seq)) {
 			tcp_rtt_sample(&c->rtt, (uint32_t)((hal_clock_ns() - c->rtt_start_ns) / 1000));
 			c->rtt_timing = false;
@@ -341,30 +343,29 @@ static bool ack_input(struct tcp_conn *c, struct tcp_seg *s)
 			}
 		} else {
 			tcp_cc_ack(c, acked);
-			if (c->sack_ok && tcp_cc_sack_lost(c))
-				tcp_sack_fast_retransmit(c);
 		}
 		/* RFC 6298 §5.2-5.3. */
 		if (c->snd_una == c->snd_max)
 			tcp_rtx_stop(c);
 		else
 			tcp_rtx_arm(c);
+		if (c->sack_ok)
+			tcp_rack_ack(c, s, hal_clock_ns());
 		waitq_wake_all(&c->wait);       /* room in the send buffer */
 	} else if (ack == c->snd_una && c->snd_una != c->snd_max) {
 		/* RFC 5681 §2 duplicate ACK: no data, no window change; or,
 		 * with SACK, one that SACKs more (RFC 6675 §2 note: data
 		 * riding on it does not matter then). */
 		bool more_sacked = c->sack_ok && s->opts.nsack &&
-		                   tcp_sack_update(&c->sb, c->snd_una, c->snd_max, &s->opts);
+		                   tcp_sack_update(&c->sb, &c->rack, c->snd_una, c->snd_max,
+		                                   &s->opts, hal_clock_ns());
 		bool plain_dup = s->len == 0 && !(s->flags & (TCP_SYN | TCP_FIN)) && wnd == c->snd_wnd;
-		if (more_sacked || plain_dup) {
-			if (tcp_cc_dupack(c) || (c->sack_ok && tcp_cc_sack_lost(c))) {
-				if (c->sack_ok)
-					tcp_sack_fast_retransmit(c);
-				else
-					tcp_retransmit_first(c);
-			}
-		}
+		/* Without SACK the third starts fast retransmit; with it,
+		 * RACK finds the losses. */
+		if ((more_sacked || plain_dup) && tcp_cc_dupack(c))
+			tcp_retransmit_first(c);
+		if (c->sack_ok)
+			tcp_rack_ack(c, s, hal_clock_ns());
 	}
 	c->retries = 0;
 	/* Window update (§3.10.7.4, SND.WL1/WL2). */

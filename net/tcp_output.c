@@ -318,6 +318,8 @@ static void send_data_seg(struct tcp_conn *c, uint32_t seq, uint32_t len, bool f
 	if (len && seq + len == c->sbuf_seq + c->sbuf_len)
 		flags |= TCP_PSH;
 	out_seg(c, seq, len, flags);
+	if (c->sack_ok && len)
+		tcp_sack_sent(&c->sb, seq, len, c->mss, hal_clock_ns());
 	if (fin) {
 		c->fin_sent = true;
 		c->fin_seq = seq + len;
@@ -338,52 +340,65 @@ void tcp_retransmit_first(struct tcp_conn *c)
 	send_data_seg(c, c->snd_una, len, fin);
 }
 
-/* sack_resend: during SACK recovery, resend holes while the pipe leaves
- * room in cwnd (RFC 6675 §5 step C, NextSeg rule 1); true if any went. */
+/* resend_lost: send s (a segment marked lost) again, at most an MSS of
+ * it (the rest stays marked); false if only the FIN is left of it. */
+static bool resend_lost(struct tcp_conn *c, const struct tcp_sent_seg *s)
+{
+	uint32_t seq = s->seq, len = s->len < c->mss ? s->len : c->mss;
+	uint32_t off = seq - c->sbuf_seq;
+	if (off >= c->sbuf_len)
+		return false;
+	if (len > c->sbuf_len - off)
+		len = c->sbuf_len - off;
+	TCP_COUNT(retransmits);
+	c->rtt_timing = false;          /* Karn: no sample across a resend */
+	send_data_seg(c, seq, len, false);
+	return true;
+}
+
+/* sack_resend: during SACK recovery, resend what is marked lost while
+ * the pipe leaves room in cwnd (RFC 6675 §5 step C, NextSeg rule 1);
+ * true if any went. Each resend clears its mark, so the loop ends. */
 static bool sack_resend(struct tcp_conn *c)
 {
 	bool sent = false;
-	uint32_t seq, len;
+	const struct tcp_sent_seg *s;
 	while (tcp_sack_pipe(&c->sb, c->snd_una, c->snd_max) + c->mss <= c->cwnd &&
-	       tcp_sack_next_hole(&c->sb, c->snd_una, &seq, &len)) {
-		if (len > c->mss)
-			len = c->mss;
-		uint32_t off = seq - c->sbuf_seq;
-		if (off >= c->sbuf_len)
-			break;          /* only the FIN is missing: the timer resends it */
-		if (len > c->sbuf_len - off)
-			len = c->sbuf_len - off;
-		TCP_COUNT(retransmits);
-		c->rtt_timing = false;
-		send_data_seg(c, seq, len, false);
-		c->sb.high_rxt = seq + len;
+	       (s = tcp_sack_next_lost(&c->sb)) && resend_lost(c, s))
 		sent = true;
-	}
 	return sent;
 }
 
 void tcp_sack_fast_retransmit(struct tcp_conn *c)
 {
-	/* RFC 6675 §5 step 4.3: the first segment taken as lost goes now,
-	 * whatever the pipe. */
-	uint32_t seq, len;
-	if (!tcp_sack_next_hole(&c->sb, c->snd_una, &seq, &len)) {
-		seq = c->snd_una;
-		len = c->mss;
+	const struct tcp_sent_seg *s = tcp_sack_next_lost(&c->sb);
+	if (!s || !resend_lost(c, s))
+		tcp_retransmit_first(c);
+}
+
+bool tcp_tlp_send_probe(struct tcp_conn *c, bool *resent)
+{
+	/* New data if there is some and the peer's window takes it. */
+	uint32_t off = c->snd_nxt - c->sbuf_seq;
+	uint32_t avail = c->sbuf_len > off ? c->sbuf_len - off : 0;
+	uint32_t flight = c->snd_nxt - c->snd_una;
+	uint32_t usable = c->snd_wnd > flight ? c->snd_wnd - flight : 0;
+	uint32_t len = avail < c->mss ? avail : c->mss;
+	if (len > usable)
+		len = usable;
+	if (len && c->snd_nxt == c->snd_max) {
+		send_data_seg(c, c->snd_nxt, len, false);
+		c->snd_nxt += len;
+		c->snd_max = c->snd_nxt;
+		*resent = false;
+		return true;
 	}
-	if (len > c->mss)
-		len = c->mss;
-	uint32_t off = seq - c->sbuf_seq;
-	if (off >= c->sbuf_len) {
-		tcp_retransmit_first(c);        /* only the FIN */
-		return;
-	}
-	if (len > c->sbuf_len - off)
-		len = c->sbuf_len - off;
-	TCP_COUNT(retransmits);
-	c->rtt_timing = false;
-	send_data_seg(c, seq, len, false);
-	c->sb.high_rxt = seq + len;
+	/* Else the last segment sent, again. */
+	if (!c->sb.n)
+		return false;
+	const struct tcp_sent_seg *last = &c->sb.seg[c->sb.head + c->sb.n - 1];
+	*resent = true;
+	return resend_lost(c, last);
 }
 
 void tcp_output(struct tcp_conn *c)
@@ -469,6 +484,8 @@ void tcp_output(struct tcp_conn *c)
 		if (fin)
 			break;
 	}
+	if (sent)
+		tcp_tlp_schedule(c, hal_clock_ns());
 	if (!sent && c->ack_now)
 		tcp_send_ack(c);
 	/* Zero window with data waiting and nothing in flight to bring an

@@ -7,6 +7,9 @@
  *   delack_timer  the delayed ACK (RFC 9293 §3.8.6.3: at most 40 ms here)
  *   keep_timer    by state: keep-alive probes (§3.8.4), the FIN-WAIT-2
  *                 limit after close, TIME-WAIT's 2 MSL
+ *   rack_timer    RACK-TLP's (tcp_rack.c): the end of a reordering window,
+ *                 the tail loss probe; lazy as rtx_timer, due at the
+ *                 earlier of rack.reo_due_ns and rack.pto_due_ns
  */
 #include <errno.h>
 
@@ -15,12 +18,14 @@
 static void rtx_fire(struct net_timer *t);
 static void delack_fire(struct net_timer *t);
 static void keep_fire(struct net_timer *t);
+static void rack_fire(struct net_timer *t);
 
 void tcp_timers_init(struct tcp_conn *c)
 {
 	net_timer_init(&c->rtx_timer, rtx_fire);
 	net_timer_init(&c->delack_timer, delack_fire);
 	net_timer_init(&c->keep_timer, keep_fire);
+	net_timer_init(&c->rack_timer, rack_fire);
 }
 
 void tcp_timers_cancel(struct tcp_conn *c)
@@ -29,6 +34,8 @@ void tcp_timers_cancel(struct tcp_conn *c)
 	net_timer_cancel(&c->rtx_timer);
 	net_timer_cancel(&c->delack_timer);
 	net_timer_cancel(&c->keep_timer);
+	c->rack.reo_due_ns = c->rack.pto_due_ns = 0;
+	net_timer_cancel(&c->rack_timer);
 }
 
 /* lazy_arm: make t fire by due (see tcp_impl.h on lazy timers). */
@@ -66,6 +73,11 @@ void tcp_rtx_stop(struct tcp_conn *c)
 void tcp_delack_stop(struct tcp_conn *c)
 {
 	c->delack_due_ns = 0;
+}
+
+void tcp_rack_timer_arm(struct tcp_conn *c, uint64_t due_ns)
+{
+	lazy_arm(&c->rack_timer, due_ns);
 }
 
 void tcp_persist_arm(struct tcp_conn *c)
@@ -123,6 +135,12 @@ static void rtx_fire(struct net_timer *t)
 	}
 	if (c->snd_una == c->snd_max)
 		return;         /* everything acked meanwhile */
+	if (tcp_tlp_due(c, hal_clock_ns())) {
+		/* The loss probe was due as soon (its timeout is capped at
+		 * the RTO's): it goes first, and re-arms this timer. */
+		tcp_rack_timeout(c, hal_clock_ns());
+		return;
+	}
 	unsigned limit = c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED ?
 	                 TCP_SYN_RETRIES : TCP_DATA_RETRIES;
 	if (++c->retries > limit) {
@@ -133,6 +151,7 @@ static void rtx_fire(struct net_timer *t)
 		return;
 	}
 	/* RFC 6298 §5.5-5.7: back off, resend the earliest unacked. */
+	TCP_COUNT(timeouts);
 	if (c->backoff < 16)
 		c->backoff++;
 	c->rtt_timing = false;
@@ -188,4 +207,19 @@ static void keep_fire(struct net_timer *t)
 	default:
 		return;
 	}
+}
+
+static void rack_fire(struct net_timer *t)
+{
+	struct tcp_conn *c = container_of(t, struct tcp_conn, rack_timer);
+	uint64_t reo = c->rack.reo_due_ns, pto = c->rack.pto_due_ns;
+	uint64_t due = !reo ? pto : !pto ? reo : reo < pto ? reo : pto;
+	if (!due)
+		return;
+	uint64_t now = hal_clock_ns();
+	if (now < due) {
+		net_timer_arm(t, due);
+		return;
+	}
+	tcp_rack_timeout(c, now);
 }

@@ -14,6 +14,7 @@ UNIT_EXTRA_test_http := $(addprefix $(WEB_DIR)/,http_parse.c http_path.c http_da
 # The tests over the in-memory link (two interfaces joined in memory).
 UNIT_EXTRA_test_tcp_link := tests/unit/memlink.c
 UNIT_EXTRA_test_tcp_states := tests/unit/memlink.c
+UNIT_EXTRA_test_tcp_rack := tests/unit/memlink.c
 UNIT_EXTRA_test_http_fuzz := $(addprefix $(WEB_DIR)/,http_parse.c http_path.c http_date.c \
 	http_cond.c http_response.c log_line.c)
 
@@ -41,7 +42,7 @@ $(POSIX_DIR)/tests/apps/%: $$(wildcard tests/apps/%/*.c) $(POSIX_MAIN_OBJ) $(POS
 	@rm -f $@.o.tmp $@.o
 
 # The long run of test_tcp_link: 64 MiB each way on the lossy link, one
-# direction at a time (a few minutes, mostly waiting for RTOs).
+# direction at a time (a minute or two, much of it waiting for RTOs).
 .PHONY: test-link-stress
 test-link-stress: $(POSIX_DIR)/tests/test_tcp_link
 	TORO_LINK_MIB=64 $< --filter 'tcp_link/lossy_*' -j1 --verbose

@@ -495,6 +495,28 @@ void memlink_discard(struct memlink *l, unsigned side, unsigned n)
 	pthread_mutex_unlock(&l->lock);
 }
 
+void memlink_discard_newest(struct memlink *l, unsigned side, unsigned n)
+{
+	struct wire *w = &l->wire[side & 1];
+	pthread_mutex_lock(&l->lock);
+	for (; n > 0 && w->count > 0; n--) {
+		unsigned newest = 0;
+		for (unsigned i = 1; i < w->count; i++)
+			if (w->slots[w->heap[i]].order > w->slots[w->heap[newest]].order)
+				newest = i;
+		w->free_slots[w->nfree++] = w->heap[newest];
+		w->stats.dropped++;
+		/* Take it out and heap the rest again (a few frames). */
+		w->heap[newest] = w->heap[--w->count];
+		unsigned left = w->count;
+		w->count = 0;
+		for (unsigned i = 0; i < left; i++)
+			heap_push(w, w->heap[i]);
+	}
+	poke(l, &l->nic[side & 1], now_ns());      /* room for the sender */
+	pthread_mutex_unlock(&l->lock);
+}
+
 unsigned memlink_queued(struct memlink *l, unsigned side)
 {
 	pthread_mutex_lock(&l->lock);

@@ -56,6 +56,9 @@ void memlink_stats(struct memlink *l, unsigned side, struct memlink_stats *out);
 #define MEMLINK_OPEN UINT32_MAX
 void memlink_hold(struct memlink *l, unsigned side, uint32_t pass);
 void memlink_discard(struct memlink *l, unsigned side, unsigned n);
+/* memlink_discard_newest: throw away the n frames side sent last of
+ * those still queued (a loss at the tail of a burst). */
+void memlink_discard_newest(struct memlink *l, unsigned side, unsigned n);
 /* memlink_queued: frames of side still on the wire. */
 unsigned memlink_queued(struct memlink *l, unsigned side);
 
