@@ -24,6 +24,7 @@ source bench/netns.bash
 ROUNDS=${1:-3}
 SECS=${2:-5}
 OUT=build/bench
+BIN=${TORO_BIN:-build/posix/bin}     # another build's binaries, to compare
 command -v wrk >/dev/null && command -v nginx >/dev/null ||
 	{ echo "$0: needs wrk and nginx" >&2; exit 1; }
 
@@ -50,7 +51,7 @@ start_servers() {
 	[ "$1" -gt 1 ] && pin=0-1
 	stop_in "$NS_CLI"
 	stop_in "$NS_SRV"
-	in_cli timeout 1800 taskset -c $pin build/posix/bin/TorowithFileSystem --cpus "$1" --quiet \
+	in_cli timeout 1800 taskset -c $pin $BIN/TorowithFileSystem --cpus "$1" --quiet \
 		--disk $OUT/web.img --net tap:tbtap,mq${TORO_TAP_OPTS-,tso} ip=$TORO_IP/24 \
 		--log-max 100000000 >$OUT/toroweb.log 2>&1 &
 	wait_port $TORO_IP 80 || exit 1
