@@ -18,7 +18,8 @@
 # theirs, wrk with 2 threads unpinned: rps and cpr, the median of the
 # rounds, and 2 CPUs / 1 CPU for each server. On a 2-core machine wrk and
 # Linux's half of every connection share the cores with the servers.
-#   bench/http.sh [ROUNDS] [SECONDS]    (default 3 rounds of 5 s; root)
+#   bench/http.sh [ROUNDS] [SECONDS]    (default 3 rounds of 5 s; root;
+#                                       TORO_BIN=DIR: another build's server)
 cd "$(dirname "$0")/.." || exit 1
 source bench/netns.bash
 ROUNDS=${1:-3}

@@ -17,7 +17,8 @@
 # the median of the rounds (1 and 2 CPUs interleaved), and 2 CPUs / 1 CPU.
 # On a 2-core machine the clients and Linux's half of every connection
 # share the cores with the service: 2x is out of reach there.
-#   bench/net.sh [ROUNDS]       (default 3; needs root for ip netns)
+#   bench/net.sh [ROUNDS]       (default 3; needs root for ip netns;
+#                               TORO_BIN=DIR: ToroEcho from another build)
 cd "$(dirname "$0")/.." || exit 1
 source bench/netns.bash
 ROUNDS=${1:-3}

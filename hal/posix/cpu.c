@@ -10,10 +10,11 @@
  * Idle is a wait in the CPU's own epoll instance, with the deadline as a
  * relative timeout. The instance holds the CPU's eventfd (kicks and queued
  * events) and every fd watched with hal_posix_watch_fd (watch.c), so a host
- * event wakes an idle CPU thread directly. A busy CPU never polls: it looks
- * at its queue when it enables interrupts, and a waker writes the eventfd
- * only when the CPU is asleep (or about to be), so waking a busy CPU costs
- * no syscall.
+ * event wakes an idle CPU thread directly; before it sleeps, an idle CPU
+ * polls that instance for a short, adaptive window (idle_poll). A busy CPU
+ * never polls: it looks at its queue when it enables interrupts, and a
+ * waker writes the eventfd only when the CPU is asleep (or about to be), so
+ * waking a busy CPU costs no syscall.
  *
  * Shutdown: hal_shutdown records the status, wakes every CPU and leaves the
  * kernel through a longjmp back to the CPU thread's start. The thread that
