@@ -18,12 +18,14 @@
 # theirs, wrk with 2 threads unpinned: rps and cpr, the median of the
 # rounds, and 2 CPUs / 1 CPU for each server. On a 2-core machine wrk and
 # Linux's half of every connection share the cores with the servers.
-#   bench/http.sh [ROUNDS] [SECONDS]    (default 3 rounds of 5 s; root)
+#   bench/http.sh [ROUNDS] [SECONDS]    (default 3 rounds of 5 s; root;
+#                                       TORO_BIN=DIR: another build's server)
 cd "$(dirname "$0")/.." || exit 1
 source bench/netns.bash
 ROUNDS=${1:-3}
 SECS=${2:-5}
 OUT=build/bench
+BIN=${TORO_BIN:-build/posix/bin}     # another build's binaries, to compare
 command -v wrk >/dev/null && command -v nginx >/dev/null ||
 	{ echo "$0: needs wrk and nginx" >&2; exit 1; }
 
@@ -50,7 +52,7 @@ start_servers() {
 	[ "$1" -gt 1 ] && pin=0-1
 	stop_in "$NS_CLI"
 	stop_in "$NS_SRV"
-	in_cli timeout 1800 taskset -c $pin build/posix/bin/TorowithFileSystem --cpus "$1" --quiet \
+	in_cli timeout 1800 taskset -c $pin $BIN/TorowithFileSystem --cpus "$1" --quiet \
 		--disk $OUT/web.img --net tap:tbtap,mq${TORO_TAP_OPTS-,tso} ip=$TORO_IP/24 \
 		--log-max 100000000 >$OUT/toroweb.log 2>&1 &
 	wait_port $TORO_IP 80 || exit 1

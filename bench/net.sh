@@ -17,7 +17,8 @@
 # the median of the rounds (1 and 2 CPUs interleaved), and 2 CPUs / 1 CPU.
 # On a 2-core machine the clients and Linux's half of every connection
 # share the cores with the service: 2x is out of reach there.
-#   bench/net.sh [ROUNDS]       (default 3; needs root for ip netns)
+#   bench/net.sh [ROUNDS]       (default 3; needs root for ip netns;
+#                               TORO_BIN=DIR: ToroEcho from another build)
 cd "$(dirname "$0")/.." || exit 1
 source bench/netns.bash
 ROUNDS=${1:-3}
@@ -25,6 +26,7 @@ STREAM_MIB=${STREAM_MIB:-256}
 RR_N=${RR_N:-20000}
 CRR_N=${CRR_N:-3000}
 PORT=7
+BIN=${TORO_BIN:-build/posix/bin}     # another build's binaries, to compare
 
 make -s posix >/dev/null || exit 1
 PEER=build/bench/netpeer
@@ -47,7 +49,7 @@ trap 'stop_in "$NS_CLI"; stop_in "$NS_SRV"; netns_cleanup' EXIT
 start_toro() {   # CPUS: on host CPU 1 alone, or on both
 	local pin=1
 	[ "$1" -gt 1 ] && pin=0-1
-	in_cli timeout 1800 taskset -c $pin build/posix/bin/ToroEcho \
+	in_cli timeout 1800 taskset -c $pin $BIN/ToroEcho \
 		--cpus "$1" --net tap:tbtap,mq${TORO_TAP_OPTS-,tso} ip=$TORO_IP/24 >build/bench/toroecho.log 2>&1 &
 	wait_port $TORO_IP $PORT
 }

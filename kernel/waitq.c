@@ -53,6 +53,14 @@ int waitq_wait_many(struct waitq *const *wqs, struct waitq_entry *entries, unsig
 	return rc;
 }
 
+bool waitq_has_waiters(struct waitq *wq)
+{
+	spin_lock(&wq->lock);
+	bool any = !list_empty(&wq->waiters);
+	spin_unlock(&wq->lock);
+	return any;
+}
+
 void waitq_wake_one_locked(struct waitq *wq)
 {
 	struct list *link;

@@ -14,6 +14,7 @@
 #ifndef KERNEL_WAITQ_H
 #define KERNEL_WAITQ_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "list.h"
@@ -46,6 +47,10 @@ struct waitq_entry {
  * scheduler is cooperative). May block. */
 int waitq_wait_many(struct waitq *const *wqs, struct waitq_entry *entries, unsigned n,
                     uint64_t deadline_ns);
+
+/* waitq_has_waiters: whether a thread sleeps on wq and has not been woken
+ * yet (a hint: it may time out or be woken right after). Any CPU. */
+bool waitq_has_waiters(struct waitq *wq);
 
 /* Wake the oldest waiter / every waiter. Any CPU, irq context. */
 void waitq_wake_one_locked(struct waitq *wq);

@@ -93,6 +93,10 @@ void netif_transmit(struct netif *nif, struct netbuf *nb);
 /* net_run_on: run fn(nb) in CPU cpu's network thread; takes nb. On the
  * calling CPU's own it runs after the packet in hand. Any CPU. */
 void net_run_on(unsigned cpu, struct netbuf *nb, void (*fn)(struct netbuf *nb));
+/* net_call_on: the same for a message, not a packet: never dropped when
+ * the CPU's inbox is full (net_run_on drops packets there), so the caller
+ * bounds how many it sends. Only to a started CPU. */
+void net_call_on(unsigned cpu, struct netbuf *nb, void (*fn)(struct netbuf *nb));
 
 /* Timers that the owning CPU's network thread runs, in thread context. A
  * timer belongs to the CPU that arms it; arm, re-arm and cancel it there. */

@@ -96,7 +96,10 @@ static uint64_t next_deadline(struct net_cpu *nc)
 
 /* ---- hand-overs ------------------------------------------------------------ */
 
-void net_run_on(unsigned cpu, struct netbuf *nb, void (*fn)(struct netbuf *nb))
+/* hand_over: queue fn(nb) for cpu's network thread. bounded: drop it when
+ * the inbox is full (packets); else always queue (messages whose loss would
+ * leave state behind, few by the caller's bound). */
+static void hand_over(unsigned cpu, struct netbuf *nb, void (*fn)(struct netbuf *nb), bool bounded)
 {
 	struct net_cpu *nc = &net_cpus[cpu];
 
@@ -106,7 +109,7 @@ void net_run_on(unsigned cpu, struct netbuf *nb, void (*fn)(struct netbuf *nb))
 	}
 	nb->run = fn;
 	spin_lock(&nc->wake.lock);
-	if (nc->inbox_len >= INBOX_MAX) {
+	if (bounded && nc->inbox_len >= INBOX_MAX) {
 		spin_unlock(&nc->wake.lock);
 		netbuf_free(nb);        /* the owner cannot keep up: drop */
 		return;
@@ -116,6 +119,16 @@ void net_run_on(unsigned cpu, struct netbuf *nb, void (*fn)(struct netbuf *nb))
 	nc->work = true;
 	waitq_wake_one_locked(&nc->wake);
 	spin_unlock(&nc->wake.lock);
+}
+
+void net_run_on(unsigned cpu, struct netbuf *nb, void (*fn)(struct netbuf *nb))
+{
+	hand_over(cpu, nb, fn, true);
+}
+
+void net_call_on(unsigned cpu, struct netbuf *nb, void (*fn)(struct netbuf *nb))
+{
+	hand_over(cpu, nb, fn, false);
 }
 
 /* ---- pollers --------------------------------------------------------------- */

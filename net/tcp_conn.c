@@ -6,7 +6,10 @@
  * Both tables are under one spinlock, tcp_tables (a leaf lock: nothing is
  * taken while holding it). A connection is entered and removed only by its
  * owner CPU; another CPU only reads, under the lock, which CPU owns a
- * tuple, so it never holds a pointer to a connection it does not own.
+ * tuple, so it never holds a pointer to a connection it does not own. The
+ * owner changes only when a listener hands a connection not yet accepted
+ * to another CPU (tcp_listen.c): under the lock, so that the writes of the
+ * old owner are seen by the new one, whose lookups take the lock.
  */
 #include <errno.h>
 #include <string.h>
@@ -70,14 +73,29 @@ int tcp_conn_lookup_cpu(ip4_addr la, uint16_t lp, ip4_addr ra, uint16_t rp)
 	return cpu;
 }
 
-struct tcp_conn *tcp_conn_lookup(ip4_addr la, uint16_t lp, ip4_addr ra, uint16_t rp)
+struct tcp_conn *tcp_conn_lookup_here(ip4_addr la, uint16_t lp, ip4_addr ra, uint16_t rp,
+                                      int *owner)
 {
 	lock_tables();
 	struct tcp_conn *c = find_locked(la, lp, ra, rp);
+	*owner = c ? (int)c->cpu : -1;
 	if (c && c->cpu != hal_cpu_id())
 		c = NULL;
 	spin_unlock(&tables_lock);
 	return c;
+}
+
+struct tcp_conn *tcp_conn_lookup(ip4_addr la, uint16_t lp, ip4_addr ra, uint16_t rp)
+{
+	int owner;
+	return tcp_conn_lookup_here(la, lp, ra, rp, &owner);
+}
+
+void tcp_conn_set_cpu(struct tcp_conn *c, unsigned cpu)
+{
+	lock_tables();
+	c->cpu = cpu;
+	spin_unlock(&tables_lock);
 }
 
 int tcp_conn_hash_insert(struct tcp_conn *c)
@@ -227,7 +245,7 @@ struct tcp_conn *tcp_conn_new(unsigned cpu)
 
 void tcp_conn_maybe_free(struct tcp_conn *c)
 {
-	if (c->state != TCP_CLOSED || c->user_ref || c->parent)
+	if (c->state != TCP_CLOSED || c->user_ref || c->parent || c->moving)
 		return;
 	tcp_timers_cancel(c);
 	tcp_conn_hash_remove(c);

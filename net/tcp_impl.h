@@ -261,7 +261,9 @@ enum tcp_state {
 struct tcp_listener;
 
 struct tcp_conn {
-	unsigned cpu;                   /* owner; fixed */
+	unsigned cpu;                   /* owner; changes only when a listener
+	                                   hands it to an accepting CPU
+	                                   (tcp_conn_set_cpu) */
 	enum tcp_state state;
 	bool user_ref;                  /* a socket holds it (tcp_close not yet) */
 	bool in_table;                  /* in the 4-tuple table */
@@ -369,6 +371,9 @@ struct tcp_conn {
 	struct tcp_conn *parent;        /* the listener of a not yet accepted one */
 	struct list accept_link;        /* parent's per-CPU embryo or accept list */
 	bool accept_ready;              /* established, on the accept list */
+	bool moving;                    /* handed to its new owner, which has
+	                                   not taken it yet: on no accept list,
+	                                   and not to be freed (tcp_listen.c) */
 };
 
 /* ---- tcp_conn.c: tables ------------------------------------------------- */
@@ -379,6 +384,13 @@ struct tcp_conn *tcp_conn_new(unsigned cpu);
  * CPU (NULL if none or owned elsewhere). */
 int tcp_conn_lookup_cpu(ip4_addr laddr, uint16_t lport, ip4_addr raddr, uint16_t rport);
 struct tcp_conn *tcp_conn_lookup(ip4_addr laddr, uint16_t lport, ip4_addr raddr, uint16_t rport);
+/* tcp_conn_lookup_here: tcp_conn_lookup that also says the owner (-1: no
+ * connection), for a segment to follow its connection to another CPU. */
+struct tcp_conn *tcp_conn_lookup_here(ip4_addr laddr, uint16_t lport, ip4_addr raddr,
+                                      uint16_t rport, int *owner);
+/* tcp_conn_set_cpu: c now belongs to cpu. By its old owner, which touches
+ * it no more after this. */
+void tcp_conn_set_cpu(struct tcp_conn *c, unsigned cpu);
 /* tcp_conn_hash_insert: enter c's 4-tuple; -EADDRINUSE if taken. */
 int tcp_conn_hash_insert(struct tcp_conn *c);
 void tcp_conn_hash_remove(struct tcp_conn *c);
@@ -502,6 +514,11 @@ uint32_t tcp_ts_now(const struct tcp_conn *c);
 
 void tcp_timers_init(struct tcp_conn *c);
 void tcp_timers_cancel(struct tcp_conn *c);
+/* A connection changing owner: tcp_timers_hand_over takes its timers off
+ * the old owner's wheel (sending an owed ACK), tcp_timers_take_over puts
+ * them on the new owner's, each on its own CPU. */
+void tcp_timers_hand_over(struct tcp_conn *c);
+void tcp_timers_take_over(struct tcp_conn *c);
 void tcp_rtx_arm(struct tcp_conn *c);           /* RTO from now, with backoff */
 void tcp_rtx_stop(struct tcp_conn *c);
 static inline bool tcp_rtx_pending(const struct tcp_conn *c) { return c->rtx_due_ns != 0; }

@@ -144,13 +144,22 @@ static bool time_wait_reuse(struct tcp_conn *c, const struct tcp_seg *s)
 
 void tcp_input_owned(struct netbuf *nb)
 {
+	int owner;
+	struct tcp_conn *c = tcp_conn_lookup_here(nb->dst_ip, tcp_get16(nb->data + TCP_OFF_DPORT),
+	                                          nb->src_ip, tcp_get16(nb->data + TCP_OFF_SPORT),
+	                                          &owner);
+	if (!c && owner >= 0) {
+		/* Handed here before its listener gave the connection to an
+		 * accepting CPU (tcp_listen.c): follow it. */
+		net_run_on((unsigned)owner, nb, tcp_input_owned);
+		return;
+	}
 	struct tcp_seg s;
 	if (tcp_seg_parse(nb, &s) < 0) {
 		tcp_count(nb, TCP_BAD_HDR);
 		netbuf_free(nb);
 		return;
 	}
-	struct tcp_conn *c = tcp_conn_lookup(s.dst, s.dport, s.src, s.sport);
 	if (c && c->state == TCP_TIME_WAIT && time_wait_reuse(c, &s)) {
 		struct tcp_conn *l = tcp_listener_find(s.dst, s.dport);
 		if (l) {

@@ -14,12 +14,32 @@
  * CPU, embryos plus accept list are bounded by the backlog; beyond it SYN
  * cookies answer (RFC 4987 §3.6) and no state is kept until the ACK.
  *
- * Locks and lifetime: the per-CPU parts are touched only by their CPU
- * (cooperative scheduling, no lock); accepters is a mask changed with
- * atomics; refs (atomic) counts the socket's reference, lookups in flight,
- * accepters asleep and each not yet accepted connection; the last put frees
- * it. Closing marks it closing, takes it out of the port table and asks
- * each CPU (net_run_on) to reset what it holds for it.
+ * An accepted connection is always its accepting thread's CPU's: all its
+ * calls then run there without a hand-over, and with a NIC queue per CPU
+ * Linux's TAP steers its frames to the queue it is sent from. But the CPU
+ * picked at the SYN may have no thread that accepts when the connection is
+ * ready (the listener's CPU before any accept, a CPU whose accepters are
+ * busy or gone), while another CPU's wait. Such a connection moves, once,
+ * while nobody uses it yet:
+ *   push  established where nobody waits, it goes to a CPU where a thread
+ *         waits in accept or select and has none ready or coming;
+ *   pull  an accepter that finds nothing ready asks a CPU that holds ready
+ *         connections and has nobody waiting for one of them.
+ * The owner hands it over (hand_over): off its accept list, timers off its
+ * wheel, the tables' owner changed, then a message to the new owner, which
+ * takes it (take_over) onto its accept list. Segments that reach the old
+ * owner after the change follow it (tcp_input_owned); those that reach the
+ * new owner before the message run there as usual (c->moving keeps it from
+ * being freed or counted off a list it is not on).
+ *
+ * Locks and lifetime: the per-CPU lists are touched only by their CPU
+ * (cooperative scheduling, no lock); the counts other CPUs read (nready,
+ * incoming, waiting) and pulling are atomic; accepters is a mask changed
+ * with atomics; refs (atomic) counts the socket's reference, lookups in
+ * flight, accepters asleep, messages in flight and each not yet accepted
+ * connection; the last put frees it. Closing marks it closing, takes it out
+ * of the port table and asks each CPU (net_call_on) to reset what it holds
+ * for it.
  */
 #include <errno.h>
 #include <string.h>
@@ -30,7 +50,11 @@
 struct tcp_listen_cpu {
 	struct list embryos;            /* SYN-RECEIVED, accept_link */
 	struct list ready;              /* ESTABLISHED, not yet accepted */
-	unsigned nembryos, nready;
+	unsigned nembryos;
+	unsigned nready;                /* atomic: ready's length */
+	unsigned incoming;              /* atomic: handed here, not yet taken */
+	unsigned waiting;               /* atomic: threads in tcp_listen_accept */
+	bool pulling;                   /* atomic: a pull request is on its way */
 	struct waitq wait;              /* accepters of this CPU */
 } __attribute__((aligned(64)));
 
@@ -136,14 +160,156 @@ void tcp_listen_detach(struct tcp_conn *c)
 {
 	struct tcp_conn *l = c->parent;
 	struct tcp_listen_cpu *lc = &l->ls->cpu[c->cpu];
-	list_remove(&c->accept_link);
-	if (c->accept_ready)
-		lc->nready--;
+	list_remove(&c->accept_link);   /* a moving one is on none: no-op */
+	if (c->moving)
+		;                       /* counted on no list: take_over sees it gone */
+	else if (c->accept_ready)
+		__atomic_sub_fetch(&lc->nready, 1, __ATOMIC_SEQ_CST);
 	else
 		lc->nembryos--;
 	c->accept_ready = false;
 	c->parent = NULL;
 	tcp_listener_put(l);
+}
+
+/* ---- Moving a ready connection to an accepting CPU --------------------- */
+
+/* A netbuf carries a message's arguments between CPUs. */
+struct listen_msg {
+	struct tcp_conn *l;             /* the listener, a reference held */
+	struct tcp_conn *c;             /* take_over: the connection */
+	unsigned cpu;                   /* pull: the CPU that asks */
+};
+
+static struct netbuf *msg_new(struct tcp_conn *l, struct tcp_conn *c, unsigned cpu)
+{
+	struct netbuf *nb = netbuf_alloc();
+	if (!nb)
+		return NULL;
+	struct listen_msg m = { l, c, cpu };
+	memcpy(nb->buf, &m, sizeof(m));
+	tcp_listener_get(l);
+	return nb;
+}
+
+static struct listen_msg msg_take(struct netbuf *nb)
+{
+	struct listen_msg m;
+	memcpy(&m, nb->buf, sizeof(m));
+	netbuf_free(nb);
+	return m;
+}
+
+static void ready_push(struct tcp_listen_cpu *lc, struct tcp_conn *c)
+{
+	list_push_back(&lc->ready, &c->accept_link);
+	c->accept_ready = true;
+	/* Published before the look at other CPUs' waiting (wanted_on):
+	 * pairs with tcp_listen_accept's count and then look at nready. */
+	__atomic_add_fetch(&lc->nready, 1, __ATOMIC_SEQ_CST);
+}
+
+/* wanted_on: a thread of lc's CPU waits for a connection (in accept, or
+ * in select, which does not count itself but sits on the wait queue). */
+static bool wanted_on(struct tcp_listen_cpu *lc)
+{
+	return __atomic_load_n(&lc->waiting, __ATOMIC_SEQ_CST) > 0 ||
+	       waitq_has_waiters(&lc->wait);
+}
+
+/* cpu_that_waits: another CPU than from where a thread waits for a
+ * connection of l and none is ready or coming for it; -1 if none. */
+static int cpu_that_waits(struct tcp_conn *l, unsigned from)
+{
+	unsigned n = hal_cpu_count();
+	for (unsigned i = 1; i < n; i++) {
+		unsigned cpu = (from + i) % n;
+		struct tcp_listen_cpu *lc = &l->ls->cpu[cpu];
+		if (__atomic_load_n(&lc->nready, __ATOMIC_SEQ_CST) == 0 &&
+		    __atomic_load_n(&lc->incoming, __ATOMIC_SEQ_CST) == 0 && wanted_on(lc))
+			return (int)cpu;
+	}
+	return -1;
+}
+
+static void take_over_msg(struct netbuf *nb);
+
+/* hand_over: on c's owner, give the ready connection c to CPU to. With
+ * no netbuf for the message it stays (a pull or push may come again). */
+static void hand_over(struct tcp_conn *c, unsigned to)
+{
+	struct tcp_conn *l = c->parent;
+	struct netbuf *nb = msg_new(l, c, to);
+	if (!nb)
+		return;
+	struct tcp_listen_cpu *lc = &l->ls->cpu[c->cpu];
+	list_remove(&c->accept_link);
+	__atomic_sub_fetch(&lc->nready, 1, __ATOMIC_SEQ_CST);
+	c->moving = true;
+	tcp_timers_hand_over(c);
+	__atomic_add_fetch(&l->ls->cpu[to].incoming, 1, __ATOMIC_SEQ_CST);
+	tcp_conn_set_cpu(c, to);        /* c is to's from here on */
+	net_call_on(to, nb, take_over_msg);
+}
+
+/* take_over_msg: on the new owner: c joins its accept list, unless it died
+ * on the way (input here ran before this message) or l is closing. */
+static void take_over_msg(struct netbuf *nb)
+{
+	struct listen_msg m = msg_take(nb);
+	struct tcp_conn *c = m.c;
+	struct tcp_listen_cpu *lc = &m.l->ls->cpu[hal_cpu_id()];
+	c->moving = false;
+	__atomic_sub_fetch(&lc->incoming, 1, __ATOMIC_SEQ_CST);
+	if (!c->parent) {
+		tcp_conn_maybe_free(c);
+	} else if (__atomic_load_n(&m.l->ls->closing, __ATOMIC_ACQUIRE)) {
+		tcp_send_rst(c);
+		tcp_drop(c, 0);         /* detaches */
+		tcp_conn_maybe_free(c);
+	} else {
+		tcp_timers_take_over(c);
+		ready_push(lc, c);
+		waitq_wake_one(&lc->wait);
+	}
+	tcp_listener_put(m.l);
+}
+
+/* pull_msg: on a CPU asked for a connection by m.cpu, where nothing is
+ * ready: give it the oldest ready one, unless a thread here waits for it. */
+static void pull_msg(struct netbuf *nb)
+{
+	struct listen_msg m = msg_take(nb);
+	struct tcp_listen_cpu *lc = &m.l->ls->cpu[hal_cpu_id()];
+	if (!__atomic_load_n(&m.l->ls->closing, __ATOMIC_ACQUIRE) && !list_empty(&lc->ready) &&
+	    !wanted_on(lc))
+		hand_over(list_entry(lc->ready.next, struct tcp_conn, accept_link), m.cpu);
+	__atomic_store_n(&m.l->ls->cpu[m.cpu].pulling, false, __ATOMIC_RELEASE);
+	tcp_listener_put(m.l);
+}
+
+/* pull: the calling CPU has no connection of l ready or coming: ask a CPU
+ * that holds ready ones nobody there waits for. One request at a time. */
+static void pull(struct tcp_conn *l)
+{
+	unsigned me = hal_cpu_id(), n = hal_cpu_count();
+	struct tcp_listen_cpu *mine = &l->ls->cpu[me];
+	if (__atomic_load_n(&mine->nready, __ATOMIC_SEQ_CST) ||
+	    __atomic_load_n(&mine->incoming, __ATOMIC_SEQ_CST) ||
+	    __atomic_load_n(&mine->pulling, __ATOMIC_ACQUIRE))
+		return;
+	for (unsigned i = 1; i < n; i++) {
+		unsigned cpu = (me + i) % n;
+		struct tcp_listen_cpu *lc = &l->ls->cpu[cpu];
+		if (!__atomic_load_n(&lc->nready, __ATOMIC_SEQ_CST) || wanted_on(lc))
+			continue;
+		struct netbuf *nb = msg_new(l, NULL, me);
+		if (!nb)
+			return;
+		__atomic_store_n(&mine->pulling, true, __ATOMIC_RELEASE);
+		net_call_on(cpu, nb, pull_msg);
+		return;
+	}
 }
 
 void tcp_listen_established(struct tcp_conn *c)
@@ -159,9 +325,14 @@ void tcp_listen_established(struct tcp_conn *c)
 		return;
 	list_remove(&c->accept_link);
 	lc->nembryos--;
-	list_push_back(&lc->ready, &c->accept_link);
-	lc->nready++;
-	c->accept_ready = true;
+	ready_push(lc, c);
+	if (!wanted_on(lc)) {
+		int to = cpu_that_waits(l, c->cpu);
+		if (to >= 0) {
+			hand_over(c, (unsigned)to);
+			return;
+		}
+	}
 	waitq_wake_one(&lc->wait);
 }
 
@@ -174,7 +345,7 @@ static struct tcp_conn *cookie_ack(struct tcp_conn *l, struct tcp_seg *s)
 	if (!mss)
 		return NULL;
 	struct tcp_listen_cpu *lc = &l->ls->cpu[hal_cpu_id()];
-	if (lc->nready >= l->ls->backlog)
+	if (__atomic_load_n(&lc->nready, __ATOMIC_RELAXED) >= l->ls->backlog)
 		return NULL;
 	struct tcp_seg syn = *s;
 	syn.seq = s->seq - 1;
@@ -207,7 +378,7 @@ static void syn_input(struct tcp_conn *l, struct tcp_seg *s)
 {
 	struct tcp_listener *ls = l->ls;
 	struct tcp_listen_cpu *lc = &ls->cpu[hal_cpu_id()];
-	if (lc->nembryos + lc->nready >= ls->backlog) {
+	if (lc->nembryos + __atomic_load_n(&lc->nready, __ATOMIC_RELAXED) >= ls->backlog) {
 		/* Full: answer with a cookie and keep nothing. */
 		uint16_t mss = s->opts.has_mss ? s->opts.mss : TCP_DEFAULT_MSS;
 		struct tcp_opts o = { .has_mss = true, .mss = l->adv_mss };
@@ -285,20 +456,36 @@ int tcp_listen_accept(struct tcp_conn *l, struct tcp_conn **out, int flags, uint
 	struct tcp_listen_cpu *lc = &ls->cpu[me];
 	__atomic_or_fetch(&ls->accepters, 1ull << me, __ATOMIC_RELAXED);
 	tcp_listener_get(l);
+	/* Counted before the look at other CPUs (pull): pairs with
+	 * ready_push, so a connection readied meanwhile elsewhere is either
+	 * seen here or pushed here. */
+	__atomic_add_fetch(&lc->waiting, 1, __ATOMIC_SEQ_CST);
 	int err = 0;
-	spin_lock(&lc->wait.lock);
-	while (list_empty(&lc->ready) && !__atomic_load_n(&ls->closing, __ATOMIC_ACQUIRE)) {
+	for (;;) {
+		/* The list changes only on this CPU, which runs this thread:
+		 * looked at here, it is the same under the lock. pull takes
+		 * other CPUs' queue locks, so not under ours. */
+		if (list_empty(&lc->ready))
+			pull(l);
+		spin_lock(&lc->wait.lock);
+		if (!list_empty(&lc->ready) || __atomic_load_n(&ls->closing, __ATOMIC_ACQUIRE)) {
+			spin_unlock(&lc->wait.lock);
+			break;
+		}
 		if (flags & SOCKET_DONTWAIT) {
+			spin_unlock(&lc->wait.lock);
 			err = -EAGAIN;
 			break;
 		}
-		if (waitq_wait_locked(&lc->wait, deadline_ns) == -ETIMEDOUT &&
-		    list_empty(&lc->ready)) {
+		bool timed_out = waitq_wait_locked(&lc->wait, deadline_ns) == -ETIMEDOUT &&
+		                 list_empty(&lc->ready);
+		spin_unlock(&lc->wait.lock);
+		if (timed_out) {
 			err = -ETIMEDOUT;
 			break;
 		}
 	}
-	spin_unlock(&lc->wait.lock);
+	__atomic_sub_fetch(&lc->waiting, 1, __ATOMIC_SEQ_CST);
 	if (!err && list_empty(&lc->ready))
 		err = -ECONNABORTED;    /* the listener was closed */
 	if (!err) {
@@ -317,7 +504,10 @@ unsigned tcp_listen_poll(struct tcp_conn *l)
 	__atomic_or_fetch(&l->ls->accepters, 1ull << hal_cpu_id(), __ATOMIC_RELAXED);
 	if (!list_empty(&lc->ready))
 		return SOCKET_READABLE;
-	return __atomic_load_n(&l->ls->closing, __ATOMIC_ACQUIRE) ? SOCKET_ERROR : 0;
+	if (__atomic_load_n(&l->ls->closing, __ATOMIC_ACQUIRE))
+		return SOCKET_ERROR;
+	pull(l);                /* a select that will wait here */
+	return 0;
 }
 
 struct waitq *tcp_listen_waitq(struct tcp_conn *l)
@@ -341,14 +531,11 @@ static void abort_held(struct tcp_conn *l)
 	}
 }
 
-/* The netbuf only carries the listener's address to the other CPU. */
 static void abort_held_msg(struct netbuf *nb)
 {
-	struct tcp_conn *l;
-	memcpy(&l, nb->buf, sizeof(l));
-	netbuf_free(nb);
-	abort_held(l);
-	tcp_listener_put(l);
+	struct listen_msg m = msg_take(nb);
+	abort_held(m.l);
+	tcp_listener_put(m.l);
 }
 
 void tcp_listen_shutdown(struct tcp_conn *l)
@@ -362,12 +549,10 @@ void tcp_listen_shutdown(struct tcp_conn *l)
 		waitq_wake_all(&ls->cpu[cpu].wait);
 		if (cpu == me)
 			continue;
-		struct netbuf *nb = netbuf_alloc();
+		struct netbuf *nb = msg_new(l, NULL, cpu);
 		if (!nb)
 			continue;       /* its connections time out instead */
-		tcp_listener_get(l);
-		memcpy(nb->buf, &l, sizeof(l));
-		net_run_on(cpu, nb, abort_held_msg);
+		net_call_on(cpu, nb, abort_held_msg);
 	}
 	abort_held(l);
 }

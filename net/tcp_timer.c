@@ -45,6 +45,27 @@ static void lazy_arm(struct net_timer *t, uint64_t due)
 		net_timer_arm(t, due);
 }
 
+void tcp_timers_hand_over(struct tcp_conn *c)
+{
+	/* An ACK owed goes now rather than wait for the new owner's timer:
+	 * input there arms the delayed ACK only when none is owed. */
+	if (c->delack_due_ns)
+		tcp_send_ack(c);
+	c->delack_due_ns = 0;
+	net_timer_cancel(&c->rtx_timer);
+	net_timer_cancel(&c->delack_timer);
+	net_timer_cancel(&c->keep_timer);
+}
+
+void tcp_timers_take_over(struct tcp_conn *c)
+{
+	if (c->rtx_due_ns)
+		lazy_arm(&c->rtx_timer, c->rtx_due_ns);
+	if (c->delack_due_ns)
+		lazy_arm(&c->delack_timer, c->delack_due_ns);
+	tcp_keep_arm(c);
+}
+
 /* lazy_due: on firing, whether the timer is really due; re-arms it for
  * later if not. */
 static bool lazy_due(struct net_timer *t, uint64_t *due)

@@ -22,8 +22,9 @@
  * No TUN_F_TSO_ECN: we never negotiate ECN, so Linux never marks CWR.
  *
  * Receiving: each queue's fd is non-blocking and watched with
- * hal_posix_watch_fd, so a frame from Linux wakes an idle kernel CPU,
- * which runs tap_ready in irq context: no host thread, no polling.
+ * hal_posix_watch_fd_on its CPU, so a frame from Linux wakes that CPU if it
+ * idles (else another idle one), which runs tap_ready in irq context: no
+ * host thread, no polling.
  * hal_net_receive reads until EAGAIN or until the batch is full. A queue
  * records `pending` when frames may be waiting (an edge came, or a batch
  * stopped before EAGAIN), so hal_net_arm can tell at once whether to
@@ -303,7 +304,9 @@ static int tap_start(struct hal_netdev *dev)
 	struct tap_nic *t = (struct tap_nic *)dev;
 	for (unsigned i = 0; i < dev->info.queues; i++) {
 		struct tap_queue *q = &t->q[i];
-		int rc = hal_posix_watch_fd(q->fd, tap_ready, q);
+		/* The stack serves queue i from CPU i % hal_cpu_count() (hal.h):
+		 * its frames wake that CPU. */
+		int rc = hal_posix_watch_fd_on(q->fd, i, tap_ready, q);
 		if (rc < 0) {
 			while (i-- > 0) {
 				hal_posix_unwatch_fd(t->q[i].fd);

@@ -99,6 +99,8 @@ int hal_posix_raise_irq(unsigned cpu, void (*handler)(void *), void *arg);
  * read: it must tolerate both. Of several idle CPUs the host picks the
  * lowest-numbered, so ready should wake a thread on hal_cpu_id() to keep
  * the request on the CPU that is already awake.
+ * hal_posix_watch_fd_on: the same, but of the idle CPUs the host picks cpu
+ * first (then cpu + 1, ... round): for an fd whose work belongs to cpu.
  * hal_posix_unwatch_fd: no call of ready starts after it returns, and none
  * is still running (so arg may be freed then): not from ready itself, nor
  * while holding a lock that ready takes. Unwatch before closing fd (the
@@ -106,6 +108,7 @@ int hal_posix_raise_irq(unsigned cpu, void (*handler)(void *), void *arg);
  */
 #define POSIX_MAX_WATCHES 16
 int hal_posix_watch_fd(int fd, void (*ready)(void *arg), void *arg);
+int hal_posix_watch_fd_on(int fd, unsigned cpu, void (*ready)(void *arg), void *arg);
 void hal_posix_unwatch_fd(int fd);
 
 /*

@@ -4,7 +4,11 @@
  * A watched fd sits in every CPU's epoll instance (cpu.c) with EPOLLET and
  * EPOLLEXCLUSIVE: the host wakes one CPU thread waiting in idle per edge
  * (a busy CPU is not waiting, so it is passed over), and that thread runs
- * the handler itself, with no hand-off thread in between.
+ * the handler itself, with no hand-off thread in between. The host tries
+ * the instances in the order the fd was added to them, so the fd goes
+ * first into the preferred CPU's (hal_posix_watch_fd_on): a queue's frames
+ * wake the CPU that serves it when it idles, not another CPU that would
+ * only wake it in turn (two host wake-ups per edge instead of one).
  *
  * The epoll data of a watch is its record here. A CPU may still hold an
  * event for a record after unwatch (harvested just before, or left in the
@@ -65,19 +69,22 @@ static void remove_from(int fd, unsigned upto)
 		epoll_ctl(posix_cpu_epoll_fd(i), EPOLL_CTL_DEL, fd, NULL);
 }
 
-/* add_to_all: put w's fd in every CPU's epoll instance, or in none. Sets
- * *added when at least one CPU had it (and so may hold an event for w). */
-static int add_to_all(struct watch *w, bool *added)
+/* add_to_all: put w's fd in every CPU's epoll instance, first's first and
+ * then the next ones round, or in none. Sets *added when at least one CPU
+ * had it (and so may hold an event for w). */
+static int add_to_all(struct watch *w, unsigned first, bool *added)
 {
 	struct epoll_event ev = {
 		.events = EPOLLIN | EPOLLET | EPOLLEXCLUSIVE,
 		.data.ptr = w,
 	};
-	for (unsigned i = 0; i < hal_cpu_count(); i++) {
-		if (epoll_ctl(posix_cpu_epoll_fd(i), EPOLL_CTL_ADD, w->fd, &ev) < 0) {
+	unsigned n = hal_cpu_count();
+	for (unsigned i = 0; i < n; i++) {
+		int epfd = posix_cpu_epoll_fd((first + i) % n);
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, w->fd, &ev) < 0) {
 			int err = -errno;
 			*added = i > 0;
-			remove_from(w->fd, i);
+			remove_from(w->fd, n);
 			return err;
 		}
 	}
@@ -86,6 +93,11 @@ static int add_to_all(struct watch *w, bool *added)
 }
 
 int hal_posix_watch_fd(int fd, void (*ready)(void *arg), void *arg)
+{
+	return hal_posix_watch_fd_on(fd, 0, ready, arg);
+}
+
+int hal_posix_watch_fd_on(int fd, unsigned cpu, void (*ready)(void *arg), void *arg)
 {
 	if (fd < 0)
 		return -EBADF;
@@ -98,7 +110,7 @@ int hal_posix_watch_fd(int fd, void (*ready)(void *arg), void *arg)
 		bool fresh = w->fd < 0, added;
 		/* Active before it is added: an event right after the add counts. */
 		*w = (struct watch){ fd, true, w->running, ready, arg };
-		rc = add_to_all(w, &added);
+		rc = add_to_all(w, cpu % hal_cpu_count(), &added);
 		if (rc < 0) {
 			w->active = false;
 			if (fresh && !added)
