@@ -21,6 +21,8 @@
 # Usage: bench/fuse.sh [FILES] [RUNS] [MiB]   (root; loop devices, fuse2fs)
 #   FILES 9000 (about /usr/include) or 25000, say; RUNS 3; MiB 512.
 #   IMPLS="toro kern" leaves fuse2fs out (quicker, when profiling).
+#   BENCH_FS=ext3: the image has a journal (mke2fs -t ext3; the kernel
+#   mounts it as ext3), to compare against the same run with ext2.
 #   BASE=PATH adds another torofuse binary as column "base" (before/after a
 #   change, in one interleaved run), with torofuse/base.
 set -u
@@ -54,7 +56,7 @@ grep -qw ext2 /proc/filesystems || modprobe ext2 2>/dev/null ||
 
 python3 bench/fuse_tree.py "$FILES" >"$W/tree.tar" || exit 1
 entries=$(tar -tf "$W/tree.tar" | wc -l)
-mke2fs -q -F -t ext2 -b 4096 -N $((4 * FILES + 16384)) "$W/empty.img" 4G >/dev/null
+mke2fs -q -F -t "${BENCH_FS:-ext2}" -b 4096 -N $((4 * FILES + 16384)) "$W/empty.img" 4G >/dev/null
 
 drop() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 now() { date +%s.%N; }
@@ -65,7 +67,7 @@ mount_impl() {
 	case $1 in
 	toro) "$TF" "$W/toro.img" "$MNT" || exit 1 ;;
 	base) "$BASE" "$W/base.img" "$MNT" || exit 1 ;;
-	kern) mount -t ext2 -o loop "$W/kern.img" "$MNT" || exit 1 ;;
+	kern) mount -t "${BENCH_FS:-ext2}" -o loop "$W/kern.img" "$MNT" || exit 1 ;;
 	f2)   fuse2fs "$W/f2.img" "$MNT" -f >/dev/null 2>&1 &
 	      PID=$!
 	      for _ in $(seq 100); do mountpoint -q "$MNT" && break; sleep 0.1; done ;;
