@@ -1,35 +1,62 @@
 #!/usr/bin/env bash
-# bench/fuse.sh: torofuse against fuse2fs, same run, same workloads, each on
-# a fresh copy of the same empty ext2 image (4 KiB blocks). Not a test.
-#   untar   tar xf of a tree with thousands of files (default /usr/include)
+# bench/fuse.sh: torofuse against the kernel's own ext2 (the same image
+# through a loop device) and fuse2fs, in the same run, on the same
+# workloads, each on a fresh copy of the same empty ext2 image (4 KiB
+# blocks). Not a test.
+#   untar   tar xf of a generated tree (bench/fuse_tree.py: the same bytes
+#           on every machine for the same file count)
 #   cp -a   the extracted tree to a second one, inside the mount
 #   stat    find -type f | xargs stat, caches dropped first
 #   rm -r   both trees
-#   write   512 MiB sequential, dd bs=1M conv=fsync
+#   write   MiB sequential, dd bs=1M conv=fsync
 #   read    the same back, caches dropped first
-# Prints seconds for each and torofuse/fuse2fs (below 1: torofuse faster).
-# Usage: bench/fuse.sh [TREE] [MiB]       (run as root; needs fuse2fs)
-#   BENCH_FS=ext3: the image has a journal (mke2fs -t ext3), to compare
-#   against the same run with the default ext2.
+# Every step ends, inside its timed section, with the file system's own
+# sync, so that what it defers is counted: the kernel's syncfs(2) of the
+# mount then an fsync of its image (the loop device writes into the host's
+# page cache); for torofuse and fuse2fs, whose sync(2) the host does not
+# pass on, an fsync of the mount's root directory (each flushes every
+# dirty block and then its image).
+# Prints the median seconds of RUNS runs (interleaved) for each, and
+# torofuse/kernel and torofuse/fuse2fs (below 1: torofuse faster).
+# Usage: bench/fuse.sh [FILES] [RUNS] [MiB]   (root; loop devices, fuse2fs)
+#   FILES 9000 (about /usr/include) or 25000, say; RUNS 3; MiB 512.
+#   IMPLS="toro kern" leaves fuse2fs out (quicker, when profiling).
+#   BENCH_FS=ext3: the image has a journal (mke2fs -t ext3; the kernel
+#   mounts it as ext3), to compare against the same run with ext2.
+#   BASE=PATH adds another torofuse binary as column "base" (before/after a
+#   change, in one interleaved run), with torofuse/base.
 set -u
 cd "$(dirname "$0")/.."
-TREE=${1:-/usr/include}
-MIB=${2:-512}
+FILES=${1:-9000}
+RUNS=${2:-3}
+MIB=${3:-512}
+IMPLS=${IMPLS:-kern f2 toro}
 TF=build/posix/bin/torofuse
+BASE=${BASE:-}
+[ -n "$BASE" ] && IMPLS="$IMPLS base"
 W=$(mktemp -d /tmp/toro-bench.XXXXXX)
 MNT=$W/mnt
 mkdir -p "$MNT"
 cleanup() {
-	mountpoint -q "$MNT" && fusermount3 -uz "$MNT"
+	if mountpoint -q "$MNT"; then
+		fusermount3 -uz "$MNT" 2>/dev/null || umount -l "$MNT"
+	fi
+	local loop
+	for loop in $(losetup -j "$W/kern.img" -O NAME -n 2>/dev/null); do
+		losetup -d "$loop"
+	done
 	rm -rf "$W"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 [ -x "$TF" ] || { echo "build torofuse first (make posix)"; exit 1; }
 command -v fuse2fs >/dev/null || { echo "fuse2fs is missing"; exit 1; }
+grep -qw ext2 /proc/filesystems || modprobe ext2 2>/dev/null ||
+	{ echo "the kernel has no ext2"; exit 1; }
 
-tar -C "$(dirname "$TREE")" -cf "$W/tree.tar" "$(basename "$TREE")"
-files=$(tar -tf "$W/tree.tar" | wc -l)
-mke2fs -q -F -t "${BENCH_FS:-ext2}" -b 4096 -N 65536 "$W/empty.img" 2G
+python3 bench/fuse_tree.py "$FILES" >"$W/tree.tar" || exit 1
+entries=$(tar -tf "$W/tree.tar" | wc -l)
+mke2fs -q -F -t "${BENCH_FS:-ext2}" -b 4096 -N $((4 * FILES + 16384)) "$W/empty.img" 4G >/dev/null
 
 drop() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 now() { date +%s.%N; }
@@ -37,53 +64,91 @@ now() { date +%s.%N; }
 PID=
 mount_impl() {
 	cp --sparse=always "$W/empty.img" "$W/$1.img"
-	if [ "$1" = toro ]; then
-		"$TF" "$W/toro.img" "$MNT" || exit 1
-	else
-		fuse2fs "$W/f2.img" "$MNT" -f >/dev/null 2>&1 &
-		PID=$!
-		for _ in $(seq 100); do mountpoint -q "$MNT" && break; sleep 0.1; done
-	fi
+	case $1 in
+	toro) "$TF" "$W/toro.img" "$MNT" || exit 1 ;;
+	base) "$BASE" "$W/base.img" "$MNT" || exit 1 ;;
+	kern) mount -t "${BENCH_FS:-ext2}" -o loop "$W/kern.img" "$MNT" || exit 1 ;;
+	f2)   fuse2fs "$W/f2.img" "$MNT" -f >/dev/null 2>&1 &
+	      PID=$!
+	      for _ in $(seq 100); do mountpoint -q "$MNT" && break; sleep 0.1; done ;;
+	esac
+	mountpoint -q "$MNT" || { echo "$1 did not mount"; exit 1; }
 }
 
 umount_impl() {
-	fusermount3 -u "$MNT"
-	if [ "$1" = toro ]; then flock "$W/toro.img" true; else wait "$PID"; fi
+	case $1 in
+	toro|base) fusermount3 -u "$MNT"; flock "$W/$1.img" true ;;
+	kern) umount "$MNT" ;;      # -o loop: the loop device goes with it
+	f2)   fusermount3 -u "$MNT"; wait "$PID" ;;
+	esac
 	rm -f "$W/$1.img"
 }
 
+# The end of every timed step: what the file system deferred, written.
+settle() {   # impl
+	if [ "$1" = kern ]; then
+		sync -f "$MNT" && sync "$W/kern.img"
+	else
+		sync "$MNT"
+	fi
+}
+
 declare -A T
+timed() {   # impl workload command...
+	local i=$1 w=$2 t0
+	shift 2
+	t0=$(now)
+	"$@"
+	settle "$i"
+	T[$i,$w]=$(echo "$(now) - $t0" | bc)
+}
+
+find_stat() { find "$MNT" -type f -print0 | xargs -0 stat >/dev/null; }
+
 run() {   # impl
-	local i=$1 t0
+	local i=$1
 	mount_impl "$i"
 	drop
-	t0=$(now); tar -C "$MNT" -xf "$W/tree.tar"; T[$i,untar]=$(echo "$(now) - $t0" | bc)
-	t0=$(now); cp -a "$MNT/$(basename "$TREE")" "$MNT/copy"; T[$i,cp]=$(echo "$(now) - $t0" | bc)
+	timed "$i" untar tar -C "$MNT" -xf "$W/tree.tar"
+	timed "$i" cp cp -a "$MNT/tree" "$MNT/copy"
 	drop
-	t0=$(now); find "$MNT" -type f -print0 | xargs -0 stat >/dev/null; T[$i,stat]=$(echo "$(now) - $t0" | bc)
-	t0=$(now); rm -r "$MNT/copy" "$MNT/$(basename "$TREE")"; T[$i,rm]=$(echo "$(now) - $t0" | bc)
+	timed "$i" stat find_stat
+	timed "$i" rm rm -r "$MNT/copy" "$MNT/tree"
 	drop
-	t0=$(now); dd if=/dev/zero of="$MNT/big" bs=1M count="$MIB" conv=fsync status=none
-	T[$i,write]=$(echo "$(now) - $t0" | bc)
+	timed "$i" write dd if=/dev/zero of="$MNT/big" bs=1M count="$MIB" conv=fsync status=none
 	drop
-	t0=$(now); dd if="$MNT/big" of=/dev/null bs=1M status=none; T[$i,read]=$(echo "$(now) - $t0" | bc)
+	timed "$i" read dd if="$MNT/big" of=/dev/null bs=1M status=none
 	umount_impl "$i"
 }
 
-echo "tree: $TREE ($files entries, $(du -sh "$W/tree.tar" | cut -f1) tar), sequential: $MIB MiB, $(nproc) CPUs"
-# Interleave: fuse2fs, torofuse, fuse2fs, torofuse; keep each one's best.
-declare -A BEST
-for round in 1 2; do
-	for i in f2 toro; do
-		run $i
-		for w in untar cp stat rm write read; do
-			b=${BEST[$i,$w]:-}
-			if [ -z "$b" ] || [ "$(echo "${T[$i,$w]} < $b" | bc)" = 1 ]; then BEST[$i,$w]=${T[$i,$w]}; fi
-		done
+WORKLOADS="untar cp stat rm write read"
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+echo "tree: $FILES files ($entries entries, $(du -sh "$W/tree.tar" | cut -f1) tar)," \
+     "sequential: $MIB MiB, $(nproc) CPUs, median of $RUNS"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+declare -A ALL
+for ((round = 1; round <= RUNS; round++)); do
+	for i in $IMPLS; do
+		run "$i"
+		for w in $WORKLOADS; do ALL[$i,$w]="${ALL[$i,$w]:-} ${T[$i,$w]}"; done
 	done
 done
-printf '%-8s %10s %10s %8s\n' workload torofuse fuse2fs ratio
-for w in untar cp stat rm write read; do
-	a=${BEST[toro,$w]} b=${BEST[f2,$w]}
-	printf '%-8s %9.2fs %9.2fs %8.2f\n' "$w" "$a" "$b" "$(echo "scale=3; $a / $b" | bc)"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+cell() { [ -n "${ALL[$1,$2]:-}" ] && median ${ALL[$1,$2]} || echo -; }
+fmt() { [ "$1" = - ] && echo - || printf '%.2f' "$1"; }
+ratio() { [ "$1" = - ] || [ "$2" = - ] && echo - || echo "scale=3; $1 / $2" | bc; }
+printf '%-8s %9s %9s %9s %10s %10s' workload torofuse kernel fuse2fs tf/kernel tf/fuse2fs
+[ -n "$BASE" ] && printf ' %9s %10s %10s' base base/kernel tf/base
+echo
+for w in $WORKLOADS; do
+	a=$(cell toro "$w") k=$(cell kern "$w") f=$(cell f2 "$w")
+	printf '%-8s %9s %9s %9s %10s %10s' "$w" "$(fmt "$a")" "$(fmt "$k")" "$(fmt "$f")" \
+		"$(fmt "$(ratio "$a" "$k")")" "$(fmt "$(ratio "$a" "$f")")"
+	if [ -n "$BASE" ]; then
+		b=$(cell base "$w")
+		printf ' %9s %10s %10s' "$(fmt "$b")" "$(fmt "$(ratio "$b" "$k")")" "$(fmt "$(ratio "$a" "$b")")"
+	fi
+	echo
 done
