@@ -55,10 +55,21 @@ void tcp_timers_hand_over(struct tcp_conn *c)
 	net_timer_cancel(&c->rtx_timer);
 	net_timer_cancel(&c->delack_timer);
 	net_timer_cancel(&c->keep_timer);
+	net_timer_cancel(&c->rack_timer);
+}
+
+/* rack_due: when RACK-TLP next needs the connection (0: never), the
+ * earlier of the reordering window's end and the probe's time. */
+static uint64_t rack_due(const struct tcp_conn *c)
+{
+	uint64_t reo = c->rack.reo_due_ns, pto = c->rack.pto_due_ns;
+	return !reo ? pto : !pto ? reo : reo < pto ? reo : pto;
 }
 
 void tcp_timers_take_over(struct tcp_conn *c)
 {
+	if (rack_due(c))
+		lazy_arm(&c->rack_timer, rack_due(c));
 	if (c->rtx_due_ns)
 		lazy_arm(&c->rtx_timer, c->rtx_due_ns);
 	if (c->delack_due_ns)
@@ -233,8 +244,7 @@ static void keep_fire(struct net_timer *t)
 static void rack_fire(struct net_timer *t)
 {
 	struct tcp_conn *c = container_of(t, struct tcp_conn, rack_timer);
-	uint64_t reo = c->rack.reo_due_ns, pto = c->rack.pto_due_ns;
-	uint64_t due = !reo ? pto : !pto ? reo : reo < pto ? reo : pto;
+	uint64_t due = rack_due(c);
 	if (!due)
 		return;
 	uint64_t now = hal_clock_ns();
