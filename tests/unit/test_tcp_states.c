@@ -410,11 +410,7 @@ static int timers_body(void *arg)
 	return 0;
 }
 
-/* No Criterion timeout here: libcriterion 2.4.1 leaks its 48-byte timeout
- * request when a test with a timeout outlives the others run beside it
- * (--jobs 2), and LeakSanitizer fails the ASan run; a hang still ends at
- * tests/run-all.sh's timeout of the whole binary. */
-Test(tcp_states, fin_wait_2_and_time_wait_expire)
+Test(tcp_states, fin_wait_2_and_time_wait_expire, .timeout = 180)
 {
 	run(timers_body, NULL);
 }
