@@ -29,6 +29,21 @@ record() {   # suite passed failed
 	report+=("$(printf '%-44s %5d passed %5d failed' "$1" "$2" "$3")")
 }
 
+# leaks LOG: prints "OURS CRITERION": how many LeakSanitizer reports in LOG
+# have a stack that reaches code of ours, and how many lie wholly inside
+# libcriterion. Criterion runs each test in a worker process whose leak
+# report changes no exit status, so ours are counted here; and
+# libcriterion 2.4.1's runner now and then leaks a 48-byte timeout request
+# of its own (tests with .timeout beside others, --jobs 2), which makes the
+# runner exit non-zero though every test passed.
+leaks() {
+	awk 'function count() { if (ours) o++; else c++; inleak = 0 }
+	     /^(Direct|Indirect) leak/ { if (inleak) count(); inleak = 1; ours = 0; next }
+	     inleak && /^ *#[0-9]+ / { if ($1 != "#0" && $0 !~ /libcriterion/) ours = 1; next }
+	     inleak { count() }
+	     END { if (inleak) count(); print o + 0, c + 0 }' "$1"
+}
+
 run_unit() {   # binary label
 	local bin=$1 label=$2 log
 	log=$(mktemp)
@@ -37,6 +52,10 @@ run_unit() {   # binary label
 	cat "$log"
 	local line
 	line=$(grep 'Synthesis: Tested' "$log" | tail -1)
+	local ours criterion only_criterion=false
+	read -r ours criterion < <(leaks "$log")
+	[ "$criterion" -gt 0 ] && ! grep -q 'ERROR: AddressSanitizer\|runtime error' "$log" &&
+		only_criterion=true
 	rm -f "$log"
 	if [ -z "$line" ]; then
 		record "$label (no summary, exit $rc)" 0 1
@@ -46,8 +65,8 @@ run_unit() {   # binary label
 	passing=$(sed -n 's/.*Passing: \([0-9]*\).*/\1/p' <<<"$line")
 	failing=$(sed -n 's/.*Failing: \([0-9]*\).*/\1/p' <<<"$line")
 	crashing=$(sed -n 's/.*Crashing: \([0-9]*\).*/\1/p' <<<"$line")
-	local failed=$((failing + crashing))
-	[ $rc -ne 0 ] && [ $failed -eq 0 ] && failed=1
+	local failed=$((failing + crashing + ours))
+	[ $rc -ne 0 ] && [ $failed -eq 0 ] && ! $only_criterion && failed=1
 	record "$label" "$passing" "$failed"
 }
 
