@@ -37,11 +37,16 @@
  *             descriptors and the superblock (counts; a bit set early only
  *             leaks a block until e2fsck).
  *   BK_INODE  inode tables: an inode then points only at blocks on disk,
- *             and its size covers only data on disk.
+ *             and its size covers only data on disk; and indirect blocks
+ *             that existed before and gained a pointer to a new block, in
+ *             the same phase as the size that covers that block (a phase
+ *             apart, a crash between them leaves a hole under the size, or
+ *             a block past it that e2fsck makes the size cover: either way
+ *             zeros at the end of an appended file).
  *   BK_LINKS  blocks that name others and are already reachable:
  *             directory blocks (an entry names an inode already on disk)
- *             and indirect blocks that existed before (a new pointer in one
- *             is a hole on disk until it lands).
+ *             and indirect blocks losing pointers (truncation: after the
+ *             smaller size).
  * A buffer dirtied twice keeps the earlier of its two phases until written
  * (a new indirect block stays BK_EARLY while it is unreachable on disk),
  * and metadata wins over data within a phase.

@@ -30,6 +30,7 @@
 #include "blkdev.h"
 #include "ext2.h"
 #include "journal.h"
+#include "thread.h"
 
 /* Freeing that waits: past this many, the next ext2_unlock checkpoints. */
 #define DEFER_CHECKPOINT 4096
@@ -111,24 +112,66 @@ void ext2_deferred_run(struct ext2_fs *fs)
 		;
 }
 
-int ext2_checkpoint(struct ext2_fs *fs)
+void ext2_write_handle_start(struct ext2_fs *fs)
 {
 	EXT2_ASSERT_LOCKED(fs);
-	if (journalled(fs))
-		return ext2_journal_commit(fs);     /* runs the records first */
+	while (fs->quiesce_wanted) {
+		mutex_unlock(&fs->lock);
+		thread_sleep_ms(1);
+		mutex_lock(&fs->lock);
+	}
+	fs->write_handles++;
+}
+
+void ext2_write_handle_stop(struct ext2_fs *fs)
+{
+	EXT2_ASSERT_LOCKED(fs);
+	fs->write_handles--;
+}
+
+void ext2_wait_writes(struct ext2_fs *fs)
+{
+	EXT2_ASSERT_LOCKED(fs);
+	while (fs->write_handles > 0) {
+		fs->quiesce_wanted = true;
+		mutex_unlock(&fs->lock);
+		thread_sleep_ms(1);
+		mutex_lock(&fs->lock);
+	}
+	fs->quiesce_wanted = false;
+}
+
+/* A plain image's checkpoint; the caller made sure no file write is
+ * between mapping and size update, or must not wait for it. */
+static int flush_and_run(struct ext2_fs *fs)
+{
 	int rc = bcache_flush(fs->bc);
 	if (rc == 0)
 		ext2_deferred_run(fs);
 	return rc;
 }
 
-int ext2_deferred_drain(struct ext2_fs *fs)
+int ext2_checkpoint(struct ext2_fs *fs)
+{
+	EXT2_ASSERT_LOCKED(fs);
+	if (journalled(fs))
+		return ext2_journal_commit(fs);     /* runs the records first */
+	ext2_wait_writes(fs);
+	return flush_and_run(fs);
+}
+
+static int drain(struct ext2_fs *fs, int (*checkpoint)(struct ext2_fs *))
 {
 	/* A release defers its own freeing: a few rounds empty the list. */
 	int rc = 0;
 	for (int round = 0; round < 4 && fs->ndeferred && rc == 0; round++)
-		rc = ext2_checkpoint(fs);
+		rc = checkpoint(fs);
 	return rc;
+}
+
+int ext2_deferred_drain(struct ext2_fs *fs)
+{
+	return drain(fs, ext2_checkpoint);
 }
 
 int ext2_reclaim_deferred(struct ext2_fs *fs)
@@ -141,7 +184,10 @@ int ext2_reclaim_deferred(struct ext2_fs *fs)
 		ext2_deferred_run(fs);
 		return 0;
 	}
-	int rc = ext2_deferred_drain(fs);
+	/* The allocator may run inside the caller's own write handle: no wait
+	 * for handles. So near a full disk, a crash may leave a pointer to a
+	 * new block whose data had not landed (it holds what it held before). */
+	int rc = drain(fs, flush_and_run);
 	return rc < 0 ? rc : 0;
 }
 
@@ -152,9 +198,13 @@ void ext2_unlock(struct ext2_fs *fs)
 	if (journalled(fs)) {
 		ext2_deferred_run(fs);
 	} else if (!fs->vfs.read_only) {
-		if (bcache_checkpoint_wanted(fs->bc) || fs->ndeferred > DEFER_CHECKPOINT ||
-		    (fs->ndeferred && (fs->free_blocks < fs->blocks_count / 16 ||
-		                       fs->free_inodes < fs->inodes_count / 16))) {
+		bool due = bcache_checkpoint_wanted(fs->bc) || fs->ndeferred > DEFER_CHECKPOINT ||
+		           (fs->ndeferred && (fs->free_blocks < fs->blocks_count / 16 ||
+		                              fs->free_inodes < fs->inodes_count / 16));
+		if (due && fs->write_handles > 0) {
+			/* Maybe our own handle: the last one's unlock runs it. */
+			fs->quiesce_wanted = true;
+		} else if (due || fs->quiesce_wanted) {
 			if (ext2_checkpoint(fs) < 0)
 				kprintf("ext2: %s: checkpoint failed\n", fs->vfs.dev->name);
 		} else {

@@ -465,6 +465,11 @@ struct ext2_fs {
 	struct ext2_group *groups;
 
 	struct ext2_journal *journal; /* has_journal: the internal journal, else NULL */
+	/* File writes between mapping blocks and updating the size (write
+	 * handles, deferred.c); a commit or checkpoint waiting for them to end
+	 * sets quiesce_wanted, and no new one starts meanwhile. */
+	int write_handles;
+	bool quiesce_wanted;
 
 	unsigned errors_policy;
 	bool had_errors;
@@ -606,6 +611,15 @@ int ext2_deferred_drain(struct ext2_fs *fs);
  * that freeing waiting for one is done (0), or -ENOSPC if none waits. Called
  * before the allocating operation has changed anything of its own. */
 int ext2_reclaim_deferred(struct ext2_fs *fs);
+/* A file write's span from mapping blocks to updating the size: no commit
+ * or checkpoint in between (it would put on disk pointers to blocks whose
+ * data is not written, or past the size). fs lock held; start may drop it
+ * while a commit or checkpoint waits. */
+void ext2_write_handle_start(struct ext2_fs *fs);
+void ext2_write_handle_stop(struct ext2_fs *fs);
+/* ext2_wait_writes: wait (dropping the fs lock) until no write handle is
+ * held; the caller holds none. */
+void ext2_wait_writes(struct ext2_fs *fs);
 /* ext2_unlock: the end of an operation: a checkpoint if one is wanted,
  * the freeing that is due, then the fs lock is released. */
 void ext2_unlock(struct ext2_fs *fs);

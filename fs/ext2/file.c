@@ -96,8 +96,8 @@ ssize_t ext2_file_write(struct ext2_fs *fs, struct ext2_inode_info *ii, const vo
 		unsigned n = last - first + 1 < RUN ? (unsigned)(last - first + 1) : RUN;
 		unsigned mapped = 0;
 		ext2_lock(fs);
-		/* No commit from mapping to the size update (journal.h). */
-		ext2_journal_handle_start(fs);
+		/* No commit or checkpoint from mapping to the size update. */
+		ext2_write_handle_start(fs);
 		rc = ext2_check_writable(fs);
 		for (; mapped < n && rc == 0; mapped++)
 			rc = ext2_bmap(fs, ii, first + mapped, true, &pblk[mapped], &fresh[mapped]);
@@ -132,7 +132,7 @@ ssize_t ext2_file_write(struct ext2_fs *fs, struct ext2_inode_info *ii, const vo
 		}
 		/* Written even if nothing was copied: mapping changed the map. */
 		int wrc = ext2_write_inode(fs, ii);
-		ext2_journal_handle_stop(fs);
+		ext2_write_handle_stop(fs);
 		ext2_unlock(fs);
 		if (rc == 0)
 			rc = wrc;

@@ -491,7 +491,8 @@ int ext2_bmap(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk, boo
 				return rc;
 			}
 			st32(&entries[path[level]], next);
-			bdirty(b, true);
+			/* With the inode that holds the size over it (bcache.h). */
+			bdirty_kind(b, BK_INODE);
 			brelse(b);
 			if (level < depth) {
 				struct buf *nb;

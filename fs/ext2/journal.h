@@ -55,8 +55,6 @@ struct ext2_journal {
 	uint32_t tx_seq;            /* the running transaction's sequence */
 	uint64_t tx_start_ns;       /* when it got its first block */
 	uint64_t interval_ns;       /* commit a transaction this old */
-	int handles;                /* file writes between mapping and size update */
-	bool commit_wanted;         /* a commit waits for handles to end: no new ones */
 	bool overflowed;            /* a transaction outgrew the journal (said once) */
 
 	/* The commit thread: commits on the timer and when a transaction is
@@ -95,12 +93,8 @@ int ext2_journal_start(struct ext2_fs *fs, uint32_t interval_ms);
 int ext2_journal_stop(struct ext2_fs *fs);
 /* ext2_journal_commit: fs lock held, no buffer lock. Data first (ordered
  * mode), then the running transaction, durable on return: fsync, sync.
- * May drop the fs lock while file writes finish their handles. */
+ * May drop the fs lock while file writes finish (ext2_wait_writes). */
 int ext2_journal_commit(struct ext2_fs *fs);
-/* A file write's span from mapping blocks to updating the size: no commit
- * in between (it would commit blocks past the size). fs lock held. */
-void ext2_journal_handle_start(struct ext2_fs *fs);
-void ext2_journal_handle_stop(struct ext2_fs *fs);
 /* Block blk is freed (its bit cleared) in the running transaction: it is
  * busy until the transaction commits, and if the log holds a copy, that is
  * revoked (replay must not write it over the block's next user). 0 or

@@ -407,50 +407,18 @@ static int commit_locked(struct ext2_journal *j)
 	return rc;
 }
 
-/* Wait for file writes to end their handles (and start no new ones). */
-static void wait_quiet(struct ext2_journal *j)
-{
-	while (j->handles > 0) {
-		j->commit_wanted = true;
-		mutex_unlock(&j->fs->lock);
-		thread_sleep_ms(1);
-		mutex_lock(&j->fs->lock);
-	}
-	j->commit_wanted = false;
-}
-
 int ext2_journal_commit(struct ext2_fs *fs)
 {
 	EXT2_ASSERT_LOCKED(fs);
 	struct ext2_journal *j = fs->journal;
+	ext2_wait_writes(fs);
 	if (!j || !j->writing)
 		return bcache_flush(fs->bc);
-	wait_quiet(j);
 	ext2_deferred_run(fs);      /* finished operations' freeing belongs in it */
 	int rc = commit_locked(j);
 	if (rc < 0)
 		kprintf("ext2: %s: journal commit failed (%d)\n", fs->vfs.dev->name, rc);
 	return rc;
-}
-
-void ext2_journal_handle_start(struct ext2_fs *fs)
-{
-	struct ext2_journal *j = fs->journal;
-	if (!j || !j->writing)
-		return;
-	while (j->commit_wanted) {
-		mutex_unlock(&fs->lock);
-		thread_sleep_ms(1);
-		mutex_lock(&fs->lock);
-	}
-	j->handles++;
-}
-
-void ext2_journal_handle_stop(struct ext2_fs *fs)
-{
-	struct ext2_journal *j = fs->journal;
-	if (j && j->writing)
-		j->handles--;
 }
 
 /* ---- When to commit ------------------------------------------------------- */
@@ -468,7 +436,7 @@ static bool commit_needed(struct ext2_journal *j)
 
 /* The commit thread may wait long for the fs lock (the mutex does not hand
  * over), so an operation that finds the transaction due commits it, after
- * the file writes in flight end their handles. The caller holds no handle
+ * the file writes in flight end their handles (ext2_wait_writes). The caller holds no handle
  * and no buffer lock. */
 void ext2_lock(struct ext2_fs *fs)
 {
@@ -563,7 +531,6 @@ int ext2_journal_start(struct ext2_fs *fs, uint32_t interval_ms)
 	j->tx_limit = loglen / 4;
 	j->interval_ns = (uint64_t)interval_ms * 1000000;
 	j->ntx = j->nrev = 0;
-	j->handles = 0;
 	waitq_init(&j->wq, "ext2.commit");
 	j->stop = j->due = false;
 	j->thread = thread_create(0, commit_thread, j, 0);
