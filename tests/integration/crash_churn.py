@@ -6,7 +6,9 @@
 Creates, appends to, renames and removes files and directories under DIR
 (create, append, rename, unlink, mkdir, rmdir), chosen by a seeded random
 generator, until SECONDS have passed or the file system stops answering
-(the crash test kills the server under it). Every 300 operations it writes
+(the crash test kills the server under it). What it writes holds no NUL
+byte (data()), so a NUL read back after a crash is a size past the data
+that reached the disk. Every 300 operations it writes
 a file under DIR/keep with random contents, fsyncs it and its directory,
 and only then appends "NAME MD5" to SYNCLOG (a host file): those files must
 survive any crash intact. Never writes outside DIR and SYNCLOG.
@@ -21,6 +23,11 @@ import os
 import random
 import sys
 import time
+
+
+def data(rng, n):
+    """n random bytes, none of them NUL."""
+    return rng.randbytes(n).replace(b"\0", b"\1")
 
 
 def main():
@@ -43,16 +50,16 @@ def main():
                     step(rng, top, dirs, files, n)
                 if n % 300 == 0:
                     name = "k%d" % n
-                    data = rng.randbytes(rng.randrange(1, 200000))
+                    kept = data(rng, rng.randrange(1, 200000))
                     path = os.path.join(keep, name)
                     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-                    os.write(fd, data)
+                    os.write(fd, kept)
                     os.fsync(fd)
                     os.close(fd)
                     dfd = os.open(keep, os.O_RDONLY)
                     os.fsync(dfd)
                     os.close(dfd)
-                    log.write("keep/%s %s\n" % (name, hashlib.md5(data).hexdigest()))
+                    log.write("keep/%s %s\n" % (name, hashlib.md5(kept).hexdigest()))
                     log.flush()
             except OSError as e:
                 if e.errno in (107, 5, 103, 2, 20, 39, 17, 21):  # ENOTCONN EIO ... races with rmdir
@@ -68,7 +75,7 @@ def step_more(rng, top, files, n):
     if op < 0.15:                                    # a long name in the big directory
         path = os.path.join(top, "big", "entry-with-a-long-name-%040d" % n)
         with open(path, "wb") as f:
-            f.write(rng.randbytes(rng.choice((0, 100, 3000))))
+            f.write(data(rng, rng.choice((0, 100, 3000))))
         files.append(path)
         return True
     if op < 0.30 and files:                          # set or remove an attribute
@@ -78,7 +85,7 @@ def step_more(rng, top, files, n):
             if rng.random() < 0.25:
                 os.removexattr(path, name)
             else:
-                os.setxattr(path, name, rng.randbytes(rng.choice((10, 100, 600))))
+                os.setxattr(path, name, data(rng, rng.choice((10, 100, 600))))
         except OSError as e:
             if e.errno not in (61, 28):              # ENODATA, ENOSPC (no room for it)
                 raise
@@ -92,12 +99,12 @@ def step(rng, top, dirs, files, n):
         d = rng.choice(dirs)
         path = os.path.join(d, "f%d" % n)
         with open(path, "wb") as f:
-            f.write(rng.randbytes(rng.choice((0, 100, 3000, 20000, 70000))))
+            f.write(data(rng, rng.choice((0, 100, 3000, 20000, 70000))))
         files.append(path)
     elif op < 0.55:                                  # append
         path = rng.choice(files)
         with open(path, "ab") as f:
-            f.write(rng.randbytes(rng.choice((10, 4096, 50000))))
+            f.write(data(rng, rng.choice((10, 4096, 50000))))
     elif op < 0.65:                                  # rename (maybe across directories)
         i = rng.randrange(len(files))
         new = os.path.join(rng.choice(dirs), "r%d" % n)

@@ -18,6 +18,9 @@
 #   CRASH_REPAIRS  answers e2fsck gave ("? yes")
 #   CRASH_BAD      repairs that ordering must prevent (crash_bad_lines)
 #   CRASH_LOST     fsync'ed files missing or different
+#   CRASH_NULS     files holding a NUL byte: nothing written holds one, so
+#                  it is a size past the data on disk (a hole or a block
+#                  e2fsck let the size cover); counted in CRASH_BAD
 # Needs: $W (work dir), $ROOT, python3, e2fsck, debugfs, and for
 # crash_fuse root, /dev/fuse and fusermount3.
 
@@ -54,6 +57,21 @@ crash_check_kept() {
 	done <"$log"
 }
 
+# crash_count_nuls DIR: CRASH_NULS = files under DIR (an rdump of the
+# image) that hold a NUL byte; the first few are named.
+crash_count_nuls() {
+	CRASH_NULS=$(python3 - "$1" <<'PY'
+import os, sys
+bad = [os.path.join(d, f) for d, _, fs in os.walk(sys.argv[1]) for f in fs
+       if os.path.isfile(os.path.join(d, f)) and b"\0" in open(os.path.join(d, f), "rb").read()]
+for p in bad[:3]:
+    print("    NUL bytes (a size past the written data):", p[len(sys.argv[1]):], file=sys.stderr)
+print(len(bad))
+PY
+)
+	CRASH_BAD=$((CRASH_BAD + CRASH_NULS))
+}
+
 # crash_after IMG SYNCLOG: the checks every run ends with.
 crash_after() {
 	e2fsck -fy "$1" >"$CRASH_FSCK" 2>&1
@@ -63,6 +81,10 @@ crash_after() {
 		echo "    e2fsck -fy exit $rc"
 		CRASH_BAD=$((CRASH_BAD + 1))
 	fi
+	rm -rf "$W/crash.dump"
+	mkdir -p "$W/crash.dump"
+	debugfs -R "rdump / $W/crash.dump" "$1" >/dev/null 2>&1
+	crash_count_nuls "$W/crash.dump"
 	crash_check_kept "$1" "$2"
 }
 
@@ -114,7 +136,7 @@ for d in range(12):
     os.makedirs(os.path.join(top, "d%d" % d, "sub"), exist_ok=True)
     for f in range(25):
         with open(os.path.join(top, "d%d" % d, ("sub/" if f % 3 == 0 else "") + "f%d" % f), "wb") as o:
-            o.write(rng.randbytes(rng.choice((0, 500, 5000, 30000, 90000))))
+            o.write(rng.randbytes(rng.choice((0, 500, 5000, 30000, 90000))).replace(b"\0", b"\1"))
 PY
 }
 
@@ -122,7 +144,7 @@ crash_torofs() {   # img cache_kib seed
 	local img=$1 cache=$2 seed=$3 log=$W/crash.synced src=$W/crash.tree
 	crash_torofs_tree "$src"
 	: >"$log"
-	head -c 150000 /dev/urandom >"$W/crash.keep"
+	head -c 150000 /dev/urandom | tr '\0' '\1' >"$W/crash.keep"
 	(
 		export TORO_FS_CACHE_KIB=$cache
 		"$CRASH_TORO_FS" "$img" put "$W/crash.keep" /kept >/dev/null 2>&1 &&

@@ -19,7 +19,7 @@ STRICT=${CRASH_STRICT:-1}
 echo "seed $SEED (CRASH_SEED=$SEED repeats this run)"
 
 verdict() {   # how seed
-	echo "  $1 seed $2: $CRASH_REPAIRS repairs, $CRASH_BAD not allowed, $CRASH_LOST fsync'ed lost"
+	echo "  $1 seed $2: $CRASH_REPAIRS repairs, $CRASH_BAD not allowed ($CRASH_NULS files with NULs), $CRASH_LOST fsync'ed lost"
 	if [ "$CRASH_BAD" -ne 0 ]; then crash_bad_lines "$CRASH_FSCK" | sort | uniq -c | sort -rn | head -5; fi
 	if [ "$STRICT" = 0 ] || [ "$CRASH_BAD" -eq 0 ] && [ "$CRASH_LOST" -eq 0 ]; then
 		pass "$1 seed $2"

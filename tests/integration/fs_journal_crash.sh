@@ -42,6 +42,7 @@ crash_after() {
 		echo "    tree differs from e2fsck's replay:"; head -5 "$W/tree.diff"
 		CRASH_BAD=$((CRASH_BAD + 1))
 	fi
+	crash_count_nuls "$W/t.ours"
 	crash_check_kept "$img" "$log"
 }
 
