@@ -23,6 +23,7 @@ void tcp_cc_init(struct tcp_conn *c)
 	tcp_sack_clear(&c->sb);
 	memset(&c->rack, 0, sizeof(c->rack));
 	c->rack.fack = c->snd_una;
+	c->rack.reo_wnd_mult = 1;
 }
 
 /* reduced_ssthresh: the ssthresh after a congestion signal. */
@@ -139,10 +140,10 @@ void tcp_cc_timeout(struct tcp_conn *c)
 	 * §3.2 step 4: recover = highest sent. */
 	c->ssthresh = reduced_ssthresh(c);
 	c->cwnd = c->mss;
-	c->in_recovery = false;
 	c->dupacks = 0;
 	c->recover = c->snd_max;
-	tcp_sack_clear(&c->sb);
-	c->rack.reo_due_ns = c->rack.pto_due_ns = 0;
-	c->rack.tlp_out = false;
+	/* With SACK, RTO recovery (RFC 8985 §6.3): RACK marks what is lost
+	 * and the scoreboard resends it as slow start lets it, until recover
+	 * is acked; without, or when the board cannot say, go back N. */
+	c->in_recovery = c->sack_ok && tcp_rack_rto(c, hal_clock_ns());
 }

@@ -45,7 +45,7 @@ static struct tcp_conn *conn_with(uint32_t una, unsigned n, uint64_t t0, uint32_
 	c->mss = SEG;
 	c->snd_una = una;
 	c->snd_max = una + n * SEG;
-	c->rack.fack = una;
+	tcp_cc_init(c);
 	c->rtt.measured = true;
 	c->rtt.srtt_us = srtt_us;
 	for (unsigned i = 0; i < n; i++)
