@@ -110,9 +110,14 @@ void tcp_cc_tlp_repaired(struct tcp_conn *c)
 bool tcp_cc_recovery_ack(struct tcp_conn *c, uint32_t ack, uint32_t acked)
 {
 	if (seq_geq(ack, c->recover)) {
-		/* Full acknowledgment (step 5): deflate, leave recovery. */
+		/* Full acknowledgment (step 5): deflate, leave recovery. With
+		 * SACK cwnd was never inflated (ssthresh in fast recovery,
+		 * slow start in RTO recovery): it stays. Deflating it to the
+		 * flight would leave one segment when the ACK took all: a
+		 * delayed ACK's wait, and an RTO if that one is lost. */
 		uint32_t fl = tcp_flight(c) + c->mss;
-		c->cwnd = c->ssthresh < fl ? c->ssthresh : fl;
+		if (!c->sack_ok)
+			c->cwnd = c->ssthresh < fl ? c->ssthresh : fl;
 		c->in_recovery = false;
 		c->dupacks = 0;
 		return false;
