@@ -148,8 +148,9 @@ struct tcp_sackboard {
 struct tcp_rack;
 
 void tcp_sack_free(struct tcp_sackboard *sb);
-/* tcp_sack_clear: forget every SACK, loss and resend mark (after an RTO:
- * RFC 2018 §8, the receiver may have thrown SACKed data away). */
+/* tcp_sack_clear: forget every SACK, loss and resend mark (at an RTO that
+ * finds SND.UNA's segment SACKed: RFC 2018 §8, the receiver threw SACKed
+ * data away; or that the board cannot serve). */
 void tcp_sack_clear(struct tcp_sackboard *sb);
 /* tcp_sack_sent: [seq, seq + len) went out at now_ns: new records (one per
  * mss) past the last one, or the records it covers marked resent. */
