@@ -23,6 +23,7 @@ void tcp_cc_init(struct tcp_conn *c)
 	tcp_sack_clear(&c->sb);
 	memset(&c->rack, 0, sizeof(c->rack));
 	c->rack.fack = c->snd_una;
+	c->rack.reo_wnd_mult = 1;
 }
 
 /* reduced_ssthresh: the ssthresh after a congestion signal. */
@@ -109,9 +110,14 @@ void tcp_cc_tlp_repaired(struct tcp_conn *c)
 bool tcp_cc_recovery_ack(struct tcp_conn *c, uint32_t ack, uint32_t acked)
 {
 	if (seq_geq(ack, c->recover)) {
-		/* Full acknowledgment (step 5): deflate, leave recovery. */
+		/* Full acknowledgment (step 5): deflate, leave recovery. With
+		 * SACK cwnd was never inflated (ssthresh in fast recovery,
+		 * slow start in RTO recovery): it stays. Deflating it to the
+		 * flight would leave one segment when the ACK took all: a
+		 * delayed ACK's wait, and an RTO if that one is lost. */
 		uint32_t fl = tcp_flight(c) + c->mss;
-		c->cwnd = c->ssthresh < fl ? c->ssthresh : fl;
+		if (!c->sack_ok)
+			c->cwnd = c->ssthresh < fl ? c->ssthresh : fl;
 		c->in_recovery = false;
 		c->dupacks = 0;
 		return false;
@@ -139,10 +145,10 @@ void tcp_cc_timeout(struct tcp_conn *c)
 	 * §3.2 step 4: recover = highest sent. */
 	c->ssthresh = reduced_ssthresh(c);
 	c->cwnd = c->mss;
-	c->in_recovery = false;
 	c->dupacks = 0;
 	c->recover = c->snd_max;
-	tcp_sack_clear(&c->sb);
-	c->rack.reo_due_ns = c->rack.pto_due_ns = 0;
-	c->rack.tlp_out = false;
+	/* With SACK, RTO recovery (RFC 8985 §6.3): RACK marks what is lost
+	 * and the scoreboard resends it as slow start lets it, until recover
+	 * is acked; without, or when the board cannot say, go back N. */
+	c->in_recovery = c->sack_ok && tcp_rack_rto(c, hal_clock_ns());
 }

@@ -148,8 +148,9 @@ struct tcp_sackboard {
 struct tcp_rack;
 
 void tcp_sack_free(struct tcp_sackboard *sb);
-/* tcp_sack_clear: forget every SACK, loss and resend mark (after an RTO:
- * RFC 2018 §8, the receiver may have thrown SACKed data away). */
+/* tcp_sack_clear: forget every SACK, loss and resend mark (at an RTO that
+ * finds SND.UNA's segment SACKed: RFC 2018 §8, the receiver threw SACKed
+ * data away; or that the board cannot serve). */
 void tcp_sack_clear(struct tcp_sackboard *sb);
 /* tcp_sack_sent: [seq, seq + len) went out at now_ns: new records (one per
  * mss) past the last one, or the records it covers marked resent. */
@@ -180,6 +181,14 @@ struct tcp_rack {
 	uint32_t rtt_us, min_rtt_us;    /* 0: no sample yet */
 	uint32_t fack;
 	bool reordering_seen;
+	/* §6.2 step 4: the reordering window is reo_wnd_mult quarters of
+	 * the least RTT. A D-SACK (a resend that was not needed) widens it
+	 * by one, at most once a round trip (until SND.UNA passes
+	 * dsack_round); reo_wnd_persist recoveries without one narrow it
+	 * back to one quarter. */
+	uint8_t reo_wnd_mult, reo_wnd_persist;
+	bool dsack_round_open;
+	uint32_t dsack_round;
 	/* Timers (one net_timer, tcp_conn.rack_timer): 0 when not armed. */
 	uint64_t reo_due_ns;            /* the reordering window of a segment ends */
 	uint64_t pto_due_ns;            /* probe timeout (TLP, §7.2) */
@@ -198,9 +207,17 @@ uint32_t tcp_rack_reo_wnd_us(const struct tcp_conn *c);
  * *wait_ns: 0, or how long until the last one not yet marked would be. */
 unsigned tcp_rack_detect_loss(struct tcp_conn *c, uint64_t now_ns, uint64_t *wait_ns);
 /* tcp_rack_ack: after an ACK went through the scoreboard (c->sack_ok):
- * the TLP's answer, loss detection and its timer; loss found starts
- * recovery and its first resend. */
-void tcp_rack_ack(struct tcp_conn *c, const struct tcp_seg *s, uint64_t now_ns);
+ * the TLP's answer, the reordering window's adaptation (recovery_ended:
+ * this ACK ended fast or RTO recovery), loss detection and its timer;
+ * loss found starts recovery and its first resend. */
+void tcp_rack_ack(struct tcp_conn *c, const struct tcp_seg *s, bool recovery_ended,
+                  uint64_t now_ns);
+/* tcp_rack_rto: the retransmission timer expired (§6.3): mark lost the
+ * segment at SND.UNA and every other one not SACKed that was sent a
+ * RACK.rtt + reo_wnd ago or more, forget the probe and the RACK timer.
+ * False when the scoreboard does not hold SND.UNA's segment (only the
+ * FIN is left, or the board was full): the caller goes back to SND.UNA. */
+bool tcp_rack_rto(struct tcp_conn *c, uint64_t now_ns);
 /* tcp_tlp_schedule: arm the probe timeout if §7.2's conditions hold
  * (after sending new data or taking an ACK). */
 void tcp_tlp_schedule(struct tcp_conn *c, uint64_t now_ns);
@@ -487,8 +504,8 @@ void tcp_send_raw(ip4_addr src, uint16_t sport, ip4_addr dst, uint16_t dport,
                   const struct tcp_opts *o);
 /* tcp_retransmit_first: resend the segment at snd_una (fast retransmit). */
 void tcp_retransmit_first(struct tcp_conn *c);
-/* tcp_sack_fast_retransmit: on entering SACK recovery, the first segment
- * marked lost, whatever the pipe (RFC 6675 §5 step 4.3). */
+/* tcp_sack_fast_retransmit: on entering SACK recovery (fast or RTO), the
+ * first segment marked lost, whatever the pipe (RFC 6675 §5 step 4.3). */
 void tcp_sack_fast_retransmit(struct tcp_conn *c);
 /* tcp_tlp_send_probe: a loss probe (RFC 8985 §7.3): a new segment if the
  * windows allow one, else the last segment sent again; true if one went
@@ -539,6 +556,9 @@ void tcp_cc_ack(struct tcp_conn *c, uint32_t acked);
 bool tcp_cc_dupack(struct tcp_conn *c);
 /* tcp_cc_recovery_ack: new data acked during recovery; true if partial. */
 bool tcp_cc_recovery_ack(struct tcp_conn *c, uint32_t ack, uint32_t acked);
+/* tcp_cc_timeout: the retransmission timer expired: the window cut to
+ * one segment; in_recovery (RTO recovery) when the SACK scoreboard is to
+ * pick the resends, else the caller goes back to SND.UNA. */
 void tcp_cc_timeout(struct tcp_conn *c);
 /* tcp_cc_loss: loss detection (RACK) found a loss: enter recovery unless
  * in it or still within the last one's window (RFC 6582 "recover");

@@ -345,6 +345,7 @@ static bool ack_input(struct tcp_conn *c, struct tcp_seg *s)
 		}
 		c->backoff = 0;
 		c->retries = 0;
+		bool was_recovering = c->in_recovery;
 		if (c->in_recovery) {
 			if (tcp_cc_recovery_ack(c, ack, acked)) {
 				tcp_retransmit_first(c);
@@ -359,7 +360,7 @@ static bool ack_input(struct tcp_conn *c, struct tcp_seg *s)
 		else
 			tcp_rtx_arm(c);
 		if (c->sack_ok)
-			tcp_rack_ack(c, s, hal_clock_ns());
+			tcp_rack_ack(c, s, was_recovering && !c->in_recovery, hal_clock_ns());
 		waitq_wake_all(&c->wait);       /* room in the send buffer */
 	} else if (ack == c->snd_una && c->snd_una != c->snd_max) {
 		/* RFC 5681 §2 duplicate ACK: no data, no window change; or,
@@ -374,7 +375,7 @@ static bool ack_input(struct tcp_conn *c, struct tcp_seg *s)
 		if ((more_sacked || plain_dup) && tcp_cc_dupack(c))
 			tcp_retransmit_first(c);
 		if (c->sack_ok)
-			tcp_rack_ack(c, s, hal_clock_ns());
+			tcp_rack_ack(c, s, false, hal_clock_ns());
 	}
 	c->retries = 0;
 	/* Window update (§3.10.7.4, SND.WL1/WL2). */

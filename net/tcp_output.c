@@ -148,6 +148,7 @@ static int out_seg(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags
 		sbuf_copy_out(c, seq - c->sbuf_seq, len, p);
 	}
 	bool syn = flags & TCP_SYN;
+	bool sack_left_out = false;
 	struct tcp_opts o = { 0 };
 	if (syn) {
 		o.has_mss = true;
@@ -165,6 +166,7 @@ static int out_seg(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags
 			unsigned max = room >= 4 + 8 ? (room - 4) / 8 : 0;
 			unsigned fit = c->ts_ok ? 3 : 4;
 			tcp_rcv_sack_blocks(c, &o, max < fit ? max : fit);
+			sack_left_out = o.nsack == 0;
 		}
 	}
 	if (o.has_ts) {
@@ -197,8 +199,12 @@ static int out_seg(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags
 	tcp_put16(th + TCP_OFF_CSUM, 0);
 	tcp_put16(th + TCP_OFF_URP, 0);
 	tcp_options_write(th + TCP_HDR_MIN, &o, syn);
-	if (flags & TCP_ACK) {
-		/* This segment acknowledges all we have: no ACK is owed. */
+	if ((flags & TCP_ACK) && !sack_left_out) {
+		/* This segment acknowledges all we have: no ACK is owed. A
+		 * full segment has no room for SACK blocks, though: without
+		 * them, the ACK that out-of-order data is owed still goes
+		 * (tcp_output), else the peer learns of no hole until its RTO
+		 * whenever both ends are sending. */
 		c->unacked_segs = 0;
 		c->ack_now = false;
 		tcp_delack_stop(c);
@@ -486,8 +492,8 @@ void tcp_output(struct tcp_conn *c)
 	}
 	if (sent)
 		tcp_tlp_schedule(c, hal_clock_ns());
-	if (!sent && c->ack_now)
-		tcp_send_ack(c);
+	if (c->ack_now)
+		tcp_send_ack(c);        /* none went, or one without SACK blocks */
 	/* Zero window with data waiting and nothing in flight to bring an
 	 * ACK: probe it (RFC 9293 §3.8.6.1). */
 	if (c->snd_wnd == 0 && c->snd_una == c->snd_max && c->sbuf_len > c->snd_nxt - c->sbuf_seq &&

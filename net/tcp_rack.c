@@ -9,16 +9,22 @@
  * which brings no SACKs, is found by RACK from the probe's ACK instead of
  * by an RTO.
  *
- * What is left out of the RFC: the reordering window does not grow on
- * D-SACKs (§6.2 step 4's reo_wnd_mult stays 1), RACK.min_RTT is the least
- * sample of the connection's life, and an RTO still resends everything
- * from SND.UNA (tcp_timer.c) instead of §6.3's marking.
+ * On an RTO (§6.3) RACK marks what is lost, the segment at SND.UNA and
+ * every other one sent a RACK.rtt + reo_wnd ago, and the scoreboard
+ * resends those as slow start allows: SACKed data does not go again.
+ *
+ * What is left out of the RFC: RACK.min_RTT is the least sample of the
+ * connection's life, not of a recent window.
  */
 #include "tcp_impl.h"
 
 /* A probe timeout at least this long (Linux's floor too): on a path of
  * a few hundred microseconds, 2 SRTT is within the jitter of the ACKs. */
 #define TLP_MIN_PTO_US 10000u
+
+/* §6.2 step 4: recoveries without a D-SACK before a widened reordering
+ * window is narrowed back. */
+#define REO_WND_PERSIST 16u
 
 /* sent_after: §6.2 RACK_sent_after, with the end sequence breaking ties. */
 static bool sent_after(uint64_t t1, uint32_t seq1, uint64_t t2, uint32_t seq2)
@@ -54,16 +60,23 @@ void tcp_rack_delivered(struct tcp_rack *r, const struct tcp_sent_seg *s, uint64
 		r->reordering_seen = true;
 }
 
-uint32_t tcp_rack_reo_wnd_us(const struct tcp_conn *c)
+/* reo_wnd_us: step 4's window, for a connection in fast or RTO recovery
+ * or not (recovering). */
+static uint32_t reo_wnd_us(const struct tcp_conn *c, bool recovering)
 {
-	/* Step 4: with no reordering seen, none in recovery or once
-	 * DupThresh (3) segments are SACKed, as the DupAck rule would. */
-	if (!c->rack.reordering_seen && (c->in_recovery || c->sb.sacked >= 3u * c->mss))
+	/* With no reordering seen, none in recovery or once DupThresh (3)
+	 * segments are SACKed, as the DupAck rule would. */
+	if (!c->rack.reordering_seen && (recovering || c->sb.sacked >= 3u * c->mss))
 		return 0;
-	uint32_t w = c->rack.min_rtt_us / 4;
+	uint64_t w = (uint64_t)c->rack.reo_wnd_mult * c->rack.min_rtt_us / 4;
 	if (c->rtt.measured && w > c->rtt.srtt_us)
 		w = c->rtt.srtt_us;
-	return w;
+	return (uint32_t)w;
+}
+
+uint32_t tcp_rack_reo_wnd_us(const struct tcp_conn *c)
+{
+	return reo_wnd_us(c, c->in_recovery);
 }
 
 unsigned tcp_rack_detect_loss(struct tcp_conn *c, uint64_t now_ns, uint64_t *wait_ns)
@@ -94,6 +107,14 @@ unsigned tcp_rack_detect_loss(struct tcp_conn *c, uint64_t now_ns, uint64_t *wai
 	return marked;
 }
 
+/* forget_probe: §7.1, on entering fast or RTO recovery: no probe is
+ * outstanding any more, and none is due. */
+static void forget_probe(struct tcp_rack *r)
+{
+	r->tlp_out = r->tlp_is_retrans = false;
+	r->pto_due_ns = 0;
+}
+
 /* losses_found: n segments newly marked lost (or some left marked and
  * not resent when recovery ended): into recovery, the first resend. */
 static void losses_found(struct tcp_conn *c, unsigned n)
@@ -102,8 +123,42 @@ static void losses_found(struct tcp_conn *c, unsigned n)
 		TCP_COUNT_N(rack_lost, n);
 	else if (c->in_recovery || !c->sb.lost || !tcp_sack_next_lost(&c->sb))
 		return;
-	if (tcp_cc_loss(c))
+	if (tcp_cc_loss(c)) {
+		forget_probe(&c->rack);
 		tcp_sack_fast_retransmit(c);
+	}
+}
+
+bool tcp_rack_rto(struct tcp_conn *c, uint64_t now_ns)
+{
+	struct tcp_rack *r = &c->rack;
+	struct tcp_sackboard *sb = &c->sb;
+	forget_probe(r);
+	r->reo_due_ns = 0;
+	struct tcp_sent_seg *head = sb->n ? &sb->seg[sb->head] : NULL;
+	if (!head || head->seq != c->snd_una) {
+		tcp_sack_clear(sb);
+		return false;
+	}
+	/* SND.UNA's segment SACKed and yet not acked: the receiver threw
+	 * SACKed data away (RFC 2018 §8), so no SACK of it holds. */
+	if (head->flags & TCP_SEG_SACKED)
+		tcp_sack_clear(sb);
+	/* The caller enters RTO recovery: the window is recovery's. */
+	uint64_t window = ((uint64_t)r->rtt_us + reo_wnd_us(c, true)) * 1000;
+	unsigned marked = 0;
+	for (uint32_t i = 0; i < sb->n; i++) {
+		struct tcp_sent_seg *s = &sb->seg[sb->head + i];
+		if (s->flags & TCP_SEG_SACKED)
+			continue;
+		if (s == head || s->xmit_ns + window <= now_ns) {
+			if ((s->flags & (TCP_SEG_LOST | TCP_SEG_RETRANS)) != TCP_SEG_LOST)
+				marked++;
+			tcp_sack_lost(sb, s);
+		}
+	}
+	TCP_COUNT_N(rack_lost, marked);
+	return true;
 }
 
 static void detect_and_arm(struct tcp_conn *c, uint64_t now_ns)
@@ -117,15 +172,42 @@ static void detect_and_arm(struct tcp_conn *c, uint64_t now_ns)
 }
 
 /* dsack: whether the ACK reports a duplicate (RFC 2883 §4: a first block
- * at or below the cumulative ACK). */
+ * at or below the cumulative ACK, or within the second block). */
 static bool dsack(const struct tcp_seg *s)
 {
-	return s->opts.nsack && seq_leq(s->opts.sack[0].right, s->ack);
+	const struct tcp_opts *o = &s->opts;
+	if (!o->nsack)
+		return false;
+	if (seq_leq(o->sack[0].right, s->ack))
+		return true;
+	return o->nsack >= 2 && seq_geq(o->sack[0].left, o->sack[1].left) &&
+	       seq_leq(o->sack[0].right, o->sack[1].right);
 }
 
-void tcp_rack_ack(struct tcp_conn *c, const struct tcp_seg *s, uint64_t now_ns)
+/* adapt_reo_wnd: §6.2 step 4. A D-SACK says a resend was not needed, the
+ * original only late: the window widens, once a round trip, and is kept
+ * for REO_WND_PERSIST recoveries after the last D-SACK. */
+static void adapt_reo_wnd(struct tcp_conn *c, const struct tcp_seg *s, bool recovery_ended)
 {
 	struct tcp_rack *r = &c->rack;
+	if (r->dsack_round_open && seq_geq(c->snd_una, r->dsack_round))
+		r->dsack_round_open = false;
+	if (!r->dsack_round_open && dsack(s)) {
+		r->dsack_round_open = true;
+		r->dsack_round = c->snd_max;
+		if (r->reo_wnd_mult < UINT8_MAX)
+			r->reo_wnd_mult++;
+		r->reo_wnd_persist = REO_WND_PERSIST;
+	} else if (recovery_ended && r->reo_wnd_persist && --r->reo_wnd_persist == 0) {
+		r->reo_wnd_mult = 1;
+	}
+}
+
+void tcp_rack_ack(struct tcp_conn *c, const struct tcp_seg *s, bool recovery_ended,
+                  uint64_t now_ns)
+{
+	struct tcp_rack *r = &c->rack;
+	adapt_reo_wnd(c, s, recovery_ended);
 	/* §7.4.2: the probe answered. A resend that was not reported as a
 	 * duplicate repaired a loss, which congestion control hears of. */
 	if (r->tlp_out && seq_geq(s->ack, r->tlp_end_seq)) {

@@ -182,7 +182,8 @@ static void rtx_fire(struct net_timer *t)
 		tcp_conn_maybe_free(c);
 		return;
 	}
-	/* RFC 6298 §5.5-5.7: back off, resend the earliest unacked. */
+	/* RFC 6298 §5.5-5.7: back off, resend the earliest unacked (and,
+	 * with SACK, mark for resending what else RACK takes as lost). */
 	TCP_COUNT(timeouts);
 	if (c->backoff < 16)
 		c->backoff++;
@@ -191,10 +192,16 @@ static void rtx_fire(struct net_timer *t)
 		tcp_send_syn(c);
 	} else {
 		tcp_cc_timeout(c);
-		c->snd_nxt = c->snd_una;        /* go back: resend from snd_una */
-		tcp_output(c);
-		if (c->snd_nxt == c->snd_una)   /* nothing could go (window) */
-			tcp_retransmit_first(c);
+		if (c->in_recovery) {
+			/* RTO recovery: SND.UNA's segment, marked lost, goes
+			 * now whatever the pipe; the rest as ACKs open cwnd. */
+			tcp_sack_fast_retransmit(c);
+		} else {
+			c->snd_nxt = c->snd_una;        /* go back: resend from snd_una */
+			tcp_output(c);
+			if (c->snd_nxt == c->snd_una)   /* nothing could go (window) */
+				tcp_retransmit_first(c);
+		}
 	}
 	tcp_rtx_arm(c);
 }

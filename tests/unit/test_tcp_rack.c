@@ -7,7 +7,11 @@
  * once a later one was delivered and its reordering window passed, and not
  * a moment before; no window once three segments are SACKed (unless the
  * path reorders); a lost resend found lost again; an ambiguous resend's
- * delivery not taken as a round trip.
+ * delivery not taken as a round trip. At an RTO (§6.3): SND.UNA's segment
+ * and every one sent a RACK.rtt before marked lost, the SACKed ones not
+ * (unless the receiver reneged on them). D-SACKs widening the reordering
+ * window, sixteen recoveries narrowing it back; cwnd kept when SACK
+ * recovery ends.
  *
  * Then end to end over the in-memory link (memlink.h): a burst whose last
  * segment (or last two) the link drops brings no SACK at all, so only a
@@ -45,7 +49,7 @@ static struct tcp_conn *conn_with(uint32_t una, unsigned n, uint64_t t0, uint32_
 	c->mss = SEG;
 	c->snd_una = una;
 	c->snd_max = una + n * SEG;
-	c->rack.fack = una;
+	tcp_cc_init(c);
 	c->rtt.measured = true;
 	c->rtt.srtt_us = srtt_us;
 	for (unsigned i = 0; i < n; i++)
@@ -250,6 +254,182 @@ Test(tcp_rack, lost_resend_found_again_and_ambiguous_acks_ignored)
 	run(lost_resend_body);
 }
 
+/* ---- the RTO (§6.3) ---- */
+
+/* Ten segments 1 ms apart from T0, a round trip of 8 ms; segment 2 is
+ * SACKed, which makes RACK.rtt 8 ms. At the RTO, 16.5 ms after T0, lost
+ * are SND.UNA's segment and all sent 8 ms (RACK.rtt; no reordering
+ * window in recovery) before or more: 0, 1 and 3 to 8; not segment 9,
+ * nor the SACKed one. The probe and the RACK timer are forgotten. */
+static int rto_marks_body(void *arg)
+{
+	struct link_result *r = arg;
+	struct tcp_conn *c = conn_with(1000, 10, T0, 8000);
+	LCHECK(r, c != NULL, 0);
+	if (!c)
+		return 0;
+	struct tcp_opts o = sack_of(3000, 4000);
+	tcp_sack_update(&c->sb, &c->rack, 1000, c->snd_max, &o, T0 + 10 * MS);
+	LCHECK(r, c->rack.rtt_us == 8000, c->rack.rtt_us);
+	c->rack.tlp_out = c->rack.tlp_is_retrans = true;
+	c->rack.pto_due_ns = c->rack.reo_due_ns = T0 + 20 * MS;
+	LCHECK(r, tcp_rack_rto(c, T0 + 16 * MS + MS / 2), 0);
+	for (unsigned i = 0; i < 10; i++) {
+		bool lost = seg_of(c, 1000 + i * SEG)->flags & TCP_SEG_LOST;
+		LCHECK(r, lost == (i != 2 && i != 9), i);
+	}
+	LCHECK(r, seg_of(c, 3000)->flags & TCP_SEG_SACKED, 0);
+	LCHECK(r, c->sb.lost == 8 * SEG, c->sb.lost);
+	LCHECK(r, tcp_sack_pipe(&c->sb, c->snd_una, c->snd_max) == SEG,
+	       tcp_sack_pipe(&c->sb, c->snd_una, c->snd_max));
+	LCHECK(r, !c->rack.tlp_out && !c->rack.tlp_is_retrans, 0);
+	LCHECK(r, c->rack.pto_due_ns == 0 && c->rack.reo_due_ns == 0, 0);
+	/* The resends go in order from SND.UNA, the SACKed one skipped. */
+	LCHECK(r, tcp_sack_next_lost(&c->sb) == seg_of(c, 1000), 0);
+	tcp_sack_sent(&c->sb, 1000, SEG, SEG, T0 + 17 * MS);
+	tcp_sack_sent(&c->sb, 2000, SEG, SEG, T0 + 17 * MS);
+	LCHECK(r, tcp_sack_next_lost(&c->sb) == seg_of(c, 4000), 0);
+	/* A second RTO takes the resends as lost again (SND.UNA's first). */
+	LCHECK(r, tcp_rack_rto(c, T0 + 17 * MS + MS / 2), 0);
+	LCHECK(r, tcp_sack_next_lost(&c->sb) == seg_of(c, 1000), 0);
+	LCHECK(r, seg_of(c, 2000)->flags & TCP_SEG_RETRANS, 0);       /* 0.5 ms ago: in flight */
+	conn_free(c);
+	return 0;
+}
+
+Test(tcp_rack, rto_marks_head_and_all_sent_a_round_trip_before)
+{
+	run(rto_marks_body);
+}
+
+static int rto_reneged_body(void *arg)
+{
+	struct link_result *r = arg;
+	/* SND.UNA's segment SACKed but not acked: the receiver dropped
+	 * what it SACKed, so every SACK is forgotten and all of it lost. */
+	struct tcp_conn *c = conn_with(1000, 4, T0, 8000);
+	LCHECK(r, c != NULL, 0);
+	if (!c)
+		return 0;
+	struct tcp_opts o = sack_of(1000, 3000);
+	tcp_sack_update(&c->sb, &c->rack, 1000, c->snd_max, &o, T0 + 10 * MS);
+	LCHECK(r, c->sb.sacked == 2 * SEG, c->sb.sacked);
+	LCHECK(r, tcp_rack_rto(c, T0 + 300 * MS), 0);
+	LCHECK(r, c->sb.sacked == 0 && c->sb.lost == 4 * SEG, c->sb.lost);
+	conn_free(c);
+	/* Nothing on the board (only a FIN out): the caller goes back. */
+	c = conn_with(1000, 0, T0, 8000);
+	LCHECK(r, c != NULL, 0);
+	if (!c)
+		return 0;
+	c->snd_max = 1001;
+	LCHECK(r, !tcp_rack_rto(c, T0 + 300 * MS), 0);
+	conn_free(c);
+	return 0;
+}
+
+Test(tcp_rack, rto_after_reneging_forgets_sacks_and_without_board_goes_back)
+{
+	run(rto_reneged_body);
+}
+
+/* ---- the reordering window's adaptation (§6.2 step 4) ---- */
+
+/* ack_with_dsack: an ACK of una whose first SACK block reports a
+ * duplicate below it. */
+static struct tcp_seg ack_with_dsack(uint32_t una, bool dsack)
+{
+	struct tcp_seg s = { .ack = una, .flags = TCP_ACK };
+	if (dsack)
+		s.opts = sack_of(una - SEG, una);
+	return s;
+}
+
+static int dsack_body(void *arg)
+{
+	struct link_result *r = arg;
+	/* An empty board, a least RTT of 8 ms: one quarter is 2 ms, and
+	 * SRTT (7 ms) bounds the window. */
+	struct tcp_conn *c = conn_with(1000, 0, T0, 7000);
+	LCHECK(r, c != NULL, 0);
+	if (!c)
+		return 0;
+	c->rack.min_rtt_us = 8000;
+	c->snd_max = 20000;
+	LCHECK(r, tcp_rack_reo_wnd_us(c) == 2000, tcp_rack_reo_wnd_us(c));
+	struct tcp_seg s = ack_with_dsack(c->snd_una, true);
+	tcp_rack_ack(c, &s, false, T0);
+	LCHECK(r, tcp_rack_reo_wnd_us(c) == 4000, tcp_rack_reo_wnd_us(c));
+	/* Within the same round trip (SND.UNA short of SND.NXT then): no
+	 * more widening. */
+	c->snd_una = 10000;
+	s = ack_with_dsack(c->snd_una, true);
+	tcp_rack_ack(c, &s, false, T0);
+	LCHECK(r, tcp_rack_reo_wnd_us(c) == 4000, tcp_rack_reo_wnd_us(c));
+	/* A D-SACK inside the second block counts too (RFC 2883 §4.2). */
+	c->snd_una = 20000;
+	c->snd_max = 30000;
+	s = (struct tcp_seg){ .ack = c->snd_una, .flags = TCP_ACK };
+	s.opts.nsack = 2;
+	s.opts.sack[0].left = 25000;
+	s.opts.sack[0].right = 26000;
+	s.opts.sack[1].left = 24000;
+	s.opts.sack[1].right = 27000;
+	tcp_rack_ack(c, &s, false, T0);
+	LCHECK(r, c->rack.reo_wnd_mult == 3, c->rack.reo_wnd_mult);
+	LCHECK(r, tcp_rack_reo_wnd_us(c) == 6000, tcp_rack_reo_wnd_us(c));
+	c->rack.reo_wnd_mult = 4;
+	LCHECK(r, tcp_rack_reo_wnd_us(c) == 7000, tcp_rack_reo_wnd_us(c));
+	/* Fifteen recoveries without a D-SACK keep it; the sixteenth ends
+	 * it; plain ACKs count for nothing. */
+	c->snd_una = c->snd_max;
+	s = ack_with_dsack(c->snd_una, false);
+	for (unsigned i = 0; i < 15; i++) {
+		tcp_rack_ack(c, &s, true, T0);
+		tcp_rack_ack(c, &s, false, T0);
+	}
+	LCHECK(r, c->rack.reo_wnd_mult == 4, c->rack.reo_wnd_mult);
+	tcp_rack_ack(c, &s, true, T0);
+	LCHECK(r, c->rack.reo_wnd_mult == 1, c->rack.reo_wnd_mult);
+	LCHECK(r, tcp_rack_reo_wnd_us(c) == 2000, tcp_rack_reo_wnd_us(c));
+	conn_free(c);
+	return 0;
+}
+
+Test(tcp_rack, dsack_widens_the_reordering_window_sixteen_recoveries_long)
+{
+	run(dsack_body);
+}
+
+/* ---- leaving SACK recovery ---- */
+
+static int recovery_exit_body(void *arg)
+{
+	struct link_result *r = arg;
+	/* A full ACK that takes everything: with SACK cwnd stays what
+	 * recovery made it; without, it is deflated to the flight + 1. */
+	struct tcp_conn *c = conn_with(1000, 0, T0, 8000);
+	LCHECK(r, c != NULL, 0);
+	if (!c)
+		return 0;
+	for (unsigned sack = 0; sack < 2; sack++) {
+		c->sack_ok = sack;
+		c->in_recovery = true;
+		c->recover = c->snd_max = c->snd_una = 50000;
+		c->ssthresh = c->cwnd = 8 * SEG;
+		LCHECK(r, !tcp_cc_recovery_ack(c, 50000, 10 * SEG), sack);
+		LCHECK(r, !c->in_recovery, sack);
+		LCHECK(r, c->cwnd == (sack ? 8 * SEG : SEG), c->cwnd);
+	}
+	conn_free(c);
+	return 0;
+}
+
+Test(tcp_cc, leaving_sack_recovery_keeps_cwnd)
+{
+	run(recovery_exit_body);
+}
+
 /* ---- a tail loss over the link: TLP, no RTO ---- */
 
 #define PORT 6201
@@ -328,32 +508,37 @@ static int tail_body(void *arg)
 
 static const struct memlink_config clean_link = { .seed = 3, .delay_us = 50, .queue_max = 512 };
 
-static void run_tail(struct tail_case *tc)
+/* run_tail: the burst with its last drop frames lost: recovered by a
+ * probe (and RACK finding at least min_rack_lost from its ACK) well
+ * before the RTO, which never fires. */
+static void run_tail(unsigned drop, uint64_t min_rack_lost)
 {
-	cr_assert_eq(link_boot(1, &clean_link, tail_body, tc), 0);
-	cr_assert_eq(tc->r.line, 0, "line %d: %s (%ld)", tc->r.line, tc->r.what, tc->r.value);
-	uint64_t rtos = tc->after.tcp_timeouts - tc->before.tcp_timeouts;
-	uint64_t tlps = tc->after.tcp_tlp_probes - tc->before.tcp_tlp_probes;
-	uint64_t lost = tc->after.tcp_rack_lost - tc->before.tcp_rack_lost;
+	static struct tail_case tc;
+	memset(&tc, 0, sizeof(tc));
+	tc.drop = drop;
+	cr_assert_eq(link_boot(1, &clean_link, tail_body, &tc), 0);
+	cr_assert_eq(tc.r.line, 0, "line %d: %s (%ld)", tc.r.line, tc.r.what, tc.r.value);
+	uint64_t rtos = tc.after.tcp_timeouts - tc.before.tcp_timeouts;
+	uint64_t tlps = tc.after.tcp_tlp_probes - tc.before.tcp_tlp_probes;
+	uint64_t lost = tc.after.tcp_rack_lost - tc.before.tcp_rack_lost;
 	cr_log_info("last %u of %u dropped: all there after %lu ms, %lu TLPs, %lu RACK-lost, "
-	            "%lu RTOs\n", tc->drop, BURST, (unsigned long)tc->recover_ms,
+	            "%lu RTOs\n", drop, BURST, (unsigned long)tc.recover_ms,
 	            (unsigned long)tlps, (unsigned long)lost, (unsigned long)rtos);
 	cr_assert_eq(rtos, 0, "an RTO fired");
 	cr_assert_geq(tlps, 1, "no loss probe went");
+	cr_assert_geq(lost, min_rack_lost, "RACK found %lu lost from the probe's ACK",
+	              (unsigned long)lost);
 	/* The RTO is at least 200 ms: recovery well before it was not one. */
-	cr_assert_lt(tc->recover_ms, 150);
+	cr_assert_lt(tc.recover_ms, 150);
 }
 
 Test(tcp_rack, tail_drop_of_one_recovered_by_the_probe, .timeout = 60)
 {
-	static struct tail_case tc = { .drop = 1 };
-	run_tail(&tc);
+	run_tail(1, 0);
 }
 
+/* The probe resends the last segment; its SACK shows the one before lost. */
 Test(tcp_rack, tail_drop_of_two_probe_then_rack, .timeout = 60)
 {
-	static struct tail_case tc = { .drop = 2 };
-	run_tail(&tc);
-	cr_assert_geq(tc.after.tcp_rack_lost - tc.before.tcp_rack_lost, 1,
-	              "the segment before the probe was not found lost by RACK");
+	run_tail(2, 1);
 }
