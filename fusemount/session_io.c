@@ -70,7 +70,9 @@ static void add_capabilities(struct iovec *iov, int count)
 
 static ssize_t dev_writev(int fd, struct iovec *iov, int count, void *userdata)
 {
-	if (!__atomic_exchange_n(&init_replied, true, __ATOMIC_ACQ_REL))
+	/* Read first: every reply passes here, on every CPU. */
+	if (!__atomic_load_n(&init_replied, __ATOMIC_ACQUIRE) &&
+	    !__atomic_exchange_n(&init_replied, true, __ATOMIC_ACQ_REL))
 		add_capabilities(iov, count);
 	return writev(fd, iov, count);
 }
