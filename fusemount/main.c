@@ -30,6 +30,7 @@
 
 #include "ops.h"
 #include "serve.h"
+#include "session_io.h"
 
 struct options {
 	char *image;
@@ -293,6 +294,16 @@ static int mount_and_serve(const struct options *o, struct fuse_args *args)
 		return 2;
 	}
 	if (fuse_session_mount(se, o->mountpoint) != 0) {
+		fuse_session_destroy(se);
+		serve_stop();
+		tell_parent(parent_fd, 1);
+		return 1;
+	}
+	ops_settings.session = se;
+	rc = session_io_install(se);
+	if (rc < 0) {
+		fprintf(stderr, "torofuse: %s\n", strerror(-rc));
+		fuse_session_unmount(se);
 		fuse_session_destroy(se);
 		serve_stop();
 		tell_parent(parent_fd, 1);

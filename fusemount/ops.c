@@ -34,7 +34,7 @@
 #include "thread.h"
 #include "vfs.h"
 
-struct ops_settings ops_settings = { 10.0, 1u << 20, 1, false };
+struct ops_settings ops_settings = { 10.0, 1u << 20, 1, false, NULL };
 
 #define FH_APPEND (1ull << 32)
 
@@ -282,8 +282,10 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 /*
  * The set-user-ID bit, and the set-group-ID bit of a group-executable file,
  * go when a regular file changes owner, and when someone but root writes or
- * truncates it, as on Linux. The host leaves that to us (HANDLE_KILLPRIV),
- * which spares it a GETATTR before every chown.
+ * truncates it, as on Linux; a write also takes the file capability
+ * (security.capability) away, whoever writes. The host leaves all that to
+ * us (HANDLE_KILLPRIV and _V2, session_io.c), which spares it a GETATTR
+ * before every chown and a GETXATTR before every write.
  */
 static uint32_t setid_bits(uint32_t mode)
 {
@@ -295,17 +297,27 @@ static uint32_t setid_bits(uint32_t mode)
 	return bits;
 }
 
-/* Before a write or truncate by the caller of req. */
-static int kill_setid_for_write(fuse_req_t req, struct vnode *vn)
+#define CAPABILITY_XATTR "security.capability"
+
+/* Before a write to ino by the caller of req. The host caches the mode and
+ * does not expect a write to change it: told to fetch it again when it did. */
+static int kill_privs_for_write(fuse_req_t req, fuse_ino_t ino)
 {
+	struct vnode *vn = begin(req, ino);
 	struct vfs_stat st;
-	if (fuse_req_ctx(req)->uid == 0)
-		return 0;
-	int rc = vfs_node_stat(vn, &st);
+	int rc = 0;
+	if (vfs_node_getxattr(vn, CAPABILITY_XATTR, NULL, 0) >= 0)
+		rc = vfs_node_removexattr(vn, CAPABILITY_XATTR);
+	if (rc < 0 || fuse_req_ctx(req)->uid == 0)
+		return rc;
+	rc = vfs_node_stat(vn, &st);
 	if (rc < 0 || !setid_bits(st.mode))
 		return rc;
 	struct vfs_setattr a = { .mask = VFS_SET_MODE, .mode = st.mode & 07777 & ~setid_bits(st.mode) };
-	return vfs_node_setattr(vn, &a);
+	rc = vfs_node_setattr(vn, &a);
+	if (rc == 0)
+		fuse_lowlevel_notify_inval_inode(ops_settings.session, ino, -1, 0);
+	return rc;
 }
 
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
@@ -486,7 +498,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
                      struct fuse_file_info *fi)
 {
-	ssize_t n = off < 0 ? -EINVAL : kill_setid_for_write(req, begin(req, ino));
+	ssize_t n = off < 0 ? -EINVAL : kill_privs_for_write(req, ino);
 	if (n == 0)
 		n = write_full(fh_fd(fi), buf, size, (uint64_t)off, fi->fh & FH_APPEND);
 	if (n < 0)
@@ -506,7 +518,7 @@ static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 {
 	char *buf = malloc(COPY_CHUNK);
 	ssize_t rc = !buf ? -ENOMEM : (off_in < 0 || off_out < 0 || flags) ? -EINVAL
-	             : kill_setid_for_write(req, begin(req, ino_out));
+	             : kill_privs_for_write(req, ino_out);
 	size_t done = 0;
 	if (len > COPY_MAX)
 		len = COPY_MAX;
@@ -777,8 +789,7 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
-	if (conn->capable & FUSE_CAP_HANDLE_KILLPRIV)
-		conn->want |= FUSE_CAP_HANDLE_KILLPRIV;
+	/* HANDLE_KILLPRIV and _V2: session_io.c (libfuse 3.14 sends neither). */
 }
 
 const struct fuse_lowlevel_ops torofuse_ops = {

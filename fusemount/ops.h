@@ -20,6 +20,7 @@ struct ops_settings {
 	/* The VFS alone checks permissions (no default_permissions): names are
 	 * not cached, so every lookup passes its search-permission check. */
 	bool own_checks;
+	struct fuse_session *session;   /* set before the first request: notifications */
 };
 extern struct ops_settings ops_settings;
 

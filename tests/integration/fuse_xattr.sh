@@ -3,7 +3,8 @@
 # (allow_other: the VFS checks every request): setfattr / getfattr and
 # setfacl / getfacl round-trip, chmod and the ACL mask stay in step, a
 # directory's default ACL is inherited, debugfs ea_list / ea_get agree with
-# what we wrote and what debugfs ea_set wrote we read, e2fsck -fn finds the
+# what we wrote and what debugfs ea_set wrote we read, a write takes a file
+# capability away, e2fsck -fn finds the
 # image clean, ACLs grant and deny for a second user (nobody), and
 # stress-ng's xattr stressor runs (bounded) on the mount.
 source "$(dirname "$0")/../lib.sh"
@@ -40,6 +41,22 @@ setfattr -n user.huge -v "$(head -c 5000 /dev/zero | tr '\0' h)" "$MNT/f" 2>"$SC
 check "a value larger than a block: No space left on device" grep -q "No space left" "$SCRATCH/err"
 as_nobody setfattr -n user.n -v 1 "$MNT/f" 2>"$SCRATCH/err"
 check "nobody may not set user.* on root's 0644 file" grep -q "Permission denied" "$SCRATCH/err"
+
+# ---- File capabilities ------------------------------------------------------------
+# A write takes a file capability away, the first write and later ones:
+# under HANDLE_KILLPRIV_V2 the host stops asking once it knows a file has
+# none (until a setxattr), and torofuse removes one at every write.
+if command -v setcap >/dev/null; then
+	echo a >"$MNT/cap"
+	setcap cap_net_raw+ep "$MNT/cap"
+	check "setcap sets a file capability" grep -q cap_net_raw <(getcap "$MNT/cap")
+	echo b >>"$MNT/cap"
+	check "  ... a write takes it away" [ -z "$(getcap "$MNT/cap")" ]
+	check "  ... and keeps the data" [ "$(cat "$MNT/cap")" = "$(printf 'a\nb')" ]
+	setcap cap_net_raw+ep "$MNT/cap"
+	echo c >>"$MNT/cap"
+	check "  ... every write, not only the first" [ -z "$(getcap "$MNT/cap")" ]
+fi
 
 # ---- ACLs ------------------------------------------------------------------------
 echo secret >"$MNT/acl"; chmod 600 "$MNT/acl"

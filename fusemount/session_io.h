@@ -1,0 +1,15 @@
+/*
+ * session_io.h: the FUSE device's reads and writes for torofuse's session
+ * (libfuse's custom I/O), so that the INIT reply carries the capabilities
+ * libfuse 3.14 cannot pass on: the host then sends fewer requests.
+ */
+#ifndef FUSEMOUNT_SESSION_IO_H
+#define FUSEMOUNT_SESSION_IO_H
+
+struct fuse_session;
+
+/* session_io_install: se, mounted, reads and writes its device through
+ * session_io from now on, before its first request. 0 or -errno. */
+int session_io_install(struct fuse_session *se);
+
+#endif
