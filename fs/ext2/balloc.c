@@ -111,8 +111,12 @@ static int alloc_block(struct ext2_fs *fs, uint32_t goal, bool skip_busy, uint32
 		uint32_t n = ext2_group_nblocks(fs, g);
 		uint32_t start = i == 0 ? goal - ext2_group_first_block(fs, g) : 0;
 		uint32_t bit = find_free(fs, g, b->data, start, n, skip_busy);
-		if (bit == n && start)
+		if (bit == n && start) {
+			/* Then below the goal, where "none" is start, not n. */
 			bit = find_free(fs, g, b->data, 0, start, skip_busy);
+			if (bit == start)
+				bit = n;
+		}
 		if (bit == n) {
 			brelse(b);
 			if ((i == 0 && start) || skip_busy)
