@@ -170,7 +170,7 @@ bool tcp_rcv_data(struct tcp_conn *c, struct tcp_seg *s, bool *fin_in_order)
 	bool fin = s->flags & TCP_FIN;
 	*fin_in_order = false;
 	netbuf_trim(nb, s->len);
-	if (c->sack_ok && !list_empty(&c->oooq))
+	if (c->sack_ok && s->len && !list_empty(&c->oooq))
 		dsack_held(c, s->seq, s->seq + s->len);
 	if (s->seq != c->rcv_nxt) {
 		c->last_ooo_seq = s->seq;
@@ -189,6 +189,20 @@ bool tcp_rcv_data(struct tcp_conn *c, struct tcp_seg *s, bool *fin_in_order)
 	return true;
 }
 
+/* A run of contiguous data held in oooq: what one SACK block reports. */
+struct sack_run {
+	uint32_t left, right;
+};
+
+/* run_holding: the index of the run that holds seq, nrun if none. */
+static unsigned run_holding(const struct sack_run *run, unsigned nrun, uint32_t seq)
+{
+	for (unsigned i = 0; i < nrun; i++)
+		if (seq_in(seq, run[i].left, run[i].right))
+			return i;
+	return nrun;
+}
+
 /* put_block: [left, right) as the next of o's SACK blocks, if below max. */
 static void put_block(struct tcp_opts *o, unsigned max, uint32_t left, uint32_t right)
 {
@@ -202,7 +216,7 @@ static void put_block(struct tcp_opts *o, unsigned max, uint32_t left, uint32_t 
 unsigned tcp_rcv_sack_blocks(struct tcp_conn *c, struct tcp_opts *o, unsigned max)
 {
 	/* The runs of contiguous data in oooq, in order. */
-	struct { uint32_t left, right; } run[OOO_MAX_BUFS];
+	struct sack_run run[OOO_MAX_BUFS];
 	unsigned nrun = 0;
 	list_for_each(pos, &c->oooq) {
 		const struct netbuf *nb = list_entry(pos, struct netbuf, link);
@@ -216,20 +230,17 @@ unsigned tcp_rcv_sack_blocks(struct tcp_conn *c, struct tcp_opts *o, unsigned ma
 		nrun++;
 	}
 	o->nsack = 0;
-	/* The D-SACK, in this segment only; after it the run that holds it
-	 * (RFC 2883 §4), if any, else the one of the latest arrival. */
-	uint32_t mark = c->last_ooo_seq;
+	/* First the D-SACK, in this segment only; next the run that holds
+	 * it (RFC 2883 §4) if there is one, else the run of the latest
+	 * arrival (RFC 2018 §4); then the others, highest first. */
+	unsigned first = run_holding(run, nrun, c->last_ooo_seq);
 	if (c->dsack_due && max) {
 		put_block(o, max, c->dsack_left, c->dsack_right);
 		c->dsack_due = false;
-		for (unsigned i = 0; i < nrun; i++)
-			if (seq_in(c->dsack_left, run[i].left, run[i].right))
-				mark = c->dsack_left;
+		unsigned holder = run_holding(run, nrun, c->dsack_left);
+		if (holder < nrun)
+			first = holder;
 	}
-	unsigned first = nrun;
-	for (unsigned i = 0; i < nrun; i++)
-		if (seq_in(mark, run[i].left, run[i].right))
-			first = i;
 	if (first < nrun)
 		put_block(o, max, run[first].left, run[first].right);
 	for (unsigned i = nrun; i-- > 0 && o->nsack < max;)
