@@ -128,6 +128,20 @@ static bool grab(uint32_t seq, struct frame *f)
 	return false;
 }
 
+/* send_grab: A sends segments first .. first + n - 1 of out (mss bytes
+ * each, the stream starting at base); copies of them, held on the wire,
+ * into seg[first ..]. */
+static bool send_grab(TSocket a, const uint8_t *out, uint32_t base, uint32_t mss, unsigned first,
+                      unsigned n, struct frame *seg)
+{
+	if (SysSocketSend(a, out + first * mss, n * mss, 0) != (long)(n * mss))
+		return false;
+	for (unsigned i = first; i < first + n; i++)
+		if (!grab(base + i * mss, &seg[i]))
+			return false;
+	return true;
+}
+
 /* deliver: f to B, and nothing else A sent meanwhile (on its own: a loss
  * probe, a resend), which is thrown away; true once B's NIC took it. */
 static bool deliver(const struct frame *f)
@@ -240,11 +254,8 @@ static int dsack_body(void *arg)
 	 * again, then 2 and 3. */
 	memlink_hold(l, 0, 0);
 	memlink_hold(l, 1, 0);
-	LCHECK(r, SysSocketSend(a, out, 2 * mss, 0) == (long)(2 * mss), 0);
-	for (unsigned i = 0; i < 2; i++)
-		LCHECK(r, grab(base + i * mss, &seg[i]), i);
-	for (unsigned i = 0; i < 2; i++)
-		LCHECK(r, deliver(&seg[i]), i);
+	LCHECK(r, send_grab(a, out, base, mss, 0, 2, seg), 0);
+	LCHECK(r, deliver(&seg[0]) && deliver(&seg[1]), 0);
 	LCHECK(r, b_sent(0, &v), 0);
 	LCHECK(r, acks_with(&v, base + 2 * mss, base, mss, NULL, 0), v.opts.nsack);
 	LCHECK(r, deliver(&seg[0]), 0);
@@ -252,11 +263,8 @@ static int dsack_body(void *arg)
 	static const unsigned below[][2] = { { 0, 1 } };
 	LCHECK(r, acks_with(&v, base + 2 * mss, base, mss, below, sack ? 1 : 0), v.opts.nsack);
 	LCHECK(r, v.opts.has_ts == !dc->no_ts, v.opts.has_ts);
-	LCHECK(r, SysSocketSend(a, out + 2 * mss, 2 * mss, 0) == (long)(2 * mss), 0);
-	for (unsigned i = 2; i < 4; i++)
-		LCHECK(r, grab(base + i * mss, &seg[i]), i);
-	for (unsigned i = 2; i < 4; i++)
-		LCHECK(r, deliver(&seg[i]), i);
+	LCHECK(r, send_grab(a, out, base, mss, 2, 2, seg), 0);
+	LCHECK(r, deliver(&seg[2]) && deliver(&seg[3]), 0);
 	LCHECK(r, b_sent(2, &v), 2);
 	/* The D-SACK was reported once: not in this ACK. */
 	LCHECK(r, acks_with(&v, base + 4 * mss, base, mss, NULL, 0), v.opts.nsack);
@@ -274,9 +282,7 @@ static int dsack_body(void *arg)
 	/* Part 2: out of order. Of segments 4..11, 5, 7, 8 and 10 arrive
 	 * (blocks 5, 7-8, 10), then 8 again, then 11, then the rest. */
 	memlink_hold(l, 1, 0);
-	LCHECK(r, SysSocketSend(a, out + 4 * mss, 8 * mss, 0) == (long)(8 * mss), 0);
-	for (unsigned i = 4; i < SEGS; i++)
-		LCHECK(r, grab(base + i * mss, &seg[i]), i);
+	LCHECK(r, send_grab(a, out, base, mss, 4, 8, seg), 0);
 	static const unsigned arrive[] = { 5, 7, 8, 10 };
 	for (unsigned i = 0; i < 4; i++) {
 		LCHECK(r, deliver(&seg[arrive[i]]), arrive[i]);
