@@ -292,8 +292,8 @@ static int dsack_body(void *arg)
 	LCHECK(r, acks_with(&v, base + 4 * mss, base, mss, held, sack ? 3 : 0), v.opts.nsack);
 	LCHECK(r, deliver(&seg[8]), 8);
 	LCHECK(r, b_sent(4, &v), 4);
-	/* The duplicate, the block holding it, then the others, latest
-	 * arrival first, as many as fit. */
+	/* The duplicate, the block holding it, then the others, highest
+	 * first, as many as fit. */
 	static const unsigned dup[][2] = { { 8, 9 }, { 7, 9 }, { 10, 11 }, { 5, 6 } };
 	unsigned fit = !sack ? 0 : dc->no_ts ? 4 : 3;
 	LCHECK(r, acks_with(&v, base + 4 * mss, base, mss, dup, fit), v.opts.nsack);
