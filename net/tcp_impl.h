@@ -368,6 +368,10 @@ struct tcp_conn {
 	struct tcp_sackboard sb;        /* when sack_ok */
 	struct tcp_rack rack;           /* when sack_ok */
 	uint32_t last_ooo_seq;          /* receiver: latest out-of-order arrival */
+	/* Receiver: data that arrived twice, [dsack_left, dsack_right), for
+	 * the first SACK block of the next segment (RFC 2883 D-SACK). */
+	bool dsack_due;
+	uint32_t dsack_left, dsack_right;
 
 	/* The rtx and delack timers are lazy: rtx_due_ns / delack_due_ns say
 	 * when they are really due (0: not at all), and a timer armed sooner
@@ -471,9 +475,14 @@ void tcp_drop(struct tcp_conn *c, int err);
  * the in-order or out-of-order queue; returns true if the segment filled
  * in order (rcv_nxt moved). Takes s->nb. fin: s carries a FIN after it. */
 bool tcp_rcv_data(struct tcp_conn *c, struct tcp_seg *s, bool *fin_in_order);
-/* tcp_rcv_sack_blocks: up to max SACK blocks of oooq, the one with the
- * latest arrival first (RFC 2018 §4); how many. */
-unsigned tcp_rcv_sack_blocks(const struct tcp_conn *c, struct tcp_opts *o, unsigned max);
+/* tcp_rcv_sack_blocks: the SACK blocks of the segment about to go, up to
+ * max: a D-SACK first if one is due (reported this once), then the block
+ * of oooq that holds it, then the others with the one of the latest
+ * arrival first (RFC 2883 §4, RFC 2018 §4); how many. */
+unsigned tcp_rcv_sack_blocks(struct tcp_conn *c, struct tcp_opts *o, unsigned max);
+/* tcp_rcv_dsack: [left, right) arrived again; with SACK, the next ACK,
+ * sent at once, reports it (RFC 2883). */
+void tcp_rcv_dsack(struct tcp_conn *c, uint32_t left, uint32_t right);
 /* tcp_rcv_autotune: the reader took copied bytes; grow rcvbuf when that
  * pace would outrun the window. tcp_rcv_wscale: the window scale to offer
  * for c's receive buffer, as it is or as autotuning may make it. */

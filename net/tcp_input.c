@@ -266,6 +266,15 @@ static void syn_sent_input(struct tcp_conn *c, struct tcp_seg *s)
 
 /* ---- Synchronized states ----------------------------------------------- */
 
+/* dsack_old_data: s's data below RCV.NXT came twice: reported in the
+ * ACK it gets (RFC 2883 D-SACK, tcp_rcv_dsack). */
+static void dsack_old_data(struct tcp_conn *c, const struct tcp_seg *s)
+{
+	uint32_t left = s->seq + !!(s->flags & TCP_SYN);
+	if (s->len && seq_lt(left, c->rcv_nxt))
+		tcp_rcv_dsack(c, left, seq_min(left + s->len, c->rcv_nxt));
+}
+
 /* seq_acceptable: §3.10.7.4 first check, the four cases. */
 static bool seq_acceptable(const struct tcp_conn *c, const struct tcp_seg *s, uint32_t wnd)
 {
@@ -493,6 +502,7 @@ static void text_input(struct tcp_conn *c, struct tcp_seg *s)
 void tcp_conn_input(struct tcp_conn *c, struct tcp_seg *s)
 {
 	c->last_rx_ns = hal_clock_ns();
+	c->dsack_due = false;   /* an arrival's D-SACK goes in its own ACK or none */
 	if (c->state == TCP_SYN_SENT) {
 		syn_sent_input(c, s);
 		goto done;
@@ -506,6 +516,7 @@ void tcp_conn_input(struct tcp_conn *c, struct tcp_seg *s)
 	if (c->ts_ok && s->opts.has_ts && !(s->flags & TCP_RST) &&
 	    seq_lt(s->opts.tsval, c->ts_recent) &&
 	    hal_clock_ns() - c->ts_recent_ns < 24ull * 86400 * 1000000000ull) {
+		dsack_old_data(c, s);
 		tcp_send_ack(c);
 		goto done;
 	}
@@ -521,6 +532,7 @@ void tcp_conn_input(struct tcp_conn *c, struct tcp_seg *s)
 		/* A zero window still takes ACKs at RCV.NXT: fall through
 		 * with the text dropped; else ACK and drop. */
 		if (!(wnd == 0 && s->seq == c->rcv_nxt)) {
+			dsack_old_data(c, s);
 			tcp_send_ack(c);
 			if (c->state == TCP_TIME_WAIT && (s->flags & TCP_FIN))
 				tcp_keep_arm(c);        /* FIN again: restart 2 MSL */
@@ -544,6 +556,7 @@ void tcp_conn_input(struct tcp_conn *c, struct tcp_seg *s)
 	}
 	/* Trim what came before RCV.NXT and what lies past the window. */
 	if (seq_lt(s->seq, c->rcv_nxt)) {
+		dsack_old_data(c, s);
 		uint32_t dup = c->rcv_nxt - s->seq;
 		if (s->flags & TCP_SYN) {
 			s->flags &= (uint8_t)~TCP_SYN;

@@ -159,9 +159,10 @@ static int out_seg(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags
 		o.sack_permitted = c->sack_ok || c->state == TCP_SYN_SENT;
 	} else {
 		o.has_ts = c->ts_ok;
-		/* SACK blocks (RFC 2018) while data waits out of order, as
-		 * many as fit in the options and beside the payload. */
-		if (c->sack_ok && !list_empty(&c->oooq)) {
+		/* SACK blocks (RFC 2018) while data waits out of order or a
+		 * duplicate is to be reported (RFC 2883), as many as fit in
+		 * the options and beside the payload. */
+		if (c->sack_ok && (!list_empty(&c->oooq) || c->dsack_due)) {
 			uint32_t room = c->mss > len ? c->mss - len : 0;
 			unsigned max = room >= 4 + 8 ? (room - 4) / 8 : 0;
 			unsigned fit = c->ts_ok ? 3 : 4;

@@ -1,8 +1,9 @@
 /*
  * tcp_reass.c: the receive side's queues: data in order waiting for the
  * reader (rcvq), segments that arrived ahead of a gap (oooq, bounded in
- * bytes and buffers), and the window we announce (RFC 9293 §3.8.6.2.2,
- * the receiver's silly-window avoidance).
+ * bytes and buffers), the SACK blocks that report them (RFC 2018) and
+ * data that arrived twice (D-SACK, RFC 2883), and the window we announce
+ * (RFC 9293 §3.8.6.2.2, the receiver's silly-window avoidance).
  *
  * Arriving payloads stay in their netbufs (no copy) unless small: a small
  * payload is copied onto the end of the last queued buffer when it fits,
@@ -115,6 +116,53 @@ static void ooo_insert(struct tcp_conn *c, struct netbuf *nb, uint32_t seq, bool
 	c->ooo_bufs += bufs_of(nb);
 }
 
+void tcp_rcv_dsack(struct tcp_conn *c, uint32_t left, uint32_t right)
+{
+	if (!c->sack_ok || !seq_lt(left, right))
+		return;
+	/* Two duplicates of one arrival (its part below RCV.NXT and data
+	 * held out of order) join when they touch; else the latest is the
+	 * one reported (§4: the first block is the most recent duplicate). */
+	if (c->dsack_due && seq_leq(left, c->dsack_right) && seq_geq(right, c->dsack_left)) {
+		left = seq_min(left, c->dsack_left);
+		right = seq_max(right, c->dsack_right);
+	}
+	c->dsack_due = true;
+	c->dsack_left = left;
+	c->dsack_right = right;
+	c->ack_now = true;      /* the ACK this duplicate triggers carries it */
+}
+
+/* dsack_held: a D-SACK for the first stretch of [seq, end) that oooq
+ * holds already (across held segments that touch). One stretch only: a
+ * SACK block is one contiguous range, and what lies beyond a gap in the
+ * held data is new. */
+static void dsack_held(struct tcp_conn *c, uint32_t seq, uint32_t end)
+{
+	bool found = false;
+	uint32_t left = 0, right = 0;
+	list_for_each(pos, &c->oooq) {
+		const struct netbuf *o = list_entry(pos, struct netbuf, link);
+		uint32_t os = ooo_seq(o), oe = os + o->len;
+		if (!seq_lt(os, end))
+			break;          /* sorted by start: none further overlaps */
+		if (!o->len || !seq_gt(oe, seq))
+			continue;
+		uint32_t l = seq_max(os, seq), r = seq_min(oe, end);
+		if (!found) {
+			left = l;
+			right = r;
+			found = true;
+		} else if (seq_leq(l, right)) {
+			right = seq_max(right, r);
+		} else {
+			break;
+		}
+	}
+	if (found)
+		tcp_rcv_dsack(c, left, right);
+}
+
 bool tcp_rcv_data(struct tcp_conn *c, struct tcp_seg *s, bool *fin_in_order)
 {
 	struct netbuf *nb = s->nb;
@@ -122,6 +170,8 @@ bool tcp_rcv_data(struct tcp_conn *c, struct tcp_seg *s, bool *fin_in_order)
 	bool fin = s->flags & TCP_FIN;
 	*fin_in_order = false;
 	netbuf_trim(nb, s->len);
+	if (c->sack_ok && s->len && !list_empty(&c->oooq))
+		dsack_held(c, s->seq, s->seq + s->len);
 	if (s->seq != c->rcv_nxt) {
 		c->last_ooo_seq = s->seq;
 		ooo_insert(c, nb, s->seq, fin);
@@ -139,10 +189,34 @@ bool tcp_rcv_data(struct tcp_conn *c, struct tcp_seg *s, bool *fin_in_order)
 	return true;
 }
 
-unsigned tcp_rcv_sack_blocks(const struct tcp_conn *c, struct tcp_opts *o, unsigned max)
+/* A run of contiguous data held in oooq: what one SACK block reports. */
+struct sack_run {
+	uint32_t left, right;
+};
+
+/* run_holding: the index of the run that holds seq, nrun if none. */
+static unsigned run_holding(const struct sack_run *run, unsigned nrun, uint32_t seq)
+{
+	for (unsigned i = 0; i < nrun; i++)
+		if (seq_in(seq, run[i].left, run[i].right))
+			return i;
+	return nrun;
+}
+
+/* put_block: [left, right) as the next of o's SACK blocks, if below max. */
+static void put_block(struct tcp_opts *o, unsigned max, uint32_t left, uint32_t right)
+{
+	if (o->nsack >= max)
+		return;
+	o->sack[o->nsack].left = left;
+	o->sack[o->nsack].right = right;
+	o->nsack++;
+}
+
+unsigned tcp_rcv_sack_blocks(struct tcp_conn *c, struct tcp_opts *o, unsigned max)
 {
 	/* The runs of contiguous data in oooq, in order. */
-	struct { uint32_t left, right; } run[OOO_MAX_BUFS];
+	struct sack_run run[OOO_MAX_BUFS];
 	unsigned nrun = 0;
 	list_for_each(pos, &c->oooq) {
 		const struct netbuf *nb = list_entry(pos, struct netbuf, link);
@@ -155,24 +229,24 @@ unsigned tcp_rcv_sack_blocks(const struct tcp_conn *c, struct tcp_opts *o, unsig
 		run[nrun].right = r;
 		nrun++;
 	}
-	unsigned n = 0, first = nrun;
-	for (unsigned i = 0; i < nrun; i++)
-		if (seq_in(c->last_ooo_seq, run[i].left, run[i].right))
-			first = i;
-	if (first < nrun && n < max) {
-		o->sack[n].left = run[first].left;
-		o->sack[n].right = run[first].right;
-		n++;
+	o->nsack = 0;
+	/* First the D-SACK, in this segment only; next the run that holds
+	 * it (RFC 2883 §4) if there is one, else the run of the latest
+	 * arrival (RFC 2018 §4); then the others, highest first. */
+	unsigned first = run_holding(run, nrun, c->last_ooo_seq);
+	if (c->dsack_due && max) {
+		put_block(o, max, c->dsack_left, c->dsack_right);
+		c->dsack_due = false;
+		unsigned holder = run_holding(run, nrun, c->dsack_left);
+		if (holder < nrun)
+			first = holder;
 	}
-	for (unsigned i = nrun; i-- > 0 && n < max;) {
-		if (i == first || run[i].left == run[i].right)
-			continue;
-		o->sack[n].left = run[i].left;
-		o->sack[n].right = run[i].right;
-		n++;
-	}
-	o->nsack = (uint8_t)n;
-	return n;
+	if (first < nrun)
+		put_block(o, max, run[first].left, run[first].right);
+	for (unsigned i = nrun; i-- > 0 && o->nsack < max;)
+		if (i != first && run[i].left != run[i].right)
+			put_block(o, max, run[i].left, run[i].right);
+	return o->nsack;
 }
 
 /* Receive buffer autotuning, the idea of Linux's dynamic right-sizing: a

@@ -15,6 +15,7 @@ UNIT_EXTRA_test_http := $(addprefix $(WEB_DIR)/,http_parse.c http_path.c http_da
 UNIT_EXTRA_test_tcp_link := tests/unit/memlink.c
 UNIT_EXTRA_test_tcp_states := tests/unit/memlink.c
 UNIT_EXTRA_test_tcp_rack := tests/unit/memlink.c
+UNIT_EXTRA_test_tcp_dsack := tests/unit/memlink.c
 UNIT_EXTRA_test_http_fuzz := $(addprefix $(WEB_DIR)/,http_parse.c http_path.c http_date.c \
 	http_cond.c http_response.c log_line.c)
 

@@ -524,3 +524,40 @@ unsigned memlink_queued(struct memlink *l, unsigned side)
 	pthread_mutex_unlock(&l->lock);
 	return n;
 }
+
+size_t memlink_peek(struct memlink *l, unsigned side, unsigned i, void *buf, size_t max)
+{
+	const struct wire *w = &l->wire[side & 1];
+	size_t len = 0;
+	pthread_mutex_lock(&l->lock);
+	/* The frame with exactly i sent before it (a few frames: by count). */
+	for (unsigned a = 0; a < w->count && !len; a++) {
+		const struct wire_frame *f = &w->slots[w->heap[a]];
+		unsigned before = 0;
+		for (unsigned b = 0; b < w->count; b++)
+			before += w->slots[w->heap[b]].order < f->order;
+		if (before == i && f->len <= max) {
+			memcpy(buf, f->data, f->len);
+			len = f->len;
+		}
+	}
+	pthread_mutex_unlock(&l->lock);
+	return len;
+}
+
+bool memlink_inject(struct memlink *l, unsigned side, const void *frame, size_t len)
+{
+	if (len < ETH_MIN_LEN || len > HAL_NET_FRAME_MAX)
+		return false;
+	struct hal_net_frame f = { .data = (void *)frame, .len = (uint16_t)len };
+	struct wire *w = &l->wire[side & 1];
+	pthread_mutex_lock(&l->lock);
+	uint64_t now = now_ns();
+	bool taken = enqueue(l, w, &f, now);
+	if (taken) {
+		w->stats.sent++;
+		poke(l, &l->nic[1 - (side & 1)], now);
+	}
+	pthread_mutex_unlock(&l->lock);
+	return taken;
+}

@@ -12,6 +12,8 @@
 #ifndef TESTS_UNIT_MEMLINK_H
 #define TESTS_UNIT_MEMLINK_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "posix.h"
@@ -61,5 +63,14 @@ void memlink_discard(struct memlink *l, unsigned side, unsigned n);
 void memlink_discard_newest(struct memlink *l, unsigned side, unsigned n);
 /* memlink_queued: frames of side still on the wire. */
 unsigned memlink_queued(struct memlink *l, unsigned side);
+
+/* Frames as the tests see and make them (what a stack sent, what it
+ * receives twice): memlink_peek copies the i-th of the frames side has
+ * queued, in order of sending, into buf (max bytes); its length, 0 if
+ * there is none or it does not fit. memlink_inject puts a frame on the
+ * wire as if side had sent it (due now, not impaired, counted as sent);
+ * false when the wire is full. */
+size_t memlink_peek(struct memlink *l, unsigned side, unsigned i, void *buf, size_t max);
+bool memlink_inject(struct memlink *l, unsigned side, const void *frame, size_t len);
 
 #endif
