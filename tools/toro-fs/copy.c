@@ -116,17 +116,19 @@ static char *target_of(const char *src, const char *dst, bool dst_is_dir)
 
 /* ---- host -> image ---- */
 
-/* Copy the host file open as in (named host) to img; closes in. */
-static int put_data(struct copy *c, int in, const char *host, const char *img,
-                    const struct stat *st)
+/*
+ * Entries are made relative to their held image directory and read
+ * relative to their open host directory, so that no path is walked again
+ * from the top for each call; the full paths are only for messages and
+ * hard links.
+ */
+
+/* Copy the host file open as in (named host) into the image file open as
+ * out (named img); closes in. */
+static int put_data(struct copy *c, int in, const char *host, int out, const char *img)
 {
-	int out = vfs_open(img, O_WRONLY | O_CREAT | O_TRUNC, st->st_mode & 07777);
-	if (out < 0) {
-		close(in);
-		return fail(EXIT_FAILED, out, "put %s", img);
-	}
 	int status = EXIT_OK;
-	uint64_t off = 0;
+	uint64_t off = 0, end = 0;     /* end: past the last data written */
 	ssize_t n;
 	while ((n = read(in, c->buf, COPY_BUF)) > 0) {
 		/* Write the runs of data; a whole zero block stays a hole. */
@@ -142,6 +144,7 @@ static int put_data(struct copy *c, int in, const char *host, const char *img,
 				goto out;
 			}
 			done += (size_t)w;
+			end = off + done;
 		}
 		off += (uint64_t)n;
 		c->bytes += (unsigned long)n;
@@ -150,14 +153,13 @@ static int put_data(struct copy *c, int in, const char *host, const char *img,
 		status = fail(EXIT_HOST, errno, "put: reading %s", host);
 		goto out;
 	}
-	int rc = vfs_ftruncate(out, off);      /* a trailing hole */
-	if (rc < 0)
-		status = fail(EXIT_FAILED, rc, "put %s", img);
+	if (end < off) {
+		int rc = vfs_ftruncate(out, off);      /* a trailing hole */
+		if (rc < 0)
+			status = fail(EXIT_FAILED, rc, "put %s", img);
+	}
 out:
 	close(in);
-	rc = vfs_close(out);
-	if (rc < 0 && status == EXIT_OK)
-		status = fail(EXIT_FAILED, rc, "put %s", img);
 	return status;
 }
 
@@ -166,30 +168,42 @@ static int64_t ns_of(struct timespec ts)
 	return vfs_time_ns(ts.tv_sec, ts.tv_nsec);
 }
 
-static void put_attrs(struct copy *c, const char *img, const struct stat *st)
+/* Owner, times and (but on a symbolic link) mode of the host file, in one
+ * call on the image file vn. */
+static void put_attrs(struct copy *c, struct vnode *vn, const char *img, const struct stat *st)
 {
-	int rc;
-	if (S_ISLNK(st->st_mode)) {
-		rc = vfs_lchown(img, st->st_uid, st->st_gid);
-		if (rc == 0)
-			rc = vfs_lutimens(img, ns_of(st->st_atim), ns_of(st->st_mtim));
-	} else {
-		rc = vfs_chown(img, st->st_uid, st->st_gid);
-		if (rc == 0)
-			rc = vfs_chmod(img, st->st_mode & 07777);
-		if (rc == 0)
-			rc = vfs_utimens(img, ns_of(st->st_atim), ns_of(st->st_mtim));
+	struct vfs_setattr a = {
+		.mask = VFS_SET_UID | VFS_SET_GID | VFS_SET_ATIME | VFS_SET_MTIME,
+		.uid = st->st_uid, .gid = st->st_gid,
+		.atime_ns = ns_of(st->st_atim), .mtime_ns = ns_of(st->st_mtim),
+	};
+	if (!S_ISLNK(st->st_mode)) {
+		a.mask |= VFS_SET_MODE;
+		a.mode = st->st_mode & 07777;
 	}
+	int rc = vfs_node_setattr(vn, &a);
 	if (rc < 0)
 		note(c, fail(EXIT_FAILED, rc, "put: attributes of %s", img));
 }
 
-static int host_names(const char *dir, struct names *out)
+/* put_attrs on the entry name of the image directory dir. */
+static void put_attrs_at(struct copy *c, struct vnode *dir, const char *name, const char *img,
+                         const struct stat *st)
+{
+	struct vnode *vn;
+	int rc = vfs_node_at(dir, name, false, &vn);
+	if (rc < 0) {
+		note(c, fail(EXIT_FAILED, rc, "put: attributes of %s", img));
+		return;
+	}
+	put_attrs(c, vn, img, st);
+	vfs_node_put(vn);
+}
+
+/* The names in the host directory d. */
+static void host_names(DIR *d, struct names *out)
 {
 	memset(out, 0, sizeof(*out));
-	DIR *d = opendir(dir);
-	if (!d)
-		return -errno;
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
@@ -206,88 +220,152 @@ static int host_names(const char *dir, struct names *out)
 		if (out->v[out->n])
 			out->n++;
 	}
-	closedir(d);
-	return 0;
 }
 
 /* Remove a non-directory in the way of a new entry of another kind. */
-static void clear_way(const char *img)
+static void clear_way(struct vnode *dir, const char *name)
 {
+	struct vnode *vn;
+	if (vfs_node_at(dir, name, false, &vn) < 0)
+		return;
 	struct vfs_stat st;
-	if (vfs_lstat(img, &st) == 0 && !S_ISDIR(st.mode))
-		vfs_unlink(img);
+	bool in_way = vfs_node_stat(vn, &st) == 0 && !S_ISDIR(st.mode);
+	vfs_node_put(vn);
+	if (in_way)
+		vfs_unlinkat(dir, name);
 }
 
-static void put_entry(struct copy *c, const char *host, const char *img)
+struct put_at {
+	int hdir;                   /* host directory (AT_FDCWD at the top) */
+	const char *hname;          /* the entry in it */
+	const char *host;           /* its whole path, for messages */
+	struct vnode *dir;          /* image directory (NULL: from "/") */
+	const char *name;           /* the entry in it */
+	const char *img;            /* its whole path, for messages and links */
+};
+
+static void put_entry(struct copy *c, const struct put_at *at);
+
+/* The entries of the host directory at (open as hfd, which it takes) into
+ * the image directory dir. */
+static void put_children(struct copy *c, int hfd, const struct put_at *at, struct vnode *dir)
+{
+	DIR *d = fdopendir(hfd);
+	if (!d) {
+		note(c, fail(EXIT_HOST, errno, "put: reading directory %s", at->host));
+		close(hfd);
+		return;
+	}
+	struct names n;
+	host_names(d, &n);
+	for (size_t i = 0; i < n.n; i++) {
+		char *h = path_join(at->host, n.v[i]), *m = path_join(at->img, n.v[i]);
+		struct put_at sub = { dirfd(d), n.v[i], h, dir, n.v[i], m };
+		put_entry(c, &sub);
+		free(h);
+		free(m);
+	}
+	names_free(&n);
+	closedir(d);
+}
+
+static int put_dir(struct copy *c, const struct put_at *at, const struct stat *st)
+{
+	int rc = vfs_mkdirat(at->dir, at->name, 0700);
+	struct vnode *vn = NULL;
+	if (rc == 0 || rc == -EEXIST) {
+		int nrc = vfs_node_at(at->dir, at->name, true, &vn);
+		struct vfs_stat ist;
+		if (nrc == 0 && rc == -EEXIST && vfs_node_stat(vn, &ist) == 0 && S_ISDIR(ist.mode))
+			rc = 0;
+		else if (nrc < 0 && rc == 0)
+			rc = nrc;
+	}
+	if (rc < 0) {
+		if (vn)
+			vfs_node_put(vn);
+		return fail(EXIT_FAILED, rc, "put: mkdir %s", at->img);
+	}
+	c->dirs++;
+	int hfd = openat(at->hdir, at->hname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+	if (hfd < 0)
+		note(c, fail(EXIT_HOST, errno, "put: reading directory %s", at->host));
+	else
+		put_children(c, hfd, at, vn);
+	put_attrs(c, vn, at->img, st);     /* after the entries, which change the times */
+	vfs_node_put(vn);
+	return EXIT_OK;
+}
+
+static int put_file(struct copy *c, const struct put_at *at, const struct stat *st)
+{
+	const char *first = st->st_nlink > 1 ? seen_find(c, st->st_dev, st->st_ino) : NULL;
+	c->files++;
+	if (first) {
+		clear_way(at->dir, at->name);
+		if (vfs_link(first, at->img) == 0)
+			return EXIT_OK;     /* same inode: attributes already set */
+	}
+	int in = openat(at->hdir, at->hname, O_RDONLY | O_NOFOLLOW);
+	if (in < 0)
+		return fail(EXIT_HOST, errno, "put: reading %s", at->host);
+	int out = vfs_openat(at->dir, at->name, O_WRONLY | O_CREAT | O_TRUNC, st->st_mode & 07777);
+	if (out < 0) {
+		close(in);
+		return fail(EXIT_FAILED, out, "put %s", at->img);
+	}
+	int status = put_data(c, in, at->host, out, at->img);
+	struct vnode *vn;
+	int rc = status == EXIT_OK ? vfs_node_of(out, &vn) : 0;
+	if (rc < 0) {
+		status = fail(EXIT_FAILED, rc, "put %s", at->img);
+	} else if (status == EXIT_OK) {
+		put_attrs(c, vn, at->img, st);
+		vfs_node_put(vn);
+	}
+	rc = vfs_close(out);
+	if (rc < 0 && status == EXIT_OK)
+		status = fail(EXIT_FAILED, rc, "put %s", at->img);
+	if (status == EXIT_OK && st->st_nlink > 1 && !first)
+		seen_add(c, st->st_dev, st->st_ino, at->img);
+	return status;
+}
+
+static void put_entry(struct copy *c, const struct put_at *at)
 {
 	struct stat st;
-	if (lstat(host, &st) < 0) {
-		note(c, fail(EXIT_HOST, errno, "put: %s", host));
+	if (fstatat(at->hdir, at->hname, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		note(c, fail(EXIT_HOST, errno, "put: %s", at->host));
 		return;
 	}
 	int rc = 0;
 	if (S_ISDIR(st.st_mode)) {
-		rc = vfs_mkdir(img, 0700);
-		struct vfs_stat ist;
-		if (rc == -EEXIST && vfs_stat(img, &ist) == 0 && S_ISDIR(ist.mode))
-			rc = 0;
-		if (rc < 0) {
-			note(c, fail(EXIT_FAILED, rc, "put: mkdir %s", img));
-			return;
-		}
-		c->dirs++;
-		struct names n;
-		if (host_names(host, &n) < 0) {
-			note(c, fail(EXIT_HOST, errno, "put: reading directory %s", host));
-		} else {
-			for (size_t i = 0; i < n.n; i++) {
-				char *h = path_join(host, n.v[i]), *m = path_join(img, n.v[i]);
-				put_entry(c, h, m);
-				free(h);
-				free(m);
-			}
-			names_free(&n);
-		}
-	} else if (S_ISREG(st.st_mode)) {
-		const char *first = st.st_nlink > 1 ? seen_find(c, st.st_dev, st.st_ino) : NULL;
-		c->files++;
-		if (first) {
-			clear_way(img);
-			rc = vfs_link(first, img);
-			if (rc == 0)
-				return;     /* same inode: attributes already set */
-		}
-		int in = open(host, O_RDONLY);
-		int s = in < 0 ? fail(EXIT_HOST, errno, "put: reading %s", host)
-		               : put_data(c, in, host, img, &st);
-		if (s != EXIT_OK) {
-			note(c, s);
-			return;
-		}
-		if (st.st_nlink > 1 && !first)
-			seen_add(c, st.st_dev, st.st_ino, img);
-	} else if (S_ISLNK(st.st_mode)) {
+		note(c, put_dir(c, at, &st));
+		return;
+	}
+	if (S_ISREG(st.st_mode)) {
+		note(c, put_file(c, at, &st));
+		return;
+	}
+	c->files++;
+	clear_way(at->dir, at->name);
+	if (S_ISLNK(st.st_mode)) {
 		char target[VFS_PATH_MAX];
-		ssize_t n = readlink(host, target, sizeof(target) - 1);
+		ssize_t n = readlinkat(at->hdir, at->hname, target, sizeof(target) - 1);
 		if (n < 0) {
-			note(c, fail(EXIT_HOST, errno, "put: readlink %s", host));
+			note(c, fail(EXIT_HOST, errno, "put: readlink %s", at->host));
 			return;
 		}
 		target[n] = '\0';
-		clear_way(img);
-		rc = vfs_symlink(target, img);
-		c->files++;
+		rc = vfs_symlinkat(target, at->dir, at->name);
 	} else {
-		uint64_t rdev = st.st_rdev;
-		clear_way(img);
-		rc = vfs_mknod(img, st.st_mode & (S_IFMT | 07777), rdev);
-		c->files++;
+		rc = vfs_mknodat(at->dir, at->name, st.st_mode & (S_IFMT | 07777), st.st_rdev);
 	}
 	if (rc < 0) {
-		note(c, fail(EXIT_FAILED, rc, "put %s", img));
+		note(c, fail(EXIT_FAILED, rc, "put %s", at->img));
 		return;
 	}
-	put_attrs(c, img, &st);
+	put_attrs_at(c, at->dir, at->name, at->img, &st);
 }
 
 int cmd_put(int argc, char **argv, const char *opts)
@@ -295,11 +373,16 @@ int cmd_put(int argc, char **argv, const char *opts)
 	struct copy c = { .recursive = strchr(opts, 'r') != NULL };
 	struct stat st;
 	if (strcmp(argv[0], "-") == 0) {
-		/* From stdin into a file of that name. */
-		st = (struct stat){ .st_mode = S_IFREG | 0644 };
+		/* From stdin into a file of that name; mode 0644 as made. */
 		c.buf = malloc(COPY_BUF);
-		int status = c.buf ? put_data(&c, dup(0), "stdin", argv[1], &st)
-		                   : fail(EXIT_FAILED, ENOMEM, "put");
+		int out = c.buf ? vfs_open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0644) : -ENOMEM;
+		int status = out < 0 ? fail(EXIT_FAILED, out, "put %s", argv[1])
+		                     : put_data(&c, dup(0), "stdin", out, argv[1]);
+		if (out >= 0) {
+			int rc = vfs_close(out);
+			if (rc < 0 && status == EXIT_OK)
+				status = fail(EXIT_FAILED, rc, "put %s", argv[1]);
+		}
 		free(c.buf);
 		return status;
 	}
@@ -313,7 +396,8 @@ int cmd_put(int argc, char **argv, const char *opts)
 	c.buf = malloc(COPY_BUF);
 	if (!dst || !c.buf)
 		return fail(EXIT_FAILED, ENOMEM, "put");
-	put_entry(&c, argv[0], dst);
+	struct put_at top = { AT_FDCWD, argv[0], argv[0], NULL, dst, dst };
+	put_entry(&c, &top);
 	int rc = vfs_sync();
 	if (rc < 0)
 		note(&c, fail(EXIT_FAILED, rc, "put: writing back"));
