@@ -6,6 +6,7 @@
  * forward from it, then the following groups.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "ext2.h"
 #include "journal.h"
@@ -14,17 +15,23 @@ static bool test_bit(const uint8_t *map, uint32_t bit) { return map[bit >> 3] & 
 static void set_bit(uint8_t *map, uint32_t bit) { map[bit >> 3] |= (uint8_t)(1u << (bit & 7)); }
 static void clear_bit(uint8_t *map, uint32_t bit) { map[bit >> 3] &= (uint8_t)~(1u << (bit & 7)); }
 
-/* First clear bit in [from, to), or to. */
-static uint32_t find_zero(const uint8_t *map, uint32_t from, uint32_t to)
+uint32_t ext2_find_zero_bit(const uint8_t *map, uint32_t from, uint32_t to)
 {
 	uint32_t b = from;
-	while (b < to && (b & 7)) {
+	while (b < to && (b & 63)) {
 		if (!test_bit(map, b))
 			return b;
 		b++;
 	}
-	while (b + 8 <= to && map[b >> 3] == 0xff)
-		b += 8;
+	/* A full bitmap is scanned often (a group filling up, and the inodes
+	 * of a group from its first): 64 bits at a time. */
+	while (b + 64 <= to) {
+		uint64_t w;
+		memcpy(&w, map + (b >> 3), sizeof(w));
+		if (w != UINT64_MAX)
+			break;
+		b += 64;
+	}
 	for (; b < to; b++)
 		if (!test_bit(map, b))
 			return b;
@@ -87,9 +94,9 @@ static uint32_t find_free(struct ext2_fs *fs, uint32_t g, const uint8_t *map, ui
                           uint32_t to, bool skip_busy)
 {
 	uint32_t first = ext2_group_first_block(fs, g);
-	uint32_t bit = find_zero(map, from, to);
+	uint32_t bit = ext2_find_zero_bit(map, from, to);
 	while (skip_busy && bit < to && ext2_journal_block_busy(fs, first + bit))
-		bit = find_zero(map, bit + 1, to);
+		bit = ext2_find_zero_bit(map, bit + 1, to);
 	return bit;
 }
 

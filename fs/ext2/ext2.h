@@ -531,6 +531,8 @@ int ext2_check_writable(struct ext2_fs *fs);
 
 /* balloc.c */
 bool ext2_block_is_meta(struct ext2_fs *fs, uint32_t blk);
+/* ext2_find_zero_bit: the first clear bit of a bitmap in [from, to), or to. */
+uint32_t ext2_find_zero_bit(const uint8_t *map, uint32_t from, uint32_t to);
 bool ext2_valid_data_block(struct ext2_fs *fs, uint32_t blk);
 int ext2_new_block(struct ext2_fs *fs, uint32_t goal, uint32_t *out);
 /* ext2_free_block: blk is no longer used; its bit is cleared once the

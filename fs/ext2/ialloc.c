@@ -87,10 +87,7 @@ int ext2_new_inode(struct ext2_fs *fs, uint32_t dir_ino, bool is_dir, uint32_t *
 	if ((uint64_t)g * fs->inodes_per_group + limit > fs->inodes_count)
 		limit = fs->inodes_count - g * fs->inodes_per_group;
 	uint32_t start = g == 0 ? fs->first_ino - 1 : 0;
-	uint32_t bit;
-	for (bit = start; bit < limit; bit++)
-		if (!(b->data[bit >> 3] & (1u << (bit & 7))))
-			break;
+	uint32_t bit = ext2_find_zero_bit(b->data, start, limit);
 	if (bit >= limit) {
 		brelse(b);
 		return EXT2_CORRUPT(fs, "group %u: free inode count %u but bitmap full", g,
