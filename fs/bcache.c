@@ -32,6 +32,7 @@ struct wb_io {
 	uint8_t *stage;
 	size_t count;
 	bool cold;
+	bool fresh;                 /* bwrite_new's: dirty again in BK_EARLY if it fails */
 	struct buf *bufs[RUN_MAX];
 };
 
@@ -253,6 +254,8 @@ static int reap(struct bcache *bc, struct wb_io *io)
 		if (rc < 0) {
 			io->bufs[k]->dirty = true;
 			io->bufs[k]->dirty_seq = 0;
+			if (io->fresh)
+				io->bufs[k]->kind = BK_EARLY;   /* before the inode naming it */
 		}
 	}
 	bc->wb_pinned -= io->count;
@@ -330,6 +333,7 @@ static struct wb_io *new_run(struct bcache *bc, size_t cap, bool cold)
 	}
 	io->count = 0;
 	io->cold = cold;
+	io->fresh = false;
 	list_init(&io->link);
 	return io;
 }
@@ -425,13 +429,14 @@ static size_t collect_dirty(struct bcache *bc, struct buf **v, size_t max, uint6
 }
 
 /* Write every dirty buffer of one phase (data_only: its file data) up to
- * sequence upto; the number of buffers written, or -errno. */
+ * sequence upto; the number of buffers written and of earlier writes
+ * reaped (a device flush is due when it is not 0), or -errno. */
 static long flush_phase(struct bcache *bc, struct buf **v, uint64_t upto, enum bkind ph,
                         bool data_only)
 {
-	long total = 0;
 	mutex_lock(&bc->wb_lock);
-	reap_all(bc);   /* eviction's: a failed one is dirty again, written below */
+	long total = (long)bc->wb_count;
+	reap_all(bc);   /* eviction's, bwrite_new's: a failed one is dirty again, written below */
 	int rc = 0;
 	while (rc == 0) {
 		size_t n = collect_dirty(bc, v, WB_BATCH, upto, ph, data_only);
@@ -793,8 +798,16 @@ static int read_cluster(struct bcache *bc, struct buf *first)
 	return rc;
 }
 
-static int get(struct bcache *bc, uint64_t n, bool read, struct buf **out)
+/* What get does to the contents of the buffer it returns. */
+enum fill {
+	FILL_READ,                  /* the block's, from the device if not cached */
+	FILL_ZERO,                  /* zeros */
+	FILL_NONE,                  /* as they are: the caller overwrites them all */
+};
+
+static int get(struct bcache *bc, uint64_t n, enum fill fill, struct buf **out)
 {
+	bool read = fill == FILL_READ;
 	*out = NULL;
 	if (n >= bc->dev->sectors / bc->sectors_per_block)
 		return -EIO;
@@ -822,10 +835,9 @@ static int get(struct bcache *bc, uint64_t n, bool read, struct buf **out)
 			bool valid = b->valid;
 			spin_unlock(&bc->lock);
 			if (!valid) {
-				/* A failed read left it invalid: try again ourselves. */
-				if (!read) {
-					memset(b->data, 0, bc->bsize);
-				} else {
+				/* A failed read left it invalid: try again ourselves
+				 * (the contents are not wanted but for bread). */
+				if (read) {
 					int rc = blkdev_read(bc->dev, n * bc->sectors_per_block, b->data,
 					                     bc->sectors_per_block);
 					if (rc < 0) {
@@ -838,10 +850,10 @@ static int get(struct bcache *bc, uint64_t n, bool read, struct buf **out)
 				b->valid = true;
 				spin_unlock(&bc->lock);
 			}
-			if (!read) {
+			if (fill == FILL_ZERO)
 				memset(b->data, 0, bc->bsize);
+			if (!read)
 				b->checked = false;
-			}
 			*out = b;
 			return 0;
 		}
@@ -858,7 +870,7 @@ static int get(struct bcache *bc, uint64_t n, bool read, struct buf **out)
 		int rc = 0;
 		if (read)
 			rc = read_cluster(bc, b);
-		else
+		else if (fill == FILL_ZERO)
 			memset(b->data, 0, bc->bsize);
 		if (rc < 0) {
 			brelse(b);
@@ -874,12 +886,17 @@ static int get(struct bcache *bc, uint64_t n, bool read, struct buf **out)
 
 int bread(struct bcache *bc, uint64_t blockno, struct buf **out)
 {
-	return get(bc, blockno, true, out);
+	return get(bc, blockno, FILL_READ, out);
 }
 
 int bget_zero(struct bcache *bc, uint64_t blockno, struct buf **out)
 {
-	return get(bc, blockno, false, out);
+	return get(bc, blockno, FILL_ZERO, out);
+}
+
+int bget_overwrite(struct bcache *bc, uint64_t blockno, struct buf **out)
+{
+	return get(bc, blockno, FILL_NONE, out);
 }
 
 void bcache_set_journal(struct bcache *bc, bcache_join_fn join, void *ctx)
@@ -957,10 +974,32 @@ int bwrite_new(struct buf *b)
 		bdirty_kind(b, BK_EARLY);
 		return 0;
 	}
+	/* Started, not waited for: every write-back reaps the writes in
+	 * flight before it writes anything, so this one is on disk before
+	 * the checkpoint that writes the inode naming b (its first phase
+	 * flushes the device after reaping it) and before any later write
+	 * of b. The request writes a copy: the caller may change b at once.
+	 * wb_lock only tried (the caller holds b's lock): a flush or an
+	 * eviction running, write it synchronously. */
+	struct wb_io *io = NULL;
+	if (mutex_trylock(&bc->wb_lock)) {
+		io = new_run(bc, 1, false);
+		if (!io)
+			mutex_unlock(&bc->wb_lock);
+	}
 	spin_lock(&bc->lock);
 	b->dirty = false;
+	if (io)
+		b->refs++;              /* the request's */
 	spin_unlock(&bc->lock);
-	return write_one(bc, b);
+	if (!io)
+		return write_one(bc, b);
+	memcpy(io->stage, b->data, bc->bsize);
+	io->bufs[io->count++] = b;
+	io->fresh = true;
+	submit_run(bc, io);         /* an older write's error: dirty again, for the next flush */
+	mutex_unlock(&bc->wb_lock);
+	return 0;
 }
 
 bool bcache_checkpoint_wanted(struct bcache *bc)

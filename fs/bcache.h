@@ -11,6 +11,9 @@
  *                     returns it referenced and locked (its sleeping lock).
  *   bget_zero(bc, n)  the same without reading: the caller overwrites it
  *                     (a newly allocated block); contents are zeros.
+ *   bget_overwrite(bc, n)  the same, contents left as they are (stale or
+ *                     garbage): the caller overwrites every byte before it
+ *                     unlocks the buffer (a whole block of a file write).
  *   bdirty_kind(b, k) the caller changed b->data; it will be written back
  *                     later, in write-back phase k (below). Clears checked:
  *                     a caller that knows the block is still valid in its
@@ -58,7 +61,8 @@
  * a freed block or inode is released only after a checkpoint made its
  * unlinking durable (bcache_checkpoints counts them), so it is never reused
  * while the disk still points at it; and a directory block that becomes
- * reachable goes to disk at once (bwrite_new), before any entry in it.
+ * reachable starts its write at once (bwrite_new), a copy taken before any
+ * entry is made in it, so that the entries are a later write of their own.
  * A journal (below) orders by itself: the phases then only tell metadata
  * from data.
  *
@@ -137,6 +141,7 @@ void bcache_destroy(struct bcache *bc);
 
 int bread(struct bcache *bc, uint64_t blockno, struct buf **out);
 int bget_zero(struct bcache *bc, uint64_t blockno, struct buf **out);
+int bget_overwrite(struct bcache *bc, uint64_t blockno, struct buf **out);
 void bdirty_kind(struct buf *b, enum bkind kind);
 void bdirty(struct buf *b, bool meta);
 void brelse(struct buf *b);
@@ -156,10 +161,15 @@ int bcache_flush(struct bcache *bc);
 bool bcache_checkpoint_wanted(struct bcache *bc);
 uint64_t bcache_checkpoints(struct bcache *bc);
 
-/* bwrite_new: write b (locked by the caller) now, synchronously, without a
- * device flush (the next checkpoint's first one covers it). Only for a
- * block allocated since the last checkpoint, so that no other write of it
- * is in flight: a new directory block, before entries in it are made.
+/* bwrite_new: start writing b (locked by the caller) as it is now, and mark
+ * it clean: the caller may change it at once (a later write). Not waited
+ * for: every write-back reaps it before it writes, and the next
+ * checkpoint's first phase flushes the device after it (synchronously
+ * when the write-back lock is busy). Only for a block allocated since the
+ * last checkpoint, so that no other write of it is in flight: a new
+ * directory block, before entries in it are made. 0, or -errno of a
+ * synchronous write; an asynchronous one that fails leaves b dirty in
+ * BK_EARLY for the next flush.
  * With a journal attached: bdirty_kind(b, BK_EARLY), which joins it. */
 int bwrite_new(struct buf *b);
 

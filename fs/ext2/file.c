@@ -111,9 +111,12 @@ ssize_t ext2_file_write(struct ext2_fs *fs, struct ext2_inode_info *ii, const vo
 			size_t k = fs->bsize - boff;
 			if (k > len - done)
 				k = len - done;
+			/* A whole block is not read first, nor zeroed; the rest of
+			 * a new one is zeros; an old one partly written is read. */
 			struct buf *b;
-			int brc = fresh[i] || k == fs->bsize ? bget_zero(fs->bc, pblk[i], &b)
-			                                     : bread(fs->bc, pblk[i], &b);
+			int brc = k == fs->bsize ? bget_overwrite(fs->bc, pblk[i], &b)
+			          : fresh[i]     ? bget_zero(fs->bc, pblk[i], &b)
+			                         : bread(fs->bc, pblk[i], &b);
 			if (brc < 0) {
 				rc = brc;
 				break;
