@@ -200,26 +200,38 @@ static void put_attrs_at(struct copy *c, struct vnode *dir, const char *name, co
 	vfs_node_put(vn);
 }
 
-/* The names in the host directory d. */
-static void host_names(DIR *d, struct names *out)
+/* An entry of a host directory: its name, and its type as readdir tells it
+ * (DT_UNKNOWN when it does not), a hint checked when the entry is used. */
+struct host_entry {
+	char *name;
+	unsigned char type;
+};
+
+/* The entries of the host directory d (*n of them, malloc'd); NULL when
+ * there are none or out of memory. */
+static struct host_entry *host_entries(DIR *d, size_t *n)
 {
-	memset(out, 0, sizeof(*out));
+	struct host_entry *v = NULL;
+	size_t cap = 0;
 	struct dirent *e;
+	*n = 0;
 	while ((e = readdir(d)) != NULL) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		if (out->n == out->cap) {
-			size_t cap = out->cap ? out->cap * 2 : 32;
-			char **v = realloc(out->v, cap * sizeof(*v));
-			if (!v)
+		if (*n == cap) {
+			size_t ncap = cap ? cap * 2 : 32;
+			struct host_entry *nv = realloc(v, ncap * sizeof(*nv));
+			if (!nv)
 				break;
-			out->v = v;
-			out->cap = cap;
+			v = nv;
+			cap = ncap;
 		}
-		out->v[out->n] = strdup(e->d_name);
-		if (out->v[out->n])
-			out->n++;
+		v[*n].name = strdup(e->d_name);
+		v[*n].type = e->d_type;
+		if (v[*n].name)
+			(*n)++;
 	}
+	return v;
 }
 
 /* Remove a non-directory in the way of a new entry of another kind. */
@@ -238,6 +250,7 @@ static void clear_way(struct vnode *dir, const char *name)
 struct put_at {
 	int hdir;                   /* host directory (AT_FDCWD at the top) */
 	const char *hname;          /* the entry in it */
+	unsigned char htype;        /* its type as readdir says (a DT_ value) */
 	const char *host;           /* its whole path, for messages */
 	struct vnode *dir;          /* image directory (NULL: from "/") */
 	const char *name;           /* the entry in it */
@@ -256,20 +269,23 @@ static void put_children(struct copy *c, int hfd, const struct put_at *at, struc
 		close(hfd);
 		return;
 	}
-	struct names n;
-	host_names(d, &n);
-	for (size_t i = 0; i < n.n; i++) {
-		char *h = path_join(at->host, n.v[i]), *m = path_join(at->img, n.v[i]);
-		struct put_at sub = { dirfd(d), n.v[i], h, dir, n.v[i], m };
+	size_t n;
+	struct host_entry *v = host_entries(d, &n);
+	for (size_t i = 0; i < n; i++) {
+		char *h = path_join(at->host, v[i].name), *m = path_join(at->img, v[i].name);
+		struct put_at sub = { dirfd(d), v[i].name, v[i].type, h, dir, v[i].name, m };
 		put_entry(c, &sub);
 		free(h);
 		free(m);
+		free(v[i].name);
 	}
-	names_free(&n);
+	free(v);
 	closedir(d);
 }
 
-static int put_dir(struct copy *c, const struct put_at *at, const struct stat *st)
+/* The host directory at (open as hfd, which it takes, or -1) into the
+ * image. */
+static int put_dir(struct copy *c, const struct put_at *at, const struct stat *st, int hfd)
 {
 	int rc = vfs_mkdirat(at->dir, at->name, 0700);
 	struct vnode *vn = NULL;
@@ -284,10 +300,13 @@ static int put_dir(struct copy *c, const struct put_at *at, const struct stat *s
 	if (rc < 0) {
 		if (vn)
 			vfs_node_put(vn);
+		if (hfd >= 0)
+			close(hfd);
 		return fail(EXIT_FAILED, rc, "put: mkdir %s", at->img);
 	}
 	c->dirs++;
-	int hfd = openat(at->hdir, at->hname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+	if (hfd < 0)
+		hfd = openat(at->hdir, at->hname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
 	if (hfd < 0)
 		note(c, fail(EXIT_HOST, errno, "put: reading directory %s", at->host));
 	else
@@ -297,16 +316,21 @@ static int put_dir(struct copy *c, const struct put_at *at, const struct stat *s
 	return EXIT_OK;
 }
 
-static int put_file(struct copy *c, const struct put_at *at, const struct stat *st)
+/* The host file at (open as in, which it takes, or -1) into the image. */
+static int put_file(struct copy *c, const struct put_at *at, const struct stat *st, int in)
 {
 	const char *first = st->st_nlink > 1 ? seen_find(c, st->st_dev, st->st_ino) : NULL;
 	c->files++;
 	if (first) {
 		clear_way(at->dir, at->name);
-		if (vfs_link(first, at->img) == 0)
+		if (vfs_link(first, at->img) == 0) {
+			if (in >= 0)
+				close(in);
 			return EXIT_OK;     /* same inode: attributes already set */
+		}
 	}
-	int in = openat(at->hdir, at->hname, O_RDONLY | O_NOFOLLOW);
+	if (in < 0)
+		in = openat(at->hdir, at->hname, O_RDONLY | O_NOFOLLOW);
 	if (in < 0)
 		return fail(EXIT_HOST, errno, "put: reading %s", at->host);
 	int out = vfs_openat(at->dir, at->name, O_WRONLY | O_CREAT | O_TRUNC, st->st_mode & 07777);
@@ -331,20 +355,40 @@ static int put_file(struct copy *c, const struct put_at *at, const struct stat *
 	return status;
 }
 
+/* The status of the host entry at; a regular file or a directory, as
+ * readdir says, is opened first and its open file asked (no path walked
+ * twice): *fd, else -1. 0 or -errno. */
+static int host_stat(const struct put_at *at, struct stat *st, int *fd)
+{
+	*fd = -1;
+	if (at->htype == DT_REG || at->htype == DT_DIR) {
+		/* Not blocking: should it be a fifo now, it is let go below. */
+		int f = openat(at->hdir, at->hname, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+		                                     (at->htype == DT_DIR ? O_DIRECTORY : 0));
+		if (f >= 0 && fstat(f, st) == 0 && (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode))) {
+			*fd = f;
+			return 0;
+		}
+		if (f >= 0)
+			close(f);
+	}
+	return fstatat(at->hdir, at->hname, st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+}
+
 static void put_entry(struct copy *c, const struct put_at *at)
 {
 	struct stat st;
-	if (fstatat(at->hdir, at->hname, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		note(c, fail(EXIT_HOST, errno, "put: %s", at->host));
+	int fd, rc = host_stat(at, &st, &fd);
+	if (rc < 0) {
+		note(c, fail(EXIT_HOST, -rc, "put: %s", at->host));
 		return;
 	}
-	int rc = 0;
 	if (S_ISDIR(st.st_mode)) {
-		note(c, put_dir(c, at, &st));
+		note(c, put_dir(c, at, &st, fd));
 		return;
 	}
 	if (S_ISREG(st.st_mode)) {
-		note(c, put_file(c, at, &st));
+		note(c, put_file(c, at, &st, fd));
 		return;
 	}
 	c->files++;
@@ -396,7 +440,7 @@ int cmd_put(int argc, char **argv, const char *opts)
 	c.buf = malloc(COPY_BUF);
 	if (!dst || !c.buf)
 		return fail(EXIT_FAILED, ENOMEM, "put");
-	struct put_at top = { AT_FDCWD, argv[0], argv[0], NULL, dst, dst };
+	struct put_at top = { AT_FDCWD, argv[0], DT_UNKNOWN, argv[0], NULL, dst, dst };
 	put_entry(&c, &top);
 	int rc = vfs_sync();
 	if (rc < 0)
