@@ -21,6 +21,7 @@
 #define RA_MAX 256          /* blocks per read-ahead request at most */
 #define RA_ASYNC 16         /* read-ahead window from which it goes async */
 #define WB_BATCH 1024       /* buffers written back per batch at most */
+#define FLUSH_BATCH 65536   /* buffers a flush sorts together at most */
 #define RUN_MAX 256         /* blocks per coalesced write */
 #define WB_DEPTH 8          /* write requests in flight before reaping */
 
@@ -229,16 +230,40 @@ static int cmp_buf(const struct buf *a, const struct buf *b)
 	return a->blockno < b->blockno ? -1 : a->blockno > b->blockno;
 }
 
-/* Sort by (phase, blockno): insertion sort on runs of shell gaps. */
+static void swap_bufs(struct buf **v, size_t i, size_t j)
+{
+	struct buf *t = v[i];
+	v[i] = v[j];
+	v[j] = t;
+}
+
+/* Move v[root] down the heap v[0..n) to where it is not less than its
+ * children. */
+static void sift_down(struct buf **v, size_t root, size_t n)
+{
+	for (;;) {
+		size_t child = 2 * root + 1;
+		if (child >= n)
+			return;
+		if (child + 1 < n && cmp_buf(v[child], v[child + 1]) < 0)
+			child++;
+		if (cmp_buf(v[root], v[child]) >= 0)
+			return;
+		swap_bufs(v, root, child);
+		root = child;
+	}
+}
+
+/* Sort by (phase, blockno): a heap sort, n log n however large a flush's
+ * batch is, without recursion. */
 static void sort_bufs(struct buf **v, size_t n)
 {
-	for (size_t gap = n / 2; gap > 0; gap /= 2)
-		for (size_t i = gap; i < n; i++)
-			for (size_t j = i; j >= gap && cmp_buf(v[j - gap], v[j]) > 0; j -= gap) {
-				struct buf *t = v[j];
-				v[j] = v[j - gap];
-				v[j - gap] = t;
-			}
+	for (size_t i = n / 2; i-- > 0;)
+		sift_down(v, i, n);
+	for (size_t end = n; end-- > 1;) {
+		swap_bufs(v, 0, end);
+		sift_down(v, 0, end);
+	}
 }
 
 static void bput_at(struct buf *b, bool cold);
@@ -431,15 +456,15 @@ static size_t collect_dirty(struct bcache *bc, struct buf **v, size_t max, uint6
 /* Write every dirty buffer of one phase (data_only: its file data) up to
  * sequence upto; the number of buffers written and of earlier writes
  * reaped (a device flush is due when it is not 0), or -errno. */
-static long flush_phase(struct bcache *bc, struct buf **v, uint64_t upto, enum bkind ph,
-                        bool data_only)
+static long flush_phase(struct bcache *bc, struct buf **v, size_t cap, uint64_t upto,
+                        enum bkind ph, bool data_only)
 {
 	mutex_lock(&bc->wb_lock);
 	long total = (long)bc->wb_count;
 	reap_all(bc);   /* eviction's, bwrite_new's: a failed one is dirty again, written below */
 	int rc = 0;
 	while (rc == 0) {
-		size_t n = collect_dirty(bc, v, WB_BATCH, upto, ph, data_only);
+		size_t n = collect_dirty(bc, v, cap, upto, ph, data_only);
 		if (n == 0)
 			break;
 		sort_bufs(v, n);
@@ -452,9 +477,27 @@ static long flush_phase(struct bcache *bc, struct buf **v, uint64_t upto, enum b
 	return rc < 0 ? rc : total;
 }
 
+/* Room for a flush's batch: every buffer of the cache if it can, so that
+ * the dirty ones, collected in hash order, are sorted together into long
+ * runs (up to FLUSH_BATCH; WB_BATCH when memory is short). */
+static struct buf **flush_batch(struct bcache *bc, size_t *cap)
+{
+	spin_lock(&bc->lock);
+	size_t n = bc->nbufs;
+	spin_unlock(&bc->lock);
+	*cap = n < WB_BATCH ? WB_BATCH : n > FLUSH_BATCH ? FLUSH_BATCH : n;
+	struct buf **v = kmalloc(*cap * sizeof(*v));
+	if (!v && *cap > WB_BATCH) {
+		*cap = WB_BATCH;
+		v = kmalloc(*cap * sizeof(*v));
+	}
+	return v;
+}
+
 int bcache_flush(struct bcache *bc)
 {
-	struct buf **v = kmalloc(WB_BATCH * sizeof(*v));
+	size_t cap;
+	struct buf **v = flush_batch(bc, &cap);
 	if (!v)
 		return -ENOMEM;
 	spin_lock(&bc->lock);
@@ -465,7 +508,7 @@ int bcache_flush(struct bcache *bc)
 	 * device flush after each that wrote something): see bcache.h. */
 	long rc = 0;
 	for (int ph = BK_EARLY; ph <= BK_LINKS && rc >= 0; ph++) {
-		rc = flush_phase(bc, v, upto, (enum bkind)ph, false);
+		rc = flush_phase(bc, v, cap, upto, (enum bkind)ph, false);
 		if (rc > 0)
 			rc = blkdev_flush(bc->dev);
 	}
@@ -478,13 +521,14 @@ int bcache_flush(struct bcache *bc)
 
 int bcache_flush_data(struct bcache *bc)
 {
-	struct buf **v = kmalloc(WB_BATCH * sizeof(*v));
+	size_t cap;
+	struct buf **v = flush_batch(bc, &cap);
 	if (!v)
 		return -ENOMEM;
 	spin_lock(&bc->lock);
 	uint64_t upto = bc->dirty_seq;
 	spin_unlock(&bc->lock);
-	long rc = flush_phase(bc, v, upto, BK_EARLY, true);
+	long rc = flush_phase(bc, v, cap, upto, BK_EARLY, true);
 	kfree(v);
 	if (rc > 0)
 		rc = blkdev_flush(bc->dev);
