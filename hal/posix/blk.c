@@ -64,6 +64,7 @@ struct hal_blkdev {
 	pthread_mutex_t lock;       /* guards the fields below */
 	pthread_cond_t cond;
 	struct blk_req *queue, **queue_tail;  /* worker's requests, FIFO */
+	bool worker_waiting;        /* in pthread_cond_wait, not yet signalled */
 	unsigned inflight_aio;
 	bool stop;
 	pthread_t worker;
@@ -161,8 +162,11 @@ static void *worker_main(void *arg)
 	struct hal_blkdev *d = arg;
 	pthread_mutex_lock(&d->lock);
 	for (;;) {
-		while (!d->queue && !d->stop)
+		while (!d->queue && !d->stop) {
+			d->worker_waiting = true;
 			pthread_cond_wait(&d->cond, &d->lock);
+			d->worker_waiting = false;
+		}
 		if (!d->queue)
 			break;
 		struct blk_req *r = d->queue;
@@ -177,6 +181,10 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* Queue r for the worker. Signalled only when it waits (a busy worker
+ * looks at the queue before it waits again), and once, after the lock is
+ * let go: a burst of write-back does not wake it request by request, nor
+ * wake it only to have it wait for the lock. */
 static void to_worker(struct blk_req *r)
 {
 	struct hal_blkdev *d = r->dev;
@@ -184,8 +192,11 @@ static void to_worker(struct blk_req *r)
 	pthread_mutex_lock(&d->lock);
 	*d->queue_tail = r;
 	d->queue_tail = &r->next;
-	pthread_cond_signal(&d->cond);
+	bool wake = d->worker_waiting;
+	d->worker_waiting = false;
 	pthread_mutex_unlock(&d->lock);
+	if (wake)
+		pthread_cond_signal(&d->cond);
 }
 
 static void *reaper_main(void *arg)
