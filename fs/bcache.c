@@ -911,11 +911,17 @@ void bcache_journal_done(struct buf *b)
 	bput(b);
 }
 
-/* Whether a buffer dirty in phase old, dirtied again as kind, takes kind:
- * the earliest phase wins (see bcache.h), and metadata wins over data in
- * the same phase (a journal must log it). */
+/* Whether a buffer dirty as old, dirtied again as kind, takes kind. File
+ * data always does: the block was freed and taken by a file, so what it
+ * held is dead, and a journal's commit writes only BK_DATA buffers before
+ * the metadata that exposes them (a committed new directory block, freed,
+ * would otherwise keep BK_EARLY and miss that write). Else the earliest
+ * phase wins (see bcache.h), and metadata wins over data in the same phase
+ * (a journal must log it). */
 static bool kind_wins(enum bkind kind, enum bkind old)
 {
+	if (kind == BK_DATA)
+		return true;
 	if (phase(kind) != phase(old))
 		return phase(kind) < phase(old);
 	return old == BK_DATA;
