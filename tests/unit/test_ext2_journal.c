@@ -210,3 +210,53 @@ Test(ext2_journal, freed_directory_block_reused_as_data_is_ordered, .timeout = 6
 	free(blocks);
 	tmp_cleanup();
 }
+
+/* Names removed while the inodes are still held (open, or looked up by a
+ * FUSE host), committed, then a crash: the inodes are on the orphan list,
+ * and the next mount frees them. Without the list, the committed state
+ * held an unnamed directory that its parent no longer counted. */
+static int unlink_held(void *arg)
+{
+	struct shared *s = arg;
+	struct fs *fs;
+	if (ext2_fs_type.mount(blkdev_get(0), 0, &fs) < 0)
+		return 0;
+	uint64_t dir = 0, file = 0, kept = 0;
+	int rc = k_mkdir(fs, "/p");
+	rc |= k_mkdir(fs, "/p/x");
+	rc |= k_write_pattern(fs, "/p/f", 0, 40000, 6);
+	rc |= k_write_pattern(fs, "/p/g", 0, 3000, 7);
+	rc |= resolve(fs, "/p/x", &dir) | resolve(fs, "/p/f", &file) | resolve(fs, "/p/g", &kept);
+	rc |= fs->ops->iget(fs, dir) | fs->ops->iget(fs, file) | fs->ops->iget(fs, kept);
+	rc |= k_rmdir(fs, "/p/x");
+	rc |= k_unlink(fs, "/p/f");
+	rc |= k_unlink(fs, "/p/g");
+	fs->ops->iput(fs, kept);                /* released: off the list again */
+	rc |= fs->ops->sync(fs);
+	s->completed = rc == 0;
+	return 0;
+}
+
+Test(ext2_journal, unlinked_inodes_in_use_survive_a_crash_on_the_orphan_list, .timeout = 60)
+{
+	tmp_dir();
+	snprintf(img, sizeof(img), "%s/img.img", tdir);
+	snprintf(ref, sizeof(ref), "%s/ref.img", tdir);
+	cr_assert_eq(sh("mke2fs -q -F -t ext3 -b 1024 '%s' 8M >/dev/null 2>&1", img), 0);
+	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+	              -1, 0);
+	memset(shared, 0, sizeof(*shared));
+	in_kernel(img, unlink_held);
+	cr_assert(shared->completed, "the workload ran");
+	/* e2fsck's replay finishes the orphan list too. */
+	char *out = sh_out("cp '%s' '%s' && e2fsck -E journal_only -y '%s' 2>&1", img, ref, ref);
+	cr_expect(strstr(out, "Clearing orphaned inode") != NULL, "orphans committed: %s", out);
+	free(out);
+	cr_expect(fsck_clean(ref), "e2fsck -fn clean after e2fsck's replay");
+	in_kernel(img, replay);
+	cr_expect(shared->mounted, "our mount replays, frees the orphans and unmounts");
+	cr_expect_eq(sb_field(img, "First orphan inode:"), -1, "no orphan list left");
+	cr_expect(fsck_clean(img), "e2fsck -fn clean after our mount");
+	cr_expect_eq(dbg_stat_field(img, "/p", "Links: "), 2, "/p counts no subdirectory");
+	tmp_cleanup();
+}
