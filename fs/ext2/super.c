@@ -281,12 +281,6 @@ static int open_journal(struct ext2_fs *fs, unsigned *flags)
 	int rc = ext2_journal_load(fs, &fs->journal, &ro_only);
 	if (rc < 0)
 		return rc;
-	struct ext2_journal *j = fs->journal;
-	if (!fs->vfs.read_only && (j->csum || (j->compat & JBD2_COMPAT_CHECKSUM))) {
-		kprintf("ext2: %s: journal checksums are replayed but not written here; "
-		        "mounting read-only\n", dev->name);
-		fs->vfs.read_only = true;
-	}
 	if (ro_only)
 		fs->vfs.read_only = true;
 	bool recover = fs->incompat & EXT3_FEATURE_INCOMPAT_RECOVER;
