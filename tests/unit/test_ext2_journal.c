@@ -384,6 +384,38 @@ static void make_csum_image(const char *image, unsigned bsize, int version, bool
 	free(features);
 }
 
+/* Every commit block of image's log says the checksum of version: v1 a
+ * crc32 (type and size set; e2fsck also takes a commit with none), v2/v3 a
+ * crc32c with type and size 0, none nothing. The number of commits. */
+static unsigned check_commit_blocks(const char *image, unsigned bsize, int version)
+{
+	char *at = sh_out("debugfs -R logdump '%s' 2>/dev/null | "
+	                  "sed -n 's/.*(commit block) at block \\([0-9]*\\).*/\\1/p'", image);
+	FILE *f = fopen(image, "r");
+	cr_assert(f);
+	unsigned n = 0;
+	for (char *p = at, *end; (strtol(p, &end, 10), end != p); p = end, n++) {
+		char *blk = sh_out("debugfs -R 'bmap <8> %ld' '%s' 2>/dev/null", strtol(p, NULL, 10),
+		                   image);
+		struct jbd2_commit c;
+		cr_assert_eq(fseek(f, strtol(blk, NULL, 10) * (long)bsize, SEEK_SET), 0);
+		cr_assert_eq(fread(&c, sizeof(c), 1, f), 1);
+		free(blk);
+		uint32_t sum = ldb32(c.h_chksum[0]);
+		if (version == 1)
+			cr_expect(c.h_chksum_type == JBD2_CRC32_CHKSUM &&
+			          c.h_chksum_size == JBD2_CRC32_CHKSUM_SIZE && sum != 0,
+			          "commit %u: a crc32 (type %u)", n, c.h_chksum_type);
+		else
+			cr_expect(c.h_chksum_type == 0 && c.h_chksum_size == 0 &&
+			          (sum != 0) == (version != 0), "commit %u: type %u, sum %x", n,
+			          c.h_chksum_type, sum);
+	}
+	fclose(f);
+	free(at);
+	return n;
+}
+
 /* Is /c/name's content the pattern seed of len bytes? */
 static bool same_pattern(const char *image, const char *name, size_t len, unsigned seed)
 {
@@ -433,10 +465,9 @@ static void csum_log_replays(unsigned bsize, int version, bool wide)
 	in_kernel(img, csum_workload);
 	cr_assert(shared->completed && shared->fsynced, "the workload ran, fsync returned 0");
 
+	unsigned commits = check_commit_blocks(img, bsize, version);
 	char *log = sh_out("debugfs -R 'logdump -a' '%s' 2>&1", img);
-	unsigned commits = 0, descriptors = 0;
-	for (const char *p = log; (p = strstr(p, "(commit block)")); p++)
-		commits++;
+	unsigned descriptors = 0;
 	for (const char *p = log; (p = strstr(p, "(descriptor block)")); p++)
 		descriptors++;
 	cr_expect_geq(commits, 3, "logdump lists our transactions (%u commits)", commits);
