@@ -96,6 +96,28 @@ static char *tree(const char *image)
 	              "awk '{ print $1, $3, $6, $NF }'; done", image);
 }
 
+/* Is the host file's content the pattern seed of len (<= KEEP_LEN) bytes? */
+static bool file_is_pattern(const char *file, size_t len, unsigned seed)
+{
+	unsigned char got[KEEP_LEN + 1], want[KEEP_LEN];
+	FILE *f = fopen(file, "r");
+	if (!f)
+		return false;
+	size_t n = fread(got, 1, sizeof(got), f);
+	fclose(f);
+	host_pattern(want, 0, len, seed);
+	return n == len && memcmp(got, want, len) == 0;
+}
+
+/* The same for path in image. */
+static bool holds_pattern(const char *image, const char *path, size_t len, unsigned seed)
+{
+	char out[300];
+	snprintf(out, sizeof(out), "%s/pattern.out", tdir);
+	return sh("debugfs -R 'dump %s %s' '%s' >/dev/null 2>&1", path, out, image) == 0 &&
+	       file_is_pattern(out, len, seed);
+}
+
 static void check_after(unsigned long n)
 {
 	cr_assert_eq(sh("cp '%s' '%s'", img, ref), 0);
@@ -107,19 +129,9 @@ static void check_after(unsigned long n)
 	cr_expect_str_eq(ours, theirs, "N=%lu: the same tree as e2fsck's replay", n);
 	free(ours);
 	free(theirs);
-	if (shared->fsynced) {
-		char out[300];
-		snprintf(out, sizeof(out), "%s/keep.out", tdir);
-		cr_assert_eq(sh("debugfs -R 'dump /d/keep %s' '%s' >/dev/null 2>&1", out, img), 0);
-		unsigned char got[KEEP_LEN + 1], want[KEEP_LEN];
-		FILE *f = fopen(out, "r");
-		cr_assert(f);
-		size_t len = fread(got, 1, sizeof(got), f);
-		fclose(f);
-		host_pattern(want, 0, KEEP_LEN, 3);
-		cr_expect(len == KEEP_LEN && memcmp(got, want, KEEP_LEN) == 0,
-		          "N=%lu: fsync'ed file intact (%zu bytes)", n, len);
-	}
+	if (shared->fsynced)
+		cr_expect(holds_pattern(img, "/d/keep", KEEP_LEN, 3), "N=%lu: fsync'ed file intact",
+		          n);
 }
 
 static void crash_everywhere(const char *mke2fs_args)
@@ -200,17 +212,7 @@ Test(ext2_journal, freed_directory_block_reused_as_data_is_ordered, .timeout = 6
 	snprintf(word, sizeof(word), "%ld ", x);
 	cr_assert(x > 0 && strstr(blocks, word), "/p/f (blocks %s) holds /p/x's block %ld", blocks,
 	          x);
-	char out[300];
-	snprintf(out, sizeof(out), "%s/f.out", tdir);
-	cr_assert_eq(sh("debugfs -R 'dump /p/f %s' '%s' >/dev/null 2>&1", out, img), 0);
-	unsigned char got[KEEP_LEN + 1], want[KEEP_LEN];
-	FILE *f = fopen(out, "r");
-	cr_assert(f);
-	size_t len = fread(got, 1, sizeof(got), f);
-	fclose(f);
-	host_pattern(want, 0, KEEP_LEN, 5);
-	cr_expect(len == KEEP_LEN && memcmp(got, want, KEEP_LEN) == 0,
-	          "fsync'ed file intact after the crash (%zu bytes)", len);
+	cr_expect(holds_pattern(img, "/p/f", KEEP_LEN, 5), "fsync'ed file intact after the crash");
 	cr_expect(fsck_clean(img), "e2fsck -fn clean");
 	free(revoked);
 	free(blocks);
@@ -416,35 +418,21 @@ static unsigned check_commit_blocks(const char *image, unsigned bsize, int versi
 	return n;
 }
 
-/* Is /c/name's content the pattern seed of len bytes? */
-static bool same_pattern(const char *image, const char *name, size_t len, unsigned seed)
-{
-	char out[300];
-	snprintf(out, sizeof(out), "%s/pattern.out", tdir);
-	if (sh("debugfs -R 'dump /c/%s %s' '%s' >/dev/null 2>&1", name, out, image) != 0)
-		return false;
-	unsigned char got[KEEP_LEN + 1], want[KEEP_LEN];
-	FILE *f = fopen(out, "r");
-	if (!f)
-		return false;
-	size_t n = fread(got, 1, sizeof(got), f);
-	fclose(f);
-	host_pattern(want, 0, len, seed);
-	return n == len && memcmp(got, want, len) == 0;
-}
-
 /* Every committed change is in image (replayed): the small files, /c/keep,
  * and no /c/big. */
 static void expect_committed(const char *image, const char *who)
 {
-	char name[16];
+	char dir[200], name[240];
+	snprintf(dir, sizeof(dir), "%s/dump", tdir);
+	cr_assert_eq(sh("rm -rf '%s' && mkdir '%s' && debugfs -R 'rdump /c %s' '%s' >/dev/null 2>&1",
+	                dir, dir, dir, image), 0);
 	unsigned good = 0;
 	for (unsigned i = 0; i < CSUM_FILES; i++) {
-		snprintf(name, sizeof(name), "f%u", i);
-		good += same_pattern(image, name, CSUM_FILE_LEN, i);
+		snprintf(name, sizeof(name), "%s/c/f%u", dir, i);
+		good += file_is_pattern(name, CSUM_FILE_LEN, i);
 	}
 	cr_expect_eq(good, CSUM_FILES, "%s: %u of %u small files intact", who, good, CSUM_FILES);
-	cr_expect(same_pattern(image, "keep", KEEP_LEN, 3), "%s: fsync'ed /c/keep intact", who);
+	cr_expect(holds_pattern(image, "/c/keep", KEEP_LEN, 3), "%s: fsync'ed /c/keep intact", who);
 	cr_expect_neq(sh("debugfs -R 'stat /c/big' '%s' 2>&1 | grep -q 'File not found'", image),
 	              1, "%s: /c/big removed", who);
 	cr_expect(fsck_clean(image), "%s: e2fsck -fn clean", who);
