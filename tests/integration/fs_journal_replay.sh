@@ -8,7 +8,7 @@
 # describe, and e2fsck -fn must be clean. Also: revoked and uncommitted
 # blocks are not replayed, and journal features we lack refuse the mount.
 source "$(dirname "$0")/fs_lib.bash"
-need mke2fs e2fsck debugfs cmp
+need mke2fs e2fsck debugfs tune2fs cmp
 
 # Blocks (of size $2) in which two images differ, one per line.
 diff_blocks() {
@@ -49,7 +49,7 @@ replay_both() {
 tree_case() {
 	local bs=$1 jo=$2 name="tree bs=$1 jo='$2'"
 	local a=$W/a.img b=$W/b.img
-	mke2fs -q -F -t ext3 -b "$bs" "$a" 16M >/dev/null 2>&1 || { fail "$name: mke2fs"; return; }
+	mkext3 "$bs" "$a" "$jo" || return
 	cp "$a" "$b"
 	head -c 50000 /dev/urandom >"$W/payload"
 	debugfs -w -f - "$b" >/dev/null 2>&1 <<-CMDS
@@ -64,7 +64,7 @@ tree_case() {
 	for n in ${list//,/ }; do
 		dd if="$b" bs="$bs" skip="$n" count=1 status=none >>"$W/blocks"
 	done
-	printf 'jo %s\njw -b %s %s\njc\n' "$jo" "$list" "$W/blocks" |
+	printf 'jo %s\njw -b %s %s\njc\n' "$JO" "$list" "$W/blocks" |
 		debugfs -w -f - "$a" >/dev/null 2>&1
 	dumpe2fs -h "$a" 2>/dev/null | grep -q needs_recovery ||
 		{ fail "$name: debugfs left no transaction"; return; }
@@ -94,9 +94,9 @@ blk_is_zero() {
 }
 for jo in "" "-c -v 2" "-c -v 3"; do
 	a=$W/rv.img
-	mke2fs -q -F -t ext3 -b 1024 "$a" 16M >/dev/null 2>&1
+	mkext3 1024 "$a" "$jo" || continue
 	debugfs -w -f - "$a" >/dev/null 2>&1 <<-CMDS
-		jo $jo
+		jo $JO
 		jw -b 9000,9001,9002 $W/junk
 		jw -r 9000
 		jw -b 9003 -c $W/junk
