@@ -11,11 +11,11 @@
  *             first, then descriptor blocks with copies of the
  *             transaction's blocks and revoke blocks, a device flush, the
  *             commit block, a flush; then the blocks go home by ordinary
- *             write-back. The log carries the checksums the journal
- *             superblock asks for (none, v1, v2 or v3), as Linux writes
- *             them, so that e2fsck and Linux replay it too. Triggered by fsync, sync, unmount, and the commit
+ *             write-back. Triggered by fsync, sync, unmount, and the commit
  *             thread: on a timer (a transaction older than the interval)
- *             and when a transaction grows large.
+ *             and when a transaction grows large. The log carries the
+ *             checksums the journal superblock asks for (none, v1, v2 or
+ *             v3) as Linux writes them, so that e2fsck and Linux replay it.
  *   checkpoint  once the log is half used, right after a commit (no
  *             transaction running, so every journalled block's latest
  *             contents are committed): write every dirty block home, then
@@ -365,6 +365,23 @@ static int write_revokes(struct log_writer *w)
 	return rc;
 }
 
+/* The commit block, after the transaction's other blocks. */
+static void fill_commit(struct log_writer *w, uint8_t *cb)
+{
+	struct ext2_journal *j = w->j;
+	struct jbd2_commit *c = (struct jbd2_commit *)cb;
+	header(cb, JBD2_COMMIT_BLOCK, j->tx_seq);
+	stb32(&c->h_commit_sec_lo, ext2_now());
+	if (j->csum) {
+		size_t off = offsetof(struct jbd2_commit, h_chksum);
+		stb32(&c->h_chksum[0], ext2_journal_block_csum(j, cb, off));
+	} else if (j->compat & JBD2_COMPAT_CHECKSUM) {
+		c->h_chksum_type = JBD2_CRC32_CHKSUM;
+		c->h_chksum_size = JBD2_CRC32_CHKSUM_SIZE;
+		stb32(&c->h_chksum[0], w->crc);
+	}
+}
+
 /* Write the journal superblock (log start and sequence) now. */
 static int write_jsb(struct ext2_journal *j)
 {
@@ -437,17 +454,7 @@ static int commit_locked(struct ext2_journal *j)
 	if (rc == 0) {
 		uint8_t *cb;
 		rc = lw_next(&w, &cb);
-		header(cb, JBD2_COMMIT_BLOCK, j->tx_seq);
-		struct jbd2_commit *c = (struct jbd2_commit *)cb;
-		stb32(&c->h_commit_sec_lo, ext2_now());
-		if (j->csum) {
-			stb32(&c->h_chksum[0],
-			      ext2_journal_block_csum(j, cb, offsetof(struct jbd2_commit, h_chksum)));
-		} else if (j->compat & JBD2_COMPAT_CHECKSUM) {
-			c->h_chksum_type = JBD2_CRC32_CHKSUM;
-			c->h_chksum_size = JBD2_CRC32_CHKSUM_SIZE;
-			stb32(&c->h_chksum[0], w.crc);
-		}
+		fill_commit(&w, cb);
 		if (rc == 0)
 			rc = lw_flush(&w);
 	}
