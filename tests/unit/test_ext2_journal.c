@@ -433,8 +433,8 @@ static void expect_committed(const char *image, const char *who)
 	}
 	cr_expect_eq(good, CSUM_FILES, "%s: %u of %u small files intact", who, good, CSUM_FILES);
 	cr_expect(holds_pattern(image, "/c/keep", KEEP_LEN, 3), "%s: fsync'ed /c/keep intact", who);
-	cr_expect_neq(sh("debugfs -R 'stat /c/big' '%s' 2>&1 | grep -q 'File not found'", image),
-	              1, "%s: /c/big removed", who);
+	cr_expect_eq(sh("debugfs -R 'stat /c/big' '%s' 2>&1 | grep -q 'File not found'", image), 0,
+	             "%s: /c/big removed", who);
 	cr_expect(fsck_clean(image), "%s: e2fsck -fn clean", who);
 }
 
@@ -447,8 +447,9 @@ static void csum_log_replays(unsigned bsize, int version, bool wide)
 	snprintf(img, sizeof(img), "%s/img.img", tdir);
 	snprintf(ref, sizeof(ref), "%s/ref.img", tdir);
 	make_csum_image(img, bsize, version, wide);
-	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-	              -1, 0);
+	if (!shared)
+		shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
+		              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	memset(shared, 0, sizeof(*shared));
 	in_kernel(img, csum_workload);
 	cr_assert(shared->completed && shared->fsynced, "the workload ran, fsync returned 0");
