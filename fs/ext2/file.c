@@ -120,7 +120,8 @@ ssize_t ext2_file_write(struct ext2_fs *fs, struct ext2_inode_info *ii, const vo
 			}
 			memcpy(b->data + boff, (const char *)buf + done, k);
 			b->checked = false;
-			bdirty(b, false);
+			/* A new block's data is what a commit must write first. */
+			bdirty_owned(b, fresh[i] ? BK_DATA_NEW : BK_DATA, ii->ino);
 			brelse(b);
 			done += k;
 		}

@@ -354,7 +354,7 @@ static int commit_locked(struct ext2_journal *j)
 	/* Blocks that became data after joining are not journalled. */
 	uint32_t kept = 0;
 	for (uint32_t i = 0; i < j->ntx; i++) {
-		if (j->tx[i]->kind != BK_DATA)
+		if (!bkind_is_data(j->tx[i]->kind))
 			j->tx[kept++] = j->tx[i];
 		else
 			bcache_journal_done(j->tx[i]);
