@@ -435,7 +435,7 @@ struct ext2_inode_info {
 };
 
 #define EXT2_XATTR_RECENT 32       /* attribute blocks remembered for sharing */
-#define EXT2_CHANGE_SLOTS 1024    /* fsync.c's notes of changed names */
+#define EXT2_CHANGE_SLOT_BITS 10   /* fsync.c's notes: 1024 slots */
 #define EXT2_INODE_BUCKETS 4096    /* in-memory inodes: a FUSE host may hold tens of thousands */
 
 struct ext2_fs {
@@ -490,7 +490,7 @@ struct ext2_fs {
 
 	/* fsync.c's notes: per slot of inode numbers, and for any directory
 	 * moved, the epoch of the last change fsync cannot write alone, + 1. */
-	uint64_t changed[EXT2_CHANGE_SLOTS];
+	uint64_t changed[1u << EXT2_CHANGE_SLOT_BITS];
 	uint64_t dir_moved;
 
 	/* Attribute blocks recently written or read: candidates for sharing

@@ -36,11 +36,11 @@
  * fdatasync: an overwrite's mtime waits for the next commit), so an
  * overwrite costs its data writes and a device flush.
  *
- * The notes: a table of slots indexed by inode number (a collision only
- * costs a needless checkpoint or commit), each the epoch of the last change
- * plus one, the epoch being the checkpoint count (plain) or the running
- * transaction's sequence (journal). A change is durable once the epoch
- * passed it. The table outlives in-core inodes (a file's names do not wait
+ * The notes: a table of slots indexed by a hash of the inode number (a
+ * collision only costs a needless checkpoint or commit), each the epoch of
+ * the last change plus one, the epoch being the checkpoint count (plain)
+ * or the running transaction's sequence (journal). A change is durable
+ * once the epoch passed it. The table outlives in-core inodes (a file's names do not wait
  * for its inode to stay cached). Guarded by the fs lock.
  */
 #include <errno.h>
@@ -62,10 +62,17 @@ static uint64_t epoch(struct ext2_fs *fs)
 	return journalled(fs) ? fs->journal->tx_seq : bcache_checkpoints(fs->bc);
 }
 
+/* ino's slot: hashed, since inode numbers a group's size apart (a
+ * directory at the start of each group, the root) would share one. */
+static uint64_t *slot_of(struct ext2_fs *fs, uint32_t ino)
+{
+	return &fs->changed[(ino * 0x9e3779b1u) >> (32 - EXT2_CHANGE_SLOT_BITS)];
+}
+
 void ext2_note_change(struct ext2_fs *fs, uint32_t ino)
 {
 	EXT2_ASSERT_LOCKED(fs);
-	fs->changed[ino % EXT2_CHANGE_SLOTS] = epoch(fs) + 1;
+	*slot_of(fs, ino) = epoch(fs) + 1;
 }
 
 void ext2_note_dir_moved(struct ext2_fs *fs)
@@ -78,7 +85,7 @@ void ext2_note_dir_moved(struct ext2_fs *fs)
 static bool settled(struct ext2_fs *fs, uint32_t ino)
 {
 	uint64_t now = epoch(fs);
-	return fs->changed[ino % EXT2_CHANGE_SLOTS] <= now && fs->dir_moved <= now;
+	return *slot_of(fs, ino) <= now && fs->dir_moved <= now;
 }
 
 /* Step 2's inode: its slot of the inode-table block, over what the disk
