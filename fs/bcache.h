@@ -26,8 +26,10 @@
  *   bunlock / block_buf / bput   keep a reference without the lock (pinned
  *                     buffers such as the superblock), then drop it.
  *   bcache_flush(bc)  a checkpoint: writes every dirty buffer, phase by
- *                     phase (below): fsync, sync, unmount, and whenever
- *                     bcache_checkpoint_wanted says the cache needs it.
+ *                     phase (below): sync, unmount, an fsync that cannot
+ *                     write its file alone (bcache_write_owned), and
+ *                     whenever bcache_checkpoint_wanted says the cache
+ *                     needs it.
  *
  * ORDERED WRITE-BACK (crash consistency without a journal). Each dirty
  * buffer carries the phase it must be written in (enum bkind); a checkpoint
@@ -36,9 +38,9 @@
  *   BK_EARLY  blocks that may reach the disk at any time, since nothing on
  *             disk that is in use depends on their contents yet: file data
  *             (BK_DATA, written in this phase; a kind of its own so that a
- *             journal tells it from metadata; BK_DATA_NEW when the block
- *             was allocated for it, which an ordered commit must write
- *             first), metadata blocks allocated
+ *             journal tells it from metadata; BK_DATA_NEW for data an
+ *             ordered commit must write first: in a block allocated for
+ *             it, or past the file's old size), metadata blocks allocated
  *             since the last checkpoint (a new indirect
  *             block: nothing on disk points to it), bitmaps, group
  *             descriptors and the superblock (counts; a bit set early only
@@ -81,8 +83,8 @@
  *
  * Journalling (ext3's JBD2, fs/ext2/journal.c) hooks in here and nowhere
  * else: with a journal attached (bcache_set_journal), bdirty_kind(b, k) of
- * any metadata kind (every k but BK_DATA and BK_DATA_NEW) does not queue b for write-back:
- * join(ctx, b) is called, which, unless
+ * any metadata kind (every k but BK_DATA and BK_DATA_NEW) does not queue b
+ * for write-back: join(ctx, b) is called, which, unless
  * b->journaled says b is in the running transaction already, takes a
  * reference on b (bhold) and adds it; b's dirty state is cleared (its last committed
  * contents are in the journal already; the new ones must not reach home
@@ -110,8 +112,8 @@ struct blkdev;
 struct bcache;
 
 /* Write-back phases, in the order a checkpoint writes them (see above);
- * BK_DATA, file data, is written in BK_EARLY's phase, and BK_DATA_NEW, file
- * data in a block allocated for it (what an ordered commit must write). */
+ * BK_DATA, file data, is written in BK_EARLY's phase, and so is
+ * BK_DATA_NEW, file data an ordered commit must write first. */
 enum bkind { BK_EARLY, BK_INODE, BK_LINKS, BK_DATA, BK_DATA_NEW };
 
 static inline bool bkind_is_data(enum bkind kind)
@@ -187,9 +189,9 @@ int bwrite(struct buf *b);
 void bcache_forget(struct bcache *bc, uint64_t blockno);
 
 /* bcache_flush_data: write every dirty BK_DATA_NEW buffer (file data in
- * newly allocated blocks: what metadata about to be committed may point
- * at) and flush the device: ordered journalling, before a commit. Data
- * overwriting a block that was on disk already needs no ordering. 0 or
+ * new blocks or past the old size: what metadata about to be committed
+ * points at or covers) and flush the device: ordered journalling, before
+ * a commit. Data overwriting what was on disk needs no ordering. 0 or
  * -errno. */
 int bcache_flush_data(struct bcache *bc);
 

@@ -652,7 +652,9 @@ int ext2_truncate(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t size)
 				if (rc == 0) {
 					memset(b->data + size % fs->bsize, 0, fs->bsize - size % fs->bsize);
 					b->checked = false;
-					bdirty_owned(b, S_ISDIR(ii->mode) ? BK_LINKS : BK_DATA, ii->ino);
+					/* Ordered: a later size must not uncover the old bytes. */
+					bdirty_owned(b, S_ISDIR(ii->mode) ? BK_LINKS : BK_DATA_NEW,
+					             ii->ino);
 					brelse(b);
 				}
 			}

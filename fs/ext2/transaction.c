@@ -7,13 +7,16 @@
  *             directory, indirect and attribute blocks) hands b here: b is
  *             held in the transaction and not written home.
  *   commit    at a quiet point (fs lock held, no file write between
- *             mapping and size update): every dirty data block to disk
- *             first, then descriptor blocks with copies of the
- *             transaction's blocks and revoke blocks, a device flush, the
- *             commit block, a flush; then the blocks go home by ordinary
- *             write-back. Triggered by fsync, sync, unmount, and the commit
- *             thread: on a timer (a transaction older than the interval)
- *             and when a transaction grows large.
+ *             mapping and size update): every dirty data block that the
+ *             transaction may point at (BK_DATA_NEW: in a block allocated
+ *             for it; an overwrite needs no ordering) to disk first, then
+ *             descriptor blocks with copies of the transaction's blocks
+ *             and revoke blocks, a device flush, the commit block, a
+ *             flush; then the blocks go home by ordinary write-back.
+ *             Triggered by sync, unmount, fsync of a file the transaction
+ *             changed (fsync.c), and the commit thread: on a timer (a
+ *             transaction older than the interval) and when a transaction
+ *             grows large.
  *   checkpoint  once the log is half used, right after a commit (no
  *             transaction running, so every journalled block's latest
  *             contents are committed): write every dirty block home, then
