@@ -118,100 +118,66 @@ static bool exists(const char *path)
 	return found;
 }
 
-static void setup(const char *type)
+/* Plain ext2: e2fsck -fy repairs only what a crash between checkpoints
+ * may leave (crash_lib.bash's list of what it may not), then is clean.
+ * ext3: e2fsck replays the journal and must find nothing else to do. */
+static void check_fsck(bool journal)
 {
+	if (journal) {
+		cr_assert_eq(sh("e2fsck -E journal_only -y '%s' >/dev/null 2>&1", img), 0);
+	} else {
+		char *out = sh_out("e2fsck -fy '%s' 2>&1; echo \"rc=$?\"", img);
+		cr_expect(strstr(out, "rc=0\n") || strstr(out, "rc=1\n"), "e2fsck -fy repaired it:\n%s",
+		          out);
+		const char *bad[] = { "Illegal", "multiply-claimed", "shared with", "salvage",
+		                      "should be", "deleted/unused inode", "bad inode",
+		                      "unallocated block" };
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			cr_expect(strstr(out, bad[i]) == NULL, "e2fsck found \"%s\":\n%s", bad[i], out);
+		free(out);
+	}
+	cr_expect(fsck_clean(img), "clean after the repair or replay");
+}
+
+/* One case: change /d/a (or make /d/new), fsync it, cut the power. */
+static void fsync_case(const char *type, enum change change)
+{
+	bool journal = strcmp(type, "ext3") == 0;
 	tmp_dir();
 	snprintf(img, sizeof(img), "%s/fsync.img", tdir);
 	cr_assert_eq(sh("mke2fs -q -F -t %s -b 1024 '%s' 16M >/dev/null 2>&1", type, img), 0);
 	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 	              -1, 0);
-}
-
-static void teardown(void)
-{
+	run(change);
+	check_fsck(journal);
+	switch (change) {
+	case APPEND:
+		cr_expect(holds("/d/a", OLD_LEN + APPEND_LEN, OLD_LEN, 1, 1), "the appended file is intact");
+		/* With a journal the append commits the running transaction, the
+		 * new directory with it; without, nothing but the file is written. */
+		cr_expect(exists("/x") == journal, "the directory made meanwhile: %s",
+		          journal ? "committed" : "not written");
+		break;
+	case OVERWRITE:
+		cr_expect(holds("/d/a", OLD_LEN, OLD_LEN, 4, 4), "the overwritten file is intact");
+		cr_expect(!exists("/x"), "nothing else was committed or checkpointed");
+		break;
+	case CREATE:
+		cr_expect(holds("/d/new", APPEND_LEN, APPEND_LEN, 5, 5),
+		          "the new file is there by its name");
+		break;
+	}
+	/* A new file's fsync may checkpoint everything; else b's overwrite is
+	 * not written (nor does a commit need it). */
+	if (change != CREATE)
+		cr_expect(holds("/b", B_LEN, B_LEN, 2, 2), "the other file's dirty data was not written");
 	munmap(shared, sizeof(*shared));
 	tmp_cleanup();
 }
 
-/* Plain ext2: e2fsck -fy repairs only what a crash between checkpoints
- * may leave (crash_lib.bash's list of what it may not), then is clean. */
-static void plain_fsck(void)
-{
-	char *out = sh_out("e2fsck -fy '%s' 2>&1; echo \"rc=$?\"", img);
-	cr_expect(strstr(out, "rc=0\n") || strstr(out, "rc=1\n"), "e2fsck -fy repaired it:\n%s", out);
-	const char *bad[] = { "Illegal", "multiply-claimed", "shared with", "salvage",
-	                      "should be", "deleted/unused inode", "bad inode", "unallocated block" };
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		cr_expect(strstr(out, bad[i]) == NULL, "e2fsck found \"%s\":\n%s", bad[i], out);
-	free(out);
-	cr_expect(fsck_clean(img), "clean after the repair");
-}
-
-Test(ext2_fsync, plain_append_writes_only_the_file, .timeout = 60)
-{
-	setup("ext2");
-	run(APPEND);
-	plain_fsck();
-	cr_expect(holds("/d/a", OLD_LEN + APPEND_LEN, OLD_LEN, 1, 1), "the appended file is intact");
-	cr_expect(holds("/b", B_LEN, B_LEN, 2, 2), "the other file's dirty data was not written");
-	cr_expect(!exists("/x"), "the directory made meanwhile was not checkpointed");
-	teardown();
-}
-
-Test(ext2_fsync, plain_overwrite, .timeout = 60)
-{
-	setup("ext2");
-	run(OVERWRITE);
-	plain_fsck();
-	cr_expect(holds("/d/a", OLD_LEN, OLD_LEN, 4, 4), "the overwritten file is intact");
-	cr_expect(holds("/b", B_LEN, B_LEN, 2, 2), "the other file's dirty data was not written");
-	teardown();
-}
-
-Test(ext2_fsync, plain_new_file_is_reachable, .timeout = 60)
-{
-	setup("ext2");
-	run(CREATE);
-	plain_fsck();
-	cr_expect(holds("/d/new", APPEND_LEN, APPEND_LEN, 5, 5), "the new file is there by its name");
-	teardown();
-}
-
-/* ext3: e2fsck replays the journal and must find nothing else to do. */
-static void journal_fsck(void)
-{
-	cr_assert_eq(sh("e2fsck -E journal_only -y '%s' >/dev/null 2>&1", img), 0);
-	cr_expect(fsck_clean(img), "clean after the replay");
-}
-
-Test(ext2_fsync, journal_append_commits, .timeout = 60)
-{
-	setup("ext3");
-	run(APPEND);
-	journal_fsck();
-	cr_expect(holds("/d/a", OLD_LEN + APPEND_LEN, OLD_LEN, 1, 1), "the appended file is intact");
-	cr_expect(holds("/b", B_LEN, B_LEN, 2, 2),
-	          "the other file's overwrite was not written (no ordering needs it)");
-	cr_expect(exists("/x"), "the commit took the running transaction whole");
-	teardown();
-}
-
-Test(ext2_fsync, journal_overwrite_does_not_commit, .timeout = 60)
-{
-	setup("ext3");
-	run(OVERWRITE);
-	journal_fsck();
-	cr_expect(holds("/d/a", OLD_LEN, OLD_LEN, 4, 4), "the overwritten file is intact");
-	cr_expect(holds("/b", B_LEN, B_LEN, 2, 2), "the other file's dirty data was not written");
-	cr_expect(!exists("/x"), "nothing was committed");
-	teardown();
-}
-
-Test(ext2_fsync, journal_new_file_is_reachable, .timeout = 60)
-{
-	setup("ext3");
-	run(CREATE);
-	journal_fsck();
-	cr_expect(holds("/d/new", APPEND_LEN, APPEND_LEN, 5, 5), "the new file is there by its name");
-	teardown();
-}
+Test(ext2_fsync, plain_append, .timeout = 60) { fsync_case("ext2", APPEND); }
+Test(ext2_fsync, plain_overwrite, .timeout = 60) { fsync_case("ext2", OVERWRITE); }
+Test(ext2_fsync, plain_new_file, .timeout = 60) { fsync_case("ext2", CREATE); }
+Test(ext2_fsync, journal_append, .timeout = 60) { fsync_case("ext3", APPEND); }
+Test(ext2_fsync, journal_overwrite, .timeout = 60) { fsync_case("ext3", OVERWRITE); }
+Test(ext2_fsync, journal_new_file, .timeout = 60) { fsync_case("ext3", CREATE); }
