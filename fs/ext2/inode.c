@@ -377,6 +377,7 @@ int ext2_iput(struct ext2_fs *fs, struct ext2_inode_info *ii)
 		if (rc == 0)
 			rc = frc;
 	}
+	list_remove(&ii->orphan_link);  /* still listed if not freed (read-only now) */
 	kfree(ii);
 	return rc;
 }
