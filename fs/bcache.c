@@ -980,17 +980,21 @@ void bcache_journal_done(struct buf *b)
 	bput(b);
 }
 
-/* Whether a buffer dirty in phase old, dirtied again as kind, takes kind:
- * the earliest phase wins (see bcache.h); in the same phase metadata wins
- * over data (a journal must log it), and new data over overwritten data (a
- * commit must write it first). */
+/* Whether a buffer dirty as old, dirtied again as kind, takes kind. File
+ * data always takes over from metadata: the block was freed and taken by a
+ * file, so what it held is dead, and a journal's commit writes only data
+ * kinds before the metadata that exposes them (a committed new directory
+ * block, freed, would otherwise keep BK_EARLY and miss that write). Between
+ * data kinds, new data wins over overwritten data (a commit must write it
+ * first). Between metadata kinds the earliest phase wins (see bcache.h),
+ * and metadata wins over data in the same phase (a journal must log it). */
 static bool kind_wins(enum bkind kind, enum bkind old)
 {
+	if (bkind_is_data(kind))
+		return !bkind_is_data(old) || (old == BK_DATA && kind == BK_DATA_NEW);
 	if (phase(kind) != phase(old))
 		return phase(kind) < phase(old);
-	if (bkind_is_data(kind) != bkind_is_data(old))
-		return bkind_is_data(old);
-	return old == BK_DATA && kind == BK_DATA_NEW;
+	return bkind_is_data(old);
 }
 
 void bdirty_owned(struct buf *b, enum bkind kind, uint32_t owner)

@@ -58,7 +58,9 @@
  *             smaller size).
  * A buffer dirtied twice keeps the earlier of its two phases until written
  * (a new indirect block stays BK_EARLY while it is unreachable on disk),
- * and metadata wins over data within a phase, new data over old.
+ * and metadata wins over data within a phase, new data over old; dirtied
+ * as file data it takes the data kind whatever it was (the block was freed
+ * and reused).
  * Eviction under memory pressure writes only BK_EARLY buffers; when it
  * finds none, the cache grows past its bound and bcache_checkpoint_wanted
  * turns true until the next flush: the file system runs one as soon as its

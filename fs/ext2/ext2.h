@@ -414,6 +414,8 @@ struct ext2_inode_info {
 	bool dirty;
 	bool freed;                 /* freed on disk: must not be written back */
 	bool release_due;           /* unlinked: its release waits (deferred.c) */
+	struct list orphan_link;    /* fs->orphans, while on the orphan list */
+	uint32_t orphan_next;       /* the next orphan (its i_dtime on disk), or 0 */
 
 	uint16_t mode;
 	uint32_t uid, gid;
@@ -481,6 +483,7 @@ struct ext2_fs {
 	uint32_t *bad, nbad;        /* the bad-blocks inode's list, sorted */
 
 	struct list inodes[EXT2_INODE_BUCKETS];
+	struct list orphans;        /* the orphan list, newest first (orphan.c) */
 	uint32_t dir_rotor;         /* spreading of new directories */
 	/* Freeing that waits for a checkpoint (deferred.c), oldest first. */
 	struct ext2_deferred *deferred;
@@ -570,6 +573,8 @@ uint32_t ext2_ino_group(struct ext2_fs *fs, uint32_t ino);
 
 /* inode.c */
 int ext2_iget(struct ext2_fs *fs, uint32_t ino, struct ext2_inode_info **out);
+/* ext2_iget of an inode on the orphan list (orphan.c): no links expected. */
+int ext2_iget_orphan(struct ext2_fs *fs, uint32_t ino, struct ext2_inode_info **out);
 int ext2_iput(struct ext2_fs *fs, struct ext2_inode_info *ii);
 struct ext2_inode_info *ext2_ifind(struct ext2_fs *fs, uint32_t ino);   /* in-core only */
 bool ext2_valid_ino(struct ext2_fs *fs, uint32_t ino);   /* root, or first_ino..count */
@@ -593,6 +598,14 @@ bool ext2_is_fast_symlink(struct ext2_fs *fs, struct ext2_inode_info *ii);
 uint64_t ext2_max_size(struct ext2_fs *fs);
 void ext2_touch(struct ext2_inode_info *ii, bool m, bool c);
 void ext2_release_inodes(struct ext2_fs *fs);
+
+/* orphan.c: inodes without names still in use, on the orphan list (with a
+ * journal): add when written with no links, del at the release; recover
+ * finishes a list left by a crash (at mount). */
+bool ext2_orphan_listed(const struct ext2_inode_info *ii);
+void ext2_orphan_add(struct ext2_fs *fs, struct ext2_inode_info *ii);
+int ext2_orphan_del(struct ext2_fs *fs, struct ext2_inode_info *ii);
+int ext2_orphan_recover(struct ext2_fs *fs);
 
 /* deferred.c: freeing after a checkpoint (ordered write-back, bcache.h). */
 enum ext2_defer_kind {

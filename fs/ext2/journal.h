@@ -103,5 +103,7 @@ int ext2_journal_commit(struct ext2_fs *fs);
 int ext2_journal_block_freed(struct ext2_fs *fs, uint32_t blk);
 /* ext2_journal_block_busy: blk was freed in the running transaction. */
 bool ext2_journal_block_busy(struct ext2_fs *fs, uint32_t blk);
+/* Is a journal attached and taking transactions (mounted read-write)? */
+bool ext2_journal_writing(struct ext2_fs *fs);
 
 #endif

@@ -180,6 +180,11 @@ int ext2_journal_block_freed(struct ext2_fs *fs, uint32_t blk)
 	return 0;
 }
 
+bool ext2_journal_writing(struct ext2_fs *fs)
+{
+	return fs->journal && fs->journal->writing;
+}
+
 bool ext2_journal_block_busy(struct ext2_fs *fs, uint32_t blk)
 {
 	struct ext2_journal *j = fs->journal;

@@ -8,6 +8,9 @@
  *     e2fsck -fn afterwards (no repair at all);
  *   - give the same tree when e2fsck replays it instead;
  *   - hold the fsync'ed file intact if fsync had returned 0.
+ * And ordered data on a block whose last role was new metadata: a
+ * directory's block, freed and committed, taken by file data, reaches the
+ * disk before the commit that gives it to the file.
  */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -146,4 +149,114 @@ Test(ext2_journal, device_dies_at_every_write_1k, .timeout = 600)
 Test(ext2_journal, device_dies_at_every_write_4k, .timeout = 600)
 {
 	crash_everywhere("-b 4096");
+}
+
+/* A new directory's block (BK_EARLY in the cache), committed, freed by
+ * rmdir and committed again, still dirty at home with its directory
+ * contents; the next file takes it for data. fsync commits that file: its
+ * data must be written first even though the buffer's last dirtying before
+ * was as metadata. The kernel then stops without unmounting (a crash). */
+static int reuse_dir_block(void *arg)
+{
+	struct shared *s = arg;
+	struct fs *fs;
+	if (ext2_fs_type.mount(blkdev_get(0), 0, &fs) < 0)
+		return 0;
+	uint64_t ino;
+	int rc = k_mkdir(fs, "/p");
+	rc |= fs->ops->sync(fs);
+	rc |= k_mkdir(fs, "/p/x");
+	rc |= k_rmdir(fs, "/p/x");
+	rc |= fs->ops->sync(fs);
+	rc |= k_write_pattern(fs, "/p/f", 0, KEEP_LEN, 5);
+	if (rc == 0 && resolve(fs, "/p/f", &ino) == 0 && fs->ops->fsync(fs, ino) == 0)
+		s->fsynced = 1;
+	return 0;
+}
+
+Test(ext2_journal, freed_directory_block_reused_as_data_is_ordered, .timeout = 60)
+{
+	tmp_dir();
+	snprintf(img, sizeof(img), "%s/img.img", tdir);
+	cr_assert_eq(sh("mke2fs -q -F -t ext3 -b 1024 '%s' 8M >/dev/null 2>&1", img), 0);
+	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+	              -1, 0);
+	memset(shared, 0, sizeof(*shared));
+	in_kernel(img, reuse_dir_block);
+	cr_assert(shared->fsynced, "the workload ran and fsync returned 0");
+	/* The case needs /p/f to hold /p/x's block: the one the log revokes. */
+	char *revoked = sh_out("debugfs -R 'logdump -a' '%s' 2>/dev/null | "
+	                       "sed -n 's/.*Revoke FS block \\([0-9]*\\).*/\\1/p'", img);
+	cr_assert_eq(sh("e2fsck -E journal_only -y '%s' >/dev/null 2>&1", img), 0);
+	char *blocks = sh_out("debugfs -R 'blocks /p/f' '%s' 2>/dev/null", img);
+	long x = strtol(revoked, NULL, 10);
+	char word[24];
+	snprintf(word, sizeof(word), "%ld ", x);
+	cr_assert(x > 0 && strstr(blocks, word), "/p/f (blocks %s) holds /p/x's block %ld", blocks,
+	          x);
+	char out[300];
+	snprintf(out, sizeof(out), "%s/f.out", tdir);
+	cr_assert_eq(sh("debugfs -R 'dump /p/f %s' '%s' >/dev/null 2>&1", out, img), 0);
+	unsigned char got[KEEP_LEN + 1], want[KEEP_LEN];
+	FILE *f = fopen(out, "r");
+	cr_assert(f);
+	size_t len = fread(got, 1, sizeof(got), f);
+	fclose(f);
+	host_pattern(want, 0, KEEP_LEN, 5);
+	cr_expect(len == KEEP_LEN && memcmp(got, want, KEEP_LEN) == 0,
+	          "fsync'ed file intact after the crash (%zu bytes)", len);
+	cr_expect(fsck_clean(img), "e2fsck -fn clean");
+	free(revoked);
+	free(blocks);
+	tmp_cleanup();
+}
+
+/* Names removed while the inodes are still held (open, or looked up by a
+ * FUSE host), committed, then a crash: the inodes are on the orphan list,
+ * and the next mount frees them. Without the list, the committed state
+ * held an unnamed directory that its parent no longer counted. */
+static int unlink_held(void *arg)
+{
+	struct shared *s = arg;
+	struct fs *fs;
+	if (ext2_fs_type.mount(blkdev_get(0), 0, &fs) < 0)
+		return 0;
+	uint64_t dir = 0, file = 0, kept = 0;
+	int rc = k_mkdir(fs, "/p");
+	rc |= k_mkdir(fs, "/p/x");
+	rc |= k_write_pattern(fs, "/p/f", 0, 40000, 6);
+	rc |= k_write_pattern(fs, "/p/g", 0, 3000, 7);
+	rc |= resolve(fs, "/p/x", &dir) | resolve(fs, "/p/f", &file) | resolve(fs, "/p/g", &kept);
+	rc |= fs->ops->iget(fs, dir) | fs->ops->iget(fs, file) | fs->ops->iget(fs, kept);
+	rc |= k_rmdir(fs, "/p/x");
+	rc |= k_unlink(fs, "/p/f");
+	rc |= k_unlink(fs, "/p/g");
+	fs->ops->iput(fs, kept);                /* released: off the list again */
+	rc |= fs->ops->sync(fs);
+	s->completed = rc == 0;
+	return 0;
+}
+
+Test(ext2_journal, unlinked_inodes_in_use_survive_a_crash_on_the_orphan_list, .timeout = 60)
+{
+	tmp_dir();
+	snprintf(img, sizeof(img), "%s/img.img", tdir);
+	snprintf(ref, sizeof(ref), "%s/ref.img", tdir);
+	cr_assert_eq(sh("mke2fs -q -F -t ext3 -b 1024 '%s' 8M >/dev/null 2>&1", img), 0);
+	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+	              -1, 0);
+	memset(shared, 0, sizeof(*shared));
+	in_kernel(img, unlink_held);
+	cr_assert(shared->completed, "the workload ran");
+	/* e2fsck's replay finishes the orphan list too. */
+	char *out = sh_out("cp '%s' '%s' && e2fsck -E journal_only -y '%s' 2>&1", img, ref, ref);
+	cr_expect(strstr(out, "Clearing orphaned inode") != NULL, "orphans committed: %s", out);
+	free(out);
+	cr_expect(fsck_clean(ref), "e2fsck -fn clean after e2fsck's replay");
+	in_kernel(img, replay);
+	cr_expect(shared->mounted, "our mount replays, frees the orphans and unmounts");
+	cr_expect_eq(sb_field(img, "First orphan inode:"), -1, "no orphan list left");
+	cr_expect(fsck_clean(img), "e2fsck -fn clean after our mount");
+	cr_expect_eq(dbg_stat_field(img, "/p", "Links: "), 2, "/p counts no subdirectory");
+	tmp_cleanup();
 }
