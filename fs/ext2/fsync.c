@@ -52,14 +52,9 @@
 #include "ext2.h"
 #include "journal.h"
 
-static bool journalled(struct ext2_fs *fs)
-{
-	return fs->journal && fs->journal->writing;
-}
-
 static uint64_t epoch(struct ext2_fs *fs)
 {
-	return journalled(fs) ? fs->journal->tx_seq : bcache_checkpoints(fs->bc);
+	return ext2_journal_writing(fs) ? fs->journal->tx_seq : bcache_checkpoints(fs->bc);
 }
 
 /* ino's slot: hashed, since inode numbers a group's size apart (a
@@ -153,7 +148,7 @@ static struct ext2_inode_info *file_alone(struct ext2_fs *fs, uint64_t ino)
 	    ext2_iget(fs, (uint32_t)ino, &ii) < 0)
 		return NULL;
 	if (S_ISREG(ii->mode) && ii->links > 0 && (!ii->dirty || ext2_write_inode(fs, ii) == 0) &&
-	    (journalled(fs) || settled(fs, ii->ino)))
+	    (ext2_journal_writing(fs) || settled(fs, ii->ino)))
 		return ii;
 	ext2_iput(fs, ii);
 	return NULL;
@@ -172,7 +167,7 @@ int ext2_fsync(struct fs *vfs, uint64_t ino)
 		if (!ii) {
 			rc = ext2_checkpoint(fs);
 		} else {
-			rc = journalled(fs) ? sync_journalled(fs, ii->ino) : sync_plain(fs, ii->ino);
+			rc = ext2_journal_writing(fs) ? sync_journalled(fs, ii->ino) : sync_plain(fs, ii->ino);
 			int prc = ext2_iput(fs, ii);
 			rc = rc ? rc : prc;
 		}
