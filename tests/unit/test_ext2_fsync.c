@@ -91,23 +91,7 @@ static void run(enum change change)
  * (parts: [0, split) with seed, [split, len) with seed2, at their offsets). */
 static bool holds(const char *path, size_t len, size_t split, unsigned seed, unsigned seed2)
 {
-	char out[300];
-	snprintf(out, sizeof(out), "%s/dump.out", tdir);
-	unlink(out);
-	if (sh("debugfs -R 'dump %s %s' '%s' >/dev/null 2>&1", path, out, img) != 0)
-		return false;
-	FILE *f = fopen(out, "r");
-	if (!f)
-		return false;
-	unsigned char *got = malloc(len + 1), *want = malloc(len);
-	size_t n = fread(got, 1, len + 1, f);
-	fclose(f);
-	host_pattern(want, 0, split, seed);
-	host_pattern(want + split, split, len - split, seed2);
-	bool ok = n == len && memcmp(got, want, len) == 0;
-	free(got);
-	free(want);
-	return ok;
+	return image_file_holds(img, path, len, split, seed, seed2);
 }
 
 static bool exists(const char *path)

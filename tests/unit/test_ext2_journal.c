@@ -101,19 +101,9 @@ static void check_after(unsigned long n)
 	cr_expect_str_eq(ours, theirs, "N=%lu: the same tree as e2fsck's replay", n);
 	free(ours);
 	free(theirs);
-	if (shared->fsynced) {
-		char out[300];
-		snprintf(out, sizeof(out), "%s/keep.out", tdir);
-		cr_assert_eq(sh("debugfs -R 'dump /d/keep %s' '%s' >/dev/null 2>&1", out, img), 0);
-		unsigned char got[KEEP_LEN + 1], want[KEEP_LEN];
-		FILE *f = fopen(out, "r");
-		cr_assert(f);
-		size_t len = fread(got, 1, sizeof(got), f);
-		fclose(f);
-		host_pattern(want, 0, KEEP_LEN, 3);
-		cr_expect(len == KEEP_LEN && memcmp(got, want, KEEP_LEN) == 0,
-		          "N=%lu: fsync'ed file intact (%zu bytes)", n, len);
-	}
+	if (shared->fsynced)
+		cr_expect(image_file_holds(img, "/d/keep", KEEP_LEN, KEEP_LEN, 3, 3),
+		          "N=%lu: fsync'ed file intact", n);
 }
 
 static void crash_everywhere(const char *mke2fs_args)
@@ -194,17 +184,8 @@ Test(ext2_journal, freed_directory_block_reused_as_data_is_ordered, .timeout = 6
 	snprintf(word, sizeof(word), "%ld ", x);
 	cr_assert(x > 0 && strstr(blocks, word), "/p/f (blocks %s) holds /p/x's block %ld", blocks,
 	          x);
-	char out[300];
-	snprintf(out, sizeof(out), "%s/f.out", tdir);
-	cr_assert_eq(sh("debugfs -R 'dump /p/f %s' '%s' >/dev/null 2>&1", out, img), 0);
-	unsigned char got[KEEP_LEN + 1], want[KEEP_LEN];
-	FILE *f = fopen(out, "r");
-	cr_assert(f);
-	size_t len = fread(got, 1, sizeof(got), f);
-	fclose(f);
-	host_pattern(want, 0, KEEP_LEN, 5);
-	cr_expect(len == KEEP_LEN && memcmp(got, want, KEEP_LEN) == 0,
-	          "fsync'ed file intact after the crash (%zu bytes)", len);
+	cr_expect(image_file_holds(img, "/p/f", KEEP_LEN, KEEP_LEN, 5, 5),
+	          "fsync'ed file intact after the crash");
 	cr_expect(fsck_clean(img), "e2fsck -fn clean");
 	free(revoked);
 	free(blocks);
