@@ -437,6 +437,7 @@ struct ext2_inode_info {
 };
 
 #define EXT2_XATTR_RECENT 32       /* attribute blocks remembered for sharing */
+#define EXT2_CHANGE_SLOT_BITS 10   /* fsync.c's notes: 1024 slots */
 #define EXT2_INODE_BUCKETS 4096    /* in-memory inodes: a FUSE host may hold tens of thousands */
 
 struct ext2_fs {
@@ -489,6 +490,11 @@ struct ext2_fs {
 	size_t ndeferred, deferred_cap;
 
 	uint32_t dx_warned;         /* last directory whose index was dropped (said once) */
+
+	/* fsync.c's notes: per slot of inode numbers, and for any directory
+	 * moved, the epoch of the last change fsync cannot write alone, + 1. */
+	uint64_t changed[1u << EXT2_CHANGE_SLOT_BITS];
+	uint64_t dir_moved;
 
 	/* Attribute blocks recently written or read: candidates for sharing
 	 * (xattr_block.c); 0: empty slot. */
@@ -723,7 +729,15 @@ int ext2_unlink(struct fs *fs, uint64_t dir, const char *name, size_t len);
 int ext2_rmdir(struct fs *fs, uint64_t dir, const char *name, size_t len);
 int ext2_rename(struct fs *fs, uint64_t from_dir, const char *from, size_t from_len,
                 uint64_t to_dir, const char *to, size_t to_len);
+
+/* fsync.c: fsync of one file (the fs_op), and the notes it needs: a change
+ * to inode ino that only a checkpoint (plain) or a commit (journal) makes
+ * durable: its names (dir.c), its attributes, and with a journal anything
+ * of its inode but times (ext2_write_inode); a directory moved. fs lock
+ * held. */
 int ext2_fsync(struct fs *fs, uint64_t ino);
+void ext2_note_change(struct ext2_fs *fs, uint32_t ino);
+void ext2_note_dir_moved(struct ext2_fs *fs);
 int ext2_vfs_iget(struct fs *fs, uint64_t ino);
 void ext2_vfs_iput(struct fs *fs, uint64_t ino);
 

@@ -189,6 +189,18 @@ static int read_inode(struct ext2_fs *fs, struct ext2_inode_info *ii, bool orpha
 	return 0;
 }
 
+/* Whether two on-disk inodes differ in their times at most (the 128
+ * bytes every inode has; the extra fields hold only times and the
+ * creation time). */
+static bool same_but_times(const struct ext2_inode *a, const struct ext2_inode *b)
+{
+	struct ext2_inode x = *a, y = *b;
+	y.i_atime = x.i_atime;
+	y.i_ctime = x.i_ctime;
+	y.i_mtime = x.i_mtime;
+	return memcmp(&x, &y, sizeof(x)) == 0;
+}
+
 int ext2_write_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 {
 	EXT2_ASSERT_LOCKED(fs);
@@ -210,6 +222,7 @@ int ext2_write_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 	if (rc < 0)
 		return rc;
 	struct ext2_inode *raw = (struct ext2_inode *)(b->data + off);
+	struct ext2_inode before = *raw;
 	st16(&raw->i_mode, ii->mode);
 	st16(&raw->i_uid, (uint16_t)ii->uid);
 	st16(&raw->l_i_uid_high, (uint16_t)(ii->uid >> 16));
@@ -227,6 +240,8 @@ int ext2_write_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 	st32(&raw->i_generation, ii->generation);
 	st32(&raw->i_file_acl, ii->file_acl);
 	times_io(ii, raw, true);
+	if (fs->journal && fs->journal->writing && !same_but_times(&before, raw))
+		ext2_note_change(fs, ii->ino);  /* fsync commits it (fsync.c) */
 	bdirty_kind(b, BK_INODE);
 	brelse(b);
 	ii->dirty = false;
@@ -377,6 +392,7 @@ int ext2_iput(struct ext2_fs *fs, struct ext2_inode_info *ii)
 		if (rc == 0)
 			rc = frc;
 	}
+	list_remove(&ii->orphan_link);  /* still listed if not freed (read-only now) */
 	kfree(ii);
 	return rc;
 }
@@ -483,7 +499,7 @@ int ext2_bmap(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk, boo
 			rc = bget_zero(fs->bc, cur, &nb);
 			if (rc < 0)
 				return rc;
-			bdirty_kind(nb, BK_EARLY);  /* unreachable on disk until the inode lands */
+			bdirty_owned(nb, BK_EARLY, ii->ino);  /* unreachable on disk until the inode lands */
 			brelse(nb);
 		} else if (fresh) {
 			*fresh = true;      /* the caller fills it (bget_zero) */
@@ -514,14 +530,14 @@ int ext2_bmap(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk, boo
 			}
 			st32(&entries[path[level]], next);
 			/* With the inode that holds the size over it (bcache.h). */
-			bdirty_kind(b, BK_INODE);
+			bdirty_owned(b, BK_INODE, ii->ino);
 			brelse(b);
 			if (level < depth) {
 				struct buf *nb;
 				rc = bget_zero(fs->bc, next, &nb);
 				if (rc < 0)
 					return rc;
-				bdirty_kind(nb, BK_EARLY);
+				bdirty_owned(nb, BK_EARLY, ii->ino);
 				brelse(nb);
 			} else if (fresh) {
 				*fresh = true;
@@ -594,7 +610,7 @@ static int trim_tree(struct ext2_fs *fs, struct ext2_inode_info *ii, uint32_t bl
 		if (child_empty) {
 			rc = release_block(fs, ii, child);
 			st32(&e[j], 0);
-			bdirty(b, true);
+			bdirty_owned(b, BK_LINKS, ii->ino);
 		} else {
 			any = true;
 		}
@@ -658,7 +674,9 @@ int ext2_truncate(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t size)
 				if (rc == 0) {
 					memset(b->data + size % fs->bsize, 0, fs->bsize - size % fs->bsize);
 					b->checked = false;
-					bdirty(b, S_ISDIR(ii->mode));
+					/* Ordered: a later size must not uncover the old bytes. */
+					bdirty_owned(b, S_ISDIR(ii->mode) ? BK_LINKS : BK_DATA_NEW,
+					             ii->ino);
 					brelse(b);
 				}
 			}

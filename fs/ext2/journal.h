@@ -108,8 +108,9 @@ uint32_t ext2_journal_copy_csum(const struct ext2_journal *j, uint32_t seq, cons
  * needs_recovery. */
 int ext2_journal_start(struct ext2_fs *fs, uint32_t interval_ms);
 int ext2_journal_stop(struct ext2_fs *fs);
-/* ext2_journal_commit: fs lock held, no buffer lock. Data first (ordered
- * mode), then the running transaction, durable on return: fsync, sync.
+/* ext2_journal_commit: fs lock held, no buffer lock. Data in new blocks
+ * first (ordered mode), then the running transaction, durable on return:
+ * sync, fsync (fsync.c).
  * May drop the fs lock while file writes finish (ext2_wait_writes). */
 int ext2_journal_commit(struct ext2_fs *fs);
 /* Block blk is freed (its bit cleared) in the running transaction: it is

@@ -7,15 +7,18 @@
  *             directory, indirect and attribute blocks) hands b here: b is
  *             held in the transaction and not written home.
  *   commit    at a quiet point (fs lock held, no file write between
- *             mapping and size update): every dirty data block to disk
- *             first, then descriptor blocks with copies of the
- *             transaction's blocks and revoke blocks, a device flush, the
- *             commit block, a flush; then the blocks go home by ordinary
- *             write-back. Triggered by fsync, sync, unmount, and the commit
- *             thread: on a timer (a transaction older than the interval)
- *             and when a transaction grows large. The log carries the
- *             checksums the journal superblock asks for (none, v1, v2 or
- *             v3) as Linux writes them, so that e2fsck and Linux replay it.
+ *             mapping and size update): every dirty data block that the
+ *             transaction may point at (BK_DATA_NEW: in a block allocated
+ *             for it; an overwrite needs no ordering) to disk first, then
+ *             descriptor blocks with copies of the transaction's blocks
+ *             and revoke blocks, a device flush, the commit block, a
+ *             flush; then the blocks go home by ordinary write-back.
+ *             Triggered by sync, unmount, fsync of a file the transaction
+ *             changed (fsync.c), and the commit thread: on a timer (a
+ *             transaction older than the interval) and when a transaction
+ *             grows large. The log carries the checksums the journal
+ *             superblock asks for (none, v1, v2 or v3) as Linux writes
+ *             them, so that e2fsck and Linux replay it.
  *   checkpoint  once the log is half used, right after a commit (no
  *             transaction running, so every journalled block's latest
  *             contents are committed): write every dirty block home, then
@@ -424,7 +427,7 @@ static int commit_locked(struct ext2_journal *j)
 	/* Blocks that became data after joining are not journalled. */
 	uint32_t kept = 0;
 	for (uint32_t i = 0; i < j->ntx; i++) {
-		if (j->tx[i]->kind != BK_DATA)
+		if (!bkind_is_data(j->tx[i]->kind))
 			j->tx[kept++] = j->tx[i];
 		else
 			bcache_journal_done(j->tx[i]);

@@ -96,28 +96,6 @@ static char *tree(const char *image)
 	              "awk '{ print $1, $3, $6, $NF }'; done", image);
 }
 
-/* Is the host file's content the pattern seed of len (<= KEEP_LEN) bytes? */
-static bool file_is_pattern(const char *file, size_t len, unsigned seed)
-{
-	unsigned char got[KEEP_LEN + 1], want[KEEP_LEN];
-	FILE *f = fopen(file, "r");
-	if (!f)
-		return false;
-	size_t n = fread(got, 1, sizeof(got), f);
-	fclose(f);
-	host_pattern(want, 0, len, seed);
-	return n == len && memcmp(got, want, len) == 0;
-}
-
-/* The same for path in image. */
-static bool holds_pattern(const char *image, const char *path, size_t len, unsigned seed)
-{
-	char out[300];
-	snprintf(out, sizeof(out), "%s/pattern.out", tdir);
-	return sh("debugfs -R 'dump %s %s' '%s' >/dev/null 2>&1", path, out, image) == 0 &&
-	       file_is_pattern(out, len, seed);
-}
-
 static void check_after(unsigned long n)
 {
 	cr_assert_eq(sh("cp '%s' '%s'", img, ref), 0);
@@ -130,8 +108,8 @@ static void check_after(unsigned long n)
 	free(ours);
 	free(theirs);
 	if (shared->fsynced)
-		cr_expect(holds_pattern(img, "/d/keep", KEEP_LEN, 3), "N=%lu: fsync'ed file intact",
-		          n);
+		cr_expect(image_file_holds(img, "/d/keep", KEEP_LEN, KEEP_LEN, 3, 3),
+		          "N=%lu: fsync'ed file intact", n);
 }
 
 static void crash_everywhere(const char *mke2fs_args)
@@ -212,7 +190,8 @@ Test(ext2_journal, freed_directory_block_reused_as_data_is_ordered, .timeout = 6
 	snprintf(word, sizeof(word), "%ld ", x);
 	cr_assert(x > 0 && strstr(blocks, word), "/p/f (blocks %s) holds /p/x's block %ld", blocks,
 	          x);
-	cr_expect(holds_pattern(img, "/p/f", KEEP_LEN, 5), "fsync'ed file intact after the crash");
+	cr_expect(image_file_holds(img, "/p/f", KEEP_LEN, KEEP_LEN, 5, 5),
+	          "fsync'ed file intact after the crash");
 	cr_expect(fsck_clean(img), "e2fsck -fn clean");
 	free(revoked);
 	free(blocks);
@@ -429,10 +408,11 @@ static void expect_committed(const char *image, const char *who)
 	unsigned good = 0;
 	for (unsigned i = 0; i < CSUM_FILES; i++) {
 		snprintf(name, sizeof(name), "%s/c/f%u", dir, i);
-		good += file_is_pattern(name, CSUM_FILE_LEN, i);
+		good += host_file_holds(name, CSUM_FILE_LEN, CSUM_FILE_LEN, i, i);
 	}
 	cr_expect_eq(good, CSUM_FILES, "%s: %u of %u small files intact", who, good, CSUM_FILES);
-	cr_expect(holds_pattern(image, "/c/keep", KEEP_LEN, 3), "%s: fsync'ed /c/keep intact", who);
+	cr_expect(image_file_holds(image, "/c/keep", KEEP_LEN, KEEP_LEN, 3, 3),
+	          "%s: fsync'ed /c/keep intact", who);
 	cr_expect_eq(sh("debugfs -R 'stat /c/big' '%s' 2>&1 | grep -q 'File not found'", image), 0,
 	             "%s: /c/big removed", who);
 	cr_expect(fsck_clean(image), "%s: e2fsck -fn clean", who);
