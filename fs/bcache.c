@@ -220,7 +220,7 @@ static struct buf *alloc_buf(struct bcache *bc)
 /* The write-back phase of a kind: file data goes with BK_EARLY. */
 static enum bkind phase(enum bkind kind)
 {
-	return kind == BK_DATA ? BK_EARLY : kind;
+	return bkind_is_data(kind) ? BK_EARLY : kind;
 }
 
 static int cmp_buf(const struct buf *a, const struct buf *b)
@@ -428,19 +428,45 @@ static int write_bufs(struct bcache *bc, struct buf **v, size_t n, bool cold, bo
 	return err ? err : rc;
 }
 
-/* Take up to max dirty buffers of one write-back phase (or, with data_only,
- * only its BK_DATA ones) that were dirtied at or before sequence upto, with
- * a reference on each. */
-static size_t collect_dirty(struct bcache *bc, struct buf **v, size_t max, uint64_t upto,
-                            enum bkind ph, bool data_only)
+/* Which dirty buffers a write-back takes: those of one phase dirtied at or
+ * before sequence upto, and of them (pick) every one, only new file data,
+ * or only those one owner dirtied last (plus, with shared_early, every
+ * metadata buffer of the phase). */
+enum pick_kind { PICK_ALL, PICK_NEW_DATA, PICK_OWNER, PICK_OWNER_AND_SHARED };
+struct pick {
+	uint64_t upto;
+	enum bkind phase;
+	enum pick_kind kind;
+	uint32_t owner;
+};
+
+/* Whether p takes b. Caller holds bc->lock. */
+static bool picked(const struct buf *b, const struct pick *p)
+{
+	if (!b->dirty || b->dirty_seq > p->upto || phase(b->kind) != p->phase)
+		return false;
+	switch (p->kind) {
+	case PICK_ALL:
+		return true;
+	case PICK_NEW_DATA:
+		return b->kind == BK_DATA_NEW;
+	case PICK_OWNER:
+		return b->owner == p->owner;
+	case PICK_OWNER_AND_SHARED:
+		return b->owner == p->owner || !bkind_is_data(b->kind);
+	}
+	return false;
+}
+
+/* Take up to max dirty buffers that p picks, with a reference on each. */
+static size_t collect_dirty(struct bcache *bc, struct buf **v, size_t max, const struct pick *p)
 {
 	size_t n = 0;
 	spin_lock(&bc->lock);
 	for (size_t h = 0; h < bc->nbuckets && n < max; h++) {
 		list_for_each(l, &bc->hash[h]) {
 			struct buf *b = list_entry(l, struct buf, hash_link);
-			if (!b->dirty || b->dirty_seq > upto || phase(b->kind) != ph ||
-			    (data_only && b->kind != BK_DATA))
+			if (!picked(b, p))
 				continue;
 			if (b->refs++ == 0)
 				idle_remove(bc, b);
@@ -451,30 +477,6 @@ static size_t collect_dirty(struct bcache *bc, struct buf **v, size_t max, uint6
 	}
 	spin_unlock(&bc->lock);
 	return n;
-}
-
-/* Write every dirty buffer of one phase (data_only: its file data) up to
- * sequence upto; the number of buffers written and of earlier writes
- * reaped (a device flush is due when it is not 0), or -errno. */
-static long flush_phase(struct bcache *bc, struct buf **v, size_t cap, uint64_t upto,
-                        enum bkind ph, bool data_only)
-{
-	mutex_lock(&bc->wb_lock);
-	long total = (long)bc->wb_count;
-	reap_all(bc);   /* eviction's, bwrite_new's: a failed one is dirty again, written below */
-	int rc = 0;
-	while (rc == 0) {
-		size_t n = collect_dirty(bc, v, cap, upto, ph, data_only);
-		if (n == 0)
-			break;
-		sort_bufs(v, n);
-		rc = write_bufs(bc, v, n, false, false);
-		total += (long)n;
-	}
-	int wrc = reap_all(bc);
-	mutex_unlock(&bc->wb_lock);
-	rc = rc ? rc : wrc;
-	return rc < 0 ? rc : total;
 }
 
 /* Room for a flush's batch: every buffer of the cache if it can, so that
@@ -494,25 +496,57 @@ static struct buf **flush_batch(struct bcache *bc, size_t *cap)
 	return v;
 }
 
-int bcache_flush(struct bcache *bc)
+/* Write every dirty buffer that p picks; the number of buffers written and
+ * of earlier writes reaped (a device flush is due when it is not 0), or
+ * -errno. No device flush. */
+static long write_picked(struct bcache *bc, const struct pick *p)
 {
 	size_t cap;
 	struct buf **v = flush_batch(bc, &cap);
 	if (!v)
 		return -ENOMEM;
+	mutex_lock(&bc->wb_lock);
+	long total = (long)bc->wb_count;
+	reap_all(bc);   /* eviction's, bwrite_new's: a failed one is dirty again, written below */
+	int rc = 0;
+	while (rc == 0) {
+		size_t n = collect_dirty(bc, v, cap, p);
+		if (n == 0)
+			break;
+		sort_bufs(v, n);
+		rc = write_bufs(bc, v, n, false, false);
+		total += (long)n;
+	}
+	int wrc = reap_all(bc);
+	mutex_unlock(&bc->wb_lock);
+	kfree(v);
+	rc = rc ? rc : wrc;
+	return rc < 0 ? rc : total;
+}
+
+static uint64_t dirty_seq_now(struct bcache *bc)
+{
 	spin_lock(&bc->lock);
-	uint64_t upto = bc->dirty_seq;     /* later dirt is the next flush's */
+	uint64_t seq = bc->dirty_seq;
+	spin_unlock(&bc->lock);
+	return seq;
+}
+
+int bcache_flush(struct bcache *bc)
+{
+	spin_lock(&bc->lock);
+	struct pick p = { .upto = bc->dirty_seq, .kind = PICK_ALL };   /* later dirt: the next flush's */
 	bc->ckpt_wanted = false;
 	spin_unlock(&bc->lock);
 	/* The phases in order, each made durable before the next starts (a
 	 * device flush after each that wrote something): see bcache.h. */
 	long rc = 0;
 	for (int ph = BK_EARLY; ph <= BK_LINKS && rc >= 0; ph++) {
-		rc = flush_phase(bc, v, cap, upto, (enum bkind)ph, false);
+		p.phase = (enum bkind)ph;
+		rc = write_picked(bc, &p);
 		if (rc > 0)
 			rc = blkdev_flush(bc->dev);
 	}
-	kfree(v);
 	if (rc < 0)
 		return (int)rc;
 	__atomic_add_fetch(&bc->checkpoints, 1, __ATOMIC_RELEASE);
@@ -521,18 +555,52 @@ int bcache_flush(struct bcache *bc)
 
 int bcache_flush_data(struct bcache *bc)
 {
-	size_t cap;
-	struct buf **v = flush_batch(bc, &cap);
-	if (!v)
-		return -ENOMEM;
-	spin_lock(&bc->lock);
-	uint64_t upto = bc->dirty_seq;
-	spin_unlock(&bc->lock);
-	long rc = flush_phase(bc, v, cap, upto, BK_EARLY, true);
-	kfree(v);
+	struct pick p = { .upto = dirty_seq_now(bc), .phase = BK_EARLY, .kind = PICK_NEW_DATA };
+	long rc = write_picked(bc, &p);
 	if (rc > 0)
 		rc = blkdev_flush(bc->dev);
 	return rc < 0 ? (int)rc : 0;
+}
+
+long bcache_write_owned(struct bcache *bc, uint32_t owner, enum bkind ph, bool shared_early)
+{
+	struct pick p = {
+		.upto = dirty_seq_now(bc), .phase = ph, .owner = owner,
+		.kind = shared_early && ph == BK_EARLY ? PICK_OWNER_AND_SHARED : PICK_OWNER,
+	};
+	return write_picked(bc, &p);
+}
+
+int bcache_write_part(struct bcache *bc, uint64_t blockno, uint32_t off, const void *src,
+                      uint32_t len)
+{
+	if (off > bc->bsize || len > bc->bsize - off)
+		return -EINVAL;
+	uint8_t *block = kmalloc_aligned(bc->bsize, bc->bsize < PAGE_SIZE ? bc->bsize : PAGE_SIZE);
+	if (!block)
+		return -ENOMEM;
+	uint64_t sector = blockno * bc->sectors_per_block;
+	/* Under wb_lock with nothing in flight: no other write of the block
+	 * lands between this read and this write. */
+	mutex_lock(&bc->wb_lock);
+	reap_all(bc);
+	int rc = blkdev_read(bc->dev, sector, block, bc->sectors_per_block);
+	if (rc == 0) {
+		memcpy(block + off, src, len);
+		rc = blkdev_write(bc->dev, sector, block, bc->sectors_per_block);
+		__atomic_add_fetch(&bc->st.writes, 1, __ATOMIC_RELAXED);
+	}
+	mutex_unlock(&bc->wb_lock);
+	kfree(block);
+	return rc;
+}
+
+bool bis_dirty(struct buf *b)
+{
+	spin_lock(&b->bc->lock);
+	bool dirty = b->dirty;
+	spin_unlock(&b->bc->lock);
+	return dirty;
 }
 
 int bwrite(struct buf *b)
@@ -963,7 +1031,7 @@ void bcache_journal_done(struct buf *b)
 	struct bcache *bc = b->bc;
 	spin_lock(&bc->lock);
 	b->journaled = false;
-	if (b->kind != BK_DATA) {
+	if (!bkind_is_data(b->kind)) {
 		if (!b->dirty)
 			b->dirty_seq = ++bc->dirty_seq;
 		b->dirty = true;
@@ -972,24 +1040,32 @@ void bcache_journal_done(struct buf *b)
 	bput(b);
 }
 
-/* Whether a buffer dirty in phase old, dirtied again as kind, takes kind:
- * the earliest phase wins (see bcache.h), and metadata wins over data in
- * the same phase (a journal must log it). */
+/* Whether a buffer dirty as old, dirtied again as kind, takes kind. File
+ * data always takes over from metadata: the block was freed and taken by a
+ * file, so what it held is dead, and a journal's commit writes only data
+ * kinds before the metadata that exposes them (a committed new directory
+ * block, freed, would otherwise keep BK_EARLY and miss that write). Between
+ * data kinds, new data wins over overwritten data (a commit must write it
+ * first). Between metadata kinds the earliest phase wins (see bcache.h),
+ * and metadata wins over data in the same phase (a journal must log it). */
 static bool kind_wins(enum bkind kind, enum bkind old)
 {
+	if (bkind_is_data(kind))
+		return !bkind_is_data(old) || (old == BK_DATA && kind == BK_DATA_NEW);
 	if (phase(kind) != phase(old))
 		return phase(kind) < phase(old);
-	return old == BK_DATA;
+	return bkind_is_data(old);
 }
 
-void bdirty_kind(struct buf *b, enum bkind kind)
+void bdirty_owned(struct buf *b, enum bkind kind, uint32_t owner)
 {
 	struct bcache *bc = b->bc;
 	b->checked = false;     /* changed: no longer known to be valid */
-	if (kind != BK_DATA && bc->join && bc->join(bc->join_ctx, b)) {
+	if (!bkind_is_data(kind) && bc->join && bc->join(bc->join_ctx, b)) {
 		spin_lock(&bc->lock);
 		b->dirty = false;   /* home only after the commit (bcache_journal_done) */
 		b->kind = kind;
+		b->owner = owner;
 		spin_unlock(&bc->lock);
 		return;
 	}
@@ -997,11 +1073,20 @@ void bdirty_kind(struct buf *b, enum bkind kind)
 	if (!b->dirty) {
 		b->dirty_seq = ++bc->dirty_seq;
 		b->kind = kind;
-	} else if (kind_wins(kind, b->kind)) {
-		b->kind = kind;
+		b->owner = owner;
+	} else {
+		if (kind_wins(kind, b->kind))
+			b->kind = kind;
+		if (owner)
+			b->owner = owner;
 	}
 	b->dirty = true;
 	spin_unlock(&bc->lock);
+}
+
+void bdirty_kind(struct buf *b, enum bkind kind)
+{
+	bdirty_owned(b, kind, 0);
 }
 
 void bdirty(struct buf *b, bool meta)

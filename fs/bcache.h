@@ -19,13 +19,20 @@
  *                     a caller that knows the block is still valid in its
  *                     own sense sets checked again after.
  *   bdirty(b, meta)   bdirty_kind with BK_LINKS (meta) or BK_DATA.
+ *   bdirty_owned(b, k, owner)  the same, naming who changed it (ext2: the
+ *                     inode whose data or block map it is), so that one
+ *                     file's blocks can be written without the others'
+ *                     (bcache_write_owned: fsync). 0: none; a buffer dirty
+ *                     again with owner 0 keeps the owner it had.
  *   brelse(b)         unlock and drop the reference. An unreferenced buffer
  *                     stays cached (on the LRU list) until it is evicted.
  *   bunlock / block_buf / bput   keep a reference without the lock (pinned
  *                     buffers such as the superblock), then drop it.
  *   bcache_flush(bc)  a checkpoint: writes every dirty buffer, phase by
- *                     phase (below): fsync, sync, unmount, and whenever
- *                     bcache_checkpoint_wanted says the cache needs it.
+ *                     phase (below): sync, unmount, an fsync that cannot
+ *                     write its file alone (bcache_write_owned), and
+ *                     whenever bcache_checkpoint_wanted says the cache
+ *                     needs it.
  *
  * ORDERED WRITE-BACK (crash consistency without a journal). Each dirty
  * buffer carries the phase it must be written in (enum bkind); a checkpoint
@@ -34,7 +41,9 @@
  *   BK_EARLY  blocks that may reach the disk at any time, since nothing on
  *             disk that is in use depends on their contents yet: file data
  *             (BK_DATA, written in this phase; a kind of its own so that a
- *             journal tells it from metadata), metadata blocks allocated
+ *             journal tells it from metadata; BK_DATA_NEW for data an
+ *             ordered commit must write first: in a block allocated for
+ *             it, or past the file's old size), metadata blocks allocated
  *             since the last checkpoint (a new indirect
  *             block: nothing on disk points to it), bitmaps, group
  *             descriptors and the superblock (counts; a bit set early only
@@ -52,7 +61,9 @@
  *             smaller size).
  * A buffer dirtied twice keeps the earlier of its two phases until written
  * (a new indirect block stays BK_EARLY while it is unreachable on disk),
- * and metadata wins over data within a phase.
+ * and metadata wins over data within a phase, new data over old; dirtied
+ * as file data it takes the data kind whatever it was (the block was freed
+ * and reused).
  * Eviction under memory pressure writes only BK_EARLY buffers; when it
  * finds none, the cache grows past its bound and bcache_checkpoint_wanted
  * turns true until the next flush: the file system runs one as soon as its
@@ -78,8 +89,8 @@
  *
  * Journalling (ext3's JBD2, fs/ext2/journal.c) hooks in here and nowhere
  * else: with a journal attached (bcache_set_journal), bdirty_kind(b, k) of
- * any metadata kind (every k but BK_DATA) does not queue b for write-back:
- * join(ctx, b) is called, which, unless
+ * any metadata kind (every k but BK_DATA and BK_DATA_NEW) does not queue b
+ * for write-back: join(ctx, b) is called, which, unless
  * b->journaled says b is in the running transaction already, takes a
  * reference on b (bhold) and adds it; b's dirty state is cleared (its last committed
  * contents are in the journal already; the new ones must not reach home
@@ -107,8 +118,14 @@ struct blkdev;
 struct bcache;
 
 /* Write-back phases, in the order a checkpoint writes them (see above);
- * BK_DATA, file data, is written in BK_EARLY's phase. */
-enum bkind { BK_EARLY, BK_INODE, BK_LINKS, BK_DATA };
+ * BK_DATA, file data, is written in BK_EARLY's phase, and so is
+ * BK_DATA_NEW, file data an ordered commit must write first. */
+enum bkind { BK_EARLY, BK_INODE, BK_LINKS, BK_DATA, BK_DATA_NEW };
+
+static inline bool bkind_is_data(enum bkind kind)
+{
+	return kind == BK_DATA || kind == BK_DATA_NEW;
+}
 
 struct buf {
 	/* Set when the buffer takes its identity; read-only while referenced. */
@@ -125,6 +142,7 @@ struct buf {
 	bool valid;                 /* data holds the block */
 	bool dirty;
 	uint8_t kind;               /* enum bkind: the phase it is written in */
+	uint32_t owner;             /* who dirtied it last (bdirty_owned), 0: none */
 	bool reading;               /* an asynchronous read-ahead fills data */
 	bool ra_mark;               /* a hit starts the next read-ahead */
 	uint64_t dirty_seq;         /* when it last went from clean to dirty */
@@ -143,6 +161,7 @@ int bread(struct bcache *bc, uint64_t blockno, struct buf **out);
 int bget_zero(struct bcache *bc, uint64_t blockno, struct buf **out);
 int bget_overwrite(struct bcache *bc, uint64_t blockno, struct buf **out);
 void bdirty_kind(struct buf *b, enum bkind kind);
+void bdirty_owned(struct buf *b, enum bkind kind, uint32_t owner);
 void bdirty(struct buf *b, bool meta);
 void brelse(struct buf *b);
 void bunlock(struct buf *b);
@@ -181,9 +200,30 @@ int bwrite(struct buf *b);
  * unreferenced (nothing to write back any more). */
 void bcache_forget(struct bcache *bc, uint64_t blockno);
 
-/* bcache_flush_data: write every dirty BK_DATA buffer and flush
- * the device: ordered journalling, before a commit. 0 or -EIO. */
+/* bcache_flush_data: write every dirty BK_DATA_NEW buffer (file data in
+ * new blocks or past the old size: what metadata about to be committed
+ * points at or covers) and flush the device: ordered journalling, before
+ * a commit. Data overwriting what was on disk needs no ordering. 0 or
+ * -errno. */
 int bcache_flush_data(struct bcache *bc);
+
+/* Writing one file (fsync), without a device flush (the caller flushes
+ * between phases). bcache_write_owned: every dirty buffer of phase ph that
+ * owner dirtied last, and with shared_early (ph BK_EARLY only) every dirty
+ * metadata buffer of BK_EARLY too (bitmaps, descriptors, the superblock,
+ * new blocks nothing on disk points at: they may reach the disk at any
+ * time, and what owner's metadata points at may be among them). The number
+ * of buffers written, or -errno.
+ * bcache_write_part: write len bytes at off of block blockno, with the
+ * rest of the block as it is on the device (read first), not as cached:
+ * one inode of an inode-table block whose other inodes must not reach the
+ * disk yet. The cached buffer stays as it is (dirty: the next checkpoint
+ * writes it whole). The caller holds no buffer lock. 0 or -errno.
+ * bis_dirty: b (referenced) has changes not written. */
+long bcache_write_owned(struct bcache *bc, uint32_t owner, enum bkind ph, bool shared_early);
+int bcache_write_part(struct bcache *bc, uint64_t blockno, uint32_t off, const void *src,
+                      uint32_t len);
+bool bis_dirty(struct buf *b);
 
 /* Journalling (see above). join is called from bdirty with b locked (or
  * pinned) by the caller and no cache lock held; true: taken. NULL detaches.

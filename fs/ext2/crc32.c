@@ -1,10 +1,10 @@
 /*
  * crc32.c: the journal's checksums (jbd2.h). Both are the plain running
  * update, with no inversion before or after: the caller starts from ~0 (or
- * a seed) as the JBD2 format prescribes. Only recovery checksums blocks
- * (the writer writes journals without checksums), so a constant table of
- * 16 entries per polynomial, a nibble at a time, is fast enough and needs
- * no table built at run time.
+ * a seed) as the JBD2 format prescribes. A constant table of 16 entries
+ * per polynomial, a nibble at a time, needs no table built at run time;
+ * only journals that ask for checksums pay for them, once per logged block
+ * at commit and at replay.
  */
 #include "jbd2.h"
 

@@ -55,11 +55,6 @@ int ext2_defer(struct ext2_fs *fs, enum ext2_defer_kind kind, uint32_t num)
 	return 0;
 }
 
-static bool journalled(struct ext2_fs *fs)
-{
-	return fs->journal && fs->journal->writing;
-}
-
 /* Do one record that is due. */
 static int run_one(struct ext2_fs *fs, struct ext2_deferred d)
 {
@@ -84,7 +79,7 @@ static bool run_due(struct ext2_fs *fs)
 	/* Records are in order of their checkpoint: take the due prefix (the
 	 * records run_one adds go after it). */
 	size_t due = 0;
-	while (due < fs->ndeferred && (journalled(fs) || fs->deferred[due].after < done))
+	while (due < fs->ndeferred && (ext2_journal_writing(fs) || fs->deferred[due].after < done))
 		due++;
 	if (due == 0)
 		return false;
@@ -108,7 +103,7 @@ void ext2_deferred_run(struct ext2_fs *fs)
 {
 	EXT2_ASSERT_LOCKED(fs);
 	/* A release defers its own freeing: with a journal, that is due too. */
-	for (int round = 0; round < 4 && run_due(fs) && journalled(fs); round++)
+	for (int round = 0; round < 4 && run_due(fs) && ext2_journal_writing(fs); round++)
 		;
 }
 
@@ -154,7 +149,7 @@ static int flush_and_run(struct ext2_fs *fs)
 int ext2_checkpoint(struct ext2_fs *fs)
 {
 	EXT2_ASSERT_LOCKED(fs);
-	if (journalled(fs))
+	if (ext2_journal_writing(fs))
 		return ext2_journal_commit(fs);     /* runs the records first */
 	ext2_wait_writes(fs);
 	return flush_and_run(fs);
@@ -178,7 +173,7 @@ int ext2_reclaim_deferred(struct ext2_fs *fs)
 {
 	if (fs->ndeferred == 0 || fs->vfs.read_only)
 		return -ENOSPC;
-	if (journalled(fs)) {
+	if (ext2_journal_writing(fs)) {
 		/* No commit in the middle of an operation: its freeing joins the
 		 * running transaction now (busy blocks are a last resort). */
 		ext2_deferred_run(fs);
@@ -195,7 +190,7 @@ void ext2_unlock(struct ext2_fs *fs)
 {
 	/* With a journal, never a commit here: a file write may hold a handle
 	 * (ext2_lock and the commit thread commit). */
-	if (journalled(fs)) {
+	if (ext2_journal_writing(fs)) {
 		ext2_deferred_run(fs);
 	} else if (!fs->vfs.read_only) {
 		bool due = bcache_checkpoint_wanted(fs->bc) || fs->ndeferred > DEFER_CHECKPOINT ||

@@ -263,8 +263,10 @@ int ext2_dir_add(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *na
 {
 	EXT2_ASSERT_LOCKED(fs);
 	int rc = add_entry(fs, dir, name, len, ino, mode);
-	if (rc == 0)
+	if (rc == 0) {
 		dir_changed(fs, dir);
+		ext2_note_change(fs, ino);      /* a new name: fsync.c */
+	}
 	return rc;
 }
 
@@ -280,6 +282,7 @@ int ext2_dir_remove(struct ext2_fs *fs, struct ext2_inode_info *dir, const char 
 	struct ext2_dir_entry *de = entry_at(b, off);
 	if (ino)
 		*ino = ld32(de->inode);
+	ext2_note_change(fs, ld32(de->inode));
 	if (prev != UINT32_MAX) {
 		struct ext2_dir_entry *p = entry_at(b, prev);
 		uint32_t merged = ext2_rec_len(fs->bsize, p) + ext2_rec_len(fs->bsize, de);
@@ -303,6 +306,8 @@ int ext2_dir_set(struct ext2_fs *fs, struct ext2_inode_info *dir, const char *na
 	if (rc < 0)
 		return rc;
 	struct ext2_dir_entry *de = entry_at(b, off);
+	ext2_note_change(fs, ld32(de->inode));
+	ext2_note_change(fs, ino);
 	st32(&de->inode, ino);
 	if (ext2_has_filetype(fs))
 		de->file_type = (uint8_t)ext2_mode_to_ft(mode);

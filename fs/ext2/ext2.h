@@ -414,6 +414,8 @@ struct ext2_inode_info {
 	bool dirty;
 	bool freed;                 /* freed on disk: must not be written back */
 	bool release_due;           /* unlinked: its release waits (deferred.c) */
+	struct list orphan_link;    /* fs->orphans, while on the orphan list */
+	uint32_t orphan_next;       /* the next orphan (its i_dtime on disk), or 0 */
 
 	uint16_t mode;
 	uint32_t uid, gid;
@@ -435,6 +437,7 @@ struct ext2_inode_info {
 };
 
 #define EXT2_XATTR_RECENT 32       /* attribute blocks remembered for sharing */
+#define EXT2_CHANGE_SLOT_BITS 10   /* fsync.c's notes: 1024 slots */
 #define EXT2_INODE_BUCKETS 4096    /* in-memory inodes: a FUSE host may hold tens of thousands */
 
 struct ext2_fs {
@@ -480,12 +483,18 @@ struct ext2_fs {
 	uint32_t *bad, nbad;        /* the bad-blocks inode's list, sorted */
 
 	struct list inodes[EXT2_INODE_BUCKETS];
+	struct list orphans;        /* the orphan list, newest first (orphan.c) */
 	uint32_t dir_rotor;         /* spreading of new directories */
 	/* Freeing that waits for a checkpoint (deferred.c), oldest first. */
 	struct ext2_deferred *deferred;
 	size_t ndeferred, deferred_cap;
 
 	uint32_t dx_warned;         /* last directory whose index was dropped (said once) */
+
+	/* fsync.c's notes: per slot of inode numbers, and for any directory
+	 * moved, the epoch of the last change fsync cannot write alone, + 1. */
+	uint64_t changed[1u << EXT2_CHANGE_SLOT_BITS];
+	uint64_t dir_moved;
 
 	/* Attribute blocks recently written or read: candidates for sharing
 	 * (xattr_block.c); 0: empty slot. */
@@ -566,6 +575,8 @@ uint32_t ext2_ino_group(struct ext2_fs *fs, uint32_t ino);
 
 /* inode.c */
 int ext2_iget(struct ext2_fs *fs, uint32_t ino, struct ext2_inode_info **out);
+/* ext2_iget of an inode on the orphan list (orphan.c): no links expected. */
+int ext2_iget_orphan(struct ext2_fs *fs, uint32_t ino, struct ext2_inode_info **out);
 int ext2_iput(struct ext2_fs *fs, struct ext2_inode_info *ii);
 struct ext2_inode_info *ext2_ifind(struct ext2_fs *fs, uint32_t ino);   /* in-core only */
 bool ext2_valid_ino(struct ext2_fs *fs, uint32_t ino);   /* root, or first_ino..count */
@@ -589,6 +600,14 @@ bool ext2_is_fast_symlink(struct ext2_fs *fs, struct ext2_inode_info *ii);
 uint64_t ext2_max_size(struct ext2_fs *fs);
 void ext2_touch(struct ext2_inode_info *ii, bool m, bool c);
 void ext2_release_inodes(struct ext2_fs *fs);
+
+/* orphan.c: inodes without names still in use, on the orphan list (with a
+ * journal): add when written with no links, del at the release; recover
+ * finishes a list left by a crash (at mount). */
+bool ext2_orphan_listed(const struct ext2_inode_info *ii);
+void ext2_orphan_add(struct ext2_fs *fs, struct ext2_inode_info *ii);
+int ext2_orphan_del(struct ext2_fs *fs, struct ext2_inode_info *ii);
+int ext2_orphan_recover(struct ext2_fs *fs);
 
 /* deferred.c: freeing after a checkpoint (ordered write-back, bcache.h). */
 enum ext2_defer_kind {
@@ -712,7 +731,15 @@ int ext2_unlink(struct fs *fs, uint64_t dir, const char *name, size_t len);
 int ext2_rmdir(struct fs *fs, uint64_t dir, const char *name, size_t len);
 int ext2_rename(struct fs *fs, uint64_t from_dir, const char *from, size_t from_len,
                 uint64_t to_dir, const char *to, size_t to_len);
+
+/* fsync.c: fsync of one file (the fs_op), and the notes it needs: a change
+ * to inode ino that only a checkpoint (plain) or a commit (journal) makes
+ * durable: its names (dir.c), its attributes, and with a journal anything
+ * of its inode but times (ext2_write_inode); a directory moved. fs lock
+ * held. */
 int ext2_fsync(struct fs *fs, uint64_t ino);
+void ext2_note_change(struct ext2_fs *fs, uint32_t ino);
+void ext2_note_dir_moved(struct ext2_fs *fs);
 int ext2_vfs_iget(struct fs *fs, uint64_t ino);
 void ext2_vfs_iput(struct fs *fs, uint64_t ino);
 

@@ -98,6 +98,7 @@ ssize_t ext2_file_write(struct ext2_fs *fs, struct ext2_inode_info *ii, const vo
 		ext2_lock(fs);
 		/* No commit or checkpoint from mapping to the size update. */
 		ext2_write_handle_start(fs);
+		uint64_t old_size = ii->size;
 		rc = ext2_check_writable(fs);
 		for (; mapped < n && rc == 0; mapped++)
 			rc = ext2_bmap(fs, ii, first + mapped, true, &pblk[mapped], &fresh[mapped]);
@@ -123,7 +124,10 @@ ssize_t ext2_file_write(struct ext2_fs *fs, struct ext2_inode_info *ii, const vo
 			}
 			memcpy(b->data + boff, (const char *)buf + done, k);
 			b->checked = false;
-			bdirty(b, false);
+			/* What a commit must write first: a new block's data, and
+			 * data the new size will cover (else zeros after a crash). */
+			bool ordered = fresh[i] || pos + k > old_size;
+			bdirty_owned(b, ordered ? BK_DATA_NEW : BK_DATA, ii->ino);
 			brelse(b);
 			done += k;
 		}

@@ -12,6 +12,7 @@
 
 #include "alloc.h"
 #include "ext2.h"
+#include "journal.h"
 
 static struct list *bucket(struct ext2_fs *fs, uint32_t ino)
 {
@@ -115,7 +116,9 @@ int ext2_inode_buf(struct ext2_fs *fs, uint32_t ino, struct buf **out, uint32_t 
 	return bread(fs->bc, blk, out);
 }
 
-static int read_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
+/* orphan: ii is read from the orphan list, where no links is expected and
+ * i_dtime names the next orphan. */
+static int read_inode(struct ext2_fs *fs, struct ext2_inode_info *ii, bool orphan)
 {
 	uint32_t blk, off;
 	struct buf *b;
@@ -153,11 +156,13 @@ static int read_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 	/* Check it once, here. */
 	if (ii->links == 0 && ii->ino < fs->first_ino)
 		return EXT2_CORRUPT(fs, "reserved inode %u has no links", ii->ino);
-	if (ii->links == 0 && (ii->mode == 0 || ii->dtime))
+	if (orphan && ii->mode == 0)
+		return EXT2_CORRUPT(fs, "the orphan list names unused inode %u", ii->ino);
+	if (ii->links == 0 && !orphan && (ii->mode == 0 || ii->dtime))
 		return -ENOENT;     /* deleted: a stale number, as Linux's -ESTALE */
 	/* No links but not deleted: whatever names it, the count is wrong, and
 	 * the last iput would free an inode the bitmap still holds. */
-	if (ii->links == 0)
+	if (ii->links == 0 && !orphan)
 		return EXT2_CORRUPT(fs, "inode %u is in use (mode 0%o) but has no links", ii->ino,
 		                    ii->mode);
 	switch (ii->mode & S_IFMT) {
@@ -184,15 +189,32 @@ static int read_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 	return 0;
 }
 
+/* Whether two on-disk inodes differ in their times at most (the 128
+ * bytes every inode has; the extra fields hold only times and the
+ * creation time). */
+static bool same_but_times(const struct ext2_inode *a, const struct ext2_inode *b)
+{
+	struct ext2_inode x = *a, y = *b;
+	y.i_atime = x.i_atime;
+	y.i_ctime = x.i_ctime;
+	y.i_mtime = x.i_mtime;
+	return memcmp(&x, &y, sizeof(x)) == 0;
+}
+
 int ext2_write_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 {
 	EXT2_ASSERT_LOCKED(fs);
 	if (ii->freed || fs->vfs.read_only)
 		return 0;
-	/* Unlinked: the disk keeps the old link count until the release
-	 * (deferred.c), so no entry on disk ever names an unused inode. */
-	if (ii->links == 0 && !ii->dtime && ii->ino >= fs->first_ino)
-		return 0;
+	/* Unlinked. Without a journal the disk keeps the old link count until
+	 * the release (deferred.c), so no entry on disk ever names an unused
+	 * inode; with one, the name's removal commits now and so must the
+	 * count: the inode goes on the orphan list (orphan.c). */
+	if (ii->links == 0 && !ii->dtime && ii->ino >= fs->first_ino) {
+		if (!ext2_journal_writing(fs) && !ext2_orphan_listed(ii))
+			return 0;
+		ext2_orphan_add(fs, ii);
+	}
 	uint32_t blk, off;
 	struct buf *b;
 	ext2_inode_locate(fs, ii->ino, &blk, &off);
@@ -200,6 +222,7 @@ int ext2_write_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 	if (rc < 0)
 		return rc;
 	struct ext2_inode *raw = (struct ext2_inode *)(b->data + off);
+	struct ext2_inode before = *raw;
 	st16(&raw->i_mode, ii->mode);
 	st16(&raw->i_uid, (uint16_t)ii->uid);
 	st16(&raw->l_i_uid_high, (uint16_t)(ii->uid >> 16));
@@ -208,7 +231,7 @@ int ext2_write_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 	st32(&raw->i_size, (uint32_t)ii->size);
 	if (S_ISREG(ii->mode))
 		st32(&raw->i_size_high, (uint32_t)(ii->size >> 32));
-	st32(&raw->i_dtime, ii->dtime);
+	st32(&raw->i_dtime, ii->dtime ? ii->dtime : ii->orphan_next);
 	st16(&raw->i_links_count, ii->links);
 	st32(&raw->i_blocks, ii->blocks);
 	st32(&raw->i_flags, ii->flags);
@@ -217,13 +240,15 @@ int ext2_write_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 	st32(&raw->i_generation, ii->generation);
 	st32(&raw->i_file_acl, ii->file_acl);
 	times_io(ii, raw, true);
+	if (fs->journal && fs->journal->writing && !same_but_times(&before, raw))
+		ext2_note_change(fs, ii->ino);  /* fsync commits it (fsync.c) */
 	bdirty_kind(b, BK_INODE);
 	brelse(b);
 	ii->dirty = false;
 	return 0;
 }
 
-int ext2_iget(struct ext2_fs *fs, uint32_t ino, struct ext2_inode_info **out)
+static int get(struct ext2_fs *fs, uint32_t ino, bool orphan, struct ext2_inode_info **out)
 {
 	EXT2_ASSERT_LOCKED(fs);
 	if (!ext2_valid_ino(fs, ino))
@@ -241,7 +266,8 @@ int ext2_iget(struct ext2_fs *fs, uint32_t ino, struct ext2_inode_info **out)
 		return -ENOMEM;
 	ii->ino = ino;
 	mutex_init(&ii->io_lock, "ext2.inode");
-	int rc = read_inode(fs, ii);
+	list_init(&ii->orphan_link);
+	int rc = read_inode(fs, ii, orphan);
 	if (rc < 0) {
 		kfree(ii);
 		return rc;
@@ -250,6 +276,16 @@ int ext2_iget(struct ext2_fs *fs, uint32_t ino, struct ext2_inode_info **out)
 	list_push_back(bucket(fs, ino), &ii->link);
 	*out = ii;
 	return 0;
+}
+
+int ext2_iget(struct ext2_fs *fs, uint32_t ino, struct ext2_inode_info **out)
+{
+	return get(fs, ino, false, out);
+}
+
+int ext2_iget_orphan(struct ext2_fs *fs, uint32_t ino, struct ext2_inode_info **out)
+{
+	return get(fs, ino, true, out);
 }
 
 static uint32_t next_generation;
@@ -295,6 +331,7 @@ int ext2_init_inode(struct ext2_fs *fs, uint32_t ino, uint32_t mode, uint32_t ui
 
 	ii->ino = ino;
 	mutex_init(&ii->io_lock, "ext2.inode");
+	list_init(&ii->orphan_link);
 	ii->mode = (uint16_t)mode;
 	ii->uid = uid;
 	ii->gid = gid;
@@ -313,8 +350,8 @@ int ext2_init_inode(struct ext2_fs *fs, uint32_t ino, uint32_t mode, uint32_t ui
 /* The last reference to an unlinked inode is gone: free it on disk. */
 static int free_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 {
-	int rc = 0;
-	if (ext2_has_blocks(fs, ii))
+	int rc = ext2_orphan_del(fs, ii);
+	if (rc == 0 && ext2_has_blocks(fs, ii))
 		rc = ext2_truncate(fs, ii, 0);
 	if (rc == 0 && ii->file_acl)
 		rc = ext2_xattr_drop_block(fs, ii);
@@ -355,6 +392,7 @@ int ext2_iput(struct ext2_fs *fs, struct ext2_inode_info *ii)
 		if (rc == 0)
 			rc = frc;
 	}
+	list_remove(&ii->orphan_link);  /* still listed if not freed (read-only now) */
 	kfree(ii);
 	return rc;
 }
@@ -461,7 +499,7 @@ int ext2_bmap(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk, boo
 			rc = bget_zero(fs->bc, cur, &nb);
 			if (rc < 0)
 				return rc;
-			bdirty_kind(nb, BK_EARLY);  /* unreachable on disk until the inode lands */
+			bdirty_owned(nb, BK_EARLY, ii->ino);  /* unreachable on disk until the inode lands */
 			brelse(nb);
 		} else if (fresh) {
 			*fresh = true;      /* the caller fills it (bget_zero) */
@@ -492,14 +530,14 @@ int ext2_bmap(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk, boo
 			}
 			st32(&entries[path[level]], next);
 			/* With the inode that holds the size over it (bcache.h). */
-			bdirty_kind(b, BK_INODE);
+			bdirty_owned(b, BK_INODE, ii->ino);
 			brelse(b);
 			if (level < depth) {
 				struct buf *nb;
 				rc = bget_zero(fs->bc, next, &nb);
 				if (rc < 0)
 					return rc;
-				bdirty_kind(nb, BK_EARLY);
+				bdirty_owned(nb, BK_EARLY, ii->ino);
 				brelse(nb);
 			} else if (fresh) {
 				*fresh = true;
@@ -572,7 +610,7 @@ static int trim_tree(struct ext2_fs *fs, struct ext2_inode_info *ii, uint32_t bl
 		if (child_empty) {
 			rc = release_block(fs, ii, child);
 			st32(&e[j], 0);
-			bdirty(b, true);
+			bdirty_owned(b, BK_LINKS, ii->ino);
 		} else {
 			any = true;
 		}
@@ -636,7 +674,9 @@ int ext2_truncate(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t size)
 				if (rc == 0) {
 					memset(b->data + size % fs->bsize, 0, fs->bsize - size % fs->bsize);
 					b->checked = false;
-					bdirty(b, S_ISDIR(ii->mode));
+					/* Ordered: a later size must not uncover the old bytes. */
+					bdirty_owned(b, S_ISDIR(ii->mode) ? BK_LINKS : BK_DATA_NEW,
+					             ii->ino);
 					brelse(b);
 				}
 			}

@@ -1,6 +1,8 @@
 /*
  * journal.c: finding and checking an internal JBD2 journal (journal.h):
- * the journal inode's block map and the journal superblock.
+ * the journal inode's block map and the journal superblock; and the log's
+ * checksums, which the writer (transaction.c) and replay (recovery.c) must
+ * compute the same way.
  */
 #include <errno.h>
 #include <string.h>
@@ -103,6 +105,34 @@ static uint32_t super_csum(const struct jbd2_super *sb)
 	return jbd2_crc32c(~0u, &copy, sizeof(copy));
 }
 
+void ext2_journal_super_seal(const struct ext2_journal *j, struct jbd2_super *sb)
+{
+	if (j->csum)
+		stb32(&sb->s_checksum, super_csum(sb));
+}
+
+uint32_t ext2_journal_block_csum(const struct ext2_journal *j, const void *block, size_t off)
+{
+	const uint8_t *data = block;
+	uint32_t zero = 0, bsize = j->fs->bsize;
+	uint32_t c = jbd2_crc32c(j->csum_seed, data, off);
+	c = jbd2_crc32c(c, &zero, sizeof(zero));
+	return jbd2_crc32c(c, data + off + sizeof(zero), bsize - off - sizeof(zero));
+}
+
+uint32_t ext2_journal_copy_csum(const struct ext2_journal *j, uint32_t seq, const void *data,
+                                bool escaped)
+{
+	be32 s;
+	stb32(&s, seq);
+	uint32_t c = jbd2_crc32c(j->csum_seed, &s, sizeof(s));
+	if (!escaped)
+		return jbd2_crc32c(c, data, j->fs->bsize);
+	uint32_t zero = 0;
+	c = jbd2_crc32c(c, &zero, sizeof(zero));
+	return jbd2_crc32c(c, (const uint8_t *)data + sizeof(zero), j->fs->bsize - sizeof(zero));
+}
+
 /* Check the journal superblock (journal block 0) and take its fields. */
 static int check_super(struct ext2_journal *j, const struct jbd2_super *sb, bool *ro_only)
 {
@@ -201,8 +231,7 @@ int ext2_journal_mark_empty(struct ext2_journal *j, uint32_t seq)
 	struct jbd2_super *sb = (struct jbd2_super *)b->data;
 	stb32(&sb->s_sequence, seq);
 	stb32(&sb->s_start, 0);
-	if (j->csum)
-		stb32(&sb->s_checksum, super_csum(sb));
+	ext2_journal_super_seal(j, sb);
 	bdirty(b, true);
 	brelse(b);
 	j->start = 0;

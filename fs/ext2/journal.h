@@ -15,12 +15,14 @@
 #define FS_EXT2_JOURNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "waitq.h"
 
 struct ext2_fs;
 struct buf;
+struct jbd2_super;
 struct thread;
 
 struct ext2_journal {
@@ -82,6 +84,21 @@ int ext2_journal_recover(struct ext2_journal *j, unsigned *bad);
  * starting at sequence seq. Does not flush. 0 or -errno. */
 int ext2_journal_mark_empty(struct ext2_journal *j, uint32_t seq);
 
+/* The log's checksums (journal.c), as the journal's features ask: the
+ * writer puts them in, replay checks them.
+ * super_seal: store sb's s_checksum (csum v2/v3; nothing otherwise), after
+ * any change to sb and before it is written.
+ * block_csum (csum v2/v3): crc32c of a descriptor, revoke or commit block
+ * whose 4-byte checksum field at off counts as zero.
+ * copy_csum (csum v2/v3): the checksum of a block's copy in transaction
+ * seq, as its tag holds it (v3 all 32 bits, v2 the low 16). escaped: the
+ * log holds data with its first word zeroed (JBD2_FLAG_ESCAPE), which is
+ * what the checksum covers. */
+void ext2_journal_super_seal(const struct ext2_journal *j, struct jbd2_super *sb);
+uint32_t ext2_journal_block_csum(const struct ext2_journal *j, const void *block, size_t off);
+uint32_t ext2_journal_copy_csum(const struct ext2_journal *j, uint32_t seq, const void *data,
+                                bool escaped);
+
 /* transaction.c: writing through the journal (ordered mode). start: on a
  * read-write mount, after needs_recovery was set on disk: attach to the
  * block cache (bcache.h's journalling) and start the commit thread;
@@ -91,8 +108,9 @@ int ext2_journal_mark_empty(struct ext2_journal *j, uint32_t seq);
  * needs_recovery. */
 int ext2_journal_start(struct ext2_fs *fs, uint32_t interval_ms);
 int ext2_journal_stop(struct ext2_fs *fs);
-/* ext2_journal_commit: fs lock held, no buffer lock. Data first (ordered
- * mode), then the running transaction, durable on return: fsync, sync.
+/* ext2_journal_commit: fs lock held, no buffer lock. Data in new blocks
+ * first (ordered mode), then the running transaction, durable on return:
+ * sync, fsync (fsync.c).
  * May drop the fs lock while file writes finish (ext2_wait_writes). */
 int ext2_journal_commit(struct ext2_fs *fs);
 /* Block blk is freed (its bit cleared) in the running transaction: it is
@@ -102,5 +120,7 @@ int ext2_journal_commit(struct ext2_fs *fs);
 int ext2_journal_block_freed(struct ext2_fs *fs, uint32_t blk);
 /* ext2_journal_block_busy: blk was freed in the running transaction. */
 bool ext2_journal_block_busy(struct ext2_fs *fs, uint32_t blk);
+/* Is a journal attached and taking transactions (mounted read-write)? */
+bool ext2_journal_writing(struct ext2_fs *fs);
 
 #endif

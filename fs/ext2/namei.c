@@ -1,7 +1,7 @@
 /*
  * namei.c: the fs_ops that work on names and attributes: lookup, getattr,
- * setattr, mknod, mkdir, symlink, link, unlink, rmdir, rename, fsync, and
- * the VFS's inode references (iget/iput).
+ * setattr, mknod, mkdir, symlink, link, unlink, rmdir, rename, and the
+ * VFS's inode references (iget/iput); fsync is fsync.c's.
  *
  * Each takes the fs lock for its whole length, holds its inodes with
  * ext2_iget/ext2_iput, and changes the disk in an order that a crash
@@ -587,6 +587,8 @@ int ext2_rename(struct fs *vfs, uint64_t from_dir, const char *from, size_t from
 		}
 		ext2_touch(dst, false, true);
 	}
+	if (is_dir)
+		ext2_note_dir_moved(fs);    /* every path under it changed (fsync.c) */
 	if (is_dir && fd != td) {
 		rc = ext2_dir_set(fs, src, "..", 2, td->ino, S_IFDIR);
 		fd->links--;
@@ -597,19 +599,6 @@ int ext2_rename(struct fs *vfs, uint64_t from_dir, const char *from, size_t from
 out:
 	rc = put2(fs, rc, src, dst);
 	rc = put2(fs, rc, fd, td);
-	ext2_unlock(fs);
-	return rc;
-}
-
-int ext2_fsync(struct fs *vfs, uint64_t ino)
-{
-	struct ext2_fs *fs = EXT2(vfs);
-	ext2_lock(fs);
-	int rc = 0;
-	if (!fs->vfs.read_only) {
-		ext2_sb_update_counts(fs);
-		rc = ext2_checkpoint(fs);
-	}
 	ext2_unlock(fs);
 	return rc;
 }

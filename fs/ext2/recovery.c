@@ -54,20 +54,10 @@ static int read_log(struct ext2_journal *j, uint32_t n, struct buf **out)
 	return bread(j->fs->bc, j->map[n], out);
 }
 
-/* The crc32c of a descriptor, revoke or commit block with its checksum
- * field (at off) taken as zero. */
-static uint32_t block_csum(struct ext2_journal *j, const uint8_t *data, size_t off)
-{
-	uint32_t zero = 0, bsize = j->fs->bsize;
-	uint32_t c = jbd2_crc32c(j->csum_seed, data, off);
-	c = jbd2_crc32c(c, &zero, sizeof(zero));
-	return jbd2_crc32c(c, data + off + 4, bsize - off - 4);
-}
-
 static bool tail_ok(struct ext2_journal *j, const uint8_t *data)
 {
 	size_t off = j->fs->bsize - sizeof(struct jbd2_tail);
-	return !j->csum || block_csum(j, data, off) ==
+	return !j->csum || ext2_journal_block_csum(j, data, off) ==
 	       ldb32(((const struct jbd2_tail *)(data + off))->t_checksum);
 }
 
@@ -159,10 +149,7 @@ static bool data_csum_ok(struct ext2_journal *j, const struct tag *t, uint32_t s
 {
 	if (!j->csum)
 		return true;
-	be32 s;
-	stb32(&s, seq);
-	uint32_t c = jbd2_crc32c(j->csum_seed, &s, sizeof(s));
-	c = jbd2_crc32c(c, data, j->fs->bsize);
+	uint32_t c = ext2_journal_copy_csum(j, seq, data, false);
 	if (j->incompat & JBD2_INCOMPAT_CSUM_V3)
 		return c == t->csum;
 	return (c & 0xffff) == t->csum;
@@ -247,9 +234,10 @@ static int do_descriptor(struct recovery *r, enum pass pass, const uint8_t *desc
 static bool commit_ok(struct ext2_journal *j, const uint8_t *data, uint32_t crc)
 {
 	const struct jbd2_commit *c = (const struct jbd2_commit *)data;
-	if (j->csum)
-		return block_csum(j, data, offsetof(struct jbd2_commit, h_chksum)) ==
-		       ldb32(c->h_chksum[0]);
+	if (j->csum) {
+		size_t off = offsetof(struct jbd2_commit, h_chksum);
+		return ext2_journal_block_csum(j, data, off) == ldb32(c->h_chksum[0]);
+	}
 	if (j->compat & JBD2_COMPAT_CHECKSUM) {
 		uint32_t found = ldb32(c->h_chksum[0]);
 		bool used = c->h_chksum_type == JBD2_CRC32_CHKSUM &&

@@ -281,12 +281,6 @@ static int open_journal(struct ext2_fs *fs, unsigned *flags)
 	int rc = ext2_journal_load(fs, &fs->journal, &ro_only);
 	if (rc < 0)
 		return rc;
-	struct ext2_journal *j = fs->journal;
-	if (!fs->vfs.read_only && (j->csum || (j->compat & JBD2_COMPAT_CHECKSUM))) {
-		kprintf("ext2: %s: journal checksums are replayed but not written here; "
-		        "mounting read-only\n", dev->name);
-		fs->vfs.read_only = true;
-	}
 	if (ro_only)
 		fs->vfs.read_only = true;
 	bool recover = fs->incompat & EXT3_FEATURE_INCOMPAT_RECOVER;
@@ -363,6 +357,7 @@ static int ext2_mount(struct blkdev *dev, unsigned flags, struct fs **out)
 	mutex_init(&fs->lock, "ext2");
 	for (unsigned i = 0; i < EXT2_INODE_BUCKETS; i++)
 		list_init(&fs->inodes[i]);
+	list_init(&fs->orphans);
 
 	int rc = blkdev_read(dev, 0, raw, count);
 	if (rc == 0)
@@ -398,12 +393,6 @@ static int ext2_mount(struct blkdev *dev, unsigned flags, struct fs **out)
 		rc = check_damage(fs);     /* on what a replay wrote */
 	if (rc < 0)
 		goto fail;
-	if (!fs->vfs.read_only && ld32(fs->sb->s_last_orphan)) {
-		kprintf("ext2: %s: orphan inodes wait to be deleted (run e2fsck); "
-		        "mounting read-only\n", dev->name);
-		fs->vfs.read_only = true;
-	}
-
 	fs->mount_state = ld16(fs->sb->s_state);
 	if (fs->mount_state & EXT2_ERROR_FS)
 		kprintf("ext2: %s: mounting a file system with errors; run e2fsck\n", dev->name);
@@ -435,6 +424,15 @@ static int ext2_mount(struct blkdev *dev, unsigned flags, struct fs **out)
 	mutex_unlock(&fs->lock);
 	if (rc == 0 && !fs->vfs.read_only && fs->journal)
 		rc = ext2_journal_start(fs, dev->commit_ms ? dev->commit_ms : EXT2_COMMIT_MS);
+	if (rc == 0 && !fs->vfs.read_only && ld32(fs->sb->s_last_orphan)) {
+		/* Unlinked inodes that were in use at a crash: free them now. A
+		 * failure is reported (ext2_error) and leaves the mount as the
+		 * error policy says; their space stays lost until e2fsck. */
+		ext2_lock(fs);
+		if (ext2_orphan_recover(fs) == 0)
+			ext2_deferred_drain(fs);
+		ext2_unlock(fs);
+	}
 	if (rc < 0)
 		goto fail;
 	*out = &fs->vfs;

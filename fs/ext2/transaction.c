@@ -7,13 +7,18 @@
  *             directory, indirect and attribute blocks) hands b here: b is
  *             held in the transaction and not written home.
  *   commit    at a quiet point (fs lock held, no file write between
- *             mapping and size update): every dirty data block to disk
- *             first, then descriptor blocks with copies of the
- *             transaction's blocks and revoke blocks, a device flush, the
- *             commit block, a flush; then the blocks go home by ordinary
- *             write-back. Triggered by fsync, sync, unmount, and the commit
- *             thread: on a timer (a transaction older than the interval)
- *             and when a transaction grows large.
+ *             mapping and size update): every dirty data block that the
+ *             transaction may point at (BK_DATA_NEW: in a block allocated
+ *             for it; an overwrite needs no ordering) to disk first, then
+ *             descriptor blocks with copies of the transaction's blocks
+ *             and revoke blocks, a device flush, the commit block, a
+ *             flush; then the blocks go home by ordinary write-back.
+ *             Triggered by sync, unmount, fsync of a file the transaction
+ *             changed (fsync.c), and the commit thread: on a timer (a
+ *             transaction older than the interval) and when a transaction
+ *             grows large. The log carries the checksums the journal
+ *             superblock asks for (none, v1, v2 or v3) as Linux writes
+ *             them, so that e2fsck and Linux replay it.
  *   checkpoint  once the log is half used, right after a commit (no
  *             transaction running, so every journalled block's latest
  *             contents are committed): write every dirty block home, then
@@ -73,16 +78,22 @@ static void logged_clear(struct ext2_journal *j)
 
 /* ---- Space ---------------------------------------------------------------- */
 
+/* Descriptor and revoke blocks end with a checksum with csum v2/v3. */
+static uint32_t tail_bytes(struct ext2_journal *j)
+{
+	return j->csum ? sizeof(struct jbd2_tail) : 0;
+}
+
 static uint32_t tags_per_desc(struct ext2_journal *j)
 {
 	/* The first tag carries the 16-byte uuid. */
-	return (j->fs->bsize - sizeof(struct jbd2_header) - 16) / j->tag_bytes;
+	return (j->fs->bsize - sizeof(struct jbd2_header) - 16 - tail_bytes(j)) / j->tag_bytes;
 }
 
 static uint32_t revokes_per_block(struct ext2_journal *j)
 {
 	uint32_t rec = (j->incompat & JBD2_INCOMPAT_64BIT) ? 8 : 4;
-	return (j->fs->bsize - sizeof(struct jbd2_revoke_header)) / rec;
+	return (j->fs->bsize - sizeof(struct jbd2_revoke_header) - tail_bytes(j)) / rec;
 }
 
 /* Log blocks a transaction of ntx blocks and nrev revokes takes. */
@@ -177,6 +188,11 @@ int ext2_journal_block_freed(struct ext2_fs *fs, uint32_t blk)
 	return 0;
 }
 
+bool ext2_journal_writing(struct ext2_fs *fs)
+{
+	return fs->journal && fs->journal->writing;
+}
+
 bool ext2_journal_block_busy(struct ext2_fs *fs, uint32_t blk)
 {
 	struct ext2_journal *j = fs->journal;
@@ -203,6 +219,7 @@ struct log_writer {
 	uint8_t *stage;
 	uint32_t pos;               /* log block of stage's first block */
 	uint32_t n;                 /* blocks staged */
+	uint32_t crc;               /* checksum v1: crc32_be of the descriptors and copies */
 };
 
 /* Write the staged blocks, one request per physically contiguous run. */
@@ -243,11 +260,40 @@ static void header(void *block, uint32_t type, uint32_t seq)
 	stb32(&h->h_sequence, seq);
 }
 
-static void put_tag(struct ext2_journal *j, uint8_t *p, uint32_t blk, uint32_t flags)
+/* A tag in the journal's format (jbd2.h); the high half of a 64bit
+ * block number stays 0. csum: the copy's checksum (csum v2/v3). */
+static void put_tag(struct ext2_journal *j, uint8_t *p, uint32_t blk, uint32_t flags,
+                    uint32_t csum)
 {
-	struct jbd2_tag *t = (struct jbd2_tag *)p;  /* no checksums: the short tag */
+	if (j->incompat & JBD2_INCOMPAT_CSUM_V3) {
+		struct jbd2_tag3 *t = (struct jbd2_tag3 *)p;
+		stb32(&t->t_blocknr, blk);
+		stb32(&t->t_flags, flags);
+		stb32(&t->t_checksum, csum);
+		return;
+	}
+	struct jbd2_tag *t = (struct jbd2_tag *)p;
 	stb32(&t->t_blocknr, blk);
 	stb16(&t->t_flags, (uint16_t)flags);
+	if (j->incompat & JBD2_INCOMPAT_CSUM_V2)
+		stb16(&t->t_checksum, (uint16_t)csum);
+}
+
+/* A descriptor or revoke block is complete: its tail checksum (v2/v3). */
+static void seal_tail(struct ext2_journal *j, uint8_t *block)
+{
+	if (!j->csum)
+		return;
+	size_t off = j->fs->bsize - sizeof(struct jbd2_tail);
+	stb32(&((struct jbd2_tail *)(block + off))->t_checksum,
+	      ext2_journal_block_csum(j, block, off));
+}
+
+/* A descriptor or a copy is complete: fold it into the v1 checksum. */
+static void sum_v1(struct log_writer *w, const uint8_t *block)
+{
+	if (w->j->compat & JBD2_COMPAT_CHECKSUM)
+		w->crc = jbd2_crc32_be(w->crc, block, w->j->fs->bsize);
 }
 
 /* Descriptors, each followed by the copies of its blocks. */
@@ -262,20 +308,27 @@ static int write_blocks(struct log_writer *w)
 		rc = lw_next(w, &desc);
 		header(desc, JBD2_DESCRIPTOR_BLOCK, j->tx_seq);
 		size_t off = sizeof(struct jbd2_header);
+		/* The descriptor is complete before its copies are staged: a
+		 * full stage may be written out in between. */
 		for (uint32_t k = 0; k < n; k++) {
 			const struct buf *b = j->tx[i + k];
 			be32 first;
 			memcpy(&first, b->data, sizeof(first));
+			bool escape = ldb32(first) == JBD2_MAGIC;
 			uint32_t flags = (k ? JBD2_FLAG_SAME_UUID : 0) |
 			                 (k == n - 1 ? JBD2_FLAG_LAST_TAG : 0) |
-			                 (ldb32(first) == JBD2_MAGIC ? JBD2_FLAG_ESCAPE : 0);
-			put_tag(j, desc + off, (uint32_t)b->blockno, flags);
+			                 (escape ? JBD2_FLAG_ESCAPE : 0);
+			uint32_t csum = j->csum ?
+			                ext2_journal_copy_csum(j, j->tx_seq, b->data, escape) : 0;
+			put_tag(j, desc + off, (uint32_t)b->blockno, flags, csum);
 			off += j->tag_bytes;
 			if (k == 0) {
 				memcpy(desc + off, ((struct jbd2_super *)j->jsb)->s_uuid, 16);
 				off += 16;
 			}
 		}
+		seal_tail(j, desc);
+		sum_v1(w, desc);
 		for (uint32_t k = 0; k < n && rc == 0; k++) {
 			const struct buf *b = j->tx[i + k];
 			uint8_t *copy;
@@ -285,6 +338,7 @@ static int write_blocks(struct log_writer *w)
 			memcpy(&first, copy, sizeof(first));
 			if (ldb32(first) == JBD2_MAGIC)
 				memset(copy, 0, sizeof(first));     /* escaped: replay restores it */
+			sum_v1(w, copy);
 		}
 	}
 	return rc;
@@ -309,8 +363,26 @@ static int write_revokes(struct log_writer *w)
 		}
 		stb32(&((struct jbd2_revoke_header *)blk)->r_count,
 		      (uint32_t)((uint8_t *)rec - blk));
+		seal_tail(j, blk);
 	}
 	return rc;
+}
+
+/* The commit block, after the transaction's other blocks. */
+static void fill_commit(struct log_writer *w, uint8_t *cb)
+{
+	struct ext2_journal *j = w->j;
+	struct jbd2_commit *c = (struct jbd2_commit *)cb;
+	header(cb, JBD2_COMMIT_BLOCK, j->tx_seq);
+	stb32(&c->h_commit_sec_lo, ext2_now());
+	if (j->csum) {
+		size_t off = offsetof(struct jbd2_commit, h_chksum);
+		stb32(&c->h_chksum[0], ext2_journal_block_csum(j, cb, off));
+	} else if (j->compat & JBD2_COMPAT_CHECKSUM) {
+		c->h_chksum_type = JBD2_CRC32_CHKSUM;
+		c->h_chksum_size = JBD2_CRC32_CHKSUM_SIZE;
+		stb32(&c->h_chksum[0], w->crc);
+	}
 }
 
 /* Write the journal superblock (log start and sequence) now. */
@@ -319,6 +391,7 @@ static int write_jsb(struct ext2_journal *j)
 	struct jbd2_super *sb = (struct jbd2_super *)j->jsb;
 	stb32(&sb->s_start, j->start);
 	stb32(&sb->s_sequence, j->sequence);
+	ext2_journal_super_seal(j, sb);
 	uint32_t spb = j->fs->bsize / j->fs->vfs.dev->sector_size;
 	return blkdev_write(j->fs->vfs.dev, (uint64_t)j->map[0] * spb, j->jsb, spb);
 }
@@ -354,7 +427,7 @@ static int commit_locked(struct ext2_journal *j)
 	/* Blocks that became data after joining are not journalled. */
 	uint32_t kept = 0;
 	for (uint32_t i = 0; i < j->ntx; i++) {
-		if (j->tx[i]->kind != BK_DATA)
+		if (!bkind_is_data(j->tx[i]->kind))
 			j->tx[kept++] = j->tx[i];
 		else
 			bcache_journal_done(j->tx[i]);
@@ -365,7 +438,7 @@ static int commit_locked(struct ext2_journal *j)
 		return 0;
 	}
 
-	struct log_writer w = { .j = j, .pos = j->head };
+	struct log_writer w = { .j = j, .pos = j->head, .crc = ~0u };
 	w.stage = kmalloc_aligned((size_t)STAGE_BLOCKS * fs->bsize, PAGE_SIZE);
 	if (!w.stage)
 		return -ENOMEM;
@@ -384,9 +457,7 @@ static int commit_locked(struct ext2_journal *j)
 	if (rc == 0) {
 		uint8_t *cb;
 		rc = lw_next(&w, &cb);
-		header(cb, JBD2_COMMIT_BLOCK, j->tx_seq);
-		struct jbd2_commit *c = (struct jbd2_commit *)cb;
-		stb32(&c->h_commit_sec_lo, ext2_now());
+		fill_commit(&w, cb);
 		if (rc == 0)
 			rc = lw_flush(&w);
 	}

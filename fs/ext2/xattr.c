@@ -311,6 +311,8 @@ static int change(struct ext2_fs *fs, uint64_t ino, const struct xname *xn, cons
 		rc = xattr_set_add(&s, xn->index, xn->name, xn->len, value, (uint32_t)size, true);
 	if (rc == 0)
 		rc = store(fs, ii, &s);
+	if (rc == 0)
+		ext2_note_change(fs, ii->ino);  /* fsync.c: attributes go with a checkpoint */
 	xattr_set_free(&s);
 	int prc = ext2_iput(fs, ii);
 	return rc ? rc : prc;

@@ -6,12 +6,13 @@
 # all; a copy replayed by e2fsck instead holds the same tree; every fsync'ed
 # file is intact. And the commit timer (torofuse -o commit), and a churn
 # with a hash-indexed directory and extended attributes (in the inode, and
-# in attribute blocks) at a small cache.
+# in attribute blocks) at a small cache. And journals with checksums (v1,
+# v2, v3): our log must replay in e2fsck with no checksum complaint.
 #   CRASH_KILLS=N  kills per configuration (default 2)
 #   CRASH_SEED=N   first seed (default: from the clock; printed)
 source "$(dirname "$0")/fs_lib.bash"
 source "$(dirname "$0")/crash_lib.bash"
-need mke2fs e2fsck debugfs python3 bc diff
+need mke2fs e2fsck debugfs tune2fs python3 bc diff
 
 KILLS=${CRASH_KILLS:-2}
 SEED=${CRASH_SEED:-$(date +%s)}
@@ -33,7 +34,11 @@ crash_after() {
 		echo "    e2fsck -fn after our replay:"; grep -v '^Pass' "$CRASH_FSCK" | head -8
 		CRASH_BAD=$((CRASH_BAD + 1))
 	fi
-	e2fsck -E journal_only -y "$W/ref.img" >/dev/null 2>&1
+	e2fsck -E journal_only -y "$W/ref.img" >"$W/ref.out" 2>&1
+	if grep -qiE 'checksum|corrupt|invalid' "$W/ref.out"; then
+		echo "    e2fsck's replay complained:"; head -3 "$W/ref.out" | sed 's/^/    /'
+		CRASH_BAD=$((CRASH_BAD + 1))
+	fi
 	rm -rf "$W/t.ours" "$W/t.ref"
 	mkdir -p "$W/t.ours" "$W/t.ref"
 	dbg "$img" "rdump / $W/t.ours" >/dev/null
@@ -119,5 +124,18 @@ for cache in 256 32768; do
 		crash_torofs "$W/img" "$cache" "$s"
 		verdict "toro-fs ext3 cache ${cache}K (1 KiB blocks)" "$s"
 	done
+done
+# Checksummed journals: the writer's tags, tails, commit checksums and
+# journal superblock, with e2fsck's replay as the judge.
+for v in 1 2 3; do
+	s=$((s + 1))
+	if [ $fuse_ok = 1 ]; then
+		mkext3 4096 "$W/img" "-c -v $v" 64M || continue
+		crash_fuse "$W/img" 256 "$s"
+		verdict "torofuse ext3 journal checksum v$v" "$s"
+	fi
+	mkext3 1024 "$W/img" "-c -v $v" 64M || continue
+	crash_torofs "$W/img" 256 "$s"
+	verdict "toro-fs ext3 journal checksum v$v (1 KiB blocks)" "$s"
 done
 finish

@@ -62,6 +62,33 @@ need() {
 	fi
 }
 
+# mkext3 BS IMG JO [SIZE]: a fresh ext3 image (16M) whose journal has the
+# checksums debugfs' "jo JO" asks for; sets JO to the jo options that write
+# them. Needs mke2fs, debugfs, tune2fs, dumpe2fs.
+# debugfs makes v2/v3 only on a metadata_csum file system (else it falls
+# back to v1): the journal gets its format there, then tune2fs takes
+# metadata_csum (which we do not write) off; the journal keeps v2/v3 and a
+# plain jo writes in it.
+mkext3() {
+	local bs=$1 img=$2 want="(none)" md=
+	JO=$3
+	case "$JO" in
+	*"-v 2"*|*"-v 3"*) want=journal_checksum_v${JO##*-v }; md="-O metadata_csum" ;;
+	?*) want=journal_checksum ;;
+	esac
+	mke2fs -q -F -t ext3 $md -b "$bs" "$img" "${4:-16M}" >/dev/null 2>&1
+	[ -n "$JO" ] && printf 'jo %s\njc\n' "$JO" | debugfs -w -f - "$img" >/dev/null 2>&1
+	if [ -n "$md" ]; then
+		tune2fs -O ^metadata_csum,^uninit_bg "$img" >/dev/null 2>&1
+		JO=
+	fi
+	local got
+	got=$(dumpe2fs -h "$img" 2>/dev/null | sed -n 's/^Journal features: *//p')
+	tr ' ' '\n' <<<"$got" | grep -qxF -- "$want" && return
+	fail "mkext3 '$3': journal features '$got', not $want"
+	return 1
+}
+
 # fsck_clean IMAGE: e2fsck finds nothing to fix.
 fsck_clean() {
 	e2fsck -fn "$1"

@@ -241,6 +241,37 @@ static inline void host_pattern(unsigned char *buf, uint64_t off, size_t len, un
 		buf[i] = (unsigned char)((off + i) * 7 + seed);
 }
 
+/* Host file file holds exactly len bytes of the pattern: seed over
+ * [0, split), seed2 over [split, len). */
+static inline bool host_file_holds(const char *file, size_t len, size_t split, unsigned seed,
+                                   unsigned seed2)
+{
+	FILE *f = fopen(file, "r");
+	if (!f)
+		return false;
+	unsigned char *got = malloc(len + 1), *want = malloc(len);
+	size_t n = fread(got, 1, len + 1, f);
+	fclose(f);
+	host_pattern(want, 0, split, seed);
+	host_pattern(want + split, split, len - split, seed2);
+	bool ok = n == len && memcmp(got, want, len) == 0;
+	free(got);
+	free(want);
+	return ok;
+}
+
+/* The same for file path of image img, read with debugfs. */
+static inline bool image_file_holds(const char *img, const char *path, size_t len, size_t split,
+                                    unsigned seed, unsigned seed2)
+{
+	char out[300];
+	snprintf(out, sizeof(out), "%s/dump.out", tdir);
+	unlink(out);
+	if (sh("debugfs -R 'dump %s %s' '%s' >/dev/null 2>&1", path, out, img) != 0)
+		return false;
+	return host_file_holds(out, len, split, seed, seed2);
+}
+
 /* Boot a kernel with the image as disk 0 and run body. */
 static inline int run_with_image(const char *img, unsigned cpus, kernel_body body, void *arg)
 {
