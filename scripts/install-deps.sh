@@ -4,7 +4,7 @@
 set -e
 PKGS="gcc make binutils qemu-system-x86 libfuse3-dev fuse3 fuse2fs libaio-dev
 libcriterion-dev libslirp-dev libglib2.0-dev e2fsprogs genext2fs pkg-config curl python3
-iproute2 iputils-ping iputils-arping util-linux python3-scapy netcat-openbsd ethtool wrk
+iproute2 iputils-ping iputils-arping util-linux python3-scapy libpcap0.8 netcat-openbsd ethtool wrk
 slowhttptest libvirt-clients
 clang libclang-rt-dev attr acl stress-ng"
 # Node.js for the strict HTTP client of the web tests (npm's undici):

@@ -142,6 +142,12 @@ tcg)
 	[ -n "$icount" ] && accel_args="$accel_args -icount shift=0" ;;
 *) usage ;;
 esac
+# Under KVM on some hosts (nested ones), QEMU 7.2's -cpu max or host writes
+# an IA32_ARCH_CAPABILITIES value that KVM refuses ("failed to set MSR
+# 0x10a"), and QEMU aborts. The kernel never reads that MSR.
+case $accel_args in
+*kvm*) cpu="$cpu,-arch-capabilities" ;;
+esac
 
 # Ours first, then the caller's QEMU-ARGS (still in "$@"): each is put in
 # front, so the NICs go in last to first.
