@@ -33,9 +33,12 @@
 #
 # Watchdog, for runs nobody watches: --hang S kills QEMU once its serial
 # output has not grown for S seconds (a hang: a slow guest still prints),
-# --timeout S once it has run S seconds in all. With either, the serial
-# output goes through a file polled once a second on its way to stdout, and
-# QEMU's standard input is /dev/null.
+# --timeout S once the guest has run S seconds in all. Both count from the
+# guest's first output: QEMU's own start (firmware, PCI: seconds under a
+# nested KVM) is not the guest's; a guest that prints nothing at all is
+# killed after the larger of S and 60 s. With either, the serial output
+# goes through a file polled once a second on its way to stdout, and QEMU's
+# standard input is /dev/null.
 #
 # --nic adds a NIC (repeatable): a QEMU device MODEL (e1000,
 # virtio-net-pci, ...; properties after it go to the device, e.g.
@@ -144,9 +147,18 @@ tcg)
 esac
 # Under KVM on some hosts (nested ones), QEMU 7.2's -cpu max or host writes
 # an IA32_ARCH_CAPABILITIES value that KVM refuses ("failed to set MSR
-# 0x10a"), and QEMU aborts. The kernel never reads that MSR.
+# 0x10a"), and QEMU aborts. The kernel never reads that MSR. Ours, and a
+# -cpu among the caller's QEMU-ARGS (it overrides ours).
 case $accel_args in
-*kvm*) cpu="$cpu,-arch-capabilities" ;;
+*kvm*)
+	cpu="$cpu,-arch-capabilities"
+	n=$#
+	prev=
+	for a in "$@"; do
+		if [ "$prev" = -cpu ]; then set -- "$@" "$a,-arch-capabilities"; else set -- "$@" "$a"; fi
+		prev=$a
+	done
+	shift "$n" ;;
 esac
 
 # Ours first, then the caller's QEMU-ARGS (still in "$@"): each is put in
@@ -212,12 +224,17 @@ trap 'rm -rf "$dir"' EXIT
 trap '[ -n "$qemu" ] && kill $qemu $dog 2>/dev/null; exit 130' INT TERM
 
 # watchdog PID: kill QEMU (PID) when $dir/serial has not grown for $hang
-# seconds, or when $timeout seconds have passed; the reason goes to
+# seconds, or when $timeout seconds have passed since it first grew, or
+# when it stays empty for $silent_start seconds; the reason goes to
 # $dir/killed.
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
+silent_start=60
+for s in $hang $timeout; do
+	[ "$s" -gt $silent_start ] && silent_start=$s
+done
 watchdog() {
 	start=$(now_ms)
-	last=$start
+	first=
 	size=0
 	while sleep 1; do
 		now=$(now_ms)
@@ -225,10 +242,14 @@ watchdog() {
 		if [ "$grown" != "$size" ]; then
 			size=$grown
 			last=$now
+			[ -n "$first" ] || first=$now
 		fi
-		if [ -n "$hang" ] && [ $((now - last)) -ge $((hang * 1000)) ]; then
+		if [ -z "$first" ]; then
+			[ $((now - start)) -ge $((silent_start * 1000)) ] || continue
+			echo "qemu-run: no serial output ${silent_start}s after QEMU started: hung, QEMU killed" >"$dir/killed"
+		elif [ -n "$hang" ] && [ $((now - last)) -ge $((hang * 1000)) ]; then
 			echo "qemu-run: no serial output for ${hang}s: hung, QEMU killed" >"$dir/killed"
-		elif [ -n "$timeout" ] && [ $((now - start)) -ge $((timeout * 1000)) ]; then
+		elif [ -n "$timeout" ] && [ $((now - first)) -ge $((timeout * 1000)) ]; then
 			echo "qemu-run: timed out after ${timeout}s, QEMU killed" >"$dir/killed"
 		else
 			continue
