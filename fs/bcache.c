@@ -603,6 +603,14 @@ bool bis_dirty(struct buf *b)
 	return dirty;
 }
 
+bool bis_dirty_early(struct buf *b)
+{
+	spin_lock(&b->bc->lock);
+	bool early = b->dirty && b->kind == BK_EARLY;
+	spin_unlock(&b->bc->lock);
+	return early;
+}
+
 int bwrite(struct buf *b)
 {
 	struct bcache *bc = b->bc;

@@ -49,12 +49,10 @@
  *             descriptors and the superblock (counts; a bit set early only
  *             leaks a block until e2fsck).
  *   BK_INODE  inode tables: an inode then points only at blocks on disk,
- *             and its size covers only data on disk; and indirect blocks
- *             that existed before and gained a pointer to a new block, in
- *             the same phase as the size that covers that block (a phase
- *             apart, a crash between them leaves a hole under the size, or
- *             a block past it that e2fsck makes the size cover: either way
- *             zeros at the end of an appended file).
+ *             and its size covers only data on disk. (An indirect block on
+ *             disk that would gain a pointer is copied instead, the copy
+ *             BK_EARLY: its pointers and the size that covers them then
+ *             reach the disk in the inode's one write; fs/ext2/inode.c.)
  *   BK_LINKS  blocks that name others and are already reachable:
  *             directory blocks (an entry names an inode already on disk)
  *             and indirect blocks losing pointers (truncation: after the
@@ -219,11 +217,14 @@ int bcache_flush_data(struct bcache *bc);
  * one inode of an inode-table block whose other inodes must not reach the
  * disk yet. The cached buffer stays as it is (dirty: the next checkpoint
  * writes it whole). The caller holds no buffer lock. 0 or -errno.
- * bis_dirty: b (referenced) has changes not written. */
+ * bis_dirty: b (referenced) has changes not written.
+ * bis_dirty_early: b is dirty and waits for the BK_EARLY phase as
+ * metadata: a new block that, in ext2, nothing on disk points at yet. */
 long bcache_write_owned(struct bcache *bc, uint32_t owner, enum bkind ph, bool shared_early);
 int bcache_write_part(struct bcache *bc, uint64_t blockno, uint32_t off, const void *src,
                       uint32_t len);
 bool bis_dirty(struct buf *b);
+bool bis_dirty_early(struct buf *b);
 
 /* Journalling (see above). join is called from bdirty with b locked (or
  * pinned) by the caller and no cache lock held; true: taken. NULL detaches.

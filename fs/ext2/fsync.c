@@ -5,14 +5,14 @@
  * Without a journal a checkpoint (bcache_flush) writes every dirty buffer,
  * phase after phase (bcache.h). fsync of a regular file does the same for
  * that file alone, each step made durable (a device flush) before the next:
- *   1. its dirty data and the new blocks of its map (bdirty_owned), with
+ *   1. its dirty data and the new blocks of its map (bdirty_owned: new
+ *      indirect blocks and the copies that replace changed ones), with
  *      every BK_EARLY metadata buffer (bitmaps, descriptors, superblock,
  *      new blocks nothing on disk points at yet: those may be written at
  *      any time, and the inode may point at some of them);
- *   2. its indirect blocks that gained pointers and its inode, in one
- *      phase as a checkpoint has them. Only the inode's own slot of its
- *      inode-table block (bcache_write_part): the other inodes there may
- *      point at blocks whose data or indirect blocks are not written;
+ *   2. its inode. Only the inode's own slot of its inode-table block
+ *      (bcache_write_part): the other inodes there may point at blocks
+ *      whose data or indirect blocks are not written;
  *   3. its indirect blocks that lost pointers (truncation, after the size).
  * A crash then finds the inode pointing only at blocks on disk, its size
  * covering only written data, as after a checkpoint, while other files'
@@ -116,8 +116,6 @@ static int sync_plain(struct ext2_fs *fs, uint32_t ino)
 	long rc = bcache_write_owned(fs->bc, ino, BK_EARLY, true);
 	if (rc >= 0)
 		rc = blkdev_flush(dev);
-	if (rc >= 0)
-		rc = bcache_write_owned(fs->bc, ino, BK_INODE, false);
 	if (rc >= 0)
 		rc = write_slot(fs, ino);
 	if (rc >= 0)

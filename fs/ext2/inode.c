@@ -467,20 +467,19 @@ static int alloc_block(struct ext2_fs *fs, struct ext2_inode_info *ii, uint32_t 
 	return 0;
 }
 
-/* ext2_bmap: the physical block of logical block lblk (0: a hole). With
- * create, a hole gets a new block and *fresh is set: its contents are
- * undefined until the caller takes it with bget_zero. */
-int ext2_bmap(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk, bool create,
-              uint32_t *pblk, bool *fresh)
+static int release_block(struct ext2_fs *fs, struct ext2_inode_info *ii, uint32_t blk)
 {
-	EXT2_ASSERT_LOCKED(fs);
-	uint32_t path[4];
-	int depth = block_path(fs, lblk, path);
-	*pblk = 0;
-	if (fresh)
-		*fresh = false;
-	if (depth < 0)
-		return create ? -EFBIG : 0;
+	int rc = ext2_free_block(fs, blk);
+	if (rc == 0 && ii->blocks >= fs->bsize / 512)
+		ii->blocks -= fs->bsize / 512;
+	ii->dirty = true;
+	return rc;
+}
+
+/* The walk of ext2_bmap down path (depth levels). */
+static int walk(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk,
+                const uint32_t *path, int depth, bool create, uint32_t *pblk, bool *fresh)
+{
 
 	uint32_t cur = ii->block[path[0]];
 	if (cur && !ext2_valid_data_block(fs, cur))
@@ -529,8 +528,9 @@ int ext2_bmap(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk, boo
 				return rc;
 			}
 			st32(&entries[path[level]], next);
-			/* With the inode that holds the size over it (bcache.h). */
-			bdirty_owned(b, BK_INODE, ii->ino);
+			/* Without a journal b is a copy nothing on disk points at
+			 * yet (unshare_path): written before the inode. */
+			bdirty_owned(b, ext2_journal_writing(fs) ? BK_INODE : BK_EARLY, ii->ino);
 			brelse(b);
 			if (level < depth) {
 				struct buf *nb;
@@ -555,16 +555,94 @@ int ext2_bmap(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk, boo
 	return 0;
 }
 
-/* ---- Truncate ------------------------------------------------------------- */
-
-static int release_block(struct ext2_fs *fs, struct ext2_inode_info *ii, uint32_t blk)
+/* Without a journal an indirect block that is on disk is never changed in
+ * place: its new pointer and the size that covers it would reach the disk
+ * in two writes, and a crash between them leaves a hole under the size
+ * (zeros in an appended file) or a block past it (e2fsck makes the size
+ * cover it). So before the walk fills the hole on path, each indirect
+ * block down to the one that gets the pointer is replaced by a copy that
+ * nothing on disk points at (BK_EARLY), its parent pointed at the copy:
+ * the inode then switches to the new map and size in one write. The old
+ * block is freed after the checkpoint that drops it (deferred.c). A block
+ * still dirty as BK_EARLY is such a copy, or new, already: kept; one that
+ * eviction wrote is copied again, which costs a block write, not order. */
+static int unshare_path(struct ext2_fs *fs, struct ext2_inode_info *ii, const uint32_t *path,
+                        int depth)
 {
-	int rc = ext2_free_block(fs, blk);
-	if (rc == 0 && ii->blocks >= fs->bsize / 512)
-		ii->blocks -= fs->bsize / 512;
-	ii->dirty = true;
+	uint32_t cur = ii->block[path[0]];
+	struct buf *parent = NULL;      /* the copy one level up, locked */
+	int rc = 0;
+	for (int level = 1; level <= depth && cur && rc == 0; level++) {
+		struct buf *b;
+		rc = bread(fs->bc, cur, &b);
+		if (rc < 0)
+			break;
+		if (!bis_dirty_early(b)) {
+			uint32_t copy;
+			struct buf *nb;
+			rc = alloc_block(fs, ii, cur, &copy);
+			if (rc == 0 && (rc = bget_zero(fs->bc, copy, &nb)) < 0)
+				release_block(fs, ii, copy);
+			if (rc < 0) {
+				brelse(b);
+				break;
+			}
+			memcpy(nb->data, b->data, fs->bsize);
+			bdirty_owned(nb, BK_EARLY, ii->ino);
+			brelse(b);
+			rc = release_block(fs, ii, cur);
+			if (parent) {
+				st32(&((le32 *)parent->data)[path[level - 1]], copy);
+				bdirty_owned(parent, BK_EARLY, ii->ino);
+			} else {
+				ii->block[path[0]] = copy;
+			}
+			b = nb;
+		}
+		if (parent)
+			brelse(parent);
+		parent = b;
+		cur = ld32(((le32 *)b->data)[path[level]]);
+		if (cur && !ext2_valid_data_block(fs, cur))
+			rc = EXT2_CORRUPT(fs, "inode %u: bad block %u in indirect block %llu", ii->ino,
+			                  cur, (unsigned long long)b->blockno);
+	}
+	if (parent)
+		brelse(parent);
 	return rc;
 }
+
+/* ext2_bmap: the physical block of logical block lblk (0: a hole). With
+ * create, a hole gets a new block and *fresh is set: its contents are
+ * undefined until the caller takes it with bget_zero. */
+int ext2_bmap(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk, bool create,
+              uint32_t *pblk, bool *fresh)
+{
+	EXT2_ASSERT_LOCKED(fs);
+	uint32_t path[4];
+	int depth = block_path(fs, lblk, path);
+	*pblk = 0;
+	if (fresh)
+		*fresh = false;
+	if (depth < 0)
+		return create ? -EFBIG : 0;
+	if (create && depth > 0 && !ext2_journal_writing(fs)) {
+		int rc = walk(fs, ii, lblk, path, depth, false, pblk, fresh);
+		if (rc < 0)
+			return rc;
+		if (*pblk) {
+			ii->last_lblk = lblk;
+			ii->last_pblk = *pblk;
+			return 0;
+		}
+		rc = unshare_path(fs, ii, path, depth);
+		if (rc < 0)
+			return rc;
+	}
+	return walk(fs, ii, lblk, path, depth, create, pblk, fresh);
+}
+
+/* ---- Truncate ------------------------------------------------------------- */
 
 /* Free what indirect block blk (depth levels above the data; it maps
  * logical blocks from base on) maps at or past keep; set *empty when

@@ -118,10 +118,16 @@ done
 # at 4 GHz, 1 s at 2 GHz; 400 ms leaves room for a loaded host), and timed
 # sleeps still work. Under TCG with -icount shift=0 the TSC runs at exactly
 # 1 GHz, which the TSC rate measured against the APIC timer must match.
+# The time bound holds under TCG only: under KVM the entry time is the
+# host's (nested virtualisation makes each first touch of guest memory an
+# exit to the outer hypervisor: 0.3-0.4 s on one such host), so there the
+# check is that the rates are found and sleeps work.
 boot $BARE/tests/Sleep.elf -M microvm,pit=off -smp 2 -append --boot-time
 us=$(sed -n 's/^toro: entry to main \([0-9]*\) us$/\1/p' "$out")
+limit=400000
+[ "${TORO_QEMU_ACCEL:-tcg}" = tcg ] || limit=
 if [ "$status" = 0 ] && has '^clock: no PIT; TSC' && has '^Sleep: ok$' &&
-		[ -n "$us" ] && [ "$us" -lt 400000 ]; then
+		[ -n "$us" ] && { [ -z "$limit" ] || [ "$us" -lt "$limit" ]; }; then
 	pass "no PIT (microvm,pit=off): entry to main in $us us, timed sleeps on 2 CPUs"
 else
 	fail_boot "no PIT (microvm,pit=off): status $status, entry to main '$us' us"
