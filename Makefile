@@ -2,6 +2,7 @@
 #   make                 build both platforms (build/posix, build/bare)
 #   make run             serve ToroFiles.img on http://127.0.0.1:8080/ (the web service)
 #   make test            every test: unit, integration, QEMU
+#   make test-kvm        every bare suite under KVM, every case (where usable)
 #   make fuzz            libFuzzer on the stack and HTTP (FUZZ_SECONDS each)
 #   make qemu APP=X      boot build/bare/X.elf with its serial console here
 #   make qemu-gdb APP=X  the same, stopped for gdb (see README)
@@ -22,7 +23,7 @@ NET_SRCS    := $(wildcard net/*.c)
 CORE_SRCS   := $(KERNEL_SRCS) $(FS_SRCS) $(NET_SRCS)
 CORE_INC    := -Ikernel -Ifs -Inet -Ihal
 
-.PHONY: all posix bare run test test-build deps clean qemu qemu-gdb
+.PHONY: all posix bare run test test-kvm test-build deps clean qemu qemu-gdb
 all: posix bare
 
 include hal/posix/posix.mk
@@ -57,6 +58,12 @@ test-build:
 test: deps
 	@$(MAKE) --no-print-directory test-build
 	@tests/run-all.sh
+
+# make test's KVM pass runs the cases a hypervisor can change; this runs
+# every case of every bare suite under KVM (an hour on a nested host).
+test-kvm: deps
+	@$(MAKE) --no-print-directory test-build
+	@TORO_KVM_PASS=full tests/run-all.sh kvm
 
 clean:
 	rm -rf $(BUILD)

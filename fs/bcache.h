@@ -50,13 +50,14 @@
  *             leaks a block until e2fsck).
  *   BK_INODE  inode tables: an inode then points only at blocks on disk,
  *             and its size covers only data on disk. (An indirect block on
- *             disk that would gain a pointer is copied instead, the copy
- *             BK_EARLY: its pointers and the size that covers them then
- *             reach the disk in the inode's one write; fs/ext2/inode.c.)
+ *             disk that would gain or lose a pointer is copied instead,
+ *             the copy BK_EARLY: its pointers and the size that covers
+ *             them then reach the disk in the inode's one write;
+ *             fs/ext2/inode.c.)
  *   BK_LINKS  blocks that name others and are already reachable:
- *             directory blocks (an entry names an inode already on disk)
- *             and indirect blocks losing pointers (truncation: after the
- *             smaller size).
+ *             directory blocks (an entry names an inode already on disk);
+ *             and the block a truncation cut, its tail zeroed (after the
+ *             smaller size, or a crash shows zeros inside the file).
  * A buffer dirtied twice keeps the earlier of its two phases until written
  * (a new indirect block stays BK_EARLY while it is unreachable on disk),
  * and metadata wins over data within a phase, new data over old; dirtied

@@ -13,7 +13,7 @@
  *   2. its inode. Only the inode's own slot of its inode-table block
  *      (bcache_write_part): the other inodes there may point at blocks
  *      whose data or indirect blocks are not written;
- *   3. its indirect blocks that lost pointers (truncation, after the size).
+ *   3. the block its truncation cut, its tail zeroed (after the size).
  * A crash then finds the inode pointing only at blocks on disk, its size
  * covering only written data, as after a checkpoint, while other files'
  * dirty data stays in the cache.

@@ -476,6 +476,52 @@ static int release_block(struct ext2_fs *fs, struct ext2_inode_info *ii, uint32_
 	return rc;
 }
 
+/* Without a journal an indirect block that is on disk is never changed in
+ * place: its pointers and the size that covers them would reach the disk
+ * in two writes, and a crash between them leaves a hole under the size
+ * (zeros at the end of an appended file) or blocks past it (which e2fsck
+ * makes the size cover: truncated data back). So before a change, such a
+ * block is replaced by a copy that nothing on disk points at (BK_EARLY:
+ * written before the inode), its parent pointed at the copy, itself a
+ * copy up to the inode: the inode then switches to the new map and size
+ * in one write. The old block is freed after the checkpoint that drops it
+ * (deferred.c). A block still dirty as BK_EARLY is such a copy, or new,
+ * already: kept; one that eviction wrote is copied again, which costs a
+ * block, not the order. On a full disk the block changes in place, so
+ * that a truncation still frees space (the order is lost then).
+ * make_writable: *b (block *blk of ii's map, locked) made one that may
+ * change: *b and *blk are the copy's when one was made (the old block let
+ * go), even if freeing the old block failed (-errno). */
+static int make_writable(struct ext2_fs *fs, struct ext2_inode_info *ii, struct buf **b,
+                         uint32_t *blk)
+{
+	if (ext2_journal_writing(fs) || bis_dirty_early(*b))
+		return 0;
+	uint32_t copy;
+	struct buf *nb;
+	int rc = alloc_block(fs, ii, *blk, &copy);
+	if (rc == -ENOSPC)
+		return 0;
+	if (rc == 0 && (rc = bget_zero(fs->bc, copy, &nb)) < 0)
+		release_block(fs, ii, copy);
+	if (rc < 0)
+		return rc;
+	memcpy(nb->data, (*b)->data, fs->bsize);
+	bdirty_owned(nb, BK_EARLY, ii->ino);
+	brelse(*b);
+	rc = release_block(fs, ii, *blk);
+	*b = nb;
+	*blk = copy;
+	return rc;
+}
+
+/* The phase of a changed block of the map: with a journal, journalled;
+ * without, a copy (make_writable), written before the inode. */
+static enum bkind map_kind(struct ext2_fs *fs, enum bkind journalled)
+{
+	return ext2_journal_writing(fs) ? journalled : BK_EARLY;
+}
+
 /* The walk of ext2_bmap down path (depth levels). */
 static int walk(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk,
                 const uint32_t *path, int depth, bool create, uint32_t *pblk, bool *fresh)
@@ -528,9 +574,7 @@ static int walk(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk,
 				return rc;
 			}
 			st32(&entries[path[level]], next);
-			/* Without a journal b is a copy nothing on disk points at
-			 * yet (unshare_path): written before the inode. */
-			bdirty_owned(b, ext2_journal_writing(fs) ? BK_INODE : BK_EARLY, ii->ino);
+			bdirty_owned(b, map_kind(fs, BK_INODE), ii->ino);
 			brelse(b);
 			if (level < depth) {
 				struct buf *nb;
@@ -555,53 +599,33 @@ static int walk(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk,
 	return 0;
 }
 
-/* Without a journal an indirect block that is on disk is never changed in
- * place: its new pointer and the size that covers it would reach the disk
- * in two writes, and a crash between them leaves a hole under the size
- * (zeros in an appended file) or a block past it (e2fsck makes the size
- * cover it). So before the walk fills the hole on path, each indirect
- * block down to the one that gets the pointer is replaced by a copy that
- * nothing on disk points at (BK_EARLY), its parent pointed at the copy:
- * the inode then switches to the new map and size in one write. The old
- * block is freed after the checkpoint that drops it (deferred.c). A block
- * still dirty as BK_EARLY is such a copy, or new, already: kept; one that
- * eviction wrote is copied again, which costs a block write, not order. */
+/* Fill the hole on path (ext2_bmap): each indirect block from the top
+ * down to the one that gets the pointer made writable, its parent pointed
+ * at the copy where one was made. */
 static int unshare_path(struct ext2_fs *fs, struct ext2_inode_info *ii, const uint32_t *path,
                         int depth)
 {
 	uint32_t cur = ii->block[path[0]];
-	struct buf *parent = NULL;      /* the copy one level up, locked */
+	struct buf *parent = NULL;      /* the writable block one level up, locked */
 	int rc = 0;
 	for (int level = 1; level <= depth && cur && rc == 0; level++) {
 		struct buf *b;
 		rc = bread(fs->bc, cur, &b);
 		if (rc < 0)
 			break;
-		if (!bis_dirty_early(b)) {
-			uint32_t copy;
-			struct buf *nb;
-			rc = alloc_block(fs, ii, cur, &copy);
-			if (rc == 0 && (rc = bget_zero(fs->bc, copy, &nb)) < 0)
-				release_block(fs, ii, copy);
-			if (rc < 0) {
-				brelse(b);
-				break;
-			}
-			memcpy(nb->data, b->data, fs->bsize);
-			bdirty_owned(nb, BK_EARLY, ii->ino);
-			brelse(b);
-			rc = release_block(fs, ii, cur);
-			if (parent) {
-				st32(&((le32 *)parent->data)[path[level - 1]], copy);
-				bdirty_owned(parent, BK_EARLY, ii->ino);
-			} else {
-				ii->block[path[0]] = copy;
-			}
-			b = nb;
+		uint32_t was = cur;
+		rc = make_writable(fs, ii, &b, &cur);
+		if (cur != was && parent) {
+			st32(&((le32 *)parent->data)[path[level - 1]], cur);
+			bdirty_owned(parent, BK_EARLY, ii->ino);
+		} else if (cur != was) {
+			ii->block[path[0]] = cur;
 		}
 		if (parent)
 			brelse(parent);
 		parent = b;
+		if (rc < 0)
+			break;
 		cur = ld32(((le32 *)b->data)[path[level]]);
 		if (cur && !ext2_valid_data_block(fs, cur))
 			rc = EXT2_CORRUPT(fs, "inode %u: bad block %u in indirect block %llu", ii->ino,
@@ -644,23 +668,25 @@ int ext2_bmap(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk, boo
 
 /* ---- Truncate ------------------------------------------------------------- */
 
-/* Free what indirect block blk (depth levels above the data; it maps
+/* Free what indirect block *blk (depth levels above the data; it maps
  * logical blocks from base on) maps at or past keep; set *empty when
- * nothing it maps is left, so the caller frees blk itself. */
-static int trim_tree(struct ext2_fs *fs, struct ext2_inode_info *ii, uint32_t blk, int depth,
+ * nothing it maps is left, so the caller frees *blk itself. A block that
+ * keeps part of its map is changed through make_writable: *blk may become
+ * a copy, which the caller points at. One wholly past keep is freed with
+ * its children as it is: nothing will point at it. */
+static int trim_tree(struct ext2_fs *fs, struct ext2_inode_info *ii, uint32_t *blk, int depth,
                      uint64_t base, uint64_t keep, bool *empty)
 {
 	uint64_t span = 1;
 	for (int i = 1; i < depth; i++)
 		span *= fs->addr_per_block;
 	struct buf *b;
-	int rc = bread(fs->bc, blk, &b);
+	int rc = bread(fs->bc, *blk, &b);
 	if (rc < 0)
 		return rc;
-	le32 *e = (le32 *)b->data;
-	bool any = false;
+	bool whole = base >= keep, any = false;
 	for (uint32_t j = 0; j < fs->addr_per_block && rc == 0; j++) {
-		uint32_t child = ld32(e[j]);
+		uint32_t child = ld32(((le32 *)b->data)[j]);
 		if (!child)
 			continue;
 		uint64_t lo = base + j * span;
@@ -671,26 +697,31 @@ static int trim_tree(struct ext2_fs *fs, struct ext2_inode_info *ii, uint32_t bl
 		if (!ext2_valid_data_block(fs, child)) {
 			brelse(b);
 			return EXT2_CORRUPT(fs, "inode %u: bad block %u in indirect block %u",
-			                    ii->ino, child, blk);
+			                    ii->ino, child, *blk);
 		}
+		uint32_t now = child;
 		bool child_empty = true;
 		if (depth > 1) {
 			/* Children are indirect blocks: recurse without holding b. */
 			brelse(b);
-			rc = trim_tree(fs, ii, child, depth - 1, lo, keep, &child_empty);
-			int rc2 = bread(fs->bc, blk, &b);
+			rc = trim_tree(fs, ii, &now, depth - 1, lo, keep, &child_empty);
+			int rc2 = bread(fs->bc, *blk, &b);
 			if (rc2 < 0)
 				return rc ? rc : rc2;
-			e = (le32 *)b->data;
 			if (rc < 0)
-				break;
+				child_empty = false;    /* keep what is left of it */
 		}
 		if (child_empty) {
-			rc = release_block(fs, ii, child);
-			st32(&e[j], 0);
-			bdirty_owned(b, BK_LINKS, ii->ino);
-		} else {
-			any = true;
+			int rc2 = release_block(fs, ii, now);
+			rc = rc ? rc : rc2;
+			now = 0;
+		}
+		any |= now != 0;
+		if (now != child && !whole) {
+			int rc2 = make_writable(fs, ii, &b, blk);
+			st32(&((le32 *)b->data)[j], now);
+			bdirty_owned(b, map_kind(fs, BK_LINKS), ii->ino);
+			rc = rc ? rc : rc2;
 		}
 	}
 	brelse(b);
@@ -736,11 +767,12 @@ int ext2_truncate(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t size)
 			if (!ext2_valid_data_block(fs, blk))
 				return EXT2_CORRUPT(fs, "inode %u: bad indirect block %u", ii->ino, blk);
 			bool empty;
-			rc = trim_tree(fs, ii, blk, level + 1, base[level], keep, &empty);
+			rc = trim_tree(fs, ii, &blk, level + 1, base[level], keep, &empty);
 			if (rc == 0 && empty) {
 				rc = release_block(fs, ii, blk);
-				ii->block[EXT2_IND_BLOCK + level] = 0;
+				blk = 0;
 			}
+			ii->block[EXT2_IND_BLOCK + level] = blk;
 		}
 		/* Keep the bytes past the end of the last block zero. */
 		if (rc == 0 && size % fs->bsize && size < ii->size) {
@@ -752,9 +784,14 @@ int ext2_truncate(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t size)
 				if (rc == 0) {
 					memset(b->data + size % fs->bsize, 0, fs->bsize - size % fs->bsize);
 					b->checked = false;
-					/* Ordered: a later size must not uncover the old bytes. */
-					bdirty_owned(b, S_ISDIR(ii->mode) ? BK_LINKS : BK_DATA_NEW,
-					             ii->ino);
+					/* With a journal, ordered: a later size must not
+					 * uncover the old bytes. Without one, after the
+					 * smaller size (BK_LINKS): before it, a crash shows
+					 * the zeros inside the longer file. (A size grown
+					 * again before the next checkpoint may then show
+					 * the old bytes instead.) */
+					bool ordered = ext2_journal_writing(fs) && !S_ISDIR(ii->mode);
+					bdirty_owned(b, ordered ? BK_DATA_NEW : BK_LINKS, ii->ino);
 					brelse(b);
 				}
 			}

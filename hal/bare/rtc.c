@@ -4,6 +4,10 @@
  *
  * The RTC counts seconds in BCD or binary, 12- or 24-hour (status register
  * B says which); it is read until two passes outside an update agree.
+ * A machine may have none (QEMU's microvm under KVM): the ports then read
+ * 0xff, "update in progress" for ever. An update holds that bit for under
+ * 2 ms, so after 10 ms the clock counts as missing and the wall clock
+ * starts at 1970 (said once on the console).
  */
 #include "bare.h"
 
@@ -24,10 +28,15 @@ struct rtc_time {
 	uint8_t sec, min, hour, day, mon, year, century;
 };
 
-static void read_once(struct rtc_time *t)
+/* One pass outside an update; false if the update never ends. */
+static bool read_once(struct rtc_time *t)
 {
-	while (cmos(0x0a) & 0x80)           /* update in progress */
+	uint64_t give_up = hal_clock_ns() + 10000000;
+	while (cmos(0x0a) & 0x80) {         /* update in progress */
+		if (hal_clock_ns() > give_up)
+			return false;
 		cpu_relax();
+	}
 	t->sec = cmos(0x00);
 	t->min = cmos(0x02);
 	t->hour = cmos(0x04);
@@ -35,6 +44,7 @@ static void read_once(struct rtc_time *t)
 	t->mon = cmos(0x08);
 	t->year = cmos(0x09);
 	t->century = cmos(0x32);
+	return true;
 }
 
 static unsigned bcd(uint8_t v) { return (v & 0xf) + 10 * (v >> 4); }
@@ -50,12 +60,15 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
+/* Seconds since 1970 by the RTC; -1 if there is none. */
 static int64_t read_rtc_seconds(void)
 {
 	struct rtc_time a, b;
-	read_once(&a);
+	if (!read_once(&a))
+		return -1;
 	for (int tries = 0; tries < 5; tries++) {
-		read_once(&b);
+		if (!read_once(&b))
+			return -1;
 		if (a.sec == b.sec && a.min == b.min && a.hour == b.hour &&
 		    a.day == b.day && a.mon == b.mon && a.year == b.year)
 			break;
@@ -93,6 +106,10 @@ int64_t hal_realtime_ns(void)
 		cpu_relax();
 	if (!rtc_read_done) {
 		int64_t s = read_rtc_seconds();
+		if (s < 0) {
+			bare_printf("rtc: no CMOS clock; the wall clock starts at 1970\n");
+			s = 0;
+		}
 		rtc_epoch_ns = s * 1000000000 - (int64_t)hal_clock_ns();
 		rtc_read_done = true;
 	}

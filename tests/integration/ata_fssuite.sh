@@ -21,13 +21,7 @@ out=$SCRATCH/out
 for kind in mke2fs toro-fs; do
 	mkimages $kind || { fail "$kind: make images"; continue; }
 	"$POSIX" --disk "$SCRATCH/big.img" --disk "$SCRATCH/small.img" >"$out" 2>&1
-	rc=$?
-	if [ $rc -eq 0 ] && summary_ok; then
-		pass "$kind: posix FsSuite: $(tail -1 "$out")"
-	else
-		fail "$kind: posix FsSuite (status $rc)"
-		grep -v '^PASS' "$out" | show /dev/stdin
-	fi
+	verdict "$kind: posix FsSuite" $?
 	host_checks "$kind posix"
 
 	for mode in dma pio; do
@@ -36,13 +30,7 @@ for kind in mke2fs toro-fs; do
 		[ $mode = pio ] && append=--ata-pio smp=2
 		bare_boot "$out" "$ELF" "$append" -smp $smp -nic none -nodefaults \
 			$(ide "$SCRATCH/big.img" 0) $(ide "$SCRATCH/small.img" 3)
-		rc=$?
-		if [ $rc -eq 0 ] && summary_ok; then
-			pass "$kind: bare FsSuite on IDE ($mode): $(tail -1 "$out")"
-		else
-			fail "$kind: bare FsSuite on IDE ($mode) (status $rc)"
-			grep -v '^PASS' "$out" | show /dev/stdin
-		fi
+		verdict "$kind: bare FsSuite on IDE ($mode)" $?
 		host_checks "$kind bare $mode"
 	done
 done

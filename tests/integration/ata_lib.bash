@@ -23,6 +23,12 @@ qemu_test_opts() {
 		--timeout "${TORO_QEMU_LIMIT:-1500}")
 }
 
+# kvm_short: true in make test's KVM pass (TORO_KVM_PASS=short, from
+# tests/run-all.sh), where a suite leaves out the cases that repeat under
+# KVM what another of its cases covers there (polled beside interrupt-
+# driven, more device layouts, the posix runs); make test-kvm runs them.
+kvm_short() { [ "${TORO_QEMU_ACCEL:-}" = kvm ] && [ "${TORO_KVM_PASS:-full}" = short ]; }
+
 bare_boot() {
 	local out=$1 elf=$2 append=$3
 	shift 3

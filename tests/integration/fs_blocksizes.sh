@@ -19,13 +19,7 @@ for b in 8192 16384 32768 65536; do
 	for kind in mke2fs toro-fs; do
 		mkimages $kind $b || { fail "$kind $b: make images"; continue; }
 		"$POSIX" --disk "$SCRATCH/big.img" --disk "$SCRATCH/small.img" >"$out" 2>&1
-		rc=$?
-		if [ $rc -eq 0 ] && summary_ok && grep -q "block size $b" "$out"; then
-			pass "$kind $b: posix FsSuite: $(tail -1 "$out")"
-		else
-			fail "$kind $b: posix FsSuite (status $rc)"
-			grep -v '^PASS' "$out" | show /dev/stdin
-		fi
+		verdict "$kind $b: posix FsSuite" $? "block size $b"
 		host_checks "$kind $b" $b
 	done
 done

@@ -8,6 +8,7 @@
 # host_checks LABEL [BSIZE]: e2fsck -fn both images, and debugfs spot
 # checks of what FsSuite leaves in /keep.
 # summary_ok: the run in $out ended "N passed, 0 failed".
+# verdict LABEL STATUS [PATTERN]: pass or fail the run in $out.
 mkimages() {   # KIND [BSIZE]
 	local b=${2:-1024} small=512
 	[ $((b * 64 / 1024)) -gt $small ] && small=$((b * 64 / 1024))
@@ -46,3 +47,15 @@ host_checks() {   # LABEL [BSIZE]
 }
 
 summary_ok() { grep -qE '^[0-9]+ passed, 0 failed' "$out"; }
+
+# verdict LABEL STATUS [PATTERN]: pass LABEL (with the run's closing line)
+# if the run in $out ended with STATUS 0, no failure and a line matching
+# PATTERN; else fail it and show what was not a PASS.
+verdict() {
+	if [ "$2" -eq 0 ] && summary_ok && grep -q -- "${3:-}" "$out"; then
+		pass "$1: $(tail -1 "$out")"
+	else
+		fail "$1 (status $2)"
+		grep -v '^PASS' "$out" | show /dev/stdin
+	fi
+}

@@ -28,13 +28,7 @@ run() {   # KIND LABEL QEMU-ARGS...
 	shift 2
 	mkimages "$kind" || { fail "$kind: make images"; return; }
 	bare_boot "$out" "$ELF" "" -nic none "$@"
-	local rc=$?
-	if [ $rc -eq 0 ] && summary_ok && grep -q 'virtio-blk' "$out"; then
-		pass "$kind: bare FsSuite on virtio-blk ($label): $(tail -1 "$out")"
-	else
-		fail "$kind: bare FsSuite on virtio-blk ($label) (status $rc)"
-		grep -v '^PASS' "$out" | show /dev/stdin
-	fi
+	verdict "$kind: bare FsSuite on virtio-blk ($label)" $? virtio-blk
 	host_checks "$kind virtio $label"
 }
 
