@@ -60,7 +60,7 @@ test: deps
 	@tests/run-all.sh
 
 # make test's KVM pass runs the cases a hypervisor can change; this runs
-# every case of every bare suite under KVM (an hour on a nested host).
+# every case of every bare suite under KVM (over an hour on kvm_pvm).
 test-kvm: deps
 	@$(MAKE) --no-print-directory test-build
 	@TORO_KVM_PASS=full tests/run-all.sh kvm
