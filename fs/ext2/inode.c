@@ -240,7 +240,7 @@ int ext2_write_inode(struct ext2_fs *fs, struct ext2_inode_info *ii)
 	st32(&raw->i_generation, ii->generation);
 	st32(&raw->i_file_acl, ii->file_acl);
 	times_io(ii, raw, true);
-	if (fs->journal && fs->journal->writing && !same_but_times(&before, raw))
+	if (ext2_journal_writing(fs) && !same_but_times(&before, raw))
 		ext2_note_change(fs, ii->ino);  /* fsync commits it (fsync.c) */
 	bdirty_kind(b, BK_INODE);
 	brelse(b);
