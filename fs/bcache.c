@@ -378,13 +378,20 @@ static int write_one(struct bcache *bc, struct buf *b)
 	return rc;
 }
 
+/* How write_bufs takes each buffer's lock: waiting for it; skipping a
+ * buffer whose lock is taken (eviction); or, for a flush from inside an
+ * operation, waiting except for a buffer the calling thread holds (half
+ * changed: it is left dirty and the write-back fails with -EBUSY). */
+enum wb_locking { WB_WAIT, WB_SKIP_BUSY, WB_SKIP_OWN };
+
 /* Write the referenced buffers v[0..n) (sorted), coalescing contiguous
  * blocks into requests started without waiting (reap them later); each
  * buffer is locked while copied, and marked clean. The refs pass to the
  * requests or are dropped; cold: the buffers go back to the front of the
- * LRU (evicted first); try: skip buffers whose lock is taken. Returns 0 or
- * the first error seen so far. Caller holds wb_lock. */
-static int write_bufs(struct bcache *bc, struct buf **v, size_t n, bool cold, bool try)
+ * LRU (evicted first). Returns 0 or the first error seen so far. Caller
+ * holds wb_lock. */
+static int write_bufs(struct bcache *bc, struct buf **v, size_t n, bool cold,
+                      enum wb_locking locking)
 {
 	int err = 0, rc;
 	struct wb_io *io = NULL;
@@ -399,11 +406,16 @@ static int write_bufs(struct bcache *bc, struct buf **v, size_t n, bool cold, bo
 				io = NULL;
 			}
 		}
-		if (try && !mutex_trylock(&b->lock)) {
+		if (locking == WB_SKIP_BUSY && !mutex_trylock(&b->lock)) {
 			bput_at(b, cold);   /* busy: leave it dirty for later */
 			continue;
 		}
-		if (!try)
+		if (locking == WB_SKIP_OWN && mutex_held(&b->lock)) {
+			err = err ? err : -EBUSY;
+			bput_at(b, cold);
+			continue;
+		}
+		if (locking != WB_SKIP_BUSY)
 			mutex_lock(&b->lock);
 		spin_lock(&bc->lock);
 		bool dirty = b->dirty && b->valid;
@@ -499,7 +511,7 @@ static struct buf **flush_batch(struct bcache *bc, size_t *cap)
 /* Write every dirty buffer that p picks; the number of buffers written and
  * of earlier writes reaped (a device flush is due when it is not 0), or
  * -errno. No device flush. */
-static long write_picked(struct bcache *bc, const struct pick *p)
+static long write_picked(struct bcache *bc, const struct pick *p, enum wb_locking locking)
 {
 	size_t cap;
 	struct buf **v = flush_batch(bc, &cap);
@@ -514,7 +526,7 @@ static long write_picked(struct bcache *bc, const struct pick *p)
 		if (n == 0)
 			break;
 		sort_bufs(v, n);
-		rc = write_bufs(bc, v, n, false, false);
+		rc = write_bufs(bc, v, n, false, locking);
 		total += (long)n;
 	}
 	int wrc = reap_all(bc);
@@ -532,7 +544,7 @@ static uint64_t dirty_seq_now(struct bcache *bc)
 	return seq;
 }
 
-int bcache_flush(struct bcache *bc)
+static int flush_phases(struct bcache *bc, enum wb_locking locking)
 {
 	spin_lock(&bc->lock);
 	struct pick p = { .upto = bc->dirty_seq, .kind = PICK_ALL };   /* later dirt: the next flush's */
@@ -543,7 +555,7 @@ int bcache_flush(struct bcache *bc)
 	long rc = 0;
 	for (int ph = BK_EARLY; ph <= BK_LINKS && rc >= 0; ph++) {
 		p.phase = (enum bkind)ph;
-		rc = write_picked(bc, &p);
+		rc = write_picked(bc, &p, locking);
 		if (rc > 0)
 			rc = blkdev_flush(bc->dev);
 	}
@@ -553,10 +565,20 @@ int bcache_flush(struct bcache *bc)
 	return 0;
 }
 
+int bcache_flush(struct bcache *bc)
+{
+	return flush_phases(bc, WB_WAIT);
+}
+
+int bcache_flush_within(struct bcache *bc)
+{
+	return flush_phases(bc, WB_SKIP_OWN);
+}
+
 int bcache_flush_data(struct bcache *bc)
 {
 	struct pick p = { .upto = dirty_seq_now(bc), .phase = BK_EARLY, .kind = PICK_NEW_DATA };
-	long rc = write_picked(bc, &p);
+	long rc = write_picked(bc, &p, WB_WAIT);
 	if (rc > 0)
 		rc = blkdev_flush(bc->dev);
 	return rc < 0 ? (int)rc : 0;
@@ -568,7 +590,7 @@ long bcache_write_owned(struct bcache *bc, uint32_t owner, enum bkind ph, bool s
 		.upto = dirty_seq_now(bc), .phase = ph, .owner = owner,
 		.kind = shared_early && ph == BK_EARLY ? PICK_OWNER_AND_SHARED : PICK_OWNER,
 	};
-	return write_picked(bc, &p);
+	return write_picked(bc, &p, WB_WAIT);
 }
 
 int bcache_write_part(struct bcache *bc, uint64_t blockno, uint32_t off, const void *src,
@@ -679,7 +701,7 @@ static bool writeback_idle(struct bcache *bc, bool wait)
 		bc->ckpt_wanted = true;
 	spin_unlock(&bc->lock);
 	sort_bufs(v, n);
-	int wrc = write_bufs(bc, v, n, true, true);
+	int wrc = write_bufs(bc, v, n, true, WB_SKIP_BUSY);
 	mutex_unlock(&bc->wb_lock);
 	if (rc < 0 || wrc < 0)
 		kprintf("bcache: %s: write-back error\n", bc->dev->name);

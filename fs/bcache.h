@@ -171,6 +171,11 @@ void bput(struct buf *b);
  * durable (buffers dirtied meanwhile by other threads may wait for the
  * next flush). The caller holds no buffer lock. 0 or -EIO. */
 int bcache_flush(struct bcache *bc);
+/* bcache_flush_within: the same from inside an operation that may hold
+ * buffers locked (the allocator at a full disk): a buffer the caller holds
+ * is half changed, so the flush writes the rest of its phase and stops
+ * there with -EBUSY, the later phases unwritten (as after an I/O error). */
+int bcache_flush_within(struct bcache *bc);
 
 /* bcache_checkpoint_wanted: eviction found only buffers it may not write
  * (BK_INODE, BK_LINKS) and the cache is past its bound: run bcache_flush

@@ -146,6 +146,15 @@ static int flush_and_run(struct ext2_fs *fs)
 	return rc;
 }
 
+/* The same from inside an operation, which may hold buffers locked. */
+static int flush_within_and_run(struct ext2_fs *fs)
+{
+	int rc = bcache_flush_within(fs->bc);
+	if (rc == 0)
+		ext2_deferred_run(fs);
+	return rc;
+}
+
 int ext2_checkpoint(struct ext2_fs *fs)
 {
 	EXT2_ASSERT_LOCKED(fs);
@@ -181,9 +190,12 @@ int ext2_reclaim_deferred(struct ext2_fs *fs)
 	}
 	/* The allocator may run inside the caller's own write handle: no wait
 	 * for handles. So near a full disk, a crash may leave a pointer to a
-	 * new block whose data had not landed (it holds what it held before). */
-	int rc = drain(fs, flush_and_run);
-	return rc < 0 ? rc : 0;
+	 * new block whose data had not landed (it holds what it held before).
+	 * A buffer the caller holds stops the checkpoint (-EBUSY): then the
+	 * deferred blocks wait for the next one and the caller finds the disk
+	 * full. */
+	int rc = drain(fs, flush_within_and_run);
+	return rc < 0 && rc != -EBUSY ? rc : 0;
 }
 
 void ext2_unlock(struct ext2_fs *fs)

@@ -289,6 +289,26 @@ kill $taker 2>/dev/null
 check "a taken port: a clear one-line error, status 2 (got $rc: $out)" [ $rc -eq 2 -a "$(grep -c '' <<<"$out")" = 1 ]
 check "e2fsck -fn: still clean" quiet e2fsck -fn "$IMG"
 
+# ---- a full disk: the log loses lines (counted), the serving goes on
+TOROFS=build/posix/bin/toro-fs
+avail=$($TOROFS "$IMG" df | awk 'NR == 2 { print $4 }')
+head -c $(( (avail - 100) * 1024 )) /dev/urandom >"$SCRATCH/fill"
+$TOROFS "$IMG" put "$SCRATCH/fill" /fill >/dev/null 2>&1
+# (no rotation: a rotation would free the oldest log's room)
+start_server --quiet --log-max 1000000000 || fail "the server starts on a nearly full disk"
+if command -v wrk >/dev/null; then
+	out=$(timeout 60 wrk -t 2 -c 50 -d 3s --timeout 10s "$URL/" 2>&1)
+	check "a full disk under wrk: no socket errors ($(grep -o '[0-9]* requests in' <<<"$out"))" \
+		[ -n "$out" ] && ! grep -q -e 'Socket errors' -e 'Non-2xx' <<<"$out"
+fi
+check "  ... still serving" still_serving
+stop_server INT
+check "  ... SIGINT, status 0 (got $RC)" [ $RC -eq 0 ]
+check "  ... the lost lines are counted ($(grep -Eo '[0-9]+ lost' "$SCRATCH/server.out"))" \
+	grep -Eq 'access log: [0-9]+ lines written, [1-9][0-9]* lost' "$SCRATCH/server.out"
+check "  ... e2fsck -fn clean" quiet e2fsck -fn "$IMG"
+$TOROFS "$IMG" rm /fill /web/logs/access.log >/dev/null 2>&1
+
 # ---- kill -9 under load: the log ends in a whole line after e2fsck -fy
 start_server --quiet || fail "the server starts again"
 for i in $(seq 8); do

@@ -367,6 +367,67 @@ Test(ext2_big, enospc_then_delete_restores_counts)
 	tmp_cleanup();
 }
 
+/* A write that runs into a full disk after it let blocks go: its first
+ * block copied the file's indirect block that was on disk (inode.c:
+ * make_writable; the old one freed after the next checkpoint), then the
+ * disk fills inside the same call. The allocator's checkpoint at a full
+ * disk must not wait for the indirect block the write holds (it panicked:
+ * "buf taken twice"): the write ends short or with -ENOSPC, the image
+ * stays consistent, and the space comes back. */
+struct full_write { int rc[6]; ssize_t wrote, again; };
+
+static int full_write_body(void *arg)
+{
+	struct full_write *fw = arg;
+	struct fs *fs;
+	fw->rc[0] = ext2_fs_type.mount(blkdev_get(0), 0, &fs);
+	if (fw->rc[0] < 0)
+		return 0;
+	fw->rc[1] = k_write_pattern(fs, "/a", 0, 300000, 1);
+	int rc;
+	uint64_t end = 0;
+	while ((rc = k_write_pattern(fs, "/fill", end, 1024, 2)) == 0)
+		end += 1024;
+	fw->rc[2] = rc == -ENOSPC ? 0 : rc;
+	uint64_t a = 0, fill = 0;
+	fw->rc[3] = resolve(fs, "/fill", &fill);
+	struct vfs_setattr room = { .mask = VFS_SET_SIZE, .size = end - (200 << 10) };
+	if (fw->rc[3] == 0)
+		fw->rc[3] = fs->ops->setattr(fs, fill, &room);
+	if (fw->rc[3] == 0)
+		fw->rc[3] = fs->ops->sync(fs);      /* /a's indirect blocks on disk */
+	if (fw->rc[3] == 0)
+		fw->rc[3] = resolve(fs, "/a", &a);
+	static unsigned char big[1 << 20];
+	host_pattern(big, 300000, sizeof(big), 1);
+	if (fw->rc[3] == 0)
+		fw->wrote = fs->ops->write(fs, a, big, sizeof(big), 300000);
+	/* The blocks let go are free again after a checkpoint. */
+	fw->rc[4] = fs->ops->sync(fs);
+	if (fw->rc[3] == 0 && fw->wrote > 0)
+		fw->again = fs->ops->write(fs, a, big + fw->wrote, sizeof(big) - (size_t)fw->wrote,
+		                           300000 + (uint64_t)fw->wrote);
+	fw->rc[5] = fs->ops->unmount(fs);
+	return 0;
+}
+
+Test(ext2_big, write_into_full_disk_after_copying_its_indirect_block)
+{
+	tmp_dir();
+	snprintf(img, sizeof(img), "%s/w.img", tdir);
+	cr_assert_eq(sh("mke2fs -q -F -t ext2 -b 1024 '%s' 8M >/dev/null 2>&1", img), 0);
+	struct full_write fw = { 0 };
+	cr_assert_eq(run_with_image(img, 1, full_write_body, &fw), 0);
+	for (int i = 0; i < 6; i++)
+		cr_expect_eq(fw.rc[i], 0, "step %d: %d", i, fw.rc[i]);
+	cr_expect(fw.wrote > 0 && fw.wrote < (1 << 20), "first write: %zd", fw.wrote);
+	cr_expect(fw.again > 0 || fw.again == -ENOSPC, "second write: %zd", fw.again);
+	cr_assert(fsck_clean(img));
+	size_t kept = 300000 + (size_t)fw.wrote + (fw.again > 0 ? (size_t)fw.again : 0);
+	cr_expect(range_is("/a", 0, kept, 1), "/a holds its %zu bytes", kept);
+	tmp_cleanup();
+}
+
 /* A journal keeps blocks freed in the running transaction from reuse
  * (busy) while other blocks are free. Here the goal's group has no free
  * block but busy ones (a file deleted after its group filled up), and the
