@@ -144,12 +144,19 @@ static int find_entry(struct ext2_fs *fs, struct ext2_inode_info *dir, const cha
 				return rc;
 		}
 	}
-	for (uint64_t i = 0; i < nblocks; i++) {
+	struct ext2_lookup_hint *hint = &fs->lookup_hint[dir->ino % EXT2_LOOKUP_HINTS];
+	uint64_t start = hint->dir == dir->ino && hint->block < nblocks ? hint->block : 0;
+	for (uint64_t k = 0; k < nblocks; k++) {
+		uint64_t i = (start + k) % nblocks;
 		struct buf *b;
 		int rc = ext2_dir_block(fs, dir, i, &b);
 		if (rc < 0)
 			return rc;
 		if (ext2_dir_find_in_block(fs, b, name, len, off, prev) == 0) {
+			if (nblocks > 1) {
+				hint->dir = dir->ino;
+				hint->block = (uint32_t)i;
+			}
 			*out = b;
 			return 0;
 		}

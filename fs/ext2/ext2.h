@@ -438,6 +438,7 @@ struct ext2_inode_info {
 
 #define EXT2_XATTR_RECENT 32       /* attribute blocks remembered for sharing */
 #define EXT2_CHANGE_SLOT_BITS 10   /* fsync.c's notes: 1024 slots */
+#define EXT2_LOOKUP_HINTS 16        /* directories whose lookups resume (dir.c) */
 #define EXT2_INODE_BUCKETS 4096    /* in-memory inodes: a FUSE host may hold tens of thousands */
 
 struct ext2_fs {
@@ -490,6 +491,12 @@ struct ext2_fs {
 	size_t ndeferred, deferred_cap;
 
 	uint32_t dx_warned;         /* last directory whose index was dropped (said once) */
+	/* Where the last name was found in a directory of several blocks
+	 * without an index, a slot per directory by inode number. A walk looks
+	 * names up in the order readdir gave them, so the next is in that
+	 * block or the one after: the walk stays linear instead of scanning
+	 * the directory for every name (dir.c). Hints only. */
+	struct ext2_lookup_hint { uint32_t dir, block; } lookup_hint[EXT2_LOOKUP_HINTS];
 
 	/* fsync.c's notes: per slot of inode numbers, and for any directory
 	 * moved, the epoch of the last change fsync cannot write alone, + 1. */

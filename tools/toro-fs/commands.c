@@ -143,9 +143,20 @@ static int collect(void *ctx, const char *name, size_t len, uint64_t ino, unsign
 	return 0;
 }
 
+/* A name and its lstat, sorted together. */
+struct named_stat {
+	char *name;
+	struct vfs_stat st;
+};
+
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int by_name_with_stat(const void *a, const void *b)
+{
+	return strcmp(((const struct named_stat *)a)->name, ((const struct named_stat *)b)->name);
 }
 
 int walk_cycle(const struct walk_path *path, uint64_t ino, const char *cmd, const char *name)
@@ -160,7 +171,47 @@ int walk_cycle(const struct walk_path *path, uint64_t ino, const char *cmd, cons
 	return 0;
 }
 
-int list_dir(const char *path, struct names *out)
+/* lstat every name in the directory's own order: the driver's lookup of a
+ * directory without an index starts where the last name was found, so the
+ * names cost a block each, not a scan each. In sorted order a big
+ * directory's walk would be quadratic. */
+static int stat_names(const char *path, struct names *n)
+{
+	n->st = calloc(n->n ? n->n : 1, sizeof(*n->st));
+	if (!n->st)
+		return -ENOMEM;
+	for (size_t i = 0; i < n->n; i++) {
+		char *p = path_join(path, n->v[i]);
+		if (!p)
+			return -ENOMEM;
+		if (vfs_lstat(p, &n->st[i]) < 0)
+			n->st[i].mode = 0;
+		free(p);
+	}
+	return 0;
+}
+
+static int sort_names(struct names *n)
+{
+	if (!n->st) {
+		qsort(n->v, n->n, sizeof(*n->v), by_name);
+		return 0;
+	}
+	struct named_stat *e = malloc(n->n * sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	for (size_t i = 0; i < n->n; i++)
+		e[i] = (struct named_stat){ n->v[i], n->st[i] };
+	qsort(e, n->n, sizeof(*e), by_name_with_stat);
+	for (size_t i = 0; i < n->n; i++) {
+		n->v[i] = e[i].name;
+		n->st[i] = e[i].st;
+	}
+	free(e);
+	return 0;
+}
+
+int list_dir(const char *path, struct names *out, unsigned flags)
 {
 	memset(out, 0, sizeof(*out));
 	int fd = vfs_open(path, O_RDONLY | O_DIRECTORY, 0);
@@ -173,13 +224,13 @@ int list_dir(const char *path, struct names *out)
 		rc = vfs_readdir(fd, collect, out);
 	} while (rc == 0 && out->n != before);
 	vfs_close(fd);
-	if (rc < 0) {
+	if (rc == 0 && (flags & LIST_STAT))
+		rc = stat_names(path, out);
+	if (rc == 0 && (flags & LIST_SORTED) && out->n > 1)
+		rc = sort_names(out);
+	if (rc < 0)
 		names_free(out);
-		return rc;
-	}
-	if (out->n > 1)
-		qsort(out->v, out->n, sizeof(*out->v), by_name);
-	return 0;
+	return rc;
 }
 
 void names_free(struct names *n)
@@ -187,6 +238,7 @@ void names_free(struct names *n)
 	for (size_t i = 0; i < n->n; i++)
 		free(n->v[i]);
 	free(n->v);
+	free(n->st);
 	memset(n, 0, sizeof(*n));
 }
 

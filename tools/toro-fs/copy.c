@@ -538,7 +538,7 @@ static void get_entry(struct copy *c, const char *img, const char *host,
 		}
 		c->dirs++;
 		struct names n;
-		rc = list_dir(img, &n);
+		rc = list_dir(img, &n, 0);
 		if (rc < 0) {
 			note(c, fail(EXIT_FAILED, rc, "get %s", img));
 		} else {

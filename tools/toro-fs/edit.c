@@ -61,7 +61,7 @@ static int remove_tree(const char *path, const struct walk_path *up)
 		return rc;
 	struct walk_path here = { up, st.ino };
 	struct names n;
-	rc = list_dir(path, &n);
+	rc = list_dir(path, &n, 0);
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; rc == 0 && i < n.n; i++) {

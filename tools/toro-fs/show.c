@@ -37,13 +37,15 @@ static void time_string(int64_t ns, char *out, size_t size)
 	snprintf(out + n, size - n, ".%09ld UTC", ts.tv_nsec);
 }
 
-/* One ls -l line for path, shown as name. */
-static int long_line(const char *path, const char *name)
+/* One ls -l line for path, shown as name; st: its lstat, or mode 0 if
+ * that failed (the error comes from a second try). */
+static int long_line(const char *path, const char *name, struct vfs_stat st)
 {
-	struct vfs_stat st;
-	int rc = vfs_lstat(path, &st);
-	if (rc < 0)
-		return fail(EXIT_FAILED, rc, "ls %s", path);
+	if (st.mode == 0) {
+		int rc = vfs_lstat(path, &st);
+		if (rc < 0)
+			return fail(EXIT_FAILED, rc, "ls %s", path);
+	}
 	char mode[11], when[64], target[VFS_PATH_MAX + 1] = "";
 	mode_string(st.mode, mode);
 	time_string(st.mtime_ns, when, sizeof(when));
@@ -74,19 +76,19 @@ int cmd_ls(int argc, char **argv, const char *opts)
 		return fail(EXIT_FAILED, rc, "ls %s", path);
 	if (!S_ISDIR(st.mode)) {
 		if (lng)
-			return long_line(path, path);
+			return long_line(path, path, (struct vfs_stat){ .mode = 0 });
 		printf("%s\n", path);
 		return EXIT_OK;
 	}
 	struct names n;
-	rc = list_dir(path, &n);
+	rc = list_dir(path, &n, LIST_SORTED | (lng ? LIST_STAT : 0));
 	if (rc < 0)
 		return fail(EXIT_FAILED, rc, "ls %s", path);
 	int status = EXIT_OK;
 	for (size_t i = 0; i < n.n; i++) {
 		if (lng) {
 			char *p = path_join(path, n.v[i]);
-			if (long_line(p, n.v[i]) != EXIT_OK)
+			if (long_line(p, n.v[i], n.st[i]) != EXIT_OK)
 				status = EXIT_FAILED;
 			free(p);
 		} else {
@@ -194,7 +196,7 @@ static void tree_walk(const char *path, const char *prefix, struct tree_count *c
                       const struct walk_path *here)
 {
 	struct names n;
-	int rc = list_dir(path, &n);
+	int rc = list_dir(path, &n, LIST_SORTED | LIST_STAT);
 	if (rc < 0) {
 		c->status = fail(EXIT_FAILED, rc, "tree %s", path);
 		return;
@@ -202,10 +204,8 @@ static void tree_walk(const char *path, const char *prefix, struct tree_count *c
 	for (size_t i = 0; i < n.n; i++) {
 		bool last = i + 1 == n.n;
 		char *p = path_join(path, n.v[i]);
-		struct vfs_stat st;
+		struct vfs_stat st = n.st[i];
 		char target[VFS_PATH_MAX + 1] = "";
-		if (vfs_lstat(p, &st) < 0)
-			st.mode = 0;
 		if (S_ISLNK(st.mode)) {
 			ssize_t len = vfs_readlink(p, target, VFS_PATH_MAX);
 			target[len > 0 ? len : 0] = '\0';

@@ -39,13 +39,19 @@ void print_usage(void);
 /* Messages: "toro-fs: <what>: <strerror(err)>" on stderr; return code. */
 int fail(int code, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* The image's directory entries of path, sorted, without "." and "..";
- * 0 or -errno. Free with names_free. */
+/* The image's directory entries of path without "." and ".."; 0 or
+ * -errno. Free with names_free. Flags: LIST_SORTED sorts them by name,
+ * else they come in the directory's own order (the cheapest order to look
+ * them up in: walks that need no order use it); LIST_STAT fills st[i] with
+ * v[i]'s lstat (mode 0 if that failed). */
+struct vfs_stat;
+enum { LIST_SORTED = 1, LIST_STAT = 2 };
 struct names {
 	char **v;
+	struct vfs_stat *st;    /* LIST_STAT only */
 	size_t n, cap;
 };
-int list_dir(const char *path, struct names *out);
+int list_dir(const char *path, struct names *out, unsigned flags);
 void names_free(struct names *n);
 char *path_join(const char *dir, const char *name);   /* malloc'd */
 
