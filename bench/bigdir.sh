@@ -5,6 +5,7 @@
 #   toro-fs put -r   the host directory into an image   vs mke2fs -d
 #   toro-fs stat     every name (xargs, thousands a call)
 #   toro-fs rm -r    the directory
+#   toro-fs ls -l    of mke2fs -d's image (no index)   vs debugfs ls -l
 #   torofuse         touch, stat and rm of N files in a mount   vs fuse2fs
 # Every image is checked by e2fsck -fn after. Prints seconds, µs per file
 # and toro/peer ratios (below 1: toro faster).
@@ -67,16 +68,22 @@ for n in $COUNTS; do
 	mkimg "$W/t.img" "$n"
 	put=$(secs "$T" "$W/t.img" put -r "$W/src/d" /d)
 	fsck "$W/t.img" "toro-fs put -r"
-	mkd=0
+	mkd=0 walk=0 dwalk=0
 	if [ "$PEERS" = 1 ]; then
 		mkd=$(secs mke2fs -q -F -t ext2 -b 4096 -N $((n + 4096)) -d "$W/src" "$W/m.img" 2G)
 		fsck "$W/m.img" "mke2fs -d"
+		# mke2fs -d leaves the directory without an index: a linear walk.
+		walk=$(secs "$T" "$W/m.img" ls -l /d)
+		dwalk=$(secs debugfs -R "ls -l /d" "$W/m.img")
 	fi
 	st=$(secs xargs -a "$W/list" "$T" "$W/t.img" stat)
 	rm=$(secs "$T" "$W/t.img" rm -r /d)
 	fsck "$W/t.img" "toro-fs rm -r"
 	printf '%-8s %-22s %9.2f %9.2f %9s %9s %7s\n' "$n" "put -r / mke2fs -d" "$put" "$mkd" \
 		"$(us "$put" "$n")" "$(us "$mkd" "$n")" "$(ratio "$put" "$mkd")"
+	[ "$PEERS" = 1 ] &&
+		printf '%-8s %-22s %9.2f %9.2f %9s %9s %7s\n' "$n" "ls -l unindexed / debugfs" \
+			"$walk" "$dwalk" "$(us "$walk" "$n")" "$(us "$dwalk" "$n")" "$(ratio "$walk" "$dwalk")"
 	printf '%-8s %-22s %9.2f %9s %9s\n' "$n" "toro-fs stat" "$st" - "$(us "$st" "$n")"
 	printf '%-8s %-22s %9.2f %9s %9s\n' "$n" "toro-fs rm -r" "$rm" - "$(us "$rm" "$n")"
 

@@ -27,11 +27,15 @@ SECS=${2:-5}
 OUT=build/bench
 BIN=${TORO_BIN:-build/posix/bin}     # another build's binaries, to compare
 command -v wrk >/dev/null && command -v nginx >/dev/null ||
-	{ echo "$0: needs wrk and nginx" >&2; exit 1; }
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		wrk nginx-light >/dev/null ||
+	{ echo "$0: needs wrk and nginx (apt-get install wrk nginx-light)" >&2; exit 1; }
 
 make -s posix >/dev/null || exit 1
 mkdir -p $OUT
-make -s image IMAGE=$OUT/web.img >/dev/null 2>&1 || exit 1
+# Room for every round's access log: a full disk would stop toro's logging
+# (counted, not fatal) and make the race unequal.
+make -s image IMAGE=$OUT/web.img IMAGE_SIZE=1024M >/dev/null 2>&1 || exit 1
 ROOT=$(pwd)/build/ToroFiles/web
 
 netns_setup
