@@ -16,8 +16,9 @@
  * checks each block's magic before use). Recorded at boot, before the
  * tables' memory could be reused. The DSDT's checksum is not summed: the
  * scan needs no more trust than that (Linux too only warns on a DSDT that
- * does not sum to 0), and on pc's 6.5 KB DSDT the sum and a memcmp call at
- * every byte were most of the instructions before the service's main.
+ * does not sum to 0), and on pc's 6.5 KB DSDT (no virtio-mmio device in
+ * it) the sum and a memcmp call at every byte were most of the
+ * instructions before the service's main.
  */
 #include <string.h>
 
@@ -127,14 +128,17 @@ static void scan_dsdt(const struct sdt_header *dsdt)
 	const uint8_t *end = (const uint8_t *)dsdt + dsdt->length;
 	size_t hid_len = sizeof(VIRTIO_MMIO_HID);      /* with its NUL */
 	const uint8_t *dev = NULL;
-	for (; p + hid_len <= end; p++) {
-		if (p[0] != VIRTIO_MMIO_HID[0])        /* cheap first: most bytes */
+	/* memchr to each string prefix, a word at a time: the few places
+	 * where the HID can start */
+	while ((p = memchr(p, VIRTIO_MMIO_HID[0], (size_t)(end - p))) && p + hid_len <= end) {
+		if (memcmp(p, VIRTIO_MMIO_HID, hid_len) != 0) {
+			p++;
 			continue;
-		if (memcmp(p, VIRTIO_MMIO_HID, hid_len) != 0)
-			continue;
+		}
 		if (dev)
 			scan_virtio_crs(dev, p);
 		dev = p + hid_len;
+		p = dev;
 	}
 	if (dev)
 		scan_virtio_crs(dev, end);
