@@ -9,8 +9,11 @@
  *   ip=ADDR/PREFIX[,gw=ADDR]  the first NIC's address (without it: DHCP);
  *                 repeated, the next NICs' in order (the rest use DHCP).
  * The network comes up (net_init) before the service's main runs, when the
- * platform has a NIC and the service did not ask for the NICs itself
- * (TORO_NO_NET_STACK in toro.h).
+ * service uses sockets, the platform has a NIC and the service did not ask
+ * for the NICs itself (TORO_NO_NET_STACK in toro.h). A service without
+ * sockets has no network stack at all: net/ (with, on bare, the NICs'
+ * drivers) is an archive on bare and part of posix's libtoro.a, and the weak
+ * references below do not pull it in.
  */
 #include <string.h>
 
@@ -24,6 +27,11 @@ int toro_main(int argc, char **argv);   /* the service's main, renamed */
 /* Defined (by TORO_NO_NET_STACK, toro.h) by a service that keeps the NICs
  * to itself; absent otherwise. */
 extern const int toro_no_net_stack __attribute__((weak));
+/* NULL when the service uses no socket (nor the NICs), so nothing linked
+ * the network in. */
+extern __typeof__(net_init) net_init __attribute__((weak));
+extern __typeof__(net_print_stats) net_print_stats __attribute__((weak));
+extern __typeof__(hal_net_count) hal_net_count __attribute__((weak));
 
 struct boot_args {
 	int argc;
@@ -38,7 +46,7 @@ static int run_service(void *arg)
 {
 	struct boot_args *b = arg;
 	bool net_started = false;
-	if (hal_net_count() > 0 && !(&toro_no_net_stack && toro_no_net_stack)) {
+	if (net_init && hal_net_count() > 0 && !(&toro_no_net_stack && toro_no_net_stack)) {
 		int rc = net_init(b->ip_options, b->nip_options);
 		if (rc < 0)
 			kprintf("toro: network not started (%d)\n", rc);

@@ -58,6 +58,11 @@ static void drain_inbox(struct cpu *c)
 /* Wake threads whose deadline has passed; return the next deadline or 0. */
 static uint64_t expire_timers(struct cpu *c)
 {
+	/* No timers, no clock read: the first read may have to finish the
+	 * clock's calibration (hal/bare), which a service that never sleeps
+	 * should not wait for before its main. */
+	if (list_empty(&c->timers))
+		return 0;
 	uint64_t now = hal_clock_ns();
 
 	while (!list_empty(&c->timers)) {

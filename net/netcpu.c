@@ -210,9 +210,12 @@ static int net_thread(void *arg)
 	return 0;
 }
 
+/* The CPUs there are only (a fixed number after boot): each record's
+ * timer wheel is 16 KiB of list heads, and making all HAL_MAX_CPUS of
+ * them was most of the start-up of a service with a NIC. */
 void net_cpus_init(void)
 {
-	for (unsigned cpu = 0; cpu < HAL_MAX_CPUS; cpu++) {
+	for (unsigned cpu = 0; cpu < hal_cpu_count(); cpu++) {
 		struct net_cpu *nc = &net_cpus[cpu];
 		waitq_init(&nc->wake, "net_cpu.wake");
 		nc->work = false;

@@ -19,16 +19,26 @@ BARE_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,hal/bare/linker.ld \
                 -Wl,--gc-sections -Wl,-z,max-page-size=4096 -Wl,--build-id=none \
                 -Wl,-z,noexecstack
 
-BARE_HAL_SRCS := $(filter-out hal/bare/appname.c,$(wildcard hal/bare/*.c)) \
+# The network (the stack and the NICs' drivers) is an archive: the linker
+# takes it into the services that use sockets or the NICs only
+# (kernel/main.c refers to it weakly).
+BARE_NIC_SRCS := hal/bare/nic.c hal/bare/e1000.c hal/bare/virtio_net.c
+BARE_HAL_SRCS := $(filter-out hal/bare/appname.c $(BARE_NIC_SRCS),$(wildcard hal/bare/*.c)) \
                  $(wildcard hal/bare/*.S)
-BARE_OBJS     := $(patsubst %,$(BARE_DIR)/obj/%.o,$(CORE_SRCS) $(BARE_HAL_SRCS))
+BARE_OBJS     := $(patsubst %,$(BARE_DIR)/obj/%.o,$(KERNEL_SRCS) $(FS_SRCS) $(BARE_HAL_SRCS))
+BARE_NET_OBJS := $(patsubst %,$(BARE_DIR)/obj/%.o,$(NET_SRCS) $(BARE_NIC_SRCS))
+BARE_NET_LIB  := $(BARE_DIR)/libnet.a
 BARE_APPS     := $(patsubst %,$(BARE_DIR)/%.elf,$(APPS))
 BARE_TEST_NAMES := $(notdir $(wildcard tests/apps/*))
 BARE_TESTS    := $(patsubst %,$(BARE_DIR)/tests/%.elf,$(BARE_TEST_NAMES))
 
 bare: $(BARE_APPS) $(BARE_TESTS)
 
-.SECONDARY: $(BARE_OBJS)
+.SECONDARY: $(BARE_OBJS) $(BARE_NET_OBJS)
+
+$(BARE_NET_LIB): $(BARE_NET_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
 
 $(BARE_DIR)/obj/%.c.o: %.c
 	@mkdir -p $(@D)
@@ -58,12 +68,12 @@ $(BARE_DIR)/obj/name/%.o: hal/bare/appname.c
 	@mkdir -p $(@D)
 	$(CC) $(BARE_CFLAGS) -DTORO_APP_NAME='"$*"' -c $< -o $@
 
-$(BARE_DIR)/%.debug.elf: $(BARE_DIR)/obj/app/%.o $(BARE_DIR)/obj/name/%.o $(BARE_OBJS) hal/bare/linker.ld
-	$(CC) $(BARE_LDFLAGS) -o $@ $(filter %.o,$^)
+$(BARE_DIR)/%.debug.elf: $(BARE_DIR)/obj/app/%.o $(BARE_DIR)/obj/name/%.o $(BARE_OBJS) $(BARE_NET_LIB) hal/bare/linker.ld
+	$(CC) $(BARE_LDFLAGS) -o $@ $(filter %.o %.a,$^)
 
-$(BARE_DIR)/tests/%.debug.elf: $(BARE_DIR)/obj/testapp/%.o $(BARE_DIR)/obj/name/%.o $(BARE_OBJS) hal/bare/linker.ld
+$(BARE_DIR)/tests/%.debug.elf: $(BARE_DIR)/obj/testapp/%.o $(BARE_DIR)/obj/name/%.o $(BARE_OBJS) $(BARE_NET_LIB) hal/bare/linker.ld
 	@mkdir -p $(@D)
-	$(CC) $(BARE_LDFLAGS) -o $@ $(filter %.o,$^)
+	$(CC) $(BARE_LDFLAGS) -o $@ $(filter %.o %.a,$^)
 
 $(BARE_APPS) $(BARE_TESTS): %.elf: %.debug.elf
 	objcopy --strip-debug $< $@
@@ -96,4 +106,4 @@ qemu-gdb: bare
 	@echo "gdb $(BARE_DIR)/$(APP).debug.elf -ex 'target remote :1234'"
 	@scripts/qemu-run.sh $(BARE_DIR)/$(APP).elf $(BARE_RUN_OPTS) --gdb
 
--include $(BARE_OBJS:.o=.d) $(wildcard $(BARE_DIR)/obj/*/*.d)
+-include $(BARE_OBJS:.o=.d) $(BARE_NET_OBJS:.o=.d) $(wildcard $(BARE_DIR)/obj/*/*.d)

@@ -293,9 +293,12 @@ void clock_finish(void)
 	hal_irq_restore(irq);
 }
 
+/* The time of the call: the TSC is read before the calibration that the
+ * first call may have to finish (--boot-time's entry to main would
+ * otherwise count the wait that its own clock read causes). */
 uint64_t hal_clock_ns(void)
 {
-	clock_ready();
 	uint64_t d = rdtsc() - bare_boot_tsc;
+	clock_ready();
 	return (uint64_t)(((unsigned __int128)d * ns_per_tick_32) >> 32);
 }

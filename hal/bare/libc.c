@@ -1,7 +1,8 @@
 /*
  * libc.c: the few C library string functions the bare kernel uses
  * (declared in hal/bare/include/string.h). Plain byte loops, except memcpy
- * and memset, which use the string instructions.
+ * and memset, which use the string instructions, and memchr, which looks
+ * at 8 bytes a step.
  */
 #include <stdint.h>
 #include <string.h>
@@ -49,12 +50,27 @@ int memcmp(const void *a, const void *b, size_t n)
 	return 0;
 }
 
+/* memchr: whole aligned words while none holds c (w ^ pattern has no zero
+ * byte: the test below), then bytes; 8 times fewer steps for TCG on a long
+ * search (acpi.c scans the DSDT with it). */
+typedef uint64_t __attribute__((may_alias)) word_t;
+
 void *memchr(const void *s, int c, size_t n)
 {
 	const unsigned char *p = s;
-	for (size_t i = 0; i < n; i++)
-		if (p[i] == (unsigned char)c)
-			return (void *)(p + i);
+	unsigned char ch = (unsigned char)c;
+	for (; n && ((uintptr_t)p & 7); p++, n--)
+		if (*p == ch)
+			return (void *)p;
+	uint64_t pattern = 0x0101010101010101ull * ch;
+	for (; n >= 8; p += 8, n -= 8) {
+		uint64_t w = *(const word_t *)p ^ pattern;
+		if ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull)
+			break;          /* a byte of this word is ch */
+	}
+	for (; n; p++, n--)
+		if (*p == ch)
+			return (void *)p;
 	return NULL;
 }
 

@@ -14,8 +14,9 @@
  * limit), are taken from the RAM below 4 GiB, which is mapped already,
  * as the first early allocations; they are never freed.
  *
- * It also sets the cache type of the first 4 GiB: a 2 MiB page that holds
- * no RAM or ACPI data (the PCI hole, the I/O APIC, the local APIC) becomes
+ * It also sets the cache type of the first 4 GiB: entry.S maps it all
+ * uncached, and the 2 MiB pages that hold RAM or ACPI data become
+ * cacheable; the rest (the PCI hole, the I/O APIC, the local APIC) stays
  * uncached.
  */
 #include <errno.h>
@@ -62,6 +63,7 @@ extern uint64_t boot_pdpt[512];        /* entry.S: PDPT[0..3] -> boot_pd */
 #define PTE_P      0x1ull
 #define PTE_RW     0x2ull
 #define PTE_PS     0x80ull              /* a 2 MiB or 1 GiB page */
+#define PTE_UNCACHED 0x18ull            /* PCD | PWT */
 
 static uint64_t map_end = 4 * GIB;     /* end of the identity map of RAM */
 
@@ -76,18 +78,15 @@ void memory_set_cache_types(const struct hvm_start_info *si)
 {
 	const struct hvm_memmap_entry *e = (const void *)(uintptr_t)si->memmap_paddr;
 	uint32_t n = si->version >= 1 ? si->memmap_entries : 0;
-	uint64_t holds_memory[2048 / 64] = { 0 };   /* one bit per 2 MiB page */
 
+	boot_pd[0] &= ~PTE_UNCACHED;        /* low memory and the kernel, whatever the map */
 	for (uint32_t i = 0; i < n; i++) {
 		if (e[i].type != 1 && e[i].type != 3 && e[i].type != 4)
-			continue;       /* RAM, ACPI tables, ACPI NVS stay cached */
+			continue;       /* RAM, ACPI tables, ACPI NVS are cached */
 		uint64_t first = e[i].addr >> 21, last = (e[i].addr + e[i].size - 1) >> 21;
 		for (uint64_t p = first; p <= last && p < 2048; p++)
-			holds_memory[p / 64] |= 1ull << (p % 64);
+			boot_pd[p] &= ~PTE_UNCACHED;
 	}
-	for (unsigned p = 1; p < 2048; p++)
-		if (!(holds_memory[p / 64] & (1ull << (p % 64))))
-			boot_pd[p] |= 0x18;     /* PCD | PWT */
 	reload_cr3();
 }
 

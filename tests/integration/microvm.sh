@@ -64,7 +64,7 @@ mvm "$out" "$RAW" microvm "" --smp 2 --vdisk "$SCRATCH/a.img" --nic virtio-net-p
 	-- -global virtio-mmio.force-legacy=false
 expect "BlkRaw, modern virtio-mmio (force-legacy=false), with a NIC, 2 CPUs" $? \
 	'^10 passed, 0 failed$' 'virtio-blk mmio@.*: virtio 1\.x, GSI edge' \
-	'virtio-net mmio@.*: virtio 1\.x, GSI edge'
+	'virtio-net mmio@.*: virtio 1\.x, GSI edge' '^BlkRaw: 1 NIC\(s\)$'
 
 mvm "$out" "$RAW" microvm,ioapic2=off,pit=off "" --smp 2 --vdisk "$SCRATCH/a.img"
 expect "BlkRaw, ioapic2=off, pit=off, 2 CPUs" $? '^10 passed, 0 failed$' 'GSI edge'
@@ -72,7 +72,7 @@ expect "BlkRaw, ioapic2=off, pit=off, 2 CPUs" $? '^10 passed, 0 failed$' 'GSI ed
 mvm "$out" "$RAW" microvm,acpi=off "" --smp 2 --vdisk "$SCRATCH/a.img" --nic virtio-net-pci
 expect "acpi=off: devices from the command line, CPUs and I/O APIC from the MP table" $? \
 	'^10 passed, 0 failed$' '2 CPU\(s\), 1 I/O APIC\(s\) from the MP table' \
-	'virtio-blk mmio@feb00e00: legacy, GSI edge' 'virtio-net mmio@feb00c00'
+	'virtio-blk mmio@feb00e00: legacy, GSI edge' 'virtio-net mmio@feb00c00' '^BlkRaw: 1 NIC\(s\)$'
 
 mvm "$out" "$RAW" microvm "virtio_mmio.device=512@0xfeb02e00:47 virtio_mmio.device=4K@oops" \
 	--vdisk "$SCRATCH/a.img"
