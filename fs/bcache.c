@@ -665,6 +665,15 @@ void bcache_forget(struct bcache *bc, uint64_t blockno)
 	spin_unlock(&bc->lock);
 }
 
+void bcache_hasten(struct bcache *bc, uint64_t blockno, enum bkind kind)
+{
+	spin_lock(&bc->lock);
+	struct buf *b = lookup_locked(bc, blockno);
+	if (b && b->dirty && phase(kind) < phase(b->kind))
+		b->kind = kind;
+	spin_unlock(&bc->lock);
+}
+
 /* ---- Finding a buffer ------------------------------------------------------ */
 
 /* Write back the oldest idle dirty buffers that may reach the disk at any

@@ -204,6 +204,11 @@ int bwrite(struct buf *b);
  * unreferenced (nothing to write back any more). */
 void bcache_forget(struct bcache *bc, uint64_t blockno);
 
+/* bcache_hasten: block blockno, if cached and dirty in a later phase than
+ * kind's (a block whose write was put after the inode), is written in
+ * kind's phase instead. Caller holds what keeps checkpoints out. */
+void bcache_hasten(struct bcache *bc, uint64_t blockno, enum bkind kind);
+
 /* bcache_flush_data: write every dirty BK_DATA_NEW buffer (file data in
  * new blocks or past the old size: what metadata about to be committed
  * points at or covers) and flush the device: ordered journalling, before

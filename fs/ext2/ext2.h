@@ -602,6 +602,8 @@ int ext2_bmap(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk, boo
 int ext2_map_new_block(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk,
                        struct buf **out);
 int ext2_truncate(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t size);
+/* ext2_grow_size: ii's size becomes size, larger than it is. */
+void ext2_grow_size(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t size);
 bool ext2_has_blocks(struct ext2_fs *fs, struct ext2_inode_info *ii);
 bool ext2_is_fast_symlink(struct ext2_fs *fs, struct ext2_inode_info *ii);
 uint64_t ext2_max_size(struct ext2_fs *fs);

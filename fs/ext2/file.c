@@ -134,7 +134,7 @@ ssize_t ext2_file_write(struct ext2_fs *fs, struct ext2_inode_info *ii, const vo
 		mutex_lock(&fs->lock);     /* not ext2_lock: no commit while the handle is held */
 		if (done > before) {
 			if (off + done > ii->size)
-				ii->size = off + done;
+				ext2_grow_size(fs, ii, off + done);
 			ext2_touch(ii, true, true);
 		}
 		/* Written even if nothing was copied: mapping changed the map. */

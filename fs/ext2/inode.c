@@ -740,6 +740,20 @@ int ext2_map_new_block(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t 
 	return bget_zero(fs->bc, pblk, out);
 }
 
+void ext2_grow_size(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t size)
+{
+	EXT2_ASSERT_LOCKED(fs);
+	/* Without a journal, a truncation since the last checkpoint may have
+	 * left the zeroed tail of the block the size ends in to be written
+	 * after the inode (BK_LINKS); the larger size must not reach the disk
+	 * before it, or a crash shows the old bytes inside the longer file. */
+	uint32_t pblk;
+	if (!ext2_journal_writing(fs) && ii->size % fs->bsize &&
+	    ext2_bmap(fs, ii, ii->size / fs->bsize, false, &pblk, NULL) == 0 && pblk)
+		bcache_hasten(fs->bc, pblk, BK_DATA);
+	ii->size = size;
+}
+
 int ext2_truncate(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t size)
 {
 	EXT2_ASSERT_LOCKED(fs);
@@ -787,9 +801,9 @@ int ext2_truncate(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t size)
 					/* With a journal, ordered: a later size must not
 					 * uncover the old bytes. Without one, after the
 					 * smaller size (BK_LINKS): before it, a crash shows
-					 * the zeros inside the longer file. (A size grown
-					 * again before the next checkpoint may then show
-					 * the old bytes instead.) */
+					 * the zeros inside the longer file. A size grown
+					 * again before the next checkpoint moves it before
+					 * the inode (ext2_grow_size). */
 					bool ordered = ext2_journal_writing(fs) && !S_ISDIR(ii->mode);
 					bdirty_owned(b, ordered ? BK_DATA_NEW : BK_LINKS, ii->ino);
 					brelse(b);
@@ -798,7 +812,9 @@ int ext2_truncate(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t size)
 		}
 	}
 	ii->last_pblk = 0;
-	if (rc == 0)
+	if (rc == 0 && size > ii->size)
+		ext2_grow_size(fs, ii, size);
+	else if (rc == 0)
 		ii->size = size;
 	ii->dirty = true;
 	return rc;

@@ -110,7 +110,11 @@ static int k_truncate(struct fs *fs, const char *path, uint64_t size)
 
 /* Files grow, then shrink, inside an indirect block that is on disk
  * already (/a: its single indirect block; /b: an indirect block under its
- * double indirect one), between checkpoints. */
+ * double indirect one), between checkpoints; /d is cut inside a block and
+ * grown past its old size again before the next checkpoint. */
+#define D_OLD 20000
+#define D_CUT 15000
+#define D_GROWN 40000
 static int append_body(void *arg)
 {
 	unsigned long fail_after = (unsigned long)arg;
@@ -120,6 +124,7 @@ static int append_body(void *arg)
 		return 0;
 	int rc = k_write_pattern(fs, "/a", 0, 20000, 1);
 	rc |= k_write_pattern(fs, "/b", 0, 300000, 2);
+	rc |= k_write_pattern(fs, "/d", 0, D_OLD, 4);
 	rc |= fs->ops->sync(fs);
 	rc |= k_write_pattern(fs, "/a", 20000, 10000, 1);
 	rc |= k_write_pattern(fs, "/b", 300000, 30000, 2);
@@ -129,6 +134,9 @@ static int append_body(void *arg)
 	rc |= k_truncate(fs, "/b", 290000);
 	rc |= fs->ops->sync(fs);
 	rc |= k_write_pattern(fs, "/a", 15000, 5000, 1);
+	rc |= k_truncate(fs, "/d", D_CUT);
+	rc |= k_truncate(fs, "/d", D_GROWN);
+	rc |= fs->ops->sync(fs);
 	rc |= fs->ops->unmount(fs);
 	*workload_done = rc == 0;
 	return 0;
@@ -142,6 +150,38 @@ static bool holds_prefix(const char *img, const char *path, unsigned seed)
 	size_t len = strtoul(out, NULL, 10);
 	free(out);
 	return len == 0 || image_file_holds(img, path, len, len, seed, seed);
+}
+
+/* /d as it may be: absent, or a prefix of its old bytes (maybe with zeros
+ * past the cut: the cut block's tail), or grown, zeros past the cut. Never
+ * old bytes past the cut under the grown size. */
+static bool d_is_whole(const char *img)
+{
+	char *out = sh_out("debugfs -R 'stat /d' '%s' 2>/dev/null | "
+	                   "sed -n 's/.*Size: \\([0-9]*\\).*/\\1/p'", img);
+	size_t len = strtoul(out, NULL, 10);
+	free(out);
+	if (len == 0)
+		return true;
+	if (len > D_OLD && len != D_GROWN)
+		return false;
+	char path[300];
+	snprintf(path, sizeof(path), "%s/d.out", tdir);
+	if (sh("debugfs -R 'dump /d %s' '%s' >/dev/null 2>&1", path, img) != 0)
+		return false;
+	unsigned char *got = malloc(len), *want = malloc(len);
+	FILE *f = fopen(path, "r");
+	bool ok = f && got && want && fread(got, 1, len, f) == len;
+	if (f)
+		fclose(f);
+	host_pattern(want, 0, len, 4);
+	for (size_t i = 0; ok && i < len; i++) {
+		bool zero_ok = i >= D_CUT, old_ok = len != D_GROWN || i < D_CUT;
+		ok = (got[i] == want[i] && old_ok) || (got[i] == 0 && zero_ok);
+	}
+	free(got);
+	free(want);
+	return ok;
 }
 
 Test(ext2_crash, plain_device_dies_at_every_write, .timeout = 600)
@@ -175,6 +215,7 @@ Test(ext2_crash, plain_device_dies_at_every_write, .timeout = 600)
 		for (unsigned f = 0; f < 3; f++)
 			cr_expect(holds_prefix(img, files[f], f + 1), "N=%lu: %s a prefix of its data",
 			          n, files[f]);
+		cr_expect(d_is_whole(img), "N=%lu: /d cut and grown: no old bytes past the cut", n);
 	}
 	cr_log_info("the device died after each of the first %lu writes", n);
 	cr_expect(*workload_done, "the workload completes with enough writes");
