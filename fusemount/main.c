@@ -49,6 +49,7 @@ struct options {
 	unsigned max_write_kib;
 	unsigned cache_kib;
 	unsigned commit;
+	int stats;
 	int keep_cache;
 	char *timeout;
 	char *fstype;
@@ -70,6 +71,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("fstype=%s", fstype),
 	OPT("log=%s", log),
 	OPT("keep_cache=%d", keep_cache),
+	OPT("stats", stats),
 	FUSE_OPT_KEY("-f", KEY_FG),
 	FUSE_OPT_KEY("-d", KEY_DEBUG),
 	FUSE_OPT_KEY("debug", KEY_DEBUG),
@@ -108,6 +110,8 @@ static void usage(FILE *f)
 	"  -o max_write_kib=K largest write request (1024)\n"
 	"  -o cache_kib=K     the file system's block cache (default 32768)\n"
 	"  -o commit=S        ext3: commit the journal every S seconds (default 5)\n"
+	"  -o stats           at unmount, print cache misses, writes, device flushes\n"
+	"                     and journal commits\n"
 	"FUSE's other mount options pass through (see mount.fuse3(8)).\n"
 	"Stop with fusermount3 -u MOUNTPOINT, SIGINT or SIGTERM.\n");
 }
@@ -270,6 +274,7 @@ static int mount_and_serve(const struct options *o, struct fuse_args *args)
 		.workers_per_cpu = o->single ? 1 : o->workers,
 		.cache_bytes = (size_t)o->cache_kib << 10,
 		.commit_ms = o->commit * 1000,
+		.print_stats = o->stats,
 	};
 	struct stat st;
 	if (stat(o->mountpoint, &st) < 0 || !S_ISDIR(st.st_mode)) {

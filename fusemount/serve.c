@@ -191,6 +191,7 @@ static int mount_image(void)
 	if (dev) {
 		dev->cache_bytes = g.cfg.cache_bytes;
 		dev->commit_ms = g.cfg.commit_ms;
+		dev->print_stats = g.cfg.print_stats;
 	}
 	int rc = vfs_mount("/", g.cfg.fstype, dev, g.cfg.read_only ? FS_MOUNT_RDONLY : 0);
 	if (rc == -EROFS && !g.cfg.read_only) {

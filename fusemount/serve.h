@@ -31,6 +31,7 @@ struct serve_config {
 	unsigned workers_per_cpu;   /* 0: the default */
 	size_t cache_bytes;         /* the file system's block cache; 0: its default */
 	uint32_t commit_ms;         /* journal commit interval; 0: the file system's default */
+	bool print_stats;           /* the file system's counters at unmount */
 };
 
 /* serve_boot: boot the kernel and mount; 0 or -errno. */

@@ -125,5 +125,6 @@ int blkdev_write(struct blkdev *dev, uint64_t sector, const void *buf, uint32_t 
 
 int blkdev_flush(struct blkdev *dev)
 {
+	__atomic_add_fetch(&dev->flushes, 1, __ATOMIC_RELAXED);
 	return blk_io(dev, HAL_BLK_FLUSH, 0, NULL, 0);
 }

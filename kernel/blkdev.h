@@ -31,6 +31,11 @@ struct blkdev {
 	/* Journalled file systems: commit at least this often, in ms; 0:
 	 * the file system's default (ext3's 5 s). torofuse -o commit. */
 	uint32_t commit_ms;
+	/* The file system says at unmount what it wrote (commits, device
+	 * flushes: bench/ reads it). torofuse -o stats, toro-fs
+	 * TORO_FS_STATS. */
+	bool print_stats;
+	uint64_t flushes;           /* blkdev_flush calls (atomic) */
 };
 
 /* blkdev_count / blkdev_get: the platform's disks, index 0..count-1;

@@ -58,6 +58,9 @@ struct ext2_journal {
 	uint64_t tx_start_ns;       /* when it got its first block */
 	uint64_t interval_ns;       /* commit a transaction this old */
 	bool overflowed;            /* a transaction outgrew the journal (said once) */
+	/* What it wrote since the mount (the stats line at unmount). */
+	uint64_t commits, commits_timer, commits_full, checkpoints, log_blocks;
+	uint64_t commit_ns;         /* time in commits (and their checkpoints) */
 
 	/* The commit thread: commits on the timer and when a transaction is
 	 * large. stop and due are guarded by wq.lock. */

@@ -442,6 +442,26 @@ fail:
 	return rc;
 }
 
+/* What the mount cost the device (blkdev.h's print_stats): bench/ counts
+ * commits and flushes per workload with it. */
+static void print_stats(struct ext2_fs *fs)
+{
+	struct bcache_stats st;
+	bcache_stats(fs->bc, &st);
+	struct blkdev *dev = fs->vfs.dev;
+	kprintf("ext2: %s: stats: %lu cache misses, %lu write requests, %lu device flushes",
+	        dev->name, (unsigned long)st.misses, (unsigned long)st.writes,
+	        (unsigned long)__atomic_load_n(&dev->flushes, __ATOMIC_RELAXED));
+	const struct ext2_journal *j = fs->journal;
+	if (j)
+		kprintf("; journal: %lu commits (%lu on the timer, %lu for size) in %lu ms, "
+		        "%lu checkpoints, %lu log blocks",
+		        (unsigned long)j->commits, (unsigned long)j->commits_timer,
+		        (unsigned long)j->commits_full, (unsigned long)(j->commit_ns / 1000000),
+		        (unsigned long)j->checkpoints, (unsigned long)j->log_blocks);
+	kprintf("\n");
+}
+
 static int ext2_unmount(struct fs *vfs)
 {
 	struct ext2_fs *fs = EXT2(vfs);
@@ -472,6 +492,8 @@ static int ext2_unmount(struct fs *vfs)
 		int frc = bcache_flush(fs->bc);
 		rc = rc ? rc : frc;
 	}
+	if (fs->vfs.dev->print_stats)
+		print_stats(fs);
 	mutex_unlock(&fs->lock);
 	release(fs);
 	return rc;

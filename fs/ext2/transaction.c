@@ -237,6 +237,7 @@ static int lw_flush(struct log_writer *w)
 		i += run;
 	}
 	w->pos += w->n;
+	j->log_blocks += w->n;
 	w->n = 0;
 	return rc;
 }
@@ -414,6 +415,7 @@ static int checkpoint(struct ext2_journal *j)
 	if (rc == 0) {
 		j->head = j->first;
 		logged_clear(j);
+		j->checkpoints++;
 	}
 	return rc;
 }
@@ -468,6 +470,7 @@ static int commit_locked(struct ext2_journal *j)
 		return rc;      /* not committed: the transaction stays, for the next try */
 
 	j->head = w.pos;
+	j->commits++;
 	for (uint32_t i = 0; i < j->ntx; i++)
 		bcache_journal_done(j->tx[i]);
 	j->ntx = j->nrev = 0;
@@ -486,7 +489,9 @@ int ext2_journal_commit(struct ext2_fs *fs)
 	if (!j || !j->writing)
 		return bcache_flush(fs->bc);
 	ext2_deferred_run(fs);      /* finished operations' freeing belongs in it */
+	uint64_t t0 = hal_clock_ns();
 	int rc = commit_locked(j);
+	j->commit_ns += hal_clock_ns() - t0;
 	if (rc < 0)
 		kprintf("ext2: %s: journal commit failed (%d)\n", fs->vfs.dev->name, rc);
 	return rc;
@@ -505,6 +510,18 @@ static bool commit_needed(struct ext2_journal *j)
 	       j->overflowed || !fits(j, 2 * j->ntx, 2 * j->nrev);
 }
 
+/* Commit a transaction that commit_needed found due, counting why: its
+ * age (the timer) or its size (or the space it holds). */
+static void commit_due(struct ext2_journal *j)
+{
+	bool old = hal_clock_ns() - j->tx_start_ns >= j->interval_ns;
+	uint64_t before = j->commits;
+	ext2_journal_commit(j->fs);
+	if (j->commits != before)
+		(*(old ? &j->commits_timer : &j->commits_full))++;
+	j->overflowed = false;
+}
+
 /* The commit thread may wait long for the fs lock (the mutex does not hand
  * over), so an operation that finds the transaction due commits it, after
  * the file writes in flight end their handles (ext2_wait_writes). The caller holds no handle
@@ -513,10 +530,8 @@ void ext2_lock(struct ext2_fs *fs)
 {
 	mutex_lock(&fs->lock);
 	struct ext2_journal *j = fs->journal;
-	if (j && j->writing && commit_needed(j)) {
-		ext2_journal_commit(fs);
-		j->overflowed = false;
-	}
+	if (j && j->writing && commit_needed(j))
+		commit_due(j);
 }
 
 /* The timer: a transaction older than the interval commits even when the
@@ -535,10 +550,8 @@ static int commit_thread(void *arg)
 		if (stop)
 			return 0;
 		mutex_lock(&fs->lock);
-		if (j->writing && commit_needed(j)) {
-			ext2_journal_commit(fs);
-			j->overflowed = false;
-		}
+		if (j->writing && commit_needed(j))
+			commit_due(j);
 		mutex_unlock(&fs->lock);
 	}
 }

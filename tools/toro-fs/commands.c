@@ -290,6 +290,7 @@ int toro_main(int argc, char **argv)
 	const char *cache = getenv("TORO_FS_CACHE_KIB");   /* tests: a small cache */
 	if (cache)
 		dev->cache_bytes = (size_t)strtoul(cache, NULL, 10) << 10;
+	dev->print_stats = getenv("TORO_FS_STATS") != NULL;   /* bench/: counters at unmount */
 	int rc = vfs_mount("/", "ext2", dev, j.cmd->read_only ? FS_MOUNT_RDONLY : 0);
 	if (rc < 0)
 		return fail(EXIT_IMAGE, rc, "%s: cannot mount as ext2", image_name);
