@@ -133,10 +133,12 @@ static bool join(void *ctx, struct buf *b)
 	EXT2_ASSERT_LOCKED(j->fs);
 	/* Freed and taken again as metadata in this transaction: its revoke
 	 * would skip this transaction's copy too (a revoke covers its own
-	 * transaction), so it goes. */
-	for (uint32_t i = 0; i < j->nrev; i++)
-		if (j->revokes[i] == b->blockno)
-			j->revokes[i--] = j->revokes[--j->nrev];
+	 * transaction), so it goes. Only a block freed in it (busy) can have
+	 * one: the check keeps the search off every other join. */
+	if (ext2_journal_block_busy(j->fs, (uint32_t)b->blockno))
+		for (uint32_t i = 0; i < j->nrev; i++)
+			if (j->revokes[i] == b->blockno)
+				j->revokes[i--] = j->revokes[--j->nrev];
 	if (b->journaled)
 		return true;
 	if (j->ntx == j->tx_cap || !fits(j, j->ntx + 1, j->nrev)) {
@@ -196,7 +198,7 @@ bool ext2_journal_writing(struct ext2_fs *fs)
 bool ext2_journal_block_busy(struct ext2_fs *fs, uint32_t blk)
 {
 	struct ext2_journal *j = fs->journal;
-	if (!j || !j->writing || j->nbusy == 0)
+	if (!j || !j->writing || j->nbusy == 0 || blk < fs->first_data_block)
 		return false;
 	uint32_t bit, g = busy_place(fs, blk, &bit);
 	return j->busy[g] && (j->busy[g][bit >> 3] & (1u << (bit & 7)));
