@@ -575,13 +575,10 @@ int bcache_flush_within(struct bcache *bc)
 	return flush_phases(bc, WB_SKIP_OWN);
 }
 
-int bcache_flush_data(struct bcache *bc)
+long bcache_write_data(struct bcache *bc)
 {
 	struct pick p = { .upto = dirty_seq_now(bc), .phase = BK_EARLY, .kind = PICK_NEW_DATA };
-	long rc = write_picked(bc, &p, WB_WAIT);
-	if (rc > 0)
-		rc = blkdev_flush(bc->dev);
-	return rc < 0 ? (int)rc : 0;
+	return write_picked(bc, &p, WB_WAIT);
 }
 
 long bcache_write_owned(struct bcache *bc, uint32_t owner, enum bkind ph, bool shared_early)

@@ -209,12 +209,14 @@ void bcache_forget(struct bcache *bc, uint64_t blockno);
  * kind's phase instead. Caller holds what keeps checkpoints out. */
 void bcache_hasten(struct bcache *bc, uint64_t blockno, enum bkind kind);
 
-/* bcache_flush_data: write every dirty BK_DATA_NEW buffer (file data in
+/* bcache_write_data: write every dirty BK_DATA_NEW buffer (file data in
  * new blocks or past the old size: what metadata about to be committed
- * points at or covers) and flush the device: ordered journalling, before
- * a commit. Data overwriting what was on disk needs no ordering. 0 or
- * -errno. */
-int bcache_flush_data(struct bcache *bc);
+ * points at or covers), without a device flush: ordered journalling,
+ * before a commit, whose flush before its commit block makes the data
+ * durable too. Data overwriting what was on disk needs no ordering. The
+ * number of writes to make durable (a device flush is due when it is not
+ * 0), or -errno. */
+long bcache_write_data(struct bcache *bc);
 
 /* Writing one file (fsync), without a device flush (the caller flushes
  * between phases). bcache_write_owned: every dirty buffer of phase ph that

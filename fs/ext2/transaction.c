@@ -11,8 +11,8 @@
  *             transaction may point at (BK_DATA_NEW: in a block allocated
  *             for it; an overwrite needs no ordering) to disk first, then
  *             descriptor blocks with copies of the transaction's blocks
- *             and revoke blocks, a device flush, the commit block, a
- *             flush; then the blocks go home by ordinary write-back.
+ *             and revoke blocks, one device flush for both, the commit
+ *             block, a flush; then the blocks go home by ordinary write-back.
  *             Triggered by sync, unmount, fsync of a file the transaction
  *             changed (fsync.c), and the commit thread: on a timer (a
  *             transaction older than the interval) and when a transaction
@@ -425,9 +425,11 @@ static int checkpoint(struct ext2_journal *j)
 static int commit_locked(struct ext2_journal *j)
 {
 	struct ext2_fs *fs = j->fs;
-	int rc = bcache_flush_data(fs->bc);     /* ordered: data before what points at it */
-	if (rc < 0)
-		return rc;
+	/* Ordered: data before what points at it, made durable by the flush
+	 * before the commit block. */
+	long wrote = bcache_write_data(fs->bc);
+	if (wrote < 0)
+		return (int)wrote;
 	/* Blocks that became data after joining are not journalled. */
 	uint32_t kept = 0;
 	for (uint32_t i = 0; i < j->ntx; i++) {
@@ -439,14 +441,14 @@ static int commit_locked(struct ext2_journal *j)
 	j->ntx = kept;
 	if (j->ntx == 0 && j->nrev == 0) {
 		busy_clear(j);
-		return 0;
+		return wrote > 0 ? blkdev_flush(fs->vfs.dev) : 0;     /* the data, durable */
 	}
 
 	struct log_writer w = { .j = j, .pos = j->head, .crc = ~0u };
 	w.stage = kmalloc_aligned((size_t)STAGE_BLOCKS * fs->bsize, PAGE_SIZE);
 	if (!w.stage)
 		return -ENOMEM;
-	rc = write_blocks(&w);
+	int rc = write_blocks(&w);
 	if (rc == 0)
 		rc = write_revokes(&w);
 	if (rc == 0)
