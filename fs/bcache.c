@@ -440,13 +440,14 @@ static int write_bufs(struct bcache *bc, struct buf **v, size_t n, bool cold,
 	return err ? err : rc;
 }
 
-/* Which dirty buffers a write-back takes: those of one phase dirtied at or
- * before sequence upto, and of them (pick) every one, only new file data,
- * or only those one owner dirtied last (plus, with shared_early, every
- * metadata buffer of the phase). */
+/* Which dirty buffers a write-back takes: those of one phase (or of any,
+ * any_phase) dirtied at or before sequence upto, and of them (pick) every
+ * one, only new file data, or only those one owner dirtied last (plus,
+ * with shared_early, every metadata buffer of the phase). */
 enum pick_kind { PICK_ALL, PICK_NEW_DATA, PICK_OWNER, PICK_OWNER_AND_SHARED };
 struct pick {
 	uint64_t upto;
+	bool any_phase;
 	enum bkind phase;
 	enum pick_kind kind;
 	uint32_t owner;
@@ -455,7 +456,7 @@ struct pick {
 /* Whether p takes b. Caller holds bc->lock. */
 static bool picked(const struct buf *b, const struct pick *p)
 {
-	if (!b->dirty || b->dirty_seq > p->upto || phase(b->kind) != p->phase)
+	if (!b->dirty || b->dirty_seq > p->upto || (!p->any_phase && phase(b->kind) != p->phase))
 		return false;
 	switch (p->kind) {
 	case PICK_ALL:
@@ -573,6 +574,12 @@ int bcache_flush(struct bcache *bc)
 int bcache_flush_within(struct bcache *bc)
 {
 	return flush_phases(bc, WB_SKIP_OWN);
+}
+
+long bcache_write_dirty(struct bcache *bc)
+{
+	struct pick p = { .upto = dirty_seq_now(bc), .any_phase = true, .kind = PICK_ALL };
+	return write_picked(bc, &p, WB_WAIT);
 }
 
 long bcache_write_data(struct bcache *bc)

@@ -209,6 +209,12 @@ void bcache_forget(struct bcache *bc, uint64_t blockno);
  * kind's phase instead. Caller holds what keeps checkpoints out. */
 void bcache_hasten(struct bcache *bc, uint64_t blockno, enum bkind kind);
 
+/* bcache_write_dirty: write every buffer dirty now, whatever its phase, in
+ * one sorted pass (long runs), without a device flush: only where the
+ * phases' order does not matter (a journal holds the metadata). The number
+ * of writes to make durable, or -errno. */
+long bcache_write_dirty(struct bcache *bc);
+
 /* bcache_write_data: write every dirty BK_DATA_NEW buffer (file data in
  * new blocks or past the old size: what metadata about to be committed
  * points at or covers), without a device flush: ordered journalling,

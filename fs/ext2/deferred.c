@@ -159,7 +159,7 @@ int ext2_checkpoint(struct ext2_fs *fs)
 {
 	EXT2_ASSERT_LOCKED(fs);
 	if (ext2_journal_writing(fs))
-		return ext2_journal_commit(fs);     /* runs the records first */
+		return ext2_journal_sync(fs);     /* runs the records first */
 	ext2_wait_writes(fs);
 	return flush_and_run(fs);
 }

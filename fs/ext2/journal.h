@@ -116,6 +116,14 @@ int ext2_journal_stop(struct ext2_fs *fs);
  * sync, fsync (fsync.c).
  * May drop the fs lock while file writes finish (ext2_wait_writes). */
 int ext2_journal_commit(struct ext2_fs *fs);
+/* ext2_journal_sync: the commit, then every committed block written home
+ * in one sorted pass, not flushed (the log holds them until the next
+ * checkpoint), as Linux's syncfs of ext3 writes the block device after the
+ * commit; otherwise eviction writes them later, a few at a time, in short
+ * runs, while the next workload waits. ext2_checkpoint with a journal:
+ * sync, fsync of a directory (as a full checkpoint without one). fs lock
+ * held, as ext2_journal_commit. */
+int ext2_journal_sync(struct ext2_fs *fs);
 /* Block blk is freed (its bit cleared) in the running transaction: it is
  * busy until the transaction commits, and if the log holds a copy, that is
  * revoked (replay must not write it over the block's next user). 0 or

@@ -12,7 +12,8 @@
  *             for it; an overwrite needs no ordering) to disk first, then
  *             descriptor blocks with copies of the transaction's blocks
  *             and revoke blocks, one device flush for both, the commit
- *             block, a flush; then the blocks go home by ordinary write-back.
+ *             block, a flush; then the blocks go home by ordinary write-back
+ *             (at once at a sync: ext2_journal_sync).
  *             Triggered by sync, unmount, fsync of a file the transaction
  *             changed (fsync.c), and the commit thread: on a timer (a
  *             transaction older than the interval) and when a transaction
@@ -499,6 +500,15 @@ int ext2_journal_commit(struct ext2_fs *fs)
 	if (rc < 0)
 		kprintf("ext2: %s: journal commit failed (%d)\n", fs->vfs.dev->name, rc);
 	return rc;
+}
+
+int ext2_journal_sync(struct ext2_fs *fs)
+{
+	int rc = ext2_journal_commit(fs);
+	if (rc < 0)
+		return rc;
+	long wrote = bcache_write_dirty(fs->bc);
+	return wrote < 0 ? (int)wrote : 0;
 }
 
 /* ---- When to commit ------------------------------------------------------- */
