@@ -79,8 +79,8 @@ run_unit() {   # binary label
 	record "$label" "$passing" "$failed"
 }
 
-BARE_SUITES=(qemu_boot ata_devices ata_logger ata_fssuite qemu_nic virtio_blk virtio_fssuite microvm libvirt_xml)
-KVM_SUITES=(qemu_boot ata_devices ata_logger qemu_nic virtio_blk microvm libvirt_xml)
+BARE_SUITES=(qemu_boot ata_devices ata_logger ata_fssuite qemu_nic virtio_blk virtio_fssuite microvm libvirt_xml web_qemu)
+KVM_SUITES=(qemu_boot ata_devices ata_logger qemu_nic virtio_blk microvm libvirt_xml web_qemu)
 [ "${TORO_KVM_PASS:-short}" = full ] && KVM_SUITES=("${BARE_SUITES[@]}")
 
 is_bare_suite() {   # script
