@@ -80,6 +80,9 @@ struct bcache {
 	struct list lru;
 	struct list dirty_lru;
 	size_t idle_dirty;          /* on dirty_lru */
+	/* Every dirty buffer, referenced or not: what write-back looks at, so
+	 * that an fsync costs its own dirt, not a walk of the whole cache. */
+	struct list dirty_bufs;
 	size_t nbufs;
 	uint64_t dirty_seq;         /* counts clean -> dirty transitions */
 	bool ckpt_wanted;           /* eviction found only ordered dirt */
@@ -125,6 +128,7 @@ struct bcache *bcache_create(struct blkdev *dev, uint32_t bsize, size_t max_byte
 		list_init(&bc->hash[i]);
 	list_init(&bc->lru);
 	list_init(&bc->dirty_lru);
+	list_init(&bc->dirty_bufs);
 	spin_init(&bc->lock, "bcache");
 	mutex_init(&bc->wb_lock, "bcache.wb");
 	list_init(&bc->wb_list);
@@ -198,6 +202,21 @@ static void idle_remove(struct bcache *bc, struct buf *b)
 		bc->idle_dirty--;
 }
 
+/* b's dirty flag, and its place on bc->dirty_bufs. Caller holds bc->lock. */
+static void set_dirty(struct bcache *bc, struct buf *b)
+{
+	if (!b->dirty)
+		list_push_back(&bc->dirty_bufs, &b->dirty_link);
+	b->dirty = true;
+}
+
+static void set_clean(struct buf *b)
+{
+	if (b->dirty)
+		list_remove(&b->dirty_link);
+	b->dirty = false;
+}
+
 static struct buf *alloc_buf(struct bcache *bc)
 {
 	struct buf *b = kzalloc(sizeof(*b));
@@ -212,6 +231,7 @@ static struct buf *alloc_buf(struct bcache *bc)
 	mutex_init(&b->lock, "buf");
 	list_init(&b->hash_link);
 	list_init(&b->lru_link);
+	list_init(&b->dirty_link);
 	return b;
 }
 
@@ -277,7 +297,7 @@ static int reap(struct bcache *bc, struct wb_io *io)
 	spin_lock(&bc->lock);
 	for (size_t k = 0; k < io->count; k++) {
 		if (rc < 0) {
-			io->bufs[k]->dirty = true;
+			set_dirty(bc, io->bufs[k]);
 			io->bufs[k]->dirty_seq = 0;
 			if (io->fresh)
 				io->bufs[k]->kind = BK_EARLY;   /* before the inode naming it */
@@ -372,7 +392,7 @@ static int write_one(struct bcache *bc, struct buf *b)
 	__atomic_add_fetch(&bc->st.writes, 1, __ATOMIC_RELAXED);
 	if (rc < 0) {
 		spin_lock(&bc->lock);
-		b->dirty = true;
+		set_dirty(bc, b);
 		spin_unlock(&bc->lock);
 	}
 	return rc;
@@ -419,7 +439,7 @@ static int write_bufs(struct bcache *bc, struct buf **v, size_t n, bool cold,
 			mutex_lock(&b->lock);
 		spin_lock(&bc->lock);
 		bool dirty = b->dirty && b->valid;
-		b->dirty = false;
+		set_clean(b);
 		spin_unlock(&bc->lock);
 		if (dirty && !io)
 			io = new_run(bc, run_len(v, j, n), cold);
@@ -476,24 +496,22 @@ static size_t collect_dirty(struct bcache *bc, struct buf **v, size_t max, const
 {
 	size_t n = 0;
 	spin_lock(&bc->lock);
-	for (size_t h = 0; h < bc->nbuckets && n < max; h++) {
-		list_for_each(l, &bc->hash[h]) {
-			struct buf *b = list_entry(l, struct buf, hash_link);
-			if (!picked(b, p))
-				continue;
-			if (b->refs++ == 0)
-				idle_remove(bc, b);
-			v[n++] = b;
-			if (n == max)
-				break;
-		}
+	list_for_each(l, &bc->dirty_bufs) {
+		struct buf *b = list_entry(l, struct buf, dirty_link);
+		if (!picked(b, p))
+			continue;
+		if (b->refs++ == 0)
+			idle_remove(bc, b);
+		v[n++] = b;
+		if (n == max)
+			break;
 	}
 	spin_unlock(&bc->lock);
 	return n;
 }
 
 /* Room for a flush's batch: every buffer of the cache if it can, so that
- * the dirty ones, collected in hash order, are sorted together into long
+ * the dirty ones, collected in the order they became dirty, are sorted into long
  * runs (up to FLUSH_BATCH; WB_BATCH when memory is short). */
 static struct buf **flush_batch(struct bcache *bc, size_t *cap)
 {
@@ -646,7 +664,7 @@ int bwrite(struct buf *b)
 	mutex_lock(&b->lock);
 	spin_lock(&bc->lock);
 	bool dirty = b->dirty && b->valid;
-	b->dirty = false;
+	set_clean(b);
 	spin_unlock(&bc->lock);
 	if (dirty)
 		rc = write_one(bc, b);
@@ -663,7 +681,7 @@ void bcache_forget(struct bcache *bc, uint64_t blockno)
 	struct buf *b = lookup_locked(bc, blockno);
 	if (b && b->refs == 0 && b->dirty) {
 		idle_remove(bc, b);
-		b->dirty = false;
+		set_clean(b);
 		idle_push(bc, b, true);
 	}
 	spin_unlock(&bc->lock);
@@ -1077,7 +1095,7 @@ void bcache_journal_done(struct buf *b)
 	if (!bkind_is_data(b->kind)) {
 		if (!b->dirty)
 			b->dirty_seq = ++bc->dirty_seq;
-		b->dirty = true;
+		set_dirty(bc, b);
 	}
 	spin_unlock(&bc->lock);
 	bput(b);
@@ -1106,7 +1124,7 @@ void bdirty_owned(struct buf *b, enum bkind kind, uint32_t owner)
 	b->checked = false;     /* changed: no longer known to be valid */
 	if (!bkind_is_data(kind) && bc->join && bc->join(bc->join_ctx, b)) {
 		spin_lock(&bc->lock);
-		b->dirty = false;   /* home only after the commit (bcache_journal_done) */
+		set_clean(b);       /* home only after the commit (bcache_journal_done) */
 		b->kind = kind;
 		b->owner = owner;
 		spin_unlock(&bc->lock);
@@ -1123,7 +1141,7 @@ void bdirty_owned(struct buf *b, enum bkind kind, uint32_t owner)
 		if (owner)
 			b->owner = owner;
 	}
-	b->dirty = true;
+	set_dirty(bc, b);
 	spin_unlock(&bc->lock);
 }
 
@@ -1160,7 +1178,7 @@ int bwrite_new(struct buf *b)
 			mutex_unlock(&bc->wb_lock);
 	}
 	spin_lock(&bc->lock);
-	b->dirty = false;
+	set_clean(b);
 	if (io)
 		b->refs++;              /* the request's */
 	spin_unlock(&bc->lock);

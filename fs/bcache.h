@@ -147,6 +147,7 @@ struct buf {
 	uint64_t dirty_seq;         /* when it last went from clean to dirty */
 	struct list hash_link;
 	struct list lru_link;       /* unreferenced buffers, oldest first */
+	struct list dirty_link;     /* bc->dirty_bufs while dirty */
 };
 
 /* bcache_create: a cache for dev in blocks of bsize bytes (a multiple of
