@@ -4,17 +4,24 @@
  */
 #include <string.h>
 
-#include "console.h"
 #include "http_chars.h"
 #include "http_cond.h"
 #include "http_date.h"
+#include "text.h"
 
 void http_entity_init(struct http_entity *e, uint64_t ino, uint64_t size, int64_t mtime_ns)
 {
 	e->size = size;
 	e->mtime = mtime_ns < 0 ? 0 : mtime_ns / 1000000000;
-	ksnprintf(e->etag, sizeof(e->etag), "\"%llx-%llx-%llx\"", (unsigned long long)ino,
-	          (unsigned long long)size, (unsigned long long)(mtime_ns < 0 ? 0 : mtime_ns));
+	struct text o = text_on(e->etag, sizeof(e->etag));     /* "ino-size-mtime", in hex */
+	text_char(&o, '"');
+	text_hex(&o, ino);
+	text_char(&o, '-');
+	text_hex(&o, size);
+	text_char(&o, '-');
+	text_hex(&o, mtime_ns < 0 ? 0 : (uint64_t)mtime_ns);
+	text_char(&o, '"');
+	text_end(&o);
 }
 
 /* One element of an entity-tag list against our strong tag (§8.8.3.2):

@@ -5,9 +5,9 @@
  */
 #include <string.h>
 
-#include "console.h"
 #include "http_chars.h"
 #include "http_date.h"
+#include "text.h"
 
 static const char *const wkday[7] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 static const char *const wkday_long[7] = {
@@ -69,20 +69,48 @@ static void civil_from_time(int64_t t, struct civil *c)
 	c->day = (int)days + 1;
 }
 
+/* "HH:MM:SS" */
+static void put_time_of_day(struct text *o, const struct civil *c)
+{
+	text_uint_width(o, (unsigned)c->hour, 2);
+	text_char(o, ':');
+	text_uint_width(o, (unsigned)c->min, 2);
+	text_char(o, ':');
+	text_uint_width(o, (unsigned)c->sec, 2);
+}
+
 void http_date_format(int64_t t, char *out)
 {
 	struct civil c;
 	civil_from_time(t, &c);
-	ksnprintf(out, HTTP_DATE_LEN + 1, "%s, %02d %s %04d %02d:%02d:%02d GMT", wkday[c.wday],
-	          c.day, month_name[c.month], c.year, c.hour, c.min, c.sec);
+	struct text o = text_on(out, HTTP_DATE_LEN + 1);
+	text_bytes(&o, wkday[c.wday], 3);
+	text_bytes(&o, ", ", 2);
+	text_uint_width(&o, (unsigned)c.day, 2);
+	text_char(&o, ' ');
+	text_bytes(&o, month_name[c.month], 3);
+	text_char(&o, ' ');
+	text_uint_width(&o, (unsigned)c.year, 4);
+	text_char(&o, ' ');
+	put_time_of_day(&o, &c);
+	text_bytes(&o, " GMT", 4);
+	text_end(&o);
 }
 
 void http_log_date_format(int64_t t, char *out)
 {
 	struct civil c;
 	civil_from_time(t, &c);
-	ksnprintf(out, HTTP_LOG_DATE_LEN + 1, "%02d/%s/%04d:%02d:%02d:%02d +0000", c.day,
-	          month_name[c.month], c.year, c.hour, c.min, c.sec);
+	struct text o = text_on(out, HTTP_LOG_DATE_LEN + 1);
+	text_uint_width(&o, (unsigned)c.day, 2);
+	text_char(&o, '/');
+	text_bytes(&o, month_name[c.month], 3);
+	text_char(&o, '/');
+	text_uint_width(&o, (unsigned)c.year, 4);
+	text_char(&o, ':');
+	put_time_of_day(&o, &c);
+	text_bytes(&o, " +0000", 6);
+	text_end(&o);
 }
 
 /* A fixed-width decimal field of s; -1 if a character is not a digit. */

@@ -1,13 +1,13 @@
 /*
- * http_response.c: response heads for http_response.h. One ksnprintf per
- * field into the caller's buffer; no allocation.
+ * http_response.c: response heads for http_response.h, appended field by
+ * field into the caller's buffer (text.h); no allocation.
  */
 #include <errno.h>
 #include <string.h>
 
-#include "console.h"
 #include "http_date.h"
 #include "http_response.h"
+#include "text.h"
 
 const char *http_reason(int status)
 {
@@ -34,98 +34,126 @@ const char *http_reason(int status)
 	return "Unknown";
 }
 
-struct out {
-	char *buf;
-	size_t cap, len;
-	bool full;
-};
-
-static void put(struct out *o, const char *fmt, ...) PRINTF_LIKE(2, 3);
-static void put(struct out *o, const char *fmt, ...)
+/* "Name: value\r\n" */
+static void field(struct text *o, const char *name, const char *value)
 {
-	if (o->full)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = kvsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->cap - o->len)
-		o->full = true;
-	else
-		o->len += (size_t)n;
+	text_str(o, name);
+	text_bytes(o, ": ", 2);
+	text_str(o, value);
+	text_bytes(o, "\r\n", 2);
+}
+
+static void field_uint(struct text *o, const char *name, uint64_t value)
+{
+	text_str(o, name);
+	text_bytes(o, ": ", 2);
+	text_uint(o, value);
+	text_bytes(o, "\r\n", 2);
+}
+
+static void field_date(struct text *o, const char *name, int64_t t)
+{
+	char date[HTTP_DATE_LEN + 1];
+	http_date_format(t, date);
+	field(o, name, date);
+}
+
+/* "404 Not Found" */
+static void status_words(struct text *o, int status)
+{
+	text_uint(o, (unsigned)status);
+	text_char(o, ' ');
+	text_str(o, http_reason(status));
 }
 
 /* Status line, Date, Server and Connection: what every response carries. */
-static void common_fields(struct out *o, const struct http_reply *r)
+static void common_fields(struct text *o, const struct http_reply *r)
 {
-	char date[HTTP_DATE_LEN + 1];
-	http_date_format(r->now, date);
-	put(o, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: " HTTP_SERVER_NAME "\r\n", r->status,
-	    http_reason(r->status), date);
+	text_bytes(o, "HTTP/1.1 ", 9);
+	status_words(o, r->status);
+	text_bytes(o, "\r\n", 2);
+	field_date(o, "Date", r->now);
+	field(o, "Server", HTTP_SERVER_NAME);
 	/* RFC 9112 §9.3: 1.1 stays open unless told; 1.0 closes unless told. */
 	if (!r->keep_alive)
-		put(o, "Connection: close\r\n");
+		field(o, "Connection", "close");
 	else if (r->version == 10)
-		put(o, "Connection: keep-alive\r\n");
+		field(o, "Connection", "keep-alive");
 }
 
-static void validator_fields(struct out *o, const struct http_entity *e)
+/* "Content-Range: bytes first-last/size" or, with no range, "bytes *\/size". */
+static void content_range(struct text *o, const struct http_reply *r, bool unsatisfied)
 {
-	char date[HTTP_DATE_LEN + 1];
-	http_date_format(e->mtime, date);
-	put(o, "Last-Modified: %s\r\nETag: %s\r\n", date, e->etag);
+	text_str(o, "Content-Range: bytes ");
+	if (unsatisfied) {
+		text_char(o, '*');
+	} else {
+		text_uint(o, r->offset);
+		text_char(o, '-');
+		text_uint(o, r->offset + r->length - 1);
+	}
+	text_char(o, '/');
+	text_uint(o, r->entity->size);
+	text_bytes(o, "\r\n", 2);
 }
 
-static long finish(struct out *o)
+static long finish(struct text *o)
 {
-	put(o, "\r\n");
-	return o->full ? -ENOSPC : (long)o->len;
+	return text_end(o) < 0 ? -ENOSPC : (long)o->len;
 }
 
 long http_format_head(char *buf, size_t cap, const struct http_reply *r)
 {
-	struct out o = { buf, cap, 0, false };
+	struct text o = text_on(buf, cap);
 	common_fields(&o, r);
-	if (r->entity)
-		validator_fields(&o, r->entity);
-	if (r->status == 304)
-		return finish(&o);      /* no body, so no Content-Length (RFC 9110 §15.4.5) */
-	if (r->status == 206)
-		put(&o, "Content-Range: bytes %llu-%llu/%llu\r\n", (unsigned long long)r->offset,
-		    (unsigned long long)(r->offset + r->length - 1),
-		    (unsigned long long)r->entity->size);
-	put(&o, "Accept-Ranges: bytes\r\nContent-Type: %s\r\nContent-Length: %llu\r\n",
-	    r->content_type ? r->content_type : "application/octet-stream",
-	    (unsigned long long)r->length);
+	if (r->entity) {
+		field_date(&o, "Last-Modified", r->entity->mtime);
+		field(&o, "ETag", r->entity->etag);
+	}
+	if (r->status != 304) {         /* no body, so no Content-Length (RFC 9110 §15.4.5) */
+		if (r->status == 206)
+			content_range(&o, r, false);
+		field(&o, "Accept-Ranges", "bytes");
+		field(&o, "Content-Type",
+		      r->content_type ? r->content_type : "application/octet-stream");
+		field_uint(&o, "Content-Length", r->length);
+	}
+	text_bytes(&o, "\r\n", 2);
 	return finish(&o);
 }
 
-static const char body_format[] =
-	"<!DOCTYPE html>\n<html><head><title>%d %s</title></head>"
-	"<body><h1>%d %s</h1></body></html>\n";
+/* A short HTML page that names the status. */
+static void error_body(struct text *o, int status)
+{
+	text_str(o, "<!DOCTYPE html>\n<html><head><title>");
+	status_words(o, status);
+	text_str(o, "</title></head><body><h1>");
+	status_words(o, status);
+	text_str(o, "</h1></body></html>\n");
+}
 
 size_t http_error_body_length(int status)
 {
 	char body[256];
-	int n = ksnprintf(body, sizeof(body), body_format, status, http_reason(status), status,
-	                  http_reason(status));
-	return n > 0 ? (size_t)n : 0;
+	struct text o = text_on(body, sizeof(body));
+	error_body(&o, status);
+	return o.len;
 }
 
 long http_format_error(char *buf, size_t cap, const struct http_reply *r, bool head_only)
 {
-	struct out o = { buf, cap, 0, false };
+	struct text o = text_on(buf, cap);
 	common_fields(&o, r);
 	if (r->status == 405)
-		put(&o, "Allow: GET, HEAD\r\n");
+		field(&o, "Allow", "GET, HEAD");
 	if (r->status == 416 && r->entity)
-		put(&o, "Content-Range: bytes */%llu\r\n", (unsigned long long)r->entity->size);
+		content_range(&o, r, true);
 	if (r->status == 301 && r->location)
-		put(&o, "Location: %s\r\n", r->location);
-	put(&o, "Content-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n\r\n",
-	    http_error_body_length(r->status));
+		field(&o, "Location", r->location);
+	field(&o, "Content-Type", "text/html; charset=utf-8");
+	field_uint(&o, "Content-Length", http_error_body_length(r->status));
+	text_bytes(&o, "\r\n", 2);
 	if (!head_only)
-		put(&o, body_format, r->status, http_reason(r->status), r->status,
-		    http_reason(r->status));
-	return o.full ? -ENOSPC : (long)o.len;
+		error_body(&o, r->status);
+	return finish(&o);
 }
