@@ -76,12 +76,35 @@ static int open_file(struct access_log *log)
 	return 0;
 }
 
+static void count_lost(struct access_log *log, int rc, uint64_t lines)
+{
+	if (log->stats.lines_lost == 0 || rc != log->stats.last_error)
+		WriteConsoleF("access log: %s: error %d, lines are lost (and counted)\n",
+		              log->cfg.file, -rc);
+	log->stats.lines_lost += lines;
+	log->stats.last_error = rc;
+}
+
+/* Make the lines written so far durable. Caller holds io. */
+static int sync_lines(struct access_log *log)
+{
+	if (log->unsynced == 0)
+		return 0;
+	int rc = log->fd >= 0 ? vfs_fsync(log->fd) : -EBADF;
+	if (rc == 0)
+		log->stats.lines_written += log->unsynced;
+	else
+		count_lost(log, rc, log->unsynced);     /* written, but maybe not on disk */
+	log->unsynced = 0;
+	return rc;
+}
+
 /* access.log.(k-1) -> access.log.k, ..., access.log -> access.log.1, then a
  * new access.log. Caller holds io. */
 static int rotate(struct access_log *log)
 {
 	char from[NAME_MAX_LEN], to[NAME_MAX_LEN];
-	vfs_fsync(log->fd);
+	sync_lines(log);
 	SysCloseFile(log->fd);
 	log->fd = -1;
 	for (unsigned k = log->cfg.keep; k > 1; k--) {
@@ -112,27 +135,22 @@ static int write_batch(struct access_log *log, struct access_log_batch *b)
 		ssize_t n = vfs_pwrite(log->fd, b->data, b->len, log->size);
 		if (n == (ssize_t)b->len) {
 			log->size += b->len;
-			rc = vfs_fsync(log->fd);
-			if (rc == 0) {
-				log->stats.lines_written += b->lines;
-				return 0;
-			}
-			/* Written but maybe not on disk: not lost, not counted. */
-		} else {
-			rc = n < 0 ? (int)n : -ENOSPC;
-			if (n > 0)
-				vfs_ftruncate(log->fd, log->size);      /* no part of a line stays */
+			log->unsynced += b->lines;
+			return 0;
 		}
+		rc = n < 0 ? (int)n : -ENOSPC;
+		if (n > 0)
+			vfs_ftruncate(log->fd, log->size);      /* no part of a line stays */
 	}
-	if (log->stats.lines_lost == 0 || rc != log->stats.last_error)
-		WriteConsoleF("access log: %s: error %d, lines are lost (and counted)\n",
-		              log->cfg.file, -rc);
-	log->stats.lines_lost += b->lines;
-	log->stats.last_error = rc;
+	count_lost(log, rc, b->lines);
 	return rc;
 }
 
-int access_log_flush(struct access_log *log)
+/* Write the lines gathered so far, and sync them when sync (a batch that
+ * fills up between two flushes is written without: one sync a flush_ms
+ * keeps the file system's lock, which every request's lookup needs, free
+ * of a device flush per batch). */
+static int write_out(struct access_log *log, bool sync)
 {
 	mutex_lock(&log->io);
 	mutex_lock(&log->lock);
@@ -145,8 +163,17 @@ int access_log_flush(struct access_log *log)
 		rc = write_batch(log, b);
 	b->len = 0;
 	b->lines = 0;
+	if (sync) {
+		int src = sync_lines(log);
+		rc = rc ? rc : src;
+	}
 	mutex_unlock(&log->io);
 	return rc;
+}
+
+int access_log_flush(struct access_log *log)
+{
+	return write_out(log, true);
 }
 
 void access_log_append(struct access_log *log, const char *line, size_t len)
@@ -157,7 +184,7 @@ void access_log_append(struct access_log *log, const char *line, size_t len)
 	while (log->fill->len + len > ACCESS_LOG_BATCH) {
 		/* Full before the flusher came: write it out from here. */
 		mutex_unlock(&log->lock);
-		access_log_flush(log);
+		write_out(log, false);
 		mutex_lock(&log->lock);
 	}
 	memcpy(log->fill->data + log->fill->len, line, len);

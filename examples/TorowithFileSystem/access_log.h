@@ -65,6 +65,7 @@ struct access_log {
 	struct access_log_batch *spare;
 	THandle fd;
 	uint64_t size;                  /* the file's size: where the next batch goes */
+	uint64_t unsynced;              /* lines written since the last sync (io's) */
 	struct access_log_stats stats;  /* guarded by io */
 	bool stop;                      /* the flusher ends; atomic */
 	TThread *flusher;
