@@ -51,8 +51,9 @@ run: deps
 # Everything the tests run: both platforms, unit tests and test services,
 # the libFuzzer targets (clang), and the unit tests and test services
 # again with ASan and UBSan.
-test-build:
-	@$(MAKE) --no-print-directory all unit-build test-apps-posix fuzz-build
+# (Prerequisites, not a sub-make, so that `make -j2 posix test-build`
+# builds each file once.)
+test-build: all unit-build test-apps-posix fuzz-build
 	@$(MAKE) --no-print-directory SAN=1 posix unit-build test-apps-posix
 
 test: deps
