@@ -19,13 +19,17 @@
 # rounds, and 2 CPUs / 1 CPU for each server. On a 2-core machine wrk and
 # Linux's half of every connection share the cores with the servers.
 #   bench/http.sh [ROUNDS] [SECONDS]    (default 3 rounds of 5 s; root;
-#                                       TORO_BIN=DIR: another build's server)
+#                                       TORO_BIN=DIR: another build's server;
+#                                       ROWS="mib rps": only those rows, no
+#                                       scaling unless it is named)
 cd "$(dirname "$0")/.." || exit 1
 source bench/netns.bash
 ROUNDS=${1:-3}
 SECS=${2:-5}
 OUT=build/bench
 BIN=${TORO_BIN:-build/posix/bin}     # another build's binaries, to compare
+ROWS=" ${ROWS:-rps mib cpr scaling} "
+wants() { [[ $ROWS == *" $1 "* ]]; }
 command -v wrk >/dev/null && command -v nginx >/dev/null ||
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		wrk nginx-light >/dev/null ||
@@ -104,16 +108,29 @@ for r in $(seq "$ROUNDS"); do
 	for side in toro nginx; do
 		ip=$TORO_IP
 		[ $side = nginx ] && ip=$VETH_SRV_IP
-		read -r rps _ p99 bad <<<"$(wrk_run $ip /index.html 50)"
-		v[$side.rps]+=" $rps" v[$side.p99]+=" $p99"
-		[ -n "$bad" ] && echo "$side: socket errors or non-2xx answers (rps)" >&2
-		read -r _ mb _ bad <<<"$(wrk_run $ip /large.txt 4)"
-		v[$side.mib]+=" $mb"
-		read -r cpr _ _ bad <<<"$(wrk_run $ip /index.html 10 'Connection: close')"
-		v[$side.cpr]+=" $cpr"
+		if wants rps; then
+			read -r rps _ p99 bad <<<"$(wrk_run $ip /index.html 50)"
+			v[$side.rps]+=" $rps" v[$side.p99]+=" $p99"
+			[ -n "$bad" ] && echo "$side: socket errors or non-2xx answers (rps)" >&2
+		fi
+		if wants mib; then
+			read -r _ mb _ bad <<<"$(wrk_run $ip /large.txt 4)"
+			v[$side.mib]+=" $mb"
+		fi
+		if wants cpr; then
+			read -r cpr _ _ bad <<<"$(wrk_run $ip /index.html 10 'Connection: close')"
+			v[$side.cpr]+=" $cpr"
+		fi
 	done
-	echo "round $r: toro${v[toro.rps]##* } req/s ${v[toro.mib]##* } MB/s ${v[toro.cpr]##* } conn/s;" \
-		"nginx${v[nginx.rps]##* } req/s ${v[nginx.mib]##* } MB/s ${v[nginx.cpr]##* } conn/s"
+	line="round $r:"
+	for side in toro nginx; do
+		line+=" $side"
+		wants rps && line+=" ${v[$side.rps]##* } req/s"
+		wants mib && line+=" ${v[$side.mib]##* } MB/s"
+		wants cpr && line+=" ${v[$side.cpr]##* } conn/s"
+		[ $side = toro ] && line+=";"
+	done
+	echo "$line"
 done
 
 row() {   # label unit pick toro-values nginx-values
@@ -124,10 +141,11 @@ row() {   # label unit pick toro-values nginx-values
 }
 echo
 printf '%-34s %10s %10s %7s\n' "best of $ROUNDS, ${SECS} s each" toro nginx ratio
-row "1 KiB keep-alive, 50 conns" "req/s" best "${v[toro.rps]}" "${v[nginx.rps]}"
-row "1 KiB keep-alive p99" "us" least "${v[toro.p99]}" "${v[nginx.p99]}"
-row "1 MiB keep-alive, 4 conns" "MB/s" best "${v[toro.mib]}" "${v[nginx.mib]}"
-row "1 KiB, connection per request" "req/s" best "${v[toro.cpr]}" "${v[nginx.cpr]}"
+wants rps && row "1 KiB keep-alive, 50 conns" "req/s" best "${v[toro.rps]}" "${v[nginx.rps]}"
+wants rps && row "1 KiB keep-alive p99" "us" least "${v[toro.p99]}" "${v[nginx.p99]}"
+wants mib && row "1 MiB keep-alive, 4 conns" "MB/s" best "${v[toro.mib]}" "${v[nginx.mib]}"
+wants cpr && row "1 KiB, connection per request" "req/s" best "${v[toro.cpr]}" "${v[nginx.cpr]}"
+wants scaling || exit 0
 
 # Scaling: 1 CPU then 2 CPUs for both servers, interleaved by round.
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }

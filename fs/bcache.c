@@ -992,6 +992,9 @@ static int get(struct bcache *bc, uint64_t n, enum fill fill, struct buf **out)
 				idle_remove(bc, b);
 			bc->st.hits++;
 			bool reading = b->reading, mark = b->ra_mark;
+			/* Valid with no read-ahead filling it: so it stays while
+			 * referenced (a hit need not look again). */
+			bool valid = !reading && b->valid;
 			b->ra_mark = false;
 			uint64_t next = bc->ra_next;
 			if (mark && bc->ra_window < RA_MAX)
@@ -1004,9 +1007,11 @@ static int get(struct bcache *bc, uint64_t n, enum fill fill, struct buf **out)
 			if (reading)
 				wait_read(bc, b);
 			mutex_lock(&b->lock);
-			spin_lock(&bc->lock);
-			bool valid = b->valid;
-			spin_unlock(&bc->lock);
+			if (!valid) {
+				spin_lock(&bc->lock);
+				valid = b->valid;
+				spin_unlock(&bc->lock);
+			}
 			if (!valid) {
 				/* A failed read left it invalid: try again ourselves
 				 * (the contents are not wanted but for bread). */

@@ -597,6 +597,10 @@ int ext2_init_inode(struct ext2_fs *fs, uint32_t ino, uint32_t mode, uint32_t ui
                     uint32_t gid, struct ext2_inode_info **out);
 int ext2_bmap(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk, bool create,
               uint32_t *pblk, bool *fresh);
+/* ext2_bmap_run: the blocks (0: holes) of up to max logical blocks from
+ * lblk that one block of pointers maps; how many (at least one), or -errno. */
+int ext2_bmap_run(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk, unsigned max,
+                  uint32_t *pblk);
 /* ext2_map_new_block: map (allocating) block lblk of ii and hand it back zeroed
  * and referenced, for the caller to fill, mark dirty and release. */
 int ext2_map_new_block(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk,

@@ -41,8 +41,13 @@ ssize_t ext2_file_read(struct ext2_fs *fs, struct ext2_inode_info *ii, void *buf
 		uint64_t last = (off + len - 1) / fs->bsize;
 		unsigned n = last - first + 1 < RUN ? (unsigned)(last - first + 1) : RUN;
 		ext2_lock(fs);
-		for (unsigned i = 0; i < n && rc == 0; i++)
-			rc = ext2_bmap(fs, ii, first + i, false, &pblk[i], NULL);
+		for (unsigned i = 0; i < n && rc == 0;) {
+			int got = ext2_bmap_run(fs, ii, first + i, n - i, &pblk[i]);
+			if (got < 0)
+				rc = got;
+			else
+				i += (unsigned)got;
+		}
 		ext2_unlock(fs);
 		for (unsigned i = 0; i < n && rc == 0; i++) {
 			uint64_t pos = off + done;

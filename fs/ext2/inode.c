@@ -666,6 +666,56 @@ int ext2_bmap(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk, boo
 	return walk(fs, ii, lblk, path, depth, create, pblk, fresh);
 }
 
+/* ext2_bmap_run: ext2_bmap without create for up to max blocks from lblk,
+ * as far as the block holding their pointers goes (the inode's direct
+ * ones, or one indirect block): a sequential read looks the path up once
+ * per run, not once per block. How many were mapped (at least one), or
+ * -errno. */
+int ext2_bmap_run(struct ext2_fs *fs, struct ext2_inode_info *ii, uint64_t lblk, unsigned max,
+                  uint32_t *pblk)
+{
+	EXT2_ASSERT_LOCKED(fs);
+	uint32_t path[4];
+	int depth = block_path(fs, lblk, path);
+	if (depth < 0) {
+		pblk[0] = 0;
+		return 1;
+	}
+	const le32 *entries = NULL;
+	struct buf *b = NULL;
+	uint32_t room = depth == 0 ? EXT2_NDIR_BLOCKS - path[0] : fs->addr_per_block - path[depth];
+	unsigned n = max < room ? max : room;
+	if (depth > 0) {
+		uint32_t leaf = 0;      /* the indirect block holding the pointers */
+		int rc = walk(fs, ii, lblk, path, depth - 1, false, &leaf, NULL);
+		if (rc < 0)
+			return rc;
+		if (!leaf) {
+			memset(pblk, 0, n * sizeof(*pblk));
+			return (int)n;
+		}
+		rc = bread(fs->bc, leaf, &b);
+		if (rc < 0)
+			return rc;
+		entries = (const le32 *)b->data + path[depth];
+	}
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t blk = b ? ld32(entries[i]) : ii->block[path[0] + i];
+		if (blk && !ext2_valid_data_block(fs, blk)) {
+			if (!b)
+				return EXT2_CORRUPT(fs, "inode %u: bad block %u in its map", ii->ino, blk);
+			uint64_t leaf = b->blockno;
+			brelse(b);
+			return EXT2_CORRUPT(fs, "inode %u: bad block %u in indirect block %llu", ii->ino,
+			                    blk, (unsigned long long)leaf);
+		}
+		pblk[i] = blk;
+	}
+	if (b)
+		brelse(b);
+	return (int)n;
+}
+
 /* ---- Truncate ------------------------------------------------------------- */
 
 /* Free what indirect block *blk (depth levels above the data; it maps

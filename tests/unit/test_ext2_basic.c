@@ -24,6 +24,10 @@ struct result {
 	uint64_t rdev;
 	uint32_t dev_mode, fifo_mode;
 	int step[40];
+	/* /new/sparse read back through the hole's end (a run of holes, then
+	 * data) and inside it (no indirect block there with 1 KiB blocks). */
+	int sparse_end_rc, sparse_mid_rc;
+	unsigned char sparse_end[3000], sparse_mid[3000];
 	int unmount;
 };
 
@@ -159,6 +163,10 @@ static int write_body(void *arg)
 	s[20] = k_unlink(fs, "/new/sub");                               /* EISDIR */
 	/* hard link, then replace a file by rename */
 	s[21] = resolve(fs, "/new/sparse", &ino);
+	memset(r->sparse_end, 0xaa, sizeof(r->sparse_end));   /* zeros must be written */
+	memset(r->sparse_mid, 0xaa, sizeof(r->sparse_mid));
+	r->sparse_end_rc = (int)fs->ops->read(fs, ino, r->sparse_end, 3000, 3 * 1024 * 1024 - 2990);
+	r->sparse_mid_rc = (int)fs->ops->read(fs, ino, r->sparse_mid, 3000, 1024 * 1024 + 7);
 	s[22] = resolve(fs, "/", &dir);
 	s[23] = fs->ops->link(fs, ino, dir, "hardlink", 8);
 	s[24] = k_create(fs, "/replaced", S_IFREG | 0644, NULL);
@@ -202,6 +210,13 @@ static void check_write(void)
 	for (int i = 0; i < 40; i++)
 		cr_expect_eq(R.step[i], expect[i], "step %d: %d, expected %d", i, R.step[i], expect[i]);
 	cr_expect_eq(R.unmount, 0);
+	unsigned char want_sparse[3000] = { 0 };
+	host_pattern(want_sparse + 2990, 3 * 1024 * 1024, 10, 5);
+	cr_expect_eq(R.sparse_end_rc, 3000);
+	cr_expect_eq(memcmp(R.sparse_end, want_sparse, 3000), 0, "the hole's end, then the data");
+	memset(want_sparse, 0, sizeof(want_sparse));
+	cr_expect_eq(R.sparse_mid_rc, 3000, "%d", R.sparse_mid_rc);
+	cr_expect_eq(memcmp(R.sparse_mid, want_sparse, 3000), 0, "inside the hole: zeros");
 	cr_assert(fsck_clean(img), "e2fsck -fn is clean after the writes");
 	char *state = sh_out("dumpe2fs -h '%s' 2>/dev/null | grep '^Filesystem state:'", img);
 	cr_expect(strstr(state, "clean") && !strstr(state, "error") && !strstr(state, "not clean"),
