@@ -25,6 +25,10 @@
 #   mounts it as ext3), to compare against the same run with ext2.
 #   BASE=PATH adds another torofuse binary as column "base" (before/after a
 #   change, in one interleaved run), with torofuse/base.
+#   JOURNAL=1 adds torofuse on the same image made with a journal (mke2fs
+#   -t ext3) as column "ext3", with ext3/torofuse: what the journal costs,
+#   in the same interleaved run (with BASE, base gets a journalled image
+#   too, as "base3").
 set -u
 cd "$(dirname "$0")/.."
 FILES=${1:-9000}
@@ -33,7 +37,10 @@ MIB=${3:-512}
 IMPLS=${IMPLS:-kern f2 toro}
 TF=build/posix/bin/torofuse
 BASE=${BASE:-}
+JOURNAL=${JOURNAL:-}
 [ -n "$BASE" ] && IMPLS="$IMPLS base"
+[ -n "$JOURNAL" ] && IMPLS="$IMPLS toro3"
+[ -n "$BASE" ] && [ -n "$JOURNAL" ] && IMPLS="$IMPLS base3"
 W=$(mktemp -d /tmp/toro-bench.XXXXXX)
 MNT=$W/mnt
 mkdir -p "$MNT"
@@ -56,17 +63,22 @@ grep -qw ext2 /proc/filesystems || modprobe ext2 2>/dev/null ||
 
 python3 bench/fuse_tree.py "$FILES" >"$W/tree.tar" || exit 1
 entries=$(tar -tf "$W/tree.tar" | wc -l)
-mke2fs -q -F -t "${BENCH_FS:-ext2}" -b 4096 -N $((4 * FILES + 16384)) "$W/empty.img" 4G >/dev/null
+mkimage() { mke2fs -q -F -t "$1" -b 4096 -N $((4 * FILES + 16384)) "$2" 4G >/dev/null; }
+mkimage "${BENCH_FS:-ext2}" "$W/empty.img"
+[ -n "$JOURNAL" ] && mkimage ext3 "$W/empty3.img"
 
 drop() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 now() { date +%s.%N; }
 
 PID=
 mount_impl() {
-	cp --sparse=always "$W/empty.img" "$W/$1.img"
 	case $1 in
-	toro) "$TF" "$W/toro.img" "$MNT" || exit 1 ;;
-	base) "$BASE" "$W/base.img" "$MNT" || exit 1 ;;
+	*3) cp --sparse=always "$W/empty3.img" "$W/$1.img" ;;
+	*)  cp --sparse=always "$W/empty.img" "$W/$1.img" ;;
+	esac
+	case $1 in
+	toro|toro3) "$TF" "$W/$1.img" "$MNT" || exit 1 ;;
+	base|base3) "$BASE" "$W/$1.img" "$MNT" || exit 1 ;;
 	kern) mount -t "${BENCH_FS:-ext2}" -o loop "$W/kern.img" "$MNT" || exit 1 ;;
 	f2)   fuse2fs "$W/f2.img" "$MNT" -f >/dev/null 2>&1 &
 	      PID=$!
@@ -77,7 +89,7 @@ mount_impl() {
 
 umount_impl() {
 	case $1 in
-	toro|base) fusermount3 -u "$MNT"; flock "$W/$1.img" true ;;
+	toro*|base*) fusermount3 -u "$MNT"; flock "$W/$1.img" true ;;
 	kern) umount "$MNT" ;;      # -o loop: the loop device goes with it
 	f2)   fusermount3 -u "$MNT"; wait "$PID" ;;
 	esac
@@ -141,6 +153,8 @@ fmt() { [ "$1" = - ] && echo - || printf '%.2f' "$1"; }
 ratio() { [ "$1" = - ] || [ "$2" = - ] && echo - || echo "scale=3; $1 / $2" | bc; }
 printf '%-8s %9s %9s %9s %10s %10s' workload torofuse kernel fuse2fs tf/kernel tf/fuse2fs
 [ -n "$BASE" ] && printf ' %9s %10s %10s' base base/kernel tf/base
+[ -n "$JOURNAL" ] && printf ' %9s %10s' ext3 ext3/tf
+[ -n "$BASE" ] && [ -n "$JOURNAL" ] && printf ' %9s %10s %10s' base3 base3/base ext3/base3
 echo
 for w in $WORKLOADS; do
 	a=$(cell toro "$w") k=$(cell kern "$w") f=$(cell f2 "$w")
@@ -149,6 +163,15 @@ for w in $WORKLOADS; do
 	if [ -n "$BASE" ]; then
 		b=$(cell base "$w")
 		printf ' %9s %10s %10s' "$(fmt "$b")" "$(fmt "$(ratio "$b" "$k")")" "$(fmt "$(ratio "$a" "$b")")"
+	fi
+	if [ -n "$JOURNAL" ]; then
+		j=$(cell toro3 "$w")
+		printf ' %9s %10s' "$(fmt "$j")" "$(fmt "$(ratio "$j" "$a")")"
+	fi
+	if [ -n "$BASE" ] && [ -n "$JOURNAL" ]; then
+		b3=$(cell base3 "$w")
+		printf ' %9s %10s %10s' "$(fmt "$b3")" "$(fmt "$(ratio "$b3" "$b")")" \
+			"$(fmt "$(ratio "$j" "$b3")")"
 	fi
 	echo
 done
