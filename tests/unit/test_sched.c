@@ -7,6 +7,7 @@
 
 #include "harness.h"
 #include "hal.h"
+#include "mutex.h"
 #include "thread.h"
 #include "toro.h"
 #include "waitq.h"
@@ -140,6 +141,58 @@ Test(sched, threads_created_across_cpus_run_on_their_cpu)
 static int create_on_missing_cpu(void *arg)
 {
 	return thread_create(7, report_cpu, NULL, 0) == NULL ? 0 : 1;
+}
+
+/* ---- mutex: one owner at a time across CPUs, whether a waiter spins (the
+ * owner runs on the other CPU) or sleeps (the owner yields or sleeps) ---- */
+
+#define MUTEX_ROUNDS 2000
+
+struct counted {
+	struct mutex lock;
+	unsigned long count;        /* lock's; read and written apart on purpose */
+	int inside;                 /* threads in the section: never above 1 */
+	int most_inside;
+};
+
+static int count_under_lock(void *arg)
+{
+	struct counted *c = arg;
+	for (unsigned i = 0; i < MUTEX_ROUNDS; i++) {
+		mutex_lock(&c->lock);
+		int in = __atomic_add_fetch(&c->inside, 1, __ATOMIC_SEQ_CST);
+		if (in > c->most_inside)
+			c->most_inside = in;
+		unsigned long v = c->count;
+		if (i % 64 == 0)
+			thread_yield();         /* waiters on this CPU must sleep */
+		else if (i % 257 == 0)
+			thread_sleep_ms(1);     /* the owner asleep: waiters elsewhere stop spinning */
+		c->count = v + 1;
+		__atomic_sub_fetch(&c->inside, 1, __ATOMIC_SEQ_CST);
+		mutex_unlock(&c->lock);
+	}
+	return 0;
+}
+
+static int mutex_body(void *arg)
+{
+	struct counted *c = arg;
+	struct thread *t[6];
+	mutex_init(&c->lock, "test");
+	for (unsigned i = 0; i < 6; i++)
+		t[i] = thread_create(i % 2, count_under_lock, c, 0);
+	for (unsigned i = 0; i < 6; i++)
+		thread_join(t[i]);
+	return 0;
+}
+
+Test(sched, mutex_excludes_across_cpus)
+{
+	static struct counted c;
+	cr_assert_eq(run_in_kernel(2, mutex_body, &c), 0);
+	cr_assert_eq(c.count, 6ul * MUTEX_ROUNDS);
+	cr_assert_eq(c.most_inside, 1);
 }
 
 Test(sched, create_on_missing_cpu_fails_cleanly)
