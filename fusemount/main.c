@@ -31,6 +31,7 @@
 #include "ops.h"
 #include "serve.h"
 #include "session_io.h"
+#include "uring.h"
 
 struct options {
 	char *image;
@@ -51,6 +52,7 @@ struct options {
 	unsigned commit;
 	int stats;
 	int keep_cache;
+	int uring;
 	char *timeout;
 	char *fstype;
 	char *log;
@@ -71,6 +73,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("fstype=%s", fstype),
 	OPT("log=%s", log),
 	OPT("keep_cache=%d", keep_cache),
+	OPT("uring=%d", uring),
 	OPT("stats", stats),
 	FUSE_OPT_KEY("-f", KEY_FG),
 	FUSE_OPT_KEY("-d", KEY_DEBUG),
@@ -110,6 +113,9 @@ static void usage(FILE *f)
 	"  -o max_write_kib=K largest write request (1024)\n"
 	"  -o cache_kib=K     the file system's block cache (default 32768)\n"
 	"  -o commit=S        ext3: commit the journal every S seconds (default 5)\n"
+	"  -o uring=0         take requests through /dev/fuse only (default 1: a\n"
+	"                     queue per host CPU through io_uring where the host\n"
+	"                     allows it: /sys/module/fuse/parameters/enable_uring)\n"
 	"  -o stats           at unmount, print cache misses, writes, device flushes\n"
 	"                     and journal commits\n"
 	"FUSE's other mount options pass through (see mount.fuse3(8)).\n"
@@ -305,7 +311,7 @@ static int mount_and_serve(const struct options *o, struct fuse_args *args)
 		return 1;
 	}
 	ops_settings.session = se;
-	rc = session_io_install(se);
+	rc = session_io_install(se, serve_init_written);
 	if (rc < 0) {
 		fprintf(stderr, "torofuse: %s\n", strerror(-rc));
 		fuse_session_unmount(se);
@@ -356,7 +362,7 @@ static int mount_and_serve(const struct options *o, struct fuse_args *args)
 
 int main(int argc, char **argv)
 {
-	struct options o = { .keep_cache = 1 };
+	struct options o = { .keep_cache = 1, .uring = 1 };
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	char *fsname = NULL;
 	int status = 2, lock_fd = -1;
@@ -387,6 +393,7 @@ int main(int argc, char **argv)
 	if (o.timeout)
 		ops_settings.timeout = atof(o.timeout);
 	ops_settings.kernel_cache = o.keep_cache;
+	uring_allow(o.uring != 0);
 	if (o.max_write_kib)
 		ops_settings.max_write = o.max_write_kib * 1024;
 	/* Read and copy buffers (up to 1 MiB) come and go with each request:

@@ -7,6 +7,11 @@
  * empty. A request that waits for the disk leaves its CPU idle, so the next
  * request wakes another worker there: requests overlap without a worker
  * having to wake a sibling for each one.
+ *
+ * Where the host lets FUSE use io_uring (uring.h), each CPU also has a ring
+ * with the requests of the host CPU it is pinned to, opened by one of its
+ * workers once the INIT reply is out; its workers serve the ring and the
+ * device alike.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +30,7 @@
 #include "serve.h"
 #include "spinlock.h"
 #include "thread.h"
+#include "uring.h"
 #include "vfs.h"
 #include "waitq.h"
 
@@ -32,11 +38,21 @@
 #define WORKERS_MAX 64
 #define WORKER_STACK (256 * 1024)
 
+/* A caller's next request comes when it has handled the last reply: poll
+ * that long before sleeping. A CPU that sleeps lets the host scheduler
+ * move the caller onto it (an idle CPU), and waking a sleeping CPU costs
+ * up to 70 µs on a nested host; with the ring queues (uring.h), a
+ * 500 µs poll took 9000-file untar and cp -a from 3.4 and 4.6 s to 2.1 and
+ * 2.6 s. The window shrinks by itself when requests stop coming. */
+#define IDLE_POLL_NS 500000ull
+
 /* One per kernel CPU. */
 struct queue {
-	struct waitq wq;            /* wq.lock guards ready and stop */
-	bool ready;                 /* the device may hold a request */
+	struct waitq wq;            /* wq.lock guards ready, open_ring and stop */
+	bool ready;                 /* the device or the ring may hold a request */
+	bool open_ring;             /* the INIT reply is out: a worker opens ring */
 	bool stop;
+	struct uring *ring;         /* this CPU's workers', once open */
 	unsigned nworkers;
 	struct thread *workers[WORKERS_MAX];
 } __attribute__((aligned(64)));
@@ -82,10 +98,74 @@ static void dev_ready(void *arg)
 	wake_reader(&g.queues[hal_cpu_id()]);
 }
 
+/* The HAL: a CPU's ring has a request (irq context, most often on it). */
+static void ring_ready(void *arg)
+{
+	wake_reader(arg);
+}
+
+void serve_init_written(void)
+{
+	for (unsigned c = 0; c < g.ncpus; c++) {
+		struct queue *q = &g.queues[c];
+		spin_lock(&q->wq.lock);
+		q->open_ring = q->ready = true;
+		waitq_wake_one_locked(&q->wq);
+		spin_unlock(&q->wq.lock);
+	}
+}
+
 static void end_of_session(void)
 {
 	if (__atomic_exchange_n(&g.session_over, 1, __ATOMIC_ACQ_REL) == 0)
 		pthread_kill(g.starter, SIGUSR1);
+}
+
+/* open_ring: q's CPU (the caller's) serves its host CPU's requests from
+ * now on; without io_uring, or if that fails, they keep coming through the
+ * device. */
+static void open_ring(struct queue *q)
+{
+	struct uring *r;
+	int rc = uring_open(fuse_session_fd(g.se), &r);
+	if (rc == -EOPNOTSUPP || rc == -ENOENT)
+		return;             /* no io_uring, or no host CPU left for this CPU */
+	if (rc == 0) {
+		rc = hal_posix_watch_fd_only(uring_fd(r), hal_cpu_id(), ring_ready, q);
+		if (rc < 0)
+			uring_close(r);
+	}
+	if (rc < 0) {
+		kprintf("torofuse: CPU %u takes no requests through io_uring: %s\n",
+		        hal_cpu_id(), strerror(-rc));
+		return;
+	}
+	q->ring = r;
+}
+
+/* serve_ring, serve_device: serve what each holds; false once the session
+ * is over. */
+static bool serve_ring(struct queue *q)
+{
+	struct fuse_buf buf;
+	while (uring_next(q->ring, &buf) > 0) {
+		fuse_session_process_buf(g.se, &buf);
+		if (fuse_session_exited(g.se))
+			return false;
+	}
+	return true;
+}
+
+static bool serve_device(struct fuse_buf *buf)
+{
+	for (;;) {
+		int n = fuse_session_receive_buf(g.se, buf);
+		if (n == -EAGAIN || n == -EINTR)
+			return true;
+		if (n <= 0 || fuse_session_exited(g.se))
+			return false;
+		fuse_session_process_buf(g.se, buf);
+	}
 }
 
 static int worker_main(void *arg)
@@ -96,21 +176,15 @@ static int worker_main(void *arg)
 		spin_lock(&q->wq.lock);
 		while (!q->ready && !q->stop)
 			waitq_wait_locked(&q->wq, 0);
-		bool stop = q->stop;
-		q->ready = false;
+		bool stop = q->stop, open = q->open_ring;
+		q->ready = q->open_ring = false;
 		spin_unlock(&q->wq.lock);
 		if (stop)
 			break;
-		for (;;) {
-			int n = fuse_session_receive_buf(g.se, &buf);
-			if (n == -EAGAIN || n == -EINTR)
-				break;
-			if (n <= 0 || fuse_session_exited(g.se)) {
-				end_of_session();
-				break;
-			}
-			fuse_session_process_buf(g.se, &buf);
-		}
+		if (open)
+			open_ring(q);
+		if ((q->ring && !serve_ring(q)) || !serve_device(&buf))
+			end_of_session();
 	}
 	free(buf.mem);
 	return 0;
@@ -139,6 +213,9 @@ static int start_workers(void)
 static void stop_workers(void)
 {
 	hal_posix_unwatch_fd(fuse_session_fd(g.se));
+	for (unsigned c = 0; c < g.ncpus; c++)
+		if (g.queues[c].ring)
+			hal_posix_unwatch_fd(uring_fd(g.queues[c].ring));
 	for (unsigned c = 0; c < g.ncpus; c++) {
 		struct queue *q = &g.queues[c];
 		spin_lock(&q->wq.lock);
@@ -151,7 +228,13 @@ static void stop_workers(void)
 		for (unsigned i = 0; i < q->nworkers; i++)
 			thread_join(q->workers[i]);
 		q->nworkers = 0;
+		if (q->ring)
+			uring_close(q->ring);
+		q->ring = NULL;
 	}
+	if (g.cfg.print_stats && uring_requests())
+		kprintf("torofuse: %llu requests through io_uring\n",
+		        (unsigned long long)uring_requests());
 }
 
 static void report_boot(int rc)
@@ -256,6 +339,7 @@ static void *kernel_main_thread(void *arg)
 
 	pc.cpus = g.cfg.cpus;
 	pc.mem_bytes = g.cfg.mem_bytes;
+	pc.idle_poll_ns = IDLE_POLL_NS;
 	if (strcmp(g.cfg.fstype, "ramfs") != 0) {
 		pc.ndisks = 1;
 		pc.disk_path[0] = g.cfg.image;

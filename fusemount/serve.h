@@ -38,6 +38,9 @@ struct serve_config {
 int serve_boot(const struct serve_config *cfg);
 /* serve_start: serve se's requests from now on; 0 or -errno. */
 int serve_start(struct fuse_session *se);
+/* serve_init_written: the INIT reply is written (session_io.h's hook):
+ * each CPU opens its io_uring queue if it can (uring.h). */
+void serve_init_written(void);
 /* serve_stop: stop serving, close what the host left open, unmount, end the
  * kernel; 0 or -errno if the unmount failed. */
 int serve_stop(void);

@@ -264,12 +264,17 @@ static void run_watched(struct posix_cpu *c, const struct epoll_event *ev, int n
  * a spin with pause instead cost more CPU per connection and saved no
  * sleep; with the yield a 2-CPU ToroEcho slept 0.04 times per connection
  * instead of 3.5). The window adapts as KVM's halt polling does: it doubles
- * (up to POLL_MAX_NS) when the sleep after a poll that caught nothing was
+ * (up to poll_max_ns) when the sleep after a poll that caught nothing was
  * short, so a little more polling would have caught the event, and halves
  * when the sleep was long, so an idle service does not poll at all.
+ * posix_config.idle_poll_ns sets the most (torofuse's callers answer
+ * later than a network peer, and on a host where waking a sleeping CPU
+ * costs tens of microseconds a longer poll pays: see fusemount/uring.h).
  */
 #define POLL_START_NS  2000ull
-#define POLL_MAX_NS   50000ull
+#define POLL_MAX_NS_DEFAULT 50000ull
+
+static uint64_t poll_max_ns;    /* set at boot, when no CPU runs */
 
 static bool woken(struct posix_cpu *c)
 {
@@ -298,10 +303,10 @@ static int idle_poll(struct posix_cpu *c, struct epoll_event *ev, int max, uint6
 /* poll_adapt: after a poll that caught nothing, a sleep of slept_ns. */
 static void poll_adapt(struct posix_cpu *c, uint64_t slept_ns)
 {
-	if (slept_ns < POLL_MAX_NS) {
+	if (slept_ns < poll_max_ns) {
 		c->poll_ns = c->poll_ns ? c->poll_ns * 2 : POLL_START_NS;
-		if (c->poll_ns > POLL_MAX_NS)
-			c->poll_ns = POLL_MAX_NS;
+		if (c->poll_ns > poll_max_ns)
+			c->poll_ns = poll_max_ns;
 	} else {
 		c->poll_ns /= 2;
 		if (c->poll_ns < POLL_START_NS)
@@ -419,9 +424,10 @@ static int open_wait(struct posix_cpu *c)
 	return 0;
 }
 
-int posix_cpus_init(unsigned count)
+int posix_cpus_init(unsigned count, uint64_t idle_poll_ns)
 {
 	ncpus = count;
+	poll_max_ns = idle_poll_ns ? idle_poll_ns : POLL_MAX_NS_DEFAULT;
 	shutting_down = false;
 	shutdown_status = 0;
 	posix_watch_reset();

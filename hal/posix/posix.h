@@ -55,6 +55,9 @@ struct posix_config {
 	bool disk_buffered[POSIX_MAX_DISKS];
 	unsigned nnets;         /* NICs, in order: hal_net_get(0), 1, ... */
 	struct posix_net_config net[POSIX_MAX_NICS];
+	/* The longest an idle CPU polls for an event before it sleeps (cpu.c);
+	 * 0: the default, 50 µs. */
+	uint64_t idle_poll_ns;
 };
 
 /*
@@ -101,6 +104,10 @@ int hal_posix_raise_irq(unsigned cpu, void (*handler)(void *), void *arg);
  * the request on the CPU that is already awake.
  * hal_posix_watch_fd_on: the same, but of the idle CPUs the host picks cpu
  * first (then cpu + 1, ... round): for an fd whose work belongs to cpu.
+ * hal_posix_watch_fd_only: the same, but only cpu runs ready, when it next
+ * idles: for an fd that only cpu's host thread can serve (an io_uring whose
+ * completions that thread posts), where waking another CPU would only cost
+ * a cross-CPU wake-up for nothing.
  * hal_posix_unwatch_fd: no call of ready starts after it returns, and none
  * is still running (so arg may be freed then): not from ready itself, nor
  * while holding a lock that ready takes. Unwatch before closing fd (the
@@ -109,6 +116,7 @@ int hal_posix_raise_irq(unsigned cpu, void (*handler)(void *), void *arg);
 #define POSIX_MAX_WATCHES 16
 int hal_posix_watch_fd(int fd, void (*ready)(void *arg), void *arg);
 int hal_posix_watch_fd_on(int fd, unsigned cpu, void (*ready)(void *arg), void *arg);
+int hal_posix_watch_fd_only(int fd, unsigned cpu, void (*ready)(void *arg), void *arg);
 void hal_posix_unwatch_fd(int fd);
 
 /*
@@ -120,8 +128,9 @@ void hal_posix_unwatch_fd(int fd);
 void hal_posix_blk_fail(unsigned disk, unsigned ops, unsigned long after);
 
 /* Between the files of hal/posix. */
-/* cpu.c: 0, or -errno when a CPU's epoll instance cannot be made. */
-int posix_cpus_init(unsigned count);
+/* cpu.c: count CPUs that poll at most idle_poll_ns (0: the default) before
+ * they sleep; 0, or -errno when a CPU's epoll instance cannot be made. */
+int posix_cpus_init(unsigned count, uint64_t idle_poll_ns);
 /* cpu.c: the epoll instance cpu idles in (watch.c adds watched fds). */
 int posix_cpu_epoll_fd(unsigned cpu);
 /* watch.c: forget every watch (a new boot) / run the watch whose epoll data

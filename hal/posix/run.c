@@ -37,7 +37,7 @@ int hal_posix_run(const struct posix_config *cfg, int argc, char **argv)
 	}
 	posix_clock_init();
 	posix_memory_init(cfg->mem_bytes);
-	int rc = posix_cpus_init(n);
+	int rc = posix_cpus_init(n, cfg->idle_poll_ns);
 	if (rc < 0) {
 		fprintf(stderr, "toro: cannot set up %u CPUs: %s\n", n, strerror(-rc));
 		posix_memory_fini();

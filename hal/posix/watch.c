@@ -69,17 +69,17 @@ static void remove_from(int fd, unsigned upto)
 		epoll_ctl(posix_cpu_epoll_fd(i), EPOLL_CTL_DEL, fd, NULL);
 }
 
-/* add_to_all: put w's fd in every CPU's epoll instance, first's first and
- * then the next ones round, or in none. Sets *added when at least one CPU
- * had it (and so may hold an event for w). */
-static int add_to_all(struct watch *w, unsigned first, bool *added)
+/* add_to: put w's fd in the epoll instances of ncpus CPUs, first's first
+ * and then the next ones round, or in none. Sets *added when at least one
+ * CPU had it (and so may hold an event for w). */
+static int add_to(struct watch *w, unsigned first, unsigned ncpus, bool *added)
 {
 	struct epoll_event ev = {
 		.events = EPOLLIN | EPOLLET | EPOLLEXCLUSIVE,
 		.data.ptr = w,
 	};
 	unsigned n = hal_cpu_count();
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < ncpus; i++) {
 		int epfd = posix_cpu_epoll_fd((first + i) % n);
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, w->fd, &ev) < 0) {
 			int err = -errno;
@@ -92,12 +92,7 @@ static int add_to_all(struct watch *w, unsigned first, bool *added)
 	return 0;
 }
 
-int hal_posix_watch_fd(int fd, void (*ready)(void *arg), void *arg)
-{
-	return hal_posix_watch_fd_on(fd, 0, ready, arg);
-}
-
-int hal_posix_watch_fd_on(int fd, unsigned cpu, void (*ready)(void *arg), void *arg)
+static int watch(int fd, unsigned cpu, unsigned ncpus, void (*ready)(void *arg), void *arg)
 {
 	if (fd < 0)
 		return -EBADF;
@@ -110,7 +105,7 @@ int hal_posix_watch_fd_on(int fd, unsigned cpu, void (*ready)(void *arg), void *
 		bool fresh = w->fd < 0, added;
 		/* Active before it is added: an event right after the add counts. */
 		*w = (struct watch){ fd, true, w->running, ready, arg };
-		rc = add_to_all(w, cpu % hal_cpu_count(), &added);
+		rc = add_to(w, cpu % hal_cpu_count(), ncpus, &added);
 		if (rc < 0) {
 			w->active = false;
 			if (fresh && !added)
@@ -119,6 +114,21 @@ int hal_posix_watch_fd_on(int fd, unsigned cpu, void (*ready)(void *arg), void *
 	}
 	pthread_mutex_unlock(&watch_lock);
 	return rc;
+}
+
+int hal_posix_watch_fd(int fd, void (*ready)(void *arg), void *arg)
+{
+	return watch(fd, 0, hal_cpu_count(), ready, arg);
+}
+
+int hal_posix_watch_fd_on(int fd, unsigned cpu, void (*ready)(void *arg), void *arg)
+{
+	return watch(fd, cpu, hal_cpu_count(), ready, arg);
+}
+
+int hal_posix_watch_fd_only(int fd, unsigned cpu, void (*ready)(void *arg), void *arg)
+{
+	return watch(fd, cpu, 1, ready, arg);
 }
 
 void hal_posix_unwatch_fd(int fd)

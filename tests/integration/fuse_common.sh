@@ -10,10 +10,16 @@
 #   fsck_clean IMG              e2fsck -fn finds nothing
 # TOROFUSE=PATH runs another torofuse (the sanitizer build: *_asan.sh); a
 # sanitizer report from it fails the unmount that ends it.
+# FUSE_URING=1 lets the host's FUSE use io_uring for the script's mounts
+# (the fuse module's enable_uring, set back at the end), so that torofuse
+# takes its requests through its ring queues (fusemount/uring.h); the
+# script is skipped where the host's FUSE has no io_uring.
 # Every mount is recorded; fuse_cleanup (an EXIT trap) unmounts what is left.
 
 FUSE_MOUNTS=()
 declare -A FUSE_PID FUSE_IMG
+URING_PARAM=/sys/module/fuse/parameters/enable_uring
+URING_WAS=
 
 fuse_cleanup() {
 	local m
@@ -24,6 +30,7 @@ fuse_cleanup() {
 		[ -n "${FUSE_PID[$m]:-}" ] && kill "${FUSE_PID[$m]}" 2>/dev/null
 	done
 	[ -n "${SCRATCH:-}" ] && rm -rf "$SCRATCH"
+	[ -n "$URING_WAS" ] && echo "$URING_WAS" >"$URING_PARAM"
 }
 
 fuse_ready() {
@@ -37,6 +44,15 @@ fuse_ready() {
 		echo "SKIP: needs root, /dev/fuse and fusermount3"
 		finish
 		exit 0
+	fi
+	if [ "${FUSE_URING:-}" = 1 ]; then
+		if [ ! -w "$URING_PARAM" ]; then
+			echo "SKIP: the host's FUSE has no io_uring ($URING_PARAM)"
+			finish
+			exit 0
+		fi
+		URING_WAS=$(cat "$URING_PARAM")
+		echo Y >"$URING_PARAM"
 	fi
 	if [ ! -x "$TF" ]; then
 		fail "torofuse is built ($TF)"

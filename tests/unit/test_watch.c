@@ -296,3 +296,52 @@ Test(watch, no_handler_after_unwatch, .timeout = 30)
 	cr_assert_eq(r.left_in_pipe, 3, "nobody read the bytes written after unwatch");
 	cr_assert_eq(r.second_wait, 0);
 }
+
+/* ---- watch_fd_only: only that CPU runs the handler, even while busy ---- */
+
+struct only_result {
+	struct pipe_case pc;
+	int watch_rc;
+	int reader_status;
+};
+
+/* busy: keep CPU 1 from idling for a while, so that an fd watched on every
+ * CPU would be handled on CPU 0 meanwhile. */
+static int busy(void *arg)
+{
+	uint64_t end = hal_clock_ns() + 50000000ull;
+	while (hal_clock_ns() < end)
+		;
+	return 0;
+}
+
+static int only_body(void *arg)
+{
+	struct only_result *r = arg;
+	struct pipe_case *pc = &r->pc;
+	if (open_pipe(pc) < 0)
+		return 1;
+	r->watch_rc = hal_posix_watch_fd_only(pc->rfd, 1, on_ready, pc);
+	struct thread *t = thread_create(0, reader, pc, 0);
+	struct thread *b = thread_create(1, busy, NULL, 0);
+	pthread_t w;
+	if (!t || !b || pthread_create(&w, NULL, writer, pc) != 0)
+		return 2;
+	r->reader_status = thread_join(t);
+	thread_join(b);
+	pthread_join(w, NULL);
+	hal_posix_unwatch_fd(pc->rfd);
+	close_pipe(pc);
+	return 0;
+}
+
+Test(watch, only_its_cpu_runs_the_handler, .timeout = 30)
+{
+	static struct only_result r = { .pc = { .total = 100000 } };
+	cr_assert_eq(run_in_kernel(2, only_body, &r), 0);
+	cr_assert_eq(r.watch_rc, 0);
+	cr_assert_eq(r.reader_status, 0);
+	cr_assert_eq(r.pc.received, r.pc.total, "received %zu", r.pc.received);
+	cr_assert_eq(r.pc.first_bad, 0);
+	cr_assert_eq(r.pc.cpus_seen, 1u << 1, "handler ran on CPUs %#x", r.pc.cpus_seen);
+}
