@@ -29,6 +29,10 @@
 #   -t ext3) as column "ext3", with ext3/torofuse: what the journal costs,
 #   in the same interleaved run (with BASE, base gets a journalled image
 #   too, as "base3").
+#   The host lets FUSE use io_uring for the run (the fuse module's
+#   enable_uring, set back at the end), as torofuse's users are told to:
+#   torofuse then takes requests through a queue per host CPU
+#   (fusemount/uring.h). URING=0 leaves the host as it is.
 set -u
 cd "$(dirname "$0")/.."
 FILES=${1:-9000}
@@ -38,6 +42,9 @@ IMPLS=${IMPLS:-kern f2 toro}
 TF=build/posix/bin/torofuse
 BASE=${BASE:-}
 JOURNAL=${JOURNAL:-}
+URING=${URING:-1}
+URING_PARAM=/sys/module/fuse/parameters/enable_uring
+URING_WAS=
 [ -n "$BASE" ] && IMPLS="$IMPLS base"
 [ -n "$JOURNAL" ] && IMPLS="$IMPLS toro3"
 [ -n "$BASE" ] && [ -n "$JOURNAL" ] && IMPLS="$IMPLS base3"
@@ -53,6 +60,7 @@ cleanup() {
 		losetup -d "$loop"
 	done
 	rm -rf "$W"
+	[ -n "$URING_WAS" ] && echo "$URING_WAS" >"$URING_PARAM"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -60,6 +68,11 @@ trap 'exit 130' INT TERM
 command -v fuse2fs >/dev/null || { echo "fuse2fs is missing"; exit 1; }
 grep -qw ext2 /proc/filesystems || modprobe ext2 2>/dev/null ||
 	{ echo "the kernel has no ext2"; exit 1; }
+
+if [ "$URING" = 1 ] && [ -w "$URING_PARAM" ]; then
+	URING_WAS=$(cat "$URING_PARAM")
+	echo Y >"$URING_PARAM"
+fi
 
 python3 bench/fuse_tree.py "$FILES" >"$W/tree.tar" || exit 1
 entries=$(tar -tf "$W/tree.tar" | wc -l)
@@ -137,7 +150,8 @@ WORKLOADS="untar cp stat rm write read"
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo "tree: $FILES files ($entries entries, $(du -sh "$W/tree.tar" | cut -f1) tar)," \
-     "sequential: $MIB MiB, $(nproc) CPUs, median of $RUNS"
+     "sequential: $MIB MiB, $(nproc) CPUs, median of $RUNS," \
+     "FUSE io_uring: $(cat "$URING_PARAM" 2>/dev/null || echo absent)"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 declare -A ALL
 for ((round = 1; round <= RUNS; round++)); do

@@ -169,7 +169,7 @@ bool uring_init_reply(struct fuse_init_out *init)
 	if (cfg.nqueues == 0 || !plan_cpus())
 		return false;
 	size_t pages = (init->flags & FUSE_MAX_PAGES) ? init->max_pages : 32;
-	size_t payload = pages * 4096;
+	size_t payload = pages * (size_t)getpagesize();
 	if (payload < init->max_write)
 		payload = init->max_write;
 	if (payload < 8192)
