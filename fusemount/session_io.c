@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <linux/fuse.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,14 +47,15 @@ static ssize_t dev_read(int fd, void *buf, size_t len, void *userdata)
 static void add_capabilities(struct iovec *iov, int count)
 {
 	if (count < 2 || iov[0].iov_len < sizeof(struct fuse_out_header) ||
-	    iov[1].iov_len < sizeof(struct fuse_init_out))
+	    iov[1].iov_len < offsetof(struct fuse_init_out, max_background))
 		return;
 	const struct fuse_out_header *h = iov[0].iov_base;
 	if (h->error != 0)
 		return;
 	struct fuse_init_out *init = iov[1].iov_base;
 	init->flags |= FUSE_HANDLE_KILLPRIV | FUSE_HANDLE_KILLPRIV_V2;
-	uring_init_reply(init);
+	if (iov[1].iov_len >= sizeof(*init))    /* flags2 and the limits are there */
+		uring_init_reply(init);
 }
 
 static ssize_t dev_writev(int fd, struct iovec *iov, int count, void *userdata)
@@ -74,8 +76,8 @@ static ssize_t dev_writev(int fd, struct iovec *iov, int count, void *userdata)
 
 int session_io_install(struct fuse_session *se, void (*init_written)(void))
 {
-	after_init = init_written;
 	static const struct fuse_custom_io io = { .read = dev_read, .writev = dev_writev };
+	after_init = init_written;
 	__atomic_store_n(&init_replied, false, __ATOMIC_RELEASE);
 	return fuse_session_custom_io(se, &io, fuse_session_fd(se)) == 0 ? 0 : -EINVAL;
 }

@@ -92,7 +92,8 @@ struct uring {
 	struct entry *entries;
 };
 
-/* Set once, by uring_init_reply, before any ring opens; then read only. */
+/* Set before the session starts (uring_allow) and by uring_init_reply,
+ * before any ring opens; then read only. */
 static struct {
 	bool refused;               /* -o uring=0 */
 	bool asked;                 /* the INIT reply asked for io_uring */
@@ -101,7 +102,7 @@ static struct {
 	int host_cpu[HAL_MAX_CPUS]; /* kernel CPU -> the host CPU it is pinned to */
 } cfg;
 
-static struct uring *rings[HAL_MAX_CPUS];   /* each set and cleared by its CPU */
+static struct uring *rings[HAL_MAX_CPUS];   /* set by its CPU, cleared by uring_close */
 static uint64_t delivered_total;            /* atomic */
 
 void uring_allow(bool allowed)
