@@ -9,15 +9,18 @@ unit-build: $(UNIT_BINS)
 # A test may also take a service's own modules: UNIT_EXTRA_<name> lists
 # them, and their directory joins the include path.
 WEB_DIR := examples/TorowithFileSystem
-UNIT_EXTRA_test_http := $(addprefix $(WEB_DIR)/,http_parse.c http_path.c http_date.c \
-	http_mime.c http_cond.c http_response.c log_line.c access_log.c web_files.c text.c)
+# The web service's request-to-response modules, which need no files or
+# sockets (the fuzzers take them too: tests/fuzz/fuzz.mk).
+WEB_HTTP_SRCS := $(addprefix $(WEB_DIR)/,http_parse.c http_path.c http_date.c http_cond.c \
+	http_response.c log_line.c text.c)
+UNIT_EXTRA_test_http := $(WEB_HTTP_SRCS) $(addprefix $(WEB_DIR)/,http_mime.c access_log.c \
+	web_files.c)
 # The tests over the in-memory link (two interfaces joined in memory).
 UNIT_EXTRA_test_tcp_link := tests/unit/memlink.c
 UNIT_EXTRA_test_tcp_states := tests/unit/memlink.c
 UNIT_EXTRA_test_tcp_rack := tests/unit/memlink.c
 UNIT_EXTRA_test_tcp_dsack := tests/unit/memlink.c
-UNIT_EXTRA_test_http_fuzz := $(addprefix $(WEB_DIR)/,http_parse.c http_path.c http_date.c \
-	http_cond.c http_response.c log_line.c text.c)
+UNIT_EXTRA_test_http_fuzz := $(WEB_HTTP_SRCS)
 
 .SECONDEXPANSION:
 $(POSIX_DIR)/tests/%: tests/unit/%.c tests/unit/harness.c $(wildcard tests/unit/*.h tests/fuzz/*.h) $(POSIX_LIB) \

@@ -17,8 +17,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= net http
 
 FUZZ_KERNEL_OBJS := $(patsubst %,$(FUZZ_DIR)/obj/%.o,$(CORE_SRCS) $(POSIX_HAL_SRCS))
-FUZZ_HTTP_SRCS   := $(addprefix $(WEB_DIR)/,http_parse.c http_path.c http_date.c http_cond.c \
-                    http_response.c log_line.c text.c)
+FUZZ_HTTP_SRCS   := $(WEB_HTTP_SRCS)
 FUZZ_HTTP_OBJS   := $(patsubst %,$(FUZZ_DIR)/obj/%.o,$(FUZZ_HTTP_SRCS))
 
 .PHONY: fuzz fuzz-build
