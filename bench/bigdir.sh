@@ -22,14 +22,9 @@ export PATH=$PATH:/usr/sbin:/sbin
 T=build/posix/bin/toro-fs
 TF=build/posix/bin/torofuse
 make -s posix >/dev/null || exit 1
-W=$(mktemp -d /tmp/toro-bigdir.XXXXXX)
-MNT=$W/mnt
-mkdir -p "$MNT"
-cleanup() {
-	mountpoint -q "$MNT" && fusermount3 -uz "$MNT"
-	rm -rf "$W"
-}
-trap cleanup EXIT
+source bench/fuse_lib.bash
+fuse_bench_start bigdir
+fuse_bench_uring
 
 now() { date +%s.%N; }
 # secs CMD...: run CMD, print its wall seconds (its output goes away).

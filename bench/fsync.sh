@@ -12,7 +12,8 @@
 # Prints the median fsync milliseconds of RUNS runs per file system, and
 # for BASE (another torofuse binary, before a change) the same, interleaved.
 # Usage: bench/fsync.sh [MiB] [RUNS]   (root, /dev/fuse, fusermount3)
-#   MiB 32, RUNS 5. FS="ext2 ext3" the file systems.
+#   MiB 32, RUNS 5. FS="ext2 ext3" the file systems. FUSE io_uring on for
+#   the run (bench/fuse_lib.bash; URING=0: as the host has it).
 set -u
 cd "$(dirname "$0")/.."
 MIB=${1:-32}
@@ -21,16 +22,9 @@ FS=${FS:-ext2 ext3}
 BIG_EXISTS=${BIG_EXISTS:-0}
 TF=build/posix/bin/torofuse
 BASE=${BASE:-}
-W=$(mktemp -d /tmp/toro-fsync.XXXXXX)
-MNT=$W/mnt
-mkdir -p "$MNT"
-cleanup() {
-	if mountpoint -q "$MNT"; then
-		fusermount3 -uz "$MNT" 2>/dev/null || umount -l "$MNT"
-	fi
-	rm -rf "$W"
-}
-trap cleanup EXIT
+source bench/fuse_lib.bash
+fuse_bench_start fsync
+fuse_bench_uring
 [ -x "$TF" ] || { echo "build torofuse first (make posix)"; exit 1; }
 CACHE_KIB=$(( (MIB + 64) * 1024 ))
 

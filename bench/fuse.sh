@@ -29,10 +29,8 @@
 #   -t ext3) as column "ext3", with ext3/torofuse: what the journal costs,
 #   in the same interleaved run (with BASE, base gets a journalled image
 #   too, as "base3").
-#   The host lets FUSE use io_uring for the run (the fuse module's
-#   enable_uring, set back at the end), as torofuse's users are told to:
-#   torofuse then takes requests through a queue per host CPU
-#   (fusemount/uring.h). URING=0 leaves the host as it is.
+#   The host lets FUSE use io_uring for the run (bench/fuse_lib.bash;
+#   URING=0 leaves the host as it is).
 set -u
 cd "$(dirname "$0")/.."
 FILES=${1:-9000}
@@ -42,37 +40,24 @@ IMPLS=${IMPLS:-kern f2 toro}
 TF=build/posix/bin/torofuse
 BASE=${BASE:-}
 JOURNAL=${JOURNAL:-}
-URING=${URING:-1}
-URING_PARAM=/sys/module/fuse/parameters/enable_uring
-URING_WAS=
 [ -n "$BASE" ] && IMPLS="$IMPLS base"
 [ -n "$JOURNAL" ] && IMPLS="$IMPLS toro3"
 [ -n "$BASE" ] && [ -n "$JOURNAL" ] && IMPLS="$IMPLS base3"
-W=$(mktemp -d /tmp/toro-bench.XXXXXX)
-MNT=$W/mnt
-mkdir -p "$MNT"
-cleanup() {
-	if mountpoint -q "$MNT"; then
-		fusermount3 -uz "$MNT" 2>/dev/null || umount -l "$MNT"
-	fi
+source bench/fuse_lib.bash
+fuse_bench_start bench
+remove_loops() {
 	local loop
 	for loop in $(losetup -j "$W/kern.img" -O NAME -n 2>/dev/null); do
 		losetup -d "$loop"
 	done
-	rm -rf "$W"
-	[ -n "$URING_WAS" ] && echo "$URING_WAS" >"$URING_PARAM"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+BENCH_CLEANUP=remove_loops
 [ -x "$TF" ] || { echo "build torofuse first (make posix)"; exit 1; }
 command -v fuse2fs >/dev/null || { echo "fuse2fs is missing"; exit 1; }
 grep -qw ext2 /proc/filesystems || modprobe ext2 2>/dev/null ||
 	{ echo "the kernel has no ext2"; exit 1; }
 
-if [ "$URING" = 1 ] && [ -w "$URING_PARAM" ]; then
-	URING_WAS=$(cat "$URING_PARAM")
-	echo Y >"$URING_PARAM"
-fi
+fuse_bench_uring
 
 python3 bench/fuse_tree.py "$FILES" >"$W/tree.tar" || exit 1
 entries=$(tar -tf "$W/tree.tar" | wc -l)
@@ -151,7 +136,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int(
 
 echo "tree: $FILES files ($entries entries, $(du -sh "$W/tree.tar" | cut -f1) tar)," \
      "sequential: $MIB MiB, $(nproc) CPUs, median of $RUNS," \
-     "FUSE io_uring: $(cat "$URING_PARAM" 2>/dev/null || echo absent)"
+     "FUSE io_uring: $(uring_state)"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 declare -A ALL
 for ((round = 1; round <= RUNS; round++)); do

@@ -5,7 +5,8 @@
 # host). Not a test.
 # On a fresh image, for untar, cp -a and rm -r of bench/fuse_tree.py's
 # tree, with the daemon's counters read by perf stat during each step:
-#   requests   replies written (writev; FORGET, which has none, is left out)
+#   requests   replies written (writev, or io_uring_enter through torofuse's
+#              io_uring queues; FORGET, which has none, is left out)
 #   per request: the daemon's system calls, its reads of /dev/fuse (the
 #              ones beyond 1 found it empty), epoll waits and sched_yields
 #              (idle polling), host context switches, daemon CPU and the
@@ -17,17 +18,9 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 FILES=${1:-3000}
 TF=${TF:-build/posix/bin/torofuse}
-W=$(mktemp -d /tmp/toro-cost.XXXXXX)
-MNT=$W/mnt
-mkdir -p "$MNT"
-cleanup() {
-	if mountpoint -q "$MNT"; then
-		fusermount3 -uz "$MNT" 2>/dev/null || umount -l "$MNT"
-	fi
-	rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+source bench/fuse_lib.bash
+fuse_bench_start cost
+fuse_bench_uring
 command -v perf >/dev/null || { echo "perf is missing"; exit 1; }
 
 python3 bench/fuse_tree.py "$FILES" >"$W/tree.tar" || exit 1
@@ -37,7 +30,7 @@ $TF "$W/img" "$MNT" || exit 1
 PID=$(pgrep -n -f "$W/img")
 
 EVENTS=task-clock,raw_syscalls:sys_enter,sched:sched_switch
-for s in writev read epoll_pwait2 sched_yield; do EVENTS+=,syscalls:sys_enter_$s; done
+for s in writev io_uring_enter read epoll_pwait2 sched_yield; do EVENTS+=,syscalls:sys_enter_$s; done
 
 # count STEP COMMAND...: run COMMAND (then sync the mount) under perf, the
 # client's CPU from its own perf stat; print one row.
@@ -55,7 +48,7 @@ count() {
 		FILENAME ~ /client$/ && $3 == "task-clock" { client = $1 }
 		FILENAME ~ /daemon$/ { v[$3] = $1 }
 		END {
-			n = v["syscalls:sys_enter_writev"]
+			n = v["syscalls:sys_enter_writev"] + v["syscalls:sys_enter_io_uring_enter"]
 			if (n == 0) { print step ": no requests"; exit }
 			printf "%-6s %9d %9.2f %9.2f %9.2f %9.2f %9.2f %9.1f %9.1f\n", step, n,
 				v["raw_syscalls:sys_enter"] / n, v["syscalls:sys_enter_read"] / n,

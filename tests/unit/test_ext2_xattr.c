@@ -320,6 +320,8 @@ static long make_block_image(void)
 	return blk;
 }
 
+/* expect_refused: every call on the damaged image fails -EIO; the image
+ * (its own directory) goes. */
 static void expect_refused(const char *what)
 {
 	memset(&C, 0, sizeof(C));
@@ -327,6 +329,7 @@ static void expect_refused(const char *what)
 	cr_assert_eq(C.mount, 0);
 	for (int i = 0; i < 4; i++)
 		cr_assert_eq(C.rc[i], -EIO, "%s: step %d gave %d", what, i, C.rc[i]);
+	tmp_cleanup();
 }
 
 Test(ext2_xattr, damaged_block_refused)
@@ -367,7 +370,6 @@ Test(ext2_xattr, damaged_block_refused)
 	memset(junk, 0x41, sizeof(junk));
 	img_poke(at + 32, junk, sizeof(junk));          /* no end to the entries */
 	expect_refused("entries without an end");
-	tmp_cleanup();
 }
 
 Test(ext2_xattr, damaged_inode_table_refused)
@@ -385,7 +387,6 @@ Test(ext2_xattr, damaged_inode_table_refused)
 	uint16_t offs = 200;                            /* past the inode's end */
 	img_poke(first + 2, &offs, 2);
 	expect_refused("in-inode value past the end");
-	tmp_cleanup();
 }
 
 /* ---- ACL logic (fs/acl.c) --------------------------------------------------------- */
