@@ -145,6 +145,34 @@ static void *writer(void *arg)
 	return NULL;
 }
 
+/* A reader kernel thread and a writer host thread on one pipe. */
+struct stream {
+	struct thread *reader;
+	pthread_t writer;
+};
+
+/* start_stream: the reader on reader_cpu, then the writer. 0, or -1 if
+ * either could not start. */
+static int start_stream(struct pipe_case *pc, unsigned reader_cpu, struct stream *s)
+{
+	s->reader = thread_create(reader_cpu, reader, pc, 0);
+	return s->reader && pthread_create(&s->writer, NULL, writer, pc) == 0 ? 0 : -1;
+}
+
+/* join_stream: wait for both; the reader's status. */
+static int join_stream(struct stream *s)
+{
+	int status = thread_join(s->reader);
+	pthread_join(s->writer, NULL);
+	return status;
+}
+
+static void unwatch_and_close(struct pipe_case *pc)
+{
+	hal_posix_unwatch_fd(pc->rfd);
+	close_pipe(pc);
+}
+
 /* ---- every byte a host thread writes reaches the kernel thread ---- */
 
 struct stream_result {
@@ -162,14 +190,11 @@ static int stream_body(void *arg)
 	r->watch_rc = hal_posix_watch_fd(pc->rfd, on_ready, pc);
 	r->again_rc = hal_posix_watch_fd(pc->rfd, on_ready, pc);
 	r->bad_fd_rc = hal_posix_watch_fd(-1, on_ready, pc);
-	struct thread *t = thread_create(1, reader, pc, 0);
-	pthread_t w;
-	if (!t || pthread_create(&w, NULL, writer, pc) != 0)
+	struct stream st;
+	if (start_stream(pc, 1, &st) < 0)
 		return 2;
-	r->reader_status = thread_join(t);
-	pthread_join(w, NULL);
-	hal_posix_unwatch_fd(pc->rfd);
-	close_pipe(pc);
+	r->reader_status = join_stream(&st);
+	unwatch_and_close(pc);
 	return 0;
 }
 
@@ -213,16 +238,13 @@ static int deadline_body(void *arg)
 	struct pipe_case *pc = &r->pc;
 	if (open_pipe(pc) < 0 || hal_posix_watch_fd(pc->rfd, on_ready, pc) < 0)
 		return 1;
-	struct thread *t = thread_create(1, reader, pc, 0);
-	pthread_t w;
-	if (!t || pthread_create(&w, NULL, writer, pc) != 0)
+	struct stream st;
+	if (start_stream(pc, 1, &st) < 0)
 		return 2;
 	naps(r->slept_ns);
-	r->reader_status = thread_join(t);
-	pthread_join(w, NULL);
+	r->reader_status = join_stream(&st);
 	naps(r->slept_ns + NAPS);
-	hal_posix_unwatch_fd(pc->rfd);
-	close_pipe(pc);
+	unwatch_and_close(pc);
 	return 0;
 }
 
@@ -280,8 +302,7 @@ static int unwatch_body(void *arg)
 	r->second_wait = wait_ready(pc);
 	char buf[8];
 	r->left_in_pipe = read(pc->rfd, buf, sizeof(buf));
-	hal_posix_unwatch_fd(pc->rfd);
-	close_pipe(pc);
+	unwatch_and_close(pc);
 	return 0;
 }
 
@@ -322,16 +343,13 @@ static int only_body(void *arg)
 	if (open_pipe(pc) < 0)
 		return 1;
 	r->watch_rc = hal_posix_watch_fd_only(pc->rfd, 1, on_ready, pc);
-	struct thread *t = thread_create(0, reader, pc, 0);
 	struct thread *b = thread_create(1, busy, NULL, 0);
-	pthread_t w;
-	if (!t || !b || pthread_create(&w, NULL, writer, pc) != 0)
+	struct stream st;
+	if (!b || start_stream(pc, 0, &st) < 0)
 		return 2;
-	r->reader_status = thread_join(t);
+	r->reader_status = join_stream(&st);
 	thread_join(b);
-	pthread_join(w, NULL);
-	hal_posix_unwatch_fd(pc->rfd);
-	close_pipe(pc);
+	unwatch_and_close(pc);
 	return 0;
 }
 
