@@ -127,20 +127,12 @@ static void end_of_session(void)
 static void open_ring(struct queue *q)
 {
 	struct uring *r;
-	int rc = uring_open(fuse_session_fd(g.se), &r);
-	if (rc == -EOPNOTSUPP || rc == -ENOENT)
-		return;             /* no io_uring, or no host CPU left for this CPU */
-	if (rc == 0) {
-		rc = hal_posix_watch_fd_only(uring_fd(r), hal_cpu_id(), ring_ready, q);
-		if (rc < 0)
-			uring_close(r);
-	}
-	if (rc < 0) {
+	int rc = uring_open(fuse_session_fd(g.se), ring_ready, q, &r);
+	if (rc == 0)
+		q->ring = r;
+	else if (rc != -EOPNOTSUPP && rc != -ENOENT)  /* not asked, or no queue here */
 		kprintf("torofuse: CPU %u takes no requests through io_uring: %s\n",
 		        hal_cpu_id(), strerror(-rc));
-		return;
-	}
-	q->ring = r;
 }
 
 /* serve_ring, serve_device: serve what each holds; false once the session
@@ -213,9 +205,6 @@ static int start_workers(void)
 static void stop_workers(void)
 {
 	hal_posix_unwatch_fd(fuse_session_fd(g.se));
-	for (unsigned c = 0; c < g.ncpus; c++)
-		if (g.queues[c].ring)
-			hal_posix_unwatch_fd(uring_fd(g.queues[c].ring));
 	for (unsigned c = 0; c < g.ncpus; c++) {
 		struct queue *q = &g.queues[c];
 		spin_lock(&q->wq.lock);

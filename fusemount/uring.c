@@ -17,6 +17,14 @@
  * Every SQE is submitted from the ring's own kernel CPU (its host thread):
  * the host runs the work that fills an entry in the thread that submitted
  * the entry's SQE, and that thread is pinned to the queue's CPU.
+ *
+ * Once the INIT reply has asked for io_uring, the host holds every request
+ * back until each queue has an entry. So the INIT reply asks only after a
+ * trial ring could be made, and a CPU that cannot serve its queues turns
+ * io_uring off for the connection (a REGISTER the host refuses makes it
+ * give io_uring up and let the requests through /dev/fuse), rather than
+ * leave the mount waiting forever. A ring that has registered an entry is
+ * never closed before the end: its queue may be live.
  */
 #include <errno.h>
 #include <linux/fuse.h>
@@ -34,6 +42,7 @@
 
 #include "console.h"
 #include "hal.h"
+#include "posix.h"
 #include "spinlock.h"
 #include "uring.h"
 
@@ -102,6 +111,9 @@ static struct {
 	int host_cpu[HAL_MAX_CPUS]; /* kernel CPU -> the host CPU it is pinned to */
 } cfg;
 
+/* turn_off's REGISTER: a queue the host does not have. */
+static struct entry refused = { .qid = UINT16_MAX };
+
 static struct uring *rings[HAL_MAX_CPUS];   /* set by its CPU, cleared by uring_close */
 static uint64_t delivered_total;            /* atomic */
 
@@ -162,9 +174,23 @@ static bool plan_cpus(void)
 	return c > 0;
 }
 
+static int sys_setup(unsigned entries, struct io_uring_params *p);
+
+/* The host lets this process make a ring of 128-byte SQEs (io_uring may
+ * be disabled, or filtered by seccomp). */
+static bool can_make_ring(void)
+{
+	struct io_uring_params p = { .flags = IORING_SETUP_SQE128 };
+	int fd = sys_setup(1, &p);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 bool uring_init_reply(struct fuse_init_out *init)
 {
-	if (cfg.refused || !host_offers_uring())
+	if (cfg.refused || !host_offers_uring() || !can_make_ring())
 		return false;
 	cfg.nqueues = possible_cpus();
 	if (cfg.nqueues == 0 || !plan_cpus())
@@ -324,52 +350,98 @@ static void free_ring(struct uring *r)
 	free(r);
 }
 
-static int pin_to_host_cpu(unsigned cpu)
+/* pin_to_host_cpu: where that fails (a cpuset changed) the CPU serves its
+ * queues from wherever it runs: slower, not wrong. */
+static void pin_to_host_cpu(unsigned cpu)
 {
 	if (cfg.host_cpu[cpu] < 0)
-		return 0;
+		return;
 	cpu_set_t one;
 	CPU_ZERO(&one);
 	CPU_SET(cfg.host_cpu[cpu], &one);
-	return sched_setaffinity(0, sizeof(one), &one) < 0 ? -errno : 0;
+	if (sched_setaffinity(0, sizeof(one), &one) < 0)
+		kprintf("torofuse: CPU %u not pinned to host CPU %d: %s\n", cpu,
+		        cfg.host_cpu[cpu], strerror(errno));
 }
 
-int uring_open(int dev_fd, struct uring **out)
+/* setup: r's ring (entries SQEs), mapped. */
+static int setup(struct uring *r, unsigned entries)
+{
+	struct io_uring_params p = { .flags = IORING_SETUP_SQE128 };
+	r->fd = sys_setup(entries, &p);
+	return r->fd < 0 ? -errno : map_rings(r, &p);
+}
+
+/* turn_off: make the host give io_uring up for the connection (see the
+ * top), through r's ring or, without one, a ring made for it. */
+static void turn_off(struct uring *r)
+{
+	struct uring spare = { .fd = -1, .dev_fd = r->dev_fd };
+	struct uring *via = r->sqes ? r : &spare;
+	if (via == &spare) {
+		spin_init(&spare.lock, "uring spare");
+		if (setup(&spare, 1) < 0) {
+			kprintf("torofuse: cannot turn io_uring off: requests will wait\n");
+			unmap(&spare);
+			return;
+		}
+	}
+	if (submit(via, &refused, FUSE_IO_URING_CMD_REGISTER) < 0)
+		kprintf("torofuse: cannot turn io_uring off: requests will wait\n");
+	if (via == &spare) {
+		close(spare.fd);
+		unmap(&spare);
+	}
+}
+
+int uring_open(int dev_fd, void (*ready)(void *), void *arg, struct uring **out)
 {
 	if (!cfg.asked)
 		return -EOPNOTSUPP;
 	unsigned cpu = hal_cpu_id();
 	struct uring *r = calloc(1, sizeof(*r));
-	if (!r)
+	if (!r) {
+		struct uring bare = { .fd = -1, .dev_fd = dev_fd };
+		turn_off(&bare);
 		return -ENOMEM;
+	}
 	spin_init(&r->lock, "uring");
 	r->fd = -1;
 	r->dev_fd = dev_fd;
 	r->cpu = cpu;
 	int rc = make_entries(r);
-	if (rc == 0 && r->nentries == 0)
-		rc = -ENOENT;       /* no queue of its own: more kernel CPUs than host ones */
-	if (rc == 0)
-		rc = pin_to_host_cpu(cpu);
-	if (rc == 0) {
-		struct io_uring_params p = { .flags = IORING_SETUP_SQE128 };
-		r->fd = sys_setup(r->nentries, &p);
-		rc = r->fd < 0 ? -errno : map_rings(r, &p);
+	if (rc == 0 && r->nentries == 0) {
+		free_ring(r);       /* no queue of its own: more kernel CPUs than host ones */
+		return -ENOENT;
 	}
-	for (unsigned i = 0; rc == 0 && i < r->nentries; i++)
-		rc = submit(r, &r->entries[i], FUSE_IO_URING_CMD_REGISTER);
+	if (rc == 0 && getenv("TOROFUSE_URING_FAIL_CPU") &&
+	    (unsigned)atoi(getenv("TOROFUSE_URING_FAIL_CPU")) == cpu)
+		rc = -EIO;          /* tests: this CPU fails as if out of memory */
+	if (rc == 0) {
+		pin_to_host_cpu(cpu);
+		rc = setup(r, r->nentries);
+	}
+	if (rc == 0)
+		rc = hal_posix_watch_fd_only(r->fd, cpu, ready, arg);
 	if (rc < 0) {
+		turn_off(r);
 		free_ring(r);
 		return rc;
 	}
 	rings[cpu] = r;
 	*out = r;
+	/* From the first entry on the queue may be live: r stays, whatever
+	 * fails (the host gives io_uring up itself when it refuses one). */
+	for (unsigned i = 0; i < r->nentries; i++) {
+		rc = submit(r, &r->entries[i], FUSE_IO_URING_CMD_REGISTER);
+		if (rc < 0) {
+			kprintf("torofuse: io_uring queue %u: %s\n", r->entries[i].qid, strerror(-rc));
+			if (i == 0)
+				turn_off(r);
+			break;
+		}
+	}
 	return 0;
-}
-
-int uring_fd(const struct uring *r)
-{
-	return r->fd;
 }
 
 /* A request whose sizes do not add up: answered -EIO, the entry fetches
@@ -394,6 +466,10 @@ int uring_next(struct uring *r, struct fuse_buf *buf)
 		struct io_uring_cqe cqe = r->cqes[head & *r->cq_mask];
 		__atomic_store_n(r->cq_head, head + 1, __ATOMIC_RELEASE);
 		struct entry *e = (struct entry *)(uintptr_t)cqe.user_data;
+		if (e == &refused) {
+			spin_unlock(&r->lock);      /* turn_off's, refused as meant */
+			continue;
+		}
 		if (cqe.res < 0) {
 			/* The entry is gone: the connection ended (-ENOTCONN) or
 			 * the host turned the ring down. */
@@ -491,6 +567,7 @@ uint64_t uring_requests(void)
 
 void uring_close(struct uring *r)
 {
+	hal_posix_unwatch_fd(r->fd);
 	__atomic_store_n(&rings[r->cpu], NULL, __ATOMIC_RELEASE);
 	free_ring(r);
 }

@@ -47,14 +47,14 @@ void uring_allow(bool allowed);
 bool uring_init_reply(struct fuse_init_out *init);
 
 /* uring_open: from a thread of the calling kernel CPU, once the INIT reply
- * is written: pin this CPU to its host CPU, make its ring and register
- * entries for the queues it serves, on the session's device dev_fd. 0 or
- * -errno (then this CPU serves no queue, and requests keep coming through
- * /dev/fuse). */
-int uring_open(int dev_fd, struct uring **out);
-
-/* uring_fd: the ring's fd, readable when a request (or an error) is there. */
-int uring_fd(const struct uring *r);
+ * is written: pin this CPU to its host CPU, make its ring, have ready(arg)
+ * run on this CPU (in irq context) whenever the ring holds something, and
+ * register entries for the queues it serves on the session's device
+ * dev_fd. 0; -ENOENT when this CPU has no queue to serve (more kernel CPUs
+ * than host ones); another -errno when it failed, and then the connection
+ * takes every request through /dev/fuse. TOROFUSE_URING_FAIL_CPU=N in the
+ * environment makes CPU N fail (for tests). */
+int uring_open(int dev_fd, void (*ready)(void *arg), void *arg, struct uring **out);
 
 /* uring_next: the next request r holds, as a buffer that libfuse processes
  * as if read from /dev/fuse (valid until its reply): 1, or 0 if there is
@@ -69,8 +69,8 @@ bool uring_reply(const struct iovec *iov, int count, ssize_t *res);
 /* uring_requests: how many requests the rings delivered. */
 uint64_t uring_requests(void);
 
-/* uring_close: drop r (its device connection has ended or will not use
- * it again). */
+/* uring_close: drop r, once its connection has ended and ready runs no
+ * more (not from ready, nor holding a lock it takes). */
 void uring_close(struct uring *r);
 
 #endif

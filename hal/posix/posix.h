@@ -113,7 +113,7 @@ int hal_posix_raise_irq(unsigned cpu, void (*handler)(void *), void *arg);
  * while holding a lock that ready takes. Unwatch before closing fd (the
  * fd is the caller's; the HAL never closes it).
  */
-#define POSIX_MAX_WATCHES 16
+#define POSIX_MAX_WATCHES (2 * HAL_MAX_CPUS + 16)   /* room for two fds per CPU (TAP queues, torofuse's rings) */
 int hal_posix_watch_fd(int fd, void (*ready)(void *arg), void *arg);
 int hal_posix_watch_fd_on(int fd, unsigned cpu, void (*ready)(void *arg), void *arg);
 int hal_posix_watch_fd_only(int fd, unsigned cpu, void (*ready)(void *arg), void *arg);

@@ -5,8 +5,10 @@
 # back, a 600-entry directory listed, a 3000-byte extended attribute),
 # with one kernel CPU serving every host CPU's queue too (-o cpus=1),
 # -o uring=0 takes them through /dev/fuse alone, e2fsck finds the images
-# clean, and a daemon killed while its rings wait leaves a mount that
-# answers ENOTCONN and unmounts.
+# clean, a ring that cannot be made (a CPU that fails, io_uring disabled)
+# leaves the requests to /dev/fuse instead of holding them back, and a
+# daemon killed while its rings wait leaves a mount that answers ENOTCONN
+# and unmounts.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/fuse_common.sh"
 cd "$TOP"
@@ -16,7 +18,6 @@ IMG=$SCRATCH/u.img MNT=$SCRATCH/mnt LOG=$SCRATCH/daemon.log
 make_image mke2fs-4k "$IMG" 64
 head -c 3000000 /dev/urandom >"$SCRATCH/big"
 value=$(head -c 3000 /dev/zero | tr '\0' v)
-not() { ! "$@"; }
 
 # through_rings: the last unmount's log counts at least $1 ring requests.
 through_rings() {
@@ -24,6 +25,10 @@ through_rings() {
 	n=$(sed -n 's/^torofuse: \([0-9]*\) requests through io_uring$/\1/p' "$LOG")
 	[ -n "$n" ] && [ "$n" -ge "$1" ]
 }
+
+# no_ring_requests: the last unmount's log (it has the file system's stats)
+# counts no ring request.
+no_ring_requests() { [ -s "$LOG" ] && ! grep -q "^torofuse: [0-9]* requests through io_uring$" "$LOG"; }
 
 # workload: what every mount below does; each step checked.
 workload() {   # label
@@ -71,8 +76,37 @@ rm -f "$LOG"
 check "uring=0: mounted" tf_mount "$IMG" "$MNT" "stats,keep_cache=0,uring=0,log=$LOG"
 workload "uring=0"
 check "uring=0: unmounted" fs_umount "$MNT"
-check "uring=0: no request came through a ring" not grep -q "io_uring" "$LOG"
+check "uring=0: no request came through a ring" no_ring_requests
 check "uring=0: e2fsck -fn finds the image clean" fsck_clean "$IMG"
+
+# A CPU that cannot serve its queues, or io_uring refused to the process:
+# the connection gives io_uring up and requests come through /dev/fuse
+# instead of waiting for a ring that will never be there.
+fallback() {   # label
+	check "$1: requests are answered (none waits for a ring)" timeout 10 \
+		sh -c 'echo data >"$1/f" && [ "$(cat "$1/f")" = data ] && ls "$1" >/dev/null' sh "$MNT"
+	check "$1: unmounted" fs_umount "$MNT"
+	check "$1: no request came through a ring" no_ring_requests
+}
+for cpu in 0 1; do
+	rm -f "$LOG"
+	export TOROFUSE_URING_FAIL_CPU=$cpu     # uring.h: for tests
+	check "CPU $cpu's ring fails: mounted" mount_with io_uring
+	unset TOROFUSE_URING_FAIL_CPU
+	fallback "CPU $cpu's ring fails"
+	check "  ... the log says which CPU" grep -q "CPU $cpu takes no requests through io_uring" "$LOG"
+done
+DISABLED=/proc/sys/kernel/io_uring_disabled
+if [ -w "$DISABLED" ]; then
+	was=$(cat "$DISABLED")
+	trap 'echo "$was" >"$DISABLED"; fuse_cleanup' EXIT
+	echo 2 >"$DISABLED"         # io_uring refused to every process, briefly
+	rm -f "$LOG"
+	check "io_uring disabled: mounted" mount_with io_uring
+	fallback "io_uring disabled"
+	echo "$was" >"$DISABLED"
+	trap fuse_cleanup EXIT
+fi
 
 # kill -9 while the rings wait for requests.
 check "kill -9: mounted" tf_mount "$IMG" "$MNT"
