@@ -382,6 +382,8 @@ static void turn_off(struct uring *r)
 		spin_init(&spare.lock, "uring spare");
 		if (setup(&spare, 1) < 0) {
 			kprintf("torofuse: cannot turn io_uring off: requests will wait\n");
+			if (spare.fd >= 0)
+				close(spare.fd);
 			unmap(&spare);
 			return;
 		}
