@@ -406,10 +406,21 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 
 static int fh_fd(const struct fuse_file_info *fi) { return (int)(fi->fh & 0xffffffffu); }
 
+/*
+ * A write-only descriptor writes around the host's page cache (direct_io):
+ * through the cache, the host cuts a write that starts or ends inside a
+ * page into a request per partial page, so tar's unaligned 10 KiB writes
+ * cost 5 requests for 3 writes, and it asks for security.capability
+ * before the first one; direct, each write is one request and we clear
+ * the capability ourselves (kill_privs_for_write). Nothing is lost: such
+ * a descriptor can neither read nor be mapped, and the host drops the
+ * written range from other descriptors' cached pages and mappings.
+ */
 static void file_opened(struct fuse_file_info *fi, int fd, int flags)
 {
 	fi->fh = (uint64_t)fd | ((flags & O_APPEND) ? FH_APPEND : 0);
 	fi->keep_cache = ops_settings.kernel_cache;
+	fi->direct_io = (flags & O_ACCMODE) == O_WRONLY;
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

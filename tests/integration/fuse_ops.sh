@@ -198,6 +198,24 @@ s_truncate() {
 	dd if="$SCRATCH/rnd" of="$SCRATCH/rnd2" bs=7777 seek=3 conv=notrunc status=none
 	expect "unaligned writes after a hole" cmp -s "$M/tr" "$SCRATCH/rnd2"
 	rm -f "$SCRATCH/rnd" "$SCRATCH/rnd2"
+	# torofuse writes through a write-only descriptor around the host's
+	# page cache (ops.c): what was cached or mapped must see it at once.
+	printf aaaaaaaa >"$M/wo"
+	local seen
+	seen=$(/usr/bin/python3 - "$M/wo" <<-'EOF'
+		import mmap, os, sys
+		r = os.open(sys.argv[1], os.O_RDONLY)
+		m = mmap.mmap(r, 0, prot=mmap.PROT_READ)
+		before = os.pread(r, 8, 0)
+		w = os.open(sys.argv[1], os.O_WRONLY)
+		os.pwrite(w, b"bb", 3)
+		os.close(w)
+		print(before.decode(), os.pread(r, 8, 0).decode(), m[:8].decode())
+	EOF
+	)
+	expect "a write-only descriptor's write shows in cached pages and a mapping" \
+		[ "$seen" = "aaaaaaaa aaabbaaa aaabbaaa" ]
+	rm -f "$M/wo"
 	stat -c '%s' "$M/tr"
 }
 
