@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "blkdev.h"
 #include "hal.h"
@@ -255,13 +256,31 @@ static int next_command(void)
 	return c;
 }
 
+/*
+ * The block cache unless -o cache_kib says: a quarter of the kernel's
+ * memory, at most 256 MiB and an eighth of the host's RAM, and never less
+ * than the ext2 driver's own 32 MiB. With 32 MiB, cp -a of a tree the
+ * size of /usr/include read most of its source back from the image.
+ */
+static size_t default_cache_bytes(size_t mem_bytes)
+{
+	size_t bytes = (mem_bytes ? mem_bytes : POSIX_DEFAULT_MEM_BYTES) / 4;
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	if (pages > 0 && page > 0 && (size_t)pages * (size_t)page / 8 < bytes)
+		bytes = (size_t)pages * (size_t)page / 8;
+	if (bytes > (256u << 20))
+		bytes = 256u << 20;
+	return bytes < (32u << 20) ? 32u << 20 : bytes;
+}
+
 static int mount_image(void)
 {
 	struct blkdev *dev = NULL;
 	if (strcmp(g.cfg.fstype, "ramfs") != 0 && !(dev = blkdev_get(0)))
 		return -ENODEV;
 	if (dev) {
-		dev->cache_bytes = g.cfg.cache_bytes;
+		dev->cache_bytes = g.cfg.cache_bytes ? g.cfg.cache_bytes
+		                                     : default_cache_bytes(g.cfg.mem_bytes);
 		dev->commit_ms = g.cfg.commit_ms;
 		dev->print_stats = g.cfg.print_stats;
 	}

@@ -7,14 +7,12 @@
 #include "hal.h"
 #include "posix.h"
 
-#define DEFAULT_MEM_BYTES (1ull << 30)
-
 static void *mem_base;      /* set once before the kernel starts */
 static size_t mem_size;
 
 void posix_memory_init(size_t bytes)
 {
-	mem_size = bytes ? (bytes + 4095) & ~(size_t)4095 : DEFAULT_MEM_BYTES;
+	mem_size = bytes ? (bytes + 4095) & ~(size_t)4095 : POSIX_DEFAULT_MEM_BYTES;
 	mem_base = mmap(NULL, mem_size, PROT_READ | PROT_WRITE,
 	                MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (mem_base == MAP_FAILED) {

@@ -42,9 +42,11 @@ struct posix_net_config {
 	struct posix_hostfwd fwd[POSIX_MAX_HOSTFWD];
 };
 
+#define POSIX_DEFAULT_MEM_BYTES (1ull << 30)   /* reserved lazily */
+
 struct posix_config {
 	unsigned cpus;          /* 0: every host CPU */
-	size_t mem_bytes;       /* 0: the default (1 GiB, reserved lazily) */
+	size_t mem_bytes;       /* 0: POSIX_DEFAULT_MEM_BYTES */
 	unsigned ndisks;        /* image files, in order: disk 0, 1, ... */
 	const char *disk_path[POSIX_MAX_DISKS];
 	bool disk_read_only[POSIX_MAX_DISKS];
