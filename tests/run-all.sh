@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of the project and prints one summary:
+# Runs every test of the project and prints one summary (each suite's counts
+# and seconds):
 #   unit tests (Criterion), in the normal build and under ASan+UBSan;
 #   integration scripts: the executable tests/integration/*.sh (real tools,
 #   QEMU, FUSE); files there without the x bit are libraries they source;
@@ -32,10 +33,10 @@ total_pass=0
 total_fail=0
 report=()
 
-record() {   # suite passed failed
+record() {   # suite passed failed seconds
 	total_pass=$((total_pass + $2))
 	total_fail=$((total_fail + $3))
-	report+=("$(printf '%-44s %5d passed %5d failed' "$1" "$2" "$3")")
+	report+=("$(printf '%-44s %5d passed %5d failed %5ds' "$1" "$2" "$3" "$4")")
 }
 
 # leaks LOG: prints "OURS CRITERION": how many LeakSanitizer reports in LOG
@@ -54,7 +55,7 @@ leaks() {
 }
 
 run_unit() {   # binary label
-	local bin=$1 label=$2 log
+	local bin=$1 label=$2 log start=$SECONDS
 	log=$(mktemp)
 	timeout 900 "$bin" --jobs 2 >"$log" 2>&1
 	local rc=$?
@@ -67,7 +68,7 @@ run_unit() {   # binary label
 		only_criterion=true
 	rm -f "$log"
 	if [ -z "$line" ]; then
-		record "$label (no summary, exit $rc)" 0 1
+		record "$label (no summary, exit $rc)" 0 1 $((SECONDS - start))
 		return
 	fi
 	local passing failing crashing
@@ -76,7 +77,7 @@ run_unit() {   # binary label
 	crashing=$(sed -n 's/.*Crashing: \([0-9]*\).*/\1/p' <<<"$line")
 	local failed=$((failing + crashing + ours))
 	[ $rc -ne 0 ] && [ $failed -eq 0 ] && ! $only_criterion && failed=1
-	record "$label" "$passing" "$failed"
+	record "$label" "$passing" "$failed" $((SECONDS - start))
 }
 
 BARE_SUITES=(qemu_boot ata_devices ata_logger ata_fssuite qemu_nic virtio_blk virtio_fssuite microvm libvirt_xml web_qemu)
@@ -90,7 +91,7 @@ is_bare_suite() {   # script
 }
 
 run_script() {   # script label [VAR=VALUE...]: the script with those in its environment
-	local script=$1 label=$2 log limit=1800
+	local script=$1 label=$2 log limit=1800 start=$SECONDS
 	shift 2
 	is_bare_suite "$script" && limit=3600
 	log=$(mktemp)
@@ -101,14 +102,14 @@ run_script() {   # script label [VAR=VALUE...]: the script with those in its env
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
 	rm -f "$log"
 	if [ -z "$line" ]; then
-		record "$label (no summary, exit $rc)" 0 1
+		record "$label (no summary, exit $rc)" 0 1 $((SECONDS - start))
 		return
 	fi
 	local p f
 	p=$(cut -d' ' -f1 <<<"$line")
 	f=$(cut -d' ' -f3 <<<"$line")
 	[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
-	record "$label" "$p" "$f"
+	record "$label" "$p" "$f" $((SECONDS - start))
 }
 
 for bin in build/posix/tests/test_*; do
