@@ -25,6 +25,7 @@ void hal_console_write(const char *buf, size_t len)
 }
 
 static uint64_t clock_origin_ns;    /* set once before any CPU starts */
+static uint64_t clock_jumped_ns;    /* atomic: hal_posix_clock_jump's sum */
 
 static uint64_t monotonic_ns(void)
 {
@@ -36,11 +37,19 @@ static uint64_t monotonic_ns(void)
 void posix_clock_init(void)
 {
 	clock_origin_ns = monotonic_ns();
+	__atomic_store_n(&clock_jumped_ns, 0, __ATOMIC_RELAXED);
 }
 
 uint64_t hal_clock_ns(void)
 {
-	return monotonic_ns() - clock_origin_ns;
+	return monotonic_ns() - clock_origin_ns + __atomic_load_n(&clock_jumped_ns, __ATOMIC_RELAXED);
+}
+
+void hal_posix_clock_jump(uint64_t ns)
+{
+	__atomic_add_fetch(&clock_jumped_ns, ns, __ATOMIC_RELAXED);
+	for (unsigned cpu = 0; cpu < hal_cpu_count(); cpu++)
+		hal_cpu_kick(cpu);
 }
 
 int64_t hal_realtime_ns(void)

@@ -129,6 +129,14 @@ void hal_posix_unwatch_fd(int fd);
  */
 void hal_posix_blk_fail(unsigned disk, unsigned ops, unsigned long after);
 
+/*
+ * hal_posix_clock_jump: for tests, hal_clock_ns jumps ns ahead at once (as
+ * a host's clock does after a suspend), and every CPU looks at its
+ * deadlines again: a test of a timer that is a minute long waits no minute.
+ * Every boot starts without the jump.
+ */
+void hal_posix_clock_jump(uint64_t ns);
+
 /* Between the files of hal/posix. */
 /* cpu.c: count CPUs that poll at most idle_poll_ns (0: the default) before
  * they sleep; 0, or -errno when a CPU's epoll instance cannot be made. */
