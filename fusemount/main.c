@@ -204,24 +204,35 @@ static int daemonize(void)
 	return p[1];
 }
 
-/* A daemon's stdin is /dev/null; its stdout and stderr (the kernel's
- * console: file system errors) go to log, or to /dev/null. */
-static void detach_stdio(const char *log)
+/* A daemon's console (stdout: the kernel's messages, file system errors)
+ * goes to log, or to /dev/null, before the kernel serves requests: what it
+ * prints from then on (a CPU that cannot open its ring) belongs in the
+ * log, not on the terminal the mount was typed at. Opened before the
+ * daemon leaves the working directory, so a relative log is found there.
+ * Startup errors still go to stderr, the terminal, until detach_stdio. */
+static void console_to_log(const char *log)
 {
-	int null = open("/dev/null", O_RDWR);
-	int out = log ? open(log, O_WRONLY | O_CREAT | O_APPEND, 0644) : -1;
-	if (out < 0)
-		out = null;
-	if (null >= 0)
-		dup2(null, 0);
-	if (out >= 0) {
-		dup2(out, 1);
-		dup2(out, 2);
+	int fd = log ? open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : -1;
+	if (log && fd < 0)
+		fprintf(stderr, "torofuse: log %s: %s; the daemon's messages are dropped\n",
+		        log, strerror(errno));
+	if (fd < 0)
+		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0 && fd != STDOUT_FILENO) {
+		dup2(fd, STDOUT_FILENO);
+		close(fd);
 	}
-	if (null > 2)
+}
+
+/* Once the parent is told: stdin is /dev/null, stderr joins the console. */
+static void detach_stdio(void)
+{
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null > STDIN_FILENO) {
+		dup2(null, STDIN_FILENO);
 		close(null);
-	if (out > 2 && out != null)
-		close(out);
+	}
+	dup2(STDOUT_FILENO, STDERR_FILENO);
 }
 
 static const char *mount_error(int rc)
@@ -330,6 +341,8 @@ static int mount_and_serve(const struct options *o, struct fuse_args *args)
 	sigaddset(&ends, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &ends, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (parent_fd >= 0)
+		console_to_log(o->log);
 	rc = serve_start(se);
 	if (rc < 0) {
 		fprintf(stderr, "torofuse: %s\n", strerror(-rc));
@@ -342,7 +355,7 @@ static int mount_and_serve(const struct options *o, struct fuse_args *args)
 	if (parent_fd >= 0) {
 		if (chdir("/") < 0)
 			perror("torofuse: chdir");
-		detach_stdio(o->log);
+		detach_stdio();
 		tell_parent(parent_fd, 0);
 	}
 

@@ -150,6 +150,21 @@ fi
 
 # Random bytes in the metadata of a populated image: every mount is refused
 # or serves (errors allowed), and the daemon never dies.
+# -o log names a file relative to where torofuse was started (the daemon
+# leaves for /); one it cannot open is said on the terminal, and the mount
+# goes on.
+make_image mke2fs-1k "$SCRATCH/log.img" 8
+FUSE_MOUNTS+=("$MNT"); FUSE_IMG[$MNT]=$SCRATCH/log.img
+(cd "$SCRATCH" && timeout 20 "$TF" log.img "$MNT" -o log=rel.log,stats)
+check "-o log=rel.log: mounted" mountpoint -q "$MNT"
+check "  ... and unmounts" fs_umount "$MNT"
+check "  ... the log is made in the starting directory" [ -s "$SCRATCH/rel.log" ]
+flock "$SCRATCH/log.img" true
+timeout 20 "$TF" "$SCRATCH/log.img" "$MNT" -o log=/nonexistent/dir/x.log 2>"$SCRATCH/err"
+check "-o log=/nonexistent/...: mounted all the same" mountpoint -q "$MNT"
+check "  ... having said the log cannot be opened" grep -q "log /nonexistent/dir/x.log: No such file" "$SCRATCH/err"
+check "  ... and unmounts" fs_umount "$MNT"
+
 make_image mke2fs-1k "$SCRATCH/fz.img" 8
 tf_mount "$SCRATCH/fz.img" "$MNT"
 mkdir "$MNT/d"; for i in $(seq 40); do echo "$i" >"$MNT/d/$i"; done
