@@ -29,6 +29,10 @@
 #   -t ext3) as column "ext3", with ext3/torofuse: what the journal costs,
 #   in the same interleaved run (with BASE, base gets a journalled image
 #   too, as "base3").
+#   FLOOR=1 adds torofuse serving its in-memory ramfs (-o fstype=ramfs:
+#   no ext2, no block cache, no image) as column "ram", with ram/kernel:
+#   what FUSE's requests and Toro's VFS cost alone on this host, the floor
+#   under torofuse/kernel.
 #   The host lets FUSE use io_uring for the run (bench/fuse_lib.bash;
 #   URING=0 leaves the host as it is).
 set -u
@@ -40,9 +44,11 @@ IMPLS=${IMPLS:-kern f2 toro}
 TF=build/posix/bin/torofuse
 BASE=${BASE:-}
 JOURNAL=${JOURNAL:-}
+FLOOR=${FLOOR:-}
 [ -n "$BASE" ] && IMPLS="$IMPLS base"
 [ -n "$JOURNAL" ] && IMPLS="$IMPLS toro3"
 [ -n "$BASE" ] && [ -n "$JOURNAL" ] && IMPLS="$IMPLS base3"
+[ -n "$FLOOR" ] && IMPLS="$IMPLS ram"
 source bench/fuse_lib.bash
 fuse_bench_start bench
 remove_loops() {
@@ -71,10 +77,12 @@ now() { date +%s.%N; }
 PID=
 mount_impl() {
 	case $1 in
+	ram) ;;
 	*3) cp --sparse=always "$W/empty3.img" "$W/$1.img" ;;
 	*)  cp --sparse=always "$W/empty.img" "$W/$1.img" ;;
 	esac
 	case $1 in
+	ram)  "$TF" none "$MNT" -o fstype=ramfs,mem=2048 || exit 1 ;;
 	toro|toro3) "$TF" "$W/$1.img" "$MNT" || exit 1 ;;
 	base|base3) "$BASE" "$W/$1.img" "$MNT" || exit 1 ;;
 	kern) mount -t "${BENCH_FS:-ext2}" -o loop "$W/kern.img" "$MNT" || exit 1 ;;
@@ -88,6 +96,7 @@ mount_impl() {
 umount_impl() {
 	case $1 in
 	toro*|base*) fusermount3 -u "$MNT"; flock "$W/$1.img" true ;;
+	ram)  fusermount3 -u "$MNT" ;;
 	kern) umount "$MNT" ;;      # -o loop: the loop device goes with it
 	f2)   fusermount3 -u "$MNT"; wait "$PID" ;;
 	esac
@@ -154,6 +163,7 @@ printf '%-8s %9s %9s %9s %10s %10s' workload torofuse kernel fuse2fs tf/kernel t
 [ -n "$BASE" ] && printf ' %9s %10s %10s' base base/kernel tf/base
 [ -n "$JOURNAL" ] && printf ' %9s %10s' ext3 ext3/tf
 [ -n "$BASE" ] && [ -n "$JOURNAL" ] && printf ' %9s %10s %10s' base3 base3/base ext3/base3
+[ -n "$FLOOR" ] && printf ' %9s %10s %10s' ram ram/kernel tf/ram
 echo
 for w in $WORKLOADS; do
 	a=$(cell toro "$w") k=$(cell kern "$w") f=$(cell f2 "$w")
@@ -171,6 +181,11 @@ for w in $WORKLOADS; do
 		b3=$(cell base3 "$w")
 		printf ' %9s %10s %10s' "$(fmt "$b3")" "$(fmt "$(ratio "$b3" "$b")")" \
 			"$(fmt "$(ratio "$j" "$b3")")"
+	fi
+	if [ -n "$FLOOR" ]; then
+		r=$(cell ram "$w")
+		printf ' %9s %10s %10s' "$(fmt "$r")" "$(fmt "$(ratio "$r" "$k")")" \
+			"$(fmt "$(ratio "$a" "$r")")"
 	fi
 	echo
 done

@@ -117,6 +117,8 @@ static void usage(FILE *f)
 	"  -o uring=0         take requests through /dev/fuse only (default 1: a\n"
 	"                     queue per host CPU through io_uring where the host\n"
 	"                     allows it: /sys/module/fuse/parameters/enable_uring)\n"
+	"  -o fstype=ramfs    serve an empty in-memory file system instead (IMAGE\n"
+	"                     is not opened): FUSE's and the VFS's own cost\n"
 	"  -o stats           at unmount, print cache misses, writes, device flushes\n"
 	"                     and journal commits\n"
 	"FUSE's other mount options pass through (see mount.fuse3(8)).\n"

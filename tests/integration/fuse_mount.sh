@@ -165,6 +165,13 @@ check "-o log=/nonexistent/...: mounted all the same" mountpoint -q "$MNT"
 check "  ... having said the log cannot be opened" grep -q "log /nonexistent/dir/x.log: No such file" "$SCRATCH/err"
 check "  ... and unmounts" fs_umount "$MNT"
 
+# -o fstype=ramfs: an in-memory file system, no image opened (bench/fuse.sh's floor).
+FUSE_MOUNTS+=("$MNT"); FUSE_IMG[$MNT]=
+check "-o fstype=ramfs: mounted without an image" timeout 20 "$TF" "$SCRATCH/no-such.img" "$MNT" -o fstype=ramfs
+check "  ... a file is written, copied and read back" eval 'echo data >"$MNT/f" && mkdir "$MNT/d" &&
+	cp -a "$MNT/f" "$MNT/d/" && [ "$(cat "$MNT/d/f")" = data ]'
+check "  ... and unmounts" fs_umount "$MNT"
+
 make_image mke2fs-1k "$SCRATCH/fz.img" 8
 tf_mount "$SCRATCH/fz.img" "$MNT"
 mkdir "$MNT/d"; for i in $(seq 40); do echo "$i" >"$MNT/d/$i"; done
