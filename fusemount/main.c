@@ -326,14 +326,8 @@ static int mount_and_serve(const struct options *o, struct fuse_args *args)
 	}
 	ops_settings.session = se;
 	rc = session_io_install(se, serve_init_written);
-	if (rc < 0) {
-		fprintf(stderr, "torofuse: %s\n", strerror(-rc));
-		fuse_session_unmount(se);
-		fuse_session_destroy(se);
-		serve_stop();
-		tell_parent(parent_fd, 1);
-		return 1;
-	}
+	if (rc < 0)
+		goto unmount;
 	/* The signals that end the mount are taken by sigwait alone. */
 	sigset_t ends;
 	sigemptyset(&ends);
@@ -346,14 +340,8 @@ static int mount_and_serve(const struct options *o, struct fuse_args *args)
 	if (parent_fd >= 0)
 		console_to_log(o->log);
 	rc = serve_start(se);
-	if (rc < 0) {
-		fprintf(stderr, "torofuse: %s\n", strerror(-rc));
-		fuse_session_unmount(se);
-		fuse_session_destroy(se);
-		serve_stop();
-		tell_parent(parent_fd, 1);
-		return 1;
-	}
+	if (rc < 0)
+		goto unmount;
 	if (parent_fd >= 0) {
 		if (chdir("/") < 0)
 			perror("torofuse: chdir");
@@ -374,6 +362,14 @@ static int mount_and_serve(const struct options *o, struct fuse_args *args)
 		return 1;
 	}
 	return 0;
+
+unmount:
+	fprintf(stderr, "torofuse: %s\n", strerror(-rc));
+	fuse_session_unmount(se);
+	fuse_session_destroy(se);
+	serve_stop();
+	tell_parent(parent_fd, 1);
+	return 1;
 }
 
 int main(int argc, char **argv)
