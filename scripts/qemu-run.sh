@@ -3,7 +3,7 @@
 #
 #   scripts/qemu-run.sh ELF [--smp N] [--mem SIZE] [--cpu MODEL] [--disk IMG]
 #                           [--vdisk IMG] [--machine pc|microvm[,PROPS]]
-#                           [--append ARGS] [--accel auto|kvm|tcg] [--icount]
+#                           [--firmware seabios|qboot] [--append ARGS] [--accel auto|kvm|tcg] [--icount]
 #                           [--gdb] [--hang SECONDS] [--timeout SECONDS]
 #                           [--nic MODEL[,PROPERTY=VALUE...]]...
 #                           [--fwd tcp|udp:127.0.0.1:HOSTPORT-:GUESTPORT]...
@@ -60,13 +60,20 @@
 # virtio-blk on virtio-mmio, and a --nic virtio-net-pci becomes
 # virtio-net-device (microvm has no e1000).
 #
+# --firmware (else $TORO_QEMU_FIRMWARE, else seabios): pc's firmware.
+# SeaBIOS, QEMU's default, or qboot (QEMU's minimal firmware, as microvm
+# has): no option ROM scan or disk probe, so a boot takes milliseconds
+# instead of seconds where a KVM runs firmware slowly (kvm_pvm). qboot
+# leaves the PCI BARs unassigned; the kernel assigns them
+# (hal/bare/pci_assign.c). microvm always has its own.
+#
 # QEMU-ARGS after -- go to QEMU after ours, so they add devices and may
 # override -smp, -m and -cpu (QEMU takes the last of each).
 set -u
 
 usage() {
 	echo "usage: $0 ELF [--smp N] [--mem SIZE] [--cpu MODEL] [--disk IMG] [--append ARGS]" \
-		"[--vdisk IMG] [--machine pc|microvm[,PROPS]] [--accel auto|kvm|tcg] [--icount] [--gdb]" \
+		"[--vdisk IMG] [--machine pc|microvm[,PROPS]] [--firmware seabios|qboot] [--accel auto|kvm|tcg] [--icount] [--gdb]" \
 		"[--hang S] [--timeout S] [--nic MODEL[,PROPS]]... [--fwd RULE]..." \
 		"[--nic-tap IFNAME MODEL[,PROPS]]... [--qmp SOCKET]" \
 		"[-- QEMU-ARGS...]" >&2
@@ -84,6 +91,7 @@ vdisks=
 machine=pc
 append=
 accel=${TORO_QEMU_ACCEL:-auto}
+firmware=${TORO_QEMU_FIRMWARE:-seabios}
 icount=
 gdb=
 hang=
@@ -99,6 +107,7 @@ while [ $# -gt 0 ]; do
 	--disk) disk=$2; shift 2 ;;
 	--vdisk) [ $# -ge 2 ] || usage; vdisks="$vdisks $2"; shift 2 ;;
 	--machine) [ $# -ge 2 ] || usage; machine=$2; shift 2 ;;
+	--firmware) [ $# -ge 2 ] || usage; firmware=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	--accel) accel=$2; shift 2 ;;
 	--icount) icount=1; shift ;;
@@ -208,8 +217,22 @@ for v in $rev; do
 done
 [ -n "$disk" ] && set -- -drive "file=$disk,format=raw,if=ide" "$@"
 [ -n "$append" ] && set -- -append "$append" "$@"
-# shellcheck disable=SC2086 # accel_args: words without spaces
 [ "$machine" = pc ] || set -- -M "$machine" "$@"
+case $firmware in
+seabios) ;;
+qboot) prev=
+	for a in "$@"; do     # a -M microvm among the caller's QEMU-ARGS
+		case $prev in -M|-machine) case $a in microvm*) microvm=1 ;; esac ;; esac
+		prev=$a
+	done
+	if [ -z "$microvm" ]; then
+		qboot=/usr/share/qemu/qboot.rom
+		[ -f "$qboot" ] || { echo "qemu-run: no $qboot (Debian's qemu-system-data has it)" >&2; exit 126; }
+		set -- -bios "$qboot" "$@"
+	fi ;;
+*) echo "qemu-run: unknown firmware '$firmware' (seabios or qboot)" >&2; exit 126 ;;
+esac
+# shellcheck disable=SC2086 # accel_args: words without spaces
 set -- $accel_args -cpu "$cpu" -smp "$smp" -m "$mem" \
 	-display none -vga none -nic none -serial stdio -monitor none \
 	-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \

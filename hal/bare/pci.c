@@ -234,6 +234,7 @@ void pci_init(void)
 	if (__atomic_compare_exchange_n(&init_state, &expect, 1, false,
 	                                __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)) {
 		scan_bus(0);
+		pci_assign_bars(devs, ndevs);
 		__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
 		return;
 	}

@@ -64,4 +64,8 @@ struct pci_dev *pci_find_dev(uint16_t vendor, uint16_t device, unsigned *from);
  * (a DMA engine). */
 void pci_enable(const struct pci_dev *d, bool bus_master);
 
+/* pci_assign_bars (pci_assign.c, for pci_init): give the BARs the firmware
+ * left at 0 an address, and record it in all[0..count). */
+void pci_assign_bars(struct pci_dev *all, unsigned count);
+
 #endif

@@ -5,7 +5,8 @@
 #   legacy with INTx, two CPUs (completions of each CPU's requests on that
 #   CPU); a 4-entry queue with 4 KiB descriptors (--virtio-blk-seg=4K:
 #   every 300-sector request splits, pieces wait in software for the ring);
-#   an IDE disk and a virtio disk together (numbered ATA first); a
+#   an IDE disk and a virtio disk together (numbered ATA first), and again
+#   under qboot, which leaves the BARs for the kernel to assign; a
 #   read-only disk with 4 KiB logical blocks (-EROFS, sector size 4096);
 #   injected device errors (blkdebug) turning into -EIO, no hang.
 #   ToroLogger: three runs on one virtio-blk image append three lines,
@@ -49,6 +50,16 @@ raw "IDE and virtio together" "19 passed, 0 failed" "" -smp 1 \
 	$(ide "$SCRATCH/ide.img" 0) $(vdisk "$SCRATCH/a.img" d0)
 check "numbering: hda first, then virtio-blk" bash -c \
 	"grep -q 'BlkRaw: disk 0: hda' '$out' && grep -q 'BlkRaw: disk 1: virtio-blk' '$out'"
+
+# qboot, QEMU's minimal firmware (qemu-run.sh --firmware), assigns no BAR:
+# the kernel places them (hal/bare/pci_assign.c) and both drivers work
+# through them, virtio's MSI-X table and IDE's bus-master DMA included.
+TORO_QEMU_FIRMWARE=qboot raw "qboot firmware: IDE and virtio, 2 CPUs" "19 passed, 0 failed" \
+	"--lspci" -smp 2 $(ide "$SCRATCH/ide.img" 0) $(vdisk "$SCRATCH/a.img" d0)
+check "qboot: every BAR has an address" bash -c \
+	"grep -q 'BAR4: memory at febf' '$out' && ! grep -q ' at 0 \[' '$out'"
+check "qboot: IDE with DMA, virtio with MSI-X" bash -c \
+	"grep -q 'ata: hda: .*, DMA' '$out' && grep -q 'virtio 1.x, MSI-X' '$out'"
 
 printf 'read-only disk\n' | dd of="$SCRATCH/a.img" conv=notrunc status=none
 raw "read-only, 4 KiB sectors" "4 passed, 0 failed" "" \
