@@ -82,7 +82,7 @@ $(BARE_APPS) $(BARE_TESTS): %.elf: %.debug.elf
            $(BARE_DIR)/obj/app/%.o $(BARE_DIR)/obj/testapp/%.o $(BARE_DIR)/obj/name/%.o
 
 # make qemu APP=X [SMP=n] [DISK=img] [VDISK=img] [NIC=model[,props]] [MACHINE=microvm]
-#           [FWD=tcp:127.0.0.1:HOSTPORT-:PORT] [ARGS="..."]; make qemu-gdb APP=X
+#           [FIRMWARE=qboot] [FWD=tcp:127.0.0.1:HOSTPORT-:PORT] [ARGS="..."]; make qemu-gdb APP=X
 # The network services get a virtio-net NIC and their port forwarded from
 # the host's loopback unless NIC or FWD say otherwise: the web service
 # 127.0.0.1:8080 -> 80, ToroEcho 127.0.0.1:7007 -> 7.
@@ -96,6 +96,7 @@ FWD ?= tcp:127.0.0.1:7007-:7
 endif
 BARE_RUN_OPTS = $(if $(SMP),--smp $(SMP)) $(if $(DISK),--disk $(DISK)) \
                 $(if $(VDISK),--vdisk $(VDISK)) $(if $(MACHINE),--machine $(MACHINE)) \
+                $(if $(FIRMWARE),--firmware $(FIRMWARE)) \
                 $(if $(NIC),--nic $(NIC)) $(if $(FWD),--fwd $(FWD)) \
                 $(if $(ARGS),--append "$(ARGS)")
 
