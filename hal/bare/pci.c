@@ -22,7 +22,6 @@
 #define CFG_COMMAND     0x04
 #define CFG_CLASS       0x08    /* revision, prog-if, subclass, class */
 #define CFG_HEADER      0x0c    /* header type in bits 16-23 */
-#define CFG_BAR0        0x10
 #define CFG_BUSES       0x18    /* bridges: primary, secondary, subordinate */
 #define CFG_CAPS        0x34    /* first capability's offset */
 #define CFG_IRQ         0x3c    /* line, pin */
@@ -134,7 +133,7 @@ static void probe_bars(struct pci_dev *d, unsigned nbars)
 	uint16_t cmd = pci_read16(d, CFG_COMMAND);
 	pci_write16(d, CFG_COMMAND, cmd & ~(CMD_IO | CMD_MEM));
 	for (unsigned i = 0; i < nbars; i++) {
-		uint8_t off = (uint8_t)(CFG_BAR0 + 4 * i);
+		uint8_t off = (uint8_t)(PCI_CFG_BAR0 + 4 * i);
 		uint32_t orig = pci_read32(d, off);
 		pci_write32(d, off, 0xffffffff);
 		uint32_t mask = pci_read32(d, off);

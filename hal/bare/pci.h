@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #define PCI_MAX_DEVS 64
+#define PCI_CFG_BAR0 0x10       /* config offset of BAR0; BAR i at + 4 * i */
 
 struct pci_bar {
 	uint64_t base;              /* I/O port or physical address; 0: unassigned */

@@ -17,7 +17,6 @@
 #include "bare.h"
 #include "pci.h"
 
-#define CFG_BAR0 0x10
 #define MEM_TOP  0xfec00000ull
 #define MEM_LOW  0x80000000ull  /* the window's floor: PCI memory stays in the top 2 GiB */
 #define IO_BASE  0xc000u
@@ -65,7 +64,7 @@ static uint64_t place(struct pci_dev **devs, unsigned n, const struct pci_bar *b
 
 static void write_bar(struct pci_dev *d, unsigned index, uint64_t base)
 {
-	uint8_t off = (uint8_t)(CFG_BAR0 + 4 * index);
+	uint8_t off = (uint8_t)(PCI_CFG_BAR0 + 4 * index);
 	pci_write32(d, off, (uint32_t)base);    /* the type bits are read-only */
 	if (d->bar[index].is64)
 		pci_write32(d, (uint8_t)(off + 4), (uint32_t)(base >> 32));
