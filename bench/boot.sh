@@ -3,7 +3,8 @@
 #   1. posix: build/posix/bin/ToroHello against /bin/true, mean wall time
 #   2. QEMU: build/bare/ToroHello.elf against a null kernel (bench/nullkernel:
 #      one serial line, then isa-debug-exit), same runner, same flags, on
-#      the pc and microvm machines, under TCG and (where usable) KVM
+#      the pc machine (with SeaBIOS, and with qboot: --firmware) and on
+#      microvm, under TCG and (where usable) KVM
 #   3. the kernel's own entry-to-main time (--boot-time), posix and bare,
 #      and bare again under TCG -icount (1 instruction = 1 ns: a figure the
 #      host's load does not move, near what KVM would show)
@@ -60,7 +61,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 
 QEMU="scripts/qemu-run.sh"
 # QEMU rows for each accelerator here (TCG always, KVM where /dev/kvm is
-# usable) on both machines: pc (firmware, PCI) and microvm (neither).
+# usable) on pc (PCI; SeaBIOS, then qboot) and microvm (neither).
 accels=tcg
 [ -r /dev/kvm ] && [ -w /dev/kvm ] && accels="tcg kvm"
 
@@ -75,8 +76,12 @@ printf '%-50s %12s %12s %8s\n' "measure ($RUNS posix / $QRUNS QEMU runs, -smp $S
 row_us "posix ToroHello vs /bin/true (wall)" "$posix_hello" "$posix_true" "$(ratio "$posix_hello" "$posix_true")"
 row_us "entry to main, posix (target < 1000 us)" "$entry_posix" "" ""
 for accel in $accels; do
-	for machine in pc microvm; do
-		opts="--accel $accel --machine $machine --smp $SMP --timeout 30"
+	for machine in pc pc-qboot microvm; do
+		case $machine in
+		pc-qboot) opts="--machine pc --firmware qboot" ;;
+		*) opts="--machine $machine" ;;
+		esac
+		opts="$opts --accel $accel --smp $SMP --timeout 30"
 		set -- $(pair_us "$QRUNS" "$QEMU build/bare/ToroHello.elf $opts" "$QEMU $NULL $opts")
 		row_us "$accel $machine: ToroHello.elf vs null kernel (wall)" "$1" "$2" "$(ratio "$1" "$2")"
 		row_us "$accel $machine: entry to main (target < 1000 us)" \
